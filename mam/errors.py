@@ -1,0 +1,64 @@
+"""Domain errors. ``web`` maps them to HTTP status codes, the CLI to exit codes."""
+
+from __future__ import annotations
+
+
+class MamError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+    http_status = 400
+    exit_code = 1
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(MamError):
+    """The thing asked for does not exist (or the caller may not know it does)."""
+
+    http_status = 404
+    exit_code = 3
+
+
+class NotAllowed(MamError):
+    """The caller's role or the object's state does not allow this act."""
+
+    http_status = 403
+    exit_code = 4
+
+
+class Conflict(MamError):
+    """The request collides with existing data or a concurrent change."""
+
+    http_status = 409
+    exit_code = 5
+
+
+class InvalidMedia(MamError):
+    """A file is not usable audio/video (unreadable, truncated, no streams)."""
+
+    http_status = 422
+    exit_code = 6
+
+
+class InvalidInput(MamError):
+    """Input fails validation (bad field, bad manifest line, bad header)."""
+
+    http_status = 400
+    exit_code = 2
+
+
+class ProcessingError(MamError):
+    """Processing a version failed; ``permanent`` says whether a retry can help."""
+
+    http_status = 500
+    exit_code = 7
+
+    def __init__(self, message: str, *, permanent: bool, **details: object) -> None:
+        super().__init__(message, **details)
+        self.permanent = permanent
