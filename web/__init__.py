@@ -1,0 +1,52 @@
+"""Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from mam.config import Settings
+from mam.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+TRANSLATIONS = Path(__file__).with_name("translations")
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Create the web app: defaults, then ``MAM_*`` settings, then ``overrides``."""
+    overrides = dict(overrides or {})
+    settings_overrides = overrides.pop("MAM_SETTINGS", None) or {}
+    if runtime is None:
+        runtime = build_runtime(Settings.from_env(**settings_overrides))
+    settings = runtime.settings
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead; forms stay open for hours
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,  # forms only; media arrives by resumable upload
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(overrides)
+    app.extensions["mam"] = runtime
+    if not any(TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")):
+        log.warning("translations are not compiled; run `make translations` (UI falls back "
+                    "to English)")
+
+    from web import api, auth, catalogue, errors, i18n, media, templating  # noqa: PLC0415
+    from web.extensions import init_extensions  # noqa: PLC0415
+
+    init_extensions(app)
+    for module in (auth, catalogue, media, api, i18n):
+        app.register_blueprint(module.bp)
+    errors.init_app(app)
+    templating.init_app(app)
+    auth.init_policy(app)
+    return app

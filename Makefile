@@ -1,0 +1,53 @@
+# Two commands: `make run` (the whole system on one machine) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup system-deps translations lint typecheck bench clean help
+
+help:
+	@echo "make run    - set up and run web + worker on the embedded default (SQLite, ./var)"
+	@echo "make test   - set up and run the test suite"
+	@echo "make lint / typecheck / bench / clean"
+
+system-deps:
+	@missing=""; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing from Debian"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: system-deps $(STAMP) translations
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile -q -d web/translations 2>/dev/null || $(BIN)/pybabel compile -d web/translations
+
+run: setup
+	$(BIN)/mam run
+
+test: setup
+	@command -v chromium >/dev/null || echo "note: chromium missing; browser tests will be skipped (.ci/run installs it)"
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mam workers web storage tests bench
+	$(MAKE) typecheck
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf var test-artifacts .pytest_cache

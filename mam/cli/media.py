@@ -1,0 +1,152 @@
+"""``mam ingest``, ``mam show`` and ``mam jobs``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.models import JobState, SourceType, VersionState
+from mam.services.catalogue import CatalogueService, version_dict
+from mam.services.ingest import IngestService
+from mam.services.processing import ProcessingService
+from mam.services.users import UserService
+
+FINAL = {VersionState.READY, VersionState.FAILED}
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--programme", required=True, help="Programme (column or series), e.g. 时代风采.")
+@click.option("--title", required=True, help="Episode title.")
+@click.option("--source", type=click.Choice([s.value for s in SourceType]), default="self",
+              show_default=True, help="self = 自制, imported = 引进, general = 省市通用教材.")
+@click.option("--as-user", "as_user", help="Record this user as the uploader.")
+@click.option("--wait", is_flag=True, help="Wait until processing ends; exit 1 if it failed.")
+@click.option("--timeout", type=float, default=None, help="With --wait: give up after N seconds.")
+@pass_ctx
+def ingest(ctx: Context, file: Path, programme: str, title: str, source: str,
+           as_user: str | None, wait: bool, timeout: float | None) -> None:
+    """Catalogue FILE as a new version of an episode and queue its processing."""
+    rt = ctx.runtime
+    with domain_errors(), rt.db.session() as session:
+        uploader = UserService(session).by_username(as_user) if as_user else None
+        if as_user and uploader is None:
+            raise click.ClickException(f"no user {as_user!r}")
+        result = IngestService(session, rt.storage, ctx.queue()).ingest_file(
+            file, programme=programme, title=title, source=source, uploader=uploader
+        )
+        version = result.version
+        click.echo(
+            f"ingested {file.name} as 《{programme}》 {title}, version {version.number} "
+            f"(version id {version.id}, sha256 {version.sha256[:12]}…); processing queued"
+        )
+        version_id = version.id
+    if wait:
+        sys.exit(_wait_for(ctx, version_id, timeout))
+
+
+def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
+    """Show progress until the version is ready or failed; return the exit code."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    started = time.monotonic()
+    last = ""
+    while True:
+        with ctx.runtime.db.session() as session:
+            version = CatalogueService(session).version(version_id)
+            job = version.jobs[-1] if version.jobs else None
+            state = version.state
+            line = f"  {state.value}"
+            if job is not None:
+                line += f" {job.progress:5.1f}%"
+                if job.eta_seconds:
+                    line += f" eta {job.eta_seconds:.0f}s"
+                if job.state == JobState.QUEUED and time.monotonic() - started > 10:
+                    line += " (waiting for a worker: is `mam worker` running?)"
+            if line != last:
+                click.echo(line)
+                last = line
+            if state in FINAL:
+                click.echo(f"version {version_id}: {state.value}"
+                           + (f" — {version.failure_reason}" if version.failure_reason else ""))
+                return 0 if state == VersionState.READY else 1
+        if deadline is not None and time.monotonic() > deadline:
+            click.echo(f"version {version_id}: still {state.value} after {timeout:.0f}s", err=True)
+            return 8
+        time.sleep(0.5)
+
+
+@cli.command()
+@click.argument("version_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def show(ctx: Context, version_id: int, as_json: bool) -> None:
+    """Print a version's state, technical metadata, renditions and jobs."""
+    with domain_errors(), ctx.runtime.db.session() as session:
+        data = version_dict(CatalogueService(session).version(version_id))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    ep = data["episode"]
+    click.echo(f"《{ep['programme']}》 {ep['title']} — version {data['number']} (id {data['id']})")
+    click.echo(f"state:    {data['state']}"
+               + (f" — {data['failure_reason']}" if data["failure_reason"] else ""))
+    orig = data["original"]
+    click.echo(f"original: {orig['filename']} ({orig['size']:,} bytes) sha256 {orig['sha256']}")
+    mi = data["media_info"]
+    click.echo(f"media:    {mi.get('container')} {mi.get('duration', 0):.2f}s")
+    for v in mi.get("video", []):
+        click.echo(f"  video:  {v['codec']} {v['width']}x{v['height']} SAR {v['sar']} "
+                   f"DAR {v['dar']} {v['frame_rate']} fps {v['field_order']} "
+                   f"rotation {v['rotation']}")
+    for a in mi.get("audio", []):
+        click.echo(f"  audio:  {a['codec']} {a['channels']} ch {a['sample_rate']} Hz")
+    click.echo("renditions:" if data["renditions"] else "renditions: none yet")
+    for r in data["renditions"]:
+        dims = f"{r['width']}x{r['height']}" if r["width"] else ""
+        click.echo(f"  {r['profile']:<10} {r['mime_type']:<12} {dims:<10} {r['size']:>12,} B  "
+                   f"{r['storage_key']}")
+    click.echo("jobs:")
+    for j in data["jobs"]:
+        click.echo(f"  #{j['id']} {j['kind']} {j['state']} {j['progress']:.0f}% "
+                   f"attempts {j['attempts']}" + (f" — {j['last_error']}" if j["last_error"] else ""))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--state", type=click.Choice([s.value for s in JobState]), default=None)
+@click.pass_context
+def jobs(click_ctx: click.Context, state: str | None) -> None:
+    """List recent jobs with their progress (``mam jobs retry ID`` to retry one)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.ensure_object(Context)
+    with ctx.runtime.db.session() as session:
+        rows = CatalogueService(session).jobs(state=state)
+        if not rows:
+            click.echo("no jobs")
+        for job in rows:
+            eta = f" eta {job.eta_seconds:.0f}s" if job.eta_seconds and job.state == JobState.RUNNING else ""
+            err = f" — {job.last_error}" if job.last_error else ""
+            click.echo(f"#{job.id:<5} version {job.version_id:<5} {job.kind.value:<8} "
+                       f"{job.state.value:<9} {job.progress:5.1f}%{eta} "
+                       f"attempts {job.attempts}{err}")
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+@click.option("--as-user", "as_user", required=True, help="Admin account doing the retry.")
+@pass_ctx
+def jobs_retry(ctx: Context, job_id: int, as_user: str) -> None:
+    """Queue a failed job again."""
+    rt = ctx.runtime
+    with domain_errors(), rt.db.session() as session:
+        actor = UserService(session).by_username(as_user)
+        if actor is None:
+            raise click.ClickException(f"no user {as_user!r}")
+        job = ProcessingService(session, rt.storage).retry(job_id, actor)
+        ctx.queue().enqueue_processing(job.version_id, job.id)
+        click.echo(f"job {job_id} queued again")

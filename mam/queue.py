@@ -1,0 +1,20 @@
+"""How the domain asks for background work without knowing Celery."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TaskQueue(Protocol):
+    """Something that can hand a job to the workers (``workers.dispatch`` implements it)."""
+
+    def enqueue_processing(self, version_id: int, job_id: int) -> str | None:
+        """Enqueue processing of a version; return the broker's task id if known."""
+        ...
+
+
+class NullQueue:
+    """A queue that enqueues nothing: the reconciler or an operator picks the job up later."""
+
+    def enqueue_processing(self, version_id: int, job_id: int) -> str | None:
+        return None

@@ -1,0 +1,29 @@
+"""Wire settings, database and storage together once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mam.config import Settings
+from mam.db import Database
+from storage import Storage, create_storage
+
+
+@dataclass
+class Runtime:
+    """The process-wide collaborators every entry point needs."""
+
+    settings: Settings
+    db: Database
+    storage: Storage
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Build a runtime from ``settings`` (default: the environment)."""
+    settings = settings or Settings.from_env()
+    storage = create_storage(settings.storage_backend, **settings.storage_options())
+    return Runtime(settings=settings, db=Database(settings.database_url), storage=storage)

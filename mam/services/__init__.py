@@ -1,0 +1,1 @@
+"""Domain services: each takes a session and a storage, raises ``MamError``s."""

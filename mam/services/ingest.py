@@ -1,0 +1,224 @@
+"""Ingest: catalogue a local file as a new version of an episode."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mam.errors import Conflict, InvalidInput, InvalidMedia, NotFound
+from mam.hashing import HashingReader
+from mam.models import (
+    Asset,
+    AuditEvent,
+    Episode,
+    Job,
+    JobKind,
+    Programme,
+    SourceType,
+    User,
+    Version,
+)
+from mam.probe import MediaInfo, probe
+from mam.queue import NullQueue, TaskQueue
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+MAX_TITLE = 300
+MAX_PROGRAMME = 200
+
+
+def original_key(sha256: str) -> str:
+    """Return the storage key of an original file."""
+    return f"originals/{sha256}"
+
+
+def clean_text(value: str, field: str, limit: int) -> str:
+    """Normalise a user-given name: NFC, trimmed, no control characters, bounded length."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if not text:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidInput(f"{field} must not contain control characters", field=field)
+    if len(text) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
+    return text
+
+
+def display_filename(name: str) -> str:
+    """Return a file name safe to show and store: no directories, no control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch) != "Cc").strip()
+    return (base or "unnamed")[:255]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    version: Version
+    job: Job
+    new_episode: bool
+
+
+class IngestService:
+    """Copy a file into storage (hashing as it goes), probe it, record it, enqueue work."""
+
+    def __init__(
+        self,
+        session: Session,
+        storage: Storage,
+        queue: TaskQueue | None = None,
+        *,
+        prober: Callable[..., MediaInfo] = probe,
+    ) -> None:
+        self.session = session
+        self.storage = storage
+        self.queue = queue or NullQueue()
+        self.prober = prober
+
+    def ingest_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        programme: str,
+        title: str,
+        source: SourceType | str = SourceType.SELF,
+        uploader: User | None = None,
+        create_programme: bool = True,
+        filename: str | None = None,
+    ) -> IngestResult:
+        """Ingest the file at ``path`` as the next version of ``programme`` / ``title``."""
+        path = Path(path)
+        shown = display_filename(filename or path.name)
+        programme = clean_text(programme, "programme", MAX_PROGRAMME)
+        title = clean_text(title, "title", MAX_TITLE)
+        source = _source_type(source)
+        if not path.is_file():
+            raise InvalidInput(f"{shown}: no such file", field="file")
+        info = self.prober(path, display_name=shown)
+
+        incoming = f"incoming/{uuid.uuid4().hex}"
+        with path.open("rb") as raw:
+            reader = HashingReader(raw)
+            size = self.storage.put(incoming, reader)  # type: ignore[arg-type]
+        sha = reader.hexdigest()
+        try:
+            self._refuse_duplicate(sha, shown)
+            key = original_key(sha)
+            self.storage.move(incoming, key)
+        except BaseException:
+            self.storage.delete(incoming)
+            raise
+        try:
+            result = self._record(
+                sha=sha, key=key, size=size, filename=shown, info=info, programme=programme,
+                title=title, source=source, uploader=uploader, create_programme=create_programme,
+            )
+        except IntegrityError as exc:
+            self.session.rollback()
+            self._cleanup_original(sha)
+            self._refuse_duplicate(sha, shown)  # lost a race with the same content
+            raise Conflict(f"{shown}: could not be catalogued ({exc.orig})") from exc
+        except BaseException:
+            self.session.rollback()
+            self._cleanup_original(sha)
+            raise
+        self._enqueue(result)
+        return result
+
+    def _record(
+        self, *, sha: str, key: str, size: int, filename: str, info: MediaInfo, programme: str,
+        title: str, source: SourceType, uploader: User | None, create_programme: bool,
+    ) -> IngestResult:
+        prog = self.session.scalar(select(Programme).where(Programme.name == programme))
+        if prog is None:
+            if not create_programme:
+                raise NotFound(f"programme 《{programme}》 does not exist")
+            prog = Programme(name=programme)
+            self.session.add(prog)
+            self.session.flush()
+        episode = self.session.scalar(
+            select(Episode).where(Episode.programme_id == prog.id, Episode.title == title)
+        )
+        new_episode = episode is None
+        if episode is None:
+            episode = Episode(
+                programme=prog, title=title, source_type=source,
+                created_by_id=uploader.id if uploader else None,
+            )
+            self.session.add(episode)
+            self.session.flush()
+        number = (
+            self.session.scalar(
+                select(func.max(Version.number)).where(Version.episode_id == episode.id)
+            )
+            or 0
+        ) + 1
+        asset = Asset(
+            sha256=sha, storage_key=key, size=size, original_filename=filename,
+            media_info=info.to_dict(),
+        )
+        version = Version(
+            episode=episode, number=number, asset=asset,
+            uploaded_by_id=uploader.id if uploader else None,
+        )
+        job = Job(version=version, kind=JobKind.PROCESS)
+        self.session.add_all([asset, version, job])
+        self.session.flush()
+        self.session.add(
+            AuditEvent(
+                actor_id=uploader.id if uploader else None, action="ingest",
+                object_type="version", object_id=version.id, to_state=version.state.value,
+                details={"sha256": sha, "filename": filename, "size": size,
+                         "mime_type": mimetypes.guess_type(filename)[0]},
+            )
+        )
+        self.session.commit()
+        return IngestResult(version=version, job=job, new_episode=new_episode)
+
+    def _refuse_duplicate(self, sha: str, shown: str) -> None:
+        existing = self.session.scalar(
+            select(Version).join(Asset).where(Asset.sha256 == sha)
+        )
+        if existing is not None:
+            ep = existing.episode
+            raise Conflict(
+                f"{shown}: the same content is already in the library as "
+                f"《{ep.programme.name}》 {ep.title}, version {existing.number} "
+                f"(version id {existing.id})",
+                version_id=existing.id,
+                episode_id=ep.id,
+            )
+
+    def _cleanup_original(self, sha: str) -> None:
+        # Another row may own the same content (a concurrent ingest won); keep it then.
+        owned = self.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
+        if owned is None:
+            self.storage.delete(original_key(sha))
+
+    def _enqueue(self, result: IngestResult) -> None:
+        try:
+            task_id = self.queue.enqueue_processing(result.version.id, result.job.id)
+        except Exception:  # the broker being down must not undo a committed ingest
+            log.exception("could not enqueue job %s; the reconciler will", result.job.id)
+            return
+        if task_id:
+            result.job.task_id = task_id
+            self.session.commit()
+
+
+def _source_type(value: SourceType | str) -> SourceType:
+    try:
+        return SourceType(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in SourceType)
+        raise InvalidInput(f"source must be one of {choices}, not {value!r}") from None

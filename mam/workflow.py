@@ -1,0 +1,117 @@
+"""The version workflow: one transition table and the one function that writes a state."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mam.errors import NotAllowed
+from mam.models import AuditEvent, Role, User, Version, VersionState
+
+S = VersionState
+
+
+class Event(enum.StrEnum):
+    START_PROCESSING = "start_processing"
+    PROCESSING_SUCCEEDED = "processing_succeeded"
+    PROCESSING_FAILED = "processing_failed"
+    RETRY_PROCESSING = "retry_processing"
+    SUBMIT = "submit"
+    SIGN_STAGE = "sign_stage"  # an intermediate review stage signed; stays in review
+    APPROVE = "approve"  # the last stage signed
+    REQUEST_CHANGES = "request_changes"
+    RELEASE = "release"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True)
+class Rule:
+    target: VersionState
+    roles: frozenset[Role]
+    needs_reason: bool = False
+
+
+def _rule(target: VersionState, *roles: Role, needs_reason: bool = False) -> Rule:
+    return Rule(target, frozenset(roles), needs_reason)
+
+
+SYSTEM = Role.SYSTEM
+ADMIN = Role.ADMIN
+
+# (from state, event) -> rule. Anything absent is not allowed, whoever asks.
+TRANSITIONS: dict[tuple[VersionState, Event], Rule] = {
+    (S.UPLOADED, Event.START_PROCESSING): _rule(S.PROCESSING, SYSTEM),
+    # A redelivered task (worker lost mid-job) starts again from processing.
+    (S.PROCESSING, Event.START_PROCESSING): _rule(S.PROCESSING, SYSTEM),
+    (S.PROCESSING, Event.PROCESSING_SUCCEEDED): _rule(S.READY, SYSTEM),
+    (S.PROCESSING, Event.PROCESSING_FAILED): _rule(S.FAILED, SYSTEM, needs_reason=True),
+    (S.FAILED, Event.RETRY_PROCESSING): _rule(S.PROCESSING, ADMIN, SYSTEM),
+    (S.READY, Event.SUBMIT): _rule(S.IN_REVIEW, Role.PRODUCER, ADMIN),
+    (S.CHANGES_REQUESTED, Event.SUBMIT): _rule(S.IN_REVIEW, Role.PRODUCER, ADMIN),
+    (S.IN_REVIEW, Event.SIGN_STAGE): _rule(S.IN_REVIEW, Role.REVIEWER),
+    (S.IN_REVIEW, Event.APPROVE): _rule(S.APPROVED, Role.REVIEWER),
+    (S.IN_REVIEW, Event.REQUEST_CHANGES): _rule(
+        S.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True
+    ),
+    (S.APPROVED, Event.RELEASE): _rule(S.RELEASED, Role.PUBLISHER, ADMIN),
+    (S.RELEASED, Event.WITHDRAW): _rule(S.WITHDRAWN, Role.PUBLISHER, ADMIN, needs_reason=True),
+}
+
+
+def allowed_events(state: VersionState, roles: frozenset[Role]) -> list[Event]:
+    """List the events ``roles`` may fire from ``state`` (for showing buttons)."""
+    return [ev for (st, ev), rule in TRANSITIONS.items() if st == state and rule.roles & roles]
+
+
+def transition(
+    session: Session,
+    version: Version,
+    event: Event,
+    actor: User | None,
+    *,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Move ``version`` by ``event`` and record who, when, from, to and why.
+
+    ``actor`` None means the system (a worker). The caller commits; the version's
+    ``lock_version`` makes a concurrent transition on the same row fail at flush.
+    """
+    rule = TRANSITIONS.get((version.state, event))
+    if rule is None:
+        raise NotAllowed(
+            f"version {version.id} is {version.state.value}: '{event.value}' is not possible now",
+            state=version.state.value,
+            event=event.value,
+        )
+    roles = frozenset({Role.SYSTEM}) if actor is None else actor.roles
+    if not rule.roles & roles:
+        raise NotAllowed(
+            f"'{event.value}' on version {version.id} needs one of the roles "
+            f"{', '.join(sorted(r.value for r in rule.roles))}",
+            event=event.value,
+        )
+    reason = (reason or "").strip() or None
+    if rule.needs_reason and not reason:
+        raise NotAllowed(f"'{event.value}' needs a reason", event=event.value)
+    previous = version.state
+    version.state = rule.target
+    if event is Event.PROCESSING_FAILED:
+        version.failure_reason = reason
+    elif rule.target is S.PROCESSING:
+        version.failure_reason = None
+    audit = AuditEvent(
+        actor_id=None if actor is None else actor.id,
+        action=event.value,
+        object_type="version",
+        object_id=version.id,
+        from_state=previous.value,
+        to_state=rule.target.value,
+        reason=reason,
+        details=details or {},
+    )
+    session.add(audit)
+    return audit

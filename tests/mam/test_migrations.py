@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from mam import migrate
+from mam.db import make_engine
+from mam.models import Base
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    """A model change without a migration fails here (on SQLite and PostgreSQL)."""
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_upgrade_is_idempotent_and_downgrade_works(home) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{home / 'm.db'}"
+    migrate.upgrade(url)
+    migrate.upgrade(url)
+    assert migrate.current(url) == "0001"
+    migrate.downgrade(url, "base")
+    assert migrate.current(url) is None

@@ -1,0 +1,216 @@
+"""Generate small test media with ffmpeg's lavfi sources (testsrc2 + sine).
+
+Every ``make_*`` function takes the output path, writes the file (overwriting it) and
+returns it as a ``Path``.  Clips are 1-3 s and small so a test module can build
+all of them in a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+FFMPEG = "ffmpeg"
+FFPROBE = "ffprobe"
+
+
+def _ffmpeg(*args: str) -> None:
+    """Run ffmpeg quietly and fail loudly (with its stderr) when it fails."""
+    argv = [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stderr}")
+
+
+def _video_src(size: str, rate: int | float, seconds: float) -> list[str]:
+    """Return input args for a moving test pattern."""
+    return ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+
+
+def _audio_src(seconds: float, rate: int = 48000, layout: str = "stereo") -> list[str]:
+    """Return input args for a 440 Hz tone with the given channel layout."""
+    graph = f"sine=frequency=440:sample_rate={rate}:duration={seconds},"
+    graph += f"aformat=channel_layouts={layout}"
+    return ["-f", "lavfi", "-i", graph]
+
+
+def _h264(preset: str = "ultrafast") -> list[str]:
+    """Return encoder args for small, widely decodable H.264."""
+    return ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-b:v", "300k"]
+
+
+def make_clip(
+    path: str | os.PathLike[str],
+    seconds: float = 2,
+    *,
+    size: str = "320x240",
+    rate: int | float = 25,
+    audio: bool = True,
+    codec: str = "libx264",
+) -> Path:
+    """Write a progressive clip (audio codec chosen to suit the container)."""
+    out = Path(path)
+    args = _video_src(size, rate, seconds)
+    if audio:
+        args += _audio_src(seconds)
+    if codec == "libx264":
+        args += _h264()
+    else:
+        args += ["-c:v", codec, "-pix_fmt", "yuv420p", "-b:v", "300k"]
+        if codec.startswith("libvpx"):
+            args += ["-deadline", "realtime", "-cpu-used", "8"]
+    if audio:
+        webm_like = out.suffix.lower() in (".webm", ".ogg", ".ogv")
+        args += ["-c:a", "libopus" if webm_like else "aac", "-b:a", "64k", "-shortest"]
+    _ffmpeg(*args, str(out))
+    return out
+
+
+def make_interlaced_mpeg2_ts(path: str | os.PathLike[str]) -> Path:
+    """Write 1 s of 1920x1080 top-field-first interlaced MPEG-2 + MP2 in MPEG-TS."""
+    out = Path(path)
+    _ffmpeg(
+        *_video_src("1920x1080", 25, 1),
+        *_audio_src(1),
+        "-vf", "setfield=tff",
+        "-flags", "+ilme+ildct", "-top", "1",
+        "-c:v", "mpeg2video", "-b:v", "2M", "-maxrate", "4M", "-bufsize", "2M", "-g", "12",
+        "-c:a", "mp2", "-b:a", "128k",
+        "-f", "mpegts", str(out),
+    )  # fmt: skip
+    return out
+
+
+def make_anamorphic_dvd(path: str | os.PathLike[str]) -> Path:
+    """Write 1 s of PAL DVD-style MPEG-2 (720x576, SAR 64:45 = 16:9) with AC-3 in .mpg."""
+    out = Path(path)
+    _ffmpeg(
+        *_video_src("720x576", 25, 1),
+        *_audio_src(1),
+        "-vf", "setsar=64/45",
+        "-c:v", "mpeg2video", "-b:v", "1500k", "-maxrate", "3M", "-bufsize", "1835k",
+        "-g", "12", "-aspect", "16:9",
+        "-c:a", "ac3", "-b:a", "192k",
+        "-f", "dvd", str(out),
+    )  # fmt: skip
+    return out
+
+
+def _display_rotation_cw(path: Path) -> int:
+    """Return the clockwise display rotation ffprobe sees in a file (0 when none)."""
+    result = subprocess.run(
+        [FFPROBE, "-v", "error", "-print_format", "json", "-show_streams",
+         "-select_streams", "v:0", str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    for stream in json.loads(result.stdout).get("streams", []):
+        for side in stream.get("side_data_list", []):
+            if "rotation" in side:
+                return round(-float(side["rotation"])) % 360
+    return 0
+
+
+def make_rotated_phone(path: str | os.PathLike[str], rotation: int = 90) -> Path:
+    """Write a 320x180 H.264 MP4 that must be turned ``rotation`` degrees clockwise.
+
+    The frames are landscape, the display matrix makes players show them portrait
+    (like a phone held upright).  How the CLI writes the matrix changed between
+    ffmpeg releases (``-display_rotation`` in 6.0+, a legacy ``rotate`` tag whose
+    sign flipped in 5.x), so each way is tried and the result is checked.
+    """
+    out = Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "plain.mp4"
+        make_clip(plain, seconds=1, size="320x180", rate=30)
+        attempts = [
+            ["-display_rotation:v:0", str(-rotation), "-i", str(plain)],
+            ["-i", str(plain), "-metadata:s:v:0", f"rotate={(360 - rotation) % 360}"],
+            ["-i", str(plain), "-metadata:s:v:0", f"rotate={rotation}"],
+        ]
+        for args in attempts:
+            try:
+                _ffmpeg(*args, "-c", "copy", str(out))
+            except RuntimeError:
+                continue  # option unknown to this ffmpeg
+            if _display_rotation_cw(out) == rotation % 360:
+                return out
+    raise RuntimeError(f"this ffmpeg cannot write a {rotation} degree display matrix")
+
+
+def make_surround(path: str | os.PathLike[str]) -> Path:
+    """Write a 1 s H.264 MP4 with 5.1 (6 channel) AAC audio."""
+    out = Path(path)
+    _ffmpeg(
+        *_video_src("320x240", 25, 1),
+        *_audio_src(1, layout="5.1"),
+        *_h264(),
+        "-c:a", "aac", "-b:a", "192k", "-shortest", str(out),
+    )  # fmt: skip
+    return out
+
+
+def make_webm_no_audio(path: str | os.PathLike[str]) -> Path:
+    """Write a 1 s VP9 WebM without any audio stream."""
+    out = Path(path)
+    _ffmpeg(
+        *_video_src("320x240", 25, 1),
+        "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k",
+        str(out),
+    )  # fmt: skip
+    return out
+
+
+def make_vfr(path: str | os.PathLike[str]) -> Path:
+    """Write an MP4 whose first second runs at 30 fps and the rest at 10 fps."""
+    out = Path(path)
+    _ffmpeg(
+        *_video_src("320x240", 30, 1.5),
+        *_audio_src(2.5),
+        "-vf", "setpts='if(lt(N,30),N/30,1+(N-30)/10)/TB'",
+        "-fps_mode", "vfr",
+        *_h264(),
+        "-c:a", "aac", "-b:a", "64k", str(out),
+    )  # fmt: skip
+    return out
+
+
+def make_audio_with_cover(path: str | os.PathLike[str]) -> Path:
+    """Write a 1 s MP3 carrying a JPEG cover (an ``attached_pic`` video stream)."""
+    out = Path(path)
+    _ffmpeg(
+        *_audio_src(1),
+        "-f", "lavfi", "-i", "testsrc2=size=160x160:rate=1:duration=1",
+        "-map", "0:a", "-map", "1:v", "-frames:v", "1",
+        "-c:a", "libmp3lame", "-b:a", "64k", "-c:v", "mjpeg",
+        "-disposition:v:0", "attached_pic", str(out),
+    )  # fmt: skip
+    return out
+
+
+def make_text_file_as_mp4(path: str | os.PathLike[str]) -> Path:
+    """Write a plain text file that merely has a video file name."""
+    out = Path(path)
+    out.write_text("Lesson notes: this is not a video.\n" * 40, encoding="utf-8")
+    return out
+
+
+def make_truncated_mp4(path: str | os.PathLike[str]) -> Path:
+    """Write the first half of an MP4 whose moov atom is at the end (so it is lost)."""
+    out = Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = make_clip(Path(tmp) / "whole.mp4", seconds=2)
+        data = whole.read_bytes()
+    if data.find(b"moov") < len(data) // 2:
+        raise RuntimeError("expected the moov atom after the media data")
+    out.write_bytes(data[: len(data) // 2])
+    return out
+
+
+def make_empty(path: str | os.PathLike[str]) -> Path:
+    """Write a 0 byte file."""
+    out = Path(path)
+    out.write_bytes(b"")
+    return out

@@ -1,0 +1,78 @@
+"""Start a real Celery worker process for integration tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mam.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def celery_worker(
+    settings: Settings, log_path: Path, *, extra_env: dict[str, str] | None = None,
+    concurrency: int = 1, startup_timeout: float = 60,
+) -> Iterator[subprocess.Popen[str]]:
+    """Run ``celery -A workers.main worker`` with ``settings`` until the block exits."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAM_")}
+    env.update(settings.to_env())
+    env.update(extra_env or {})
+    env["PYTHONUNBUFFERED"] = "1"
+    argv = [sys.executable, "-m", "celery", "-A", "workers.main", "worker",
+            "-Q", "transcode,default", "--concurrency", str(concurrency),
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    ready = threading.Event()
+    log = log_path.open("w")
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            if " ready." in line:
+                ready.set()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not ready.wait(0.2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{log_path.read_text()[-3000:]}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        thread.join(timeout=5)
+        log.close()
+
+
+def wait_for_state(runtime: object, version_id: int, states: set[str], timeout: float = 120) -> str:
+    """Poll the database until the version reaches one of ``states``; return it."""
+    from mam.models import Version  # noqa: PLC0415
+
+    deadline = time.monotonic() + timeout
+    state = "?"
+    while time.monotonic() < deadline:
+        with runtime.db.session() as session:  # type: ignore[attr-defined]
+            version = session.get(Version, version_id)
+            state = version.state.value if version else "missing"
+        if state in states:
+            return state
+        time.sleep(0.3)
+    raise TimeoutError(f"version {version_id} still {state} after {timeout}s")

@@ -1,0 +1,86 @@
+"""Flask extensions and the per-request database session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel, lazy_gettext
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import Session
+
+from mam.models import User
+from mam.runtime import Runtime
+from storage import Storage
+
+LOCALES = ("zh_CN", "en")
+babel = Babel()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+def runtime() -> Runtime:
+    """Return the app's runtime (settings, database, storage)."""
+    rt: Runtime = current_app.extensions["mam"]
+    return rt
+
+
+def db_session() -> Session:
+    """Return this request's database session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = runtime().db.sessionmaker()
+    s: Session = g.db_session
+    return s
+
+
+def storage() -> Storage:
+    """Return the configured storage backend."""
+    return runtime().storage
+
+
+def task_queue() -> Any:
+    """Return the Celery-backed task queue (built once per app)."""
+    queue = current_app.extensions.get("mam_queue")
+    if queue is None:
+        from workers.celery_app import make_celery  # noqa: PLC0415
+        from workers.dispatch import CeleryQueue  # noqa: PLC0415
+
+        queue = CeleryQueue(make_celery(runtime().settings))
+        current_app.extensions["mam_queue"] = queue
+    return queue
+
+
+def select_locale() -> str:
+    """Pick the UI language: explicit choice, then the user's setting, then zh_CN."""
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    return "en" if best == "en" else str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def init_extensions(app: Flask) -> None:
+    """Attach Babel, Flask-Login, CSRF protection and session teardown to ``app``."""
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    app.teardown_appcontext(_close_session)

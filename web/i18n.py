@@ -1,0 +1,21 @@
+"""Language switch (zh_CN default, en)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from web.auth import PUBLIC, _safe_next, allow
+from web.extensions import LOCALES
+
+bp = Blueprint("i18n", __name__)
+
+
+@bp.route("/language/<code>", methods=["POST"])
+@allow(PUBLIC)
+def set_language(code: str) -> ResponseReturnValue:
+    """Remember the chosen UI language in the session."""
+    if code not in LOCALES:
+        abort(404)
+    session["locale"] = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("catalogue.index"))

@@ -1,0 +1,53 @@
+"""Media through storage: local files with Range support, S3 by presigned redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, send_file
+from flask.typing import ResponseReturnValue
+
+from mam.models import Rendition, Version
+from web.auth import STAFF, allow
+from web.extensions import db_session, storage
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+PRESIGN_SECONDS = 15 * 60
+
+
+def _serve(key: str, mime_type: str, download_name: str) -> ResponseReturnValue:
+    store = storage()
+    url = store.presigned_url(key, expires=PRESIGN_SECONDS)
+    if url is not None:
+        return redirect(url, code=302)
+    path = store.local_path(key)
+    if path is None or not path.is_file():
+        abort(404)
+    # conditional=True: ETag, Last-Modified, Range and If-Range handled by Werkzeug.
+    response = send_file(path, mimetype=mime_type, conditional=True,
+                         download_name=download_name, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.route("/renditions/<int:rendition_id>")
+@allow(*STAFF)
+def rendition(rendition_id: int) -> ResponseReturnValue:
+    """Stream a rendition (the player's source)."""
+    item = db_session().get(Rendition, rendition_id)
+    if item is None:
+        abort(404)
+    key, mime, name = item.storage_key, item.mime_type, item.storage_key.rsplit("/", 1)[-1]
+    db_session().close()  # do not hold a database transaction while streaming
+    return _serve(key, mime, name)
+
+
+@bp.route("/versions/<int:version_id>/poster")
+@allow(*STAFF)
+def poster(version_id: int) -> ResponseReturnValue:
+    """Return a version's poster image."""
+    version = db_session().get(Version, version_id)
+    item = version.rendition("poster") if version else None
+    if item is None:
+        abort(404)
+    key, mime = item.storage_key, item.mime_type
+    db_session().close()
+    return _serve(key, mime, f"poster-{version_id}.jpg")

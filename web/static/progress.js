@@ -1,0 +1,34 @@
+// Keep progress bars and state badges current by polling the API while work is running.
+(function () {
+  "use strict";
+  const FINAL = new Set(["ready", "failed", "in_review", "changes_requested", "approved", "released", "withdrawn"]);
+  function fmtEta(seconds) {
+    if (seconds == null) return "";
+    const s = Math.max(0, Math.round(seconds));
+    const m = Math.floor(s / 60);
+    return (m ? m + " min " : "") + (s % 60) + " s";
+  }
+  function poll(badge) {
+    const url = badge.dataset.progressUrl;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((data) => {
+        const job = data.job || {};
+        const pct = Math.round(job.progress || 0);
+        document.querySelectorAll('[data-progress-for="' + data.version_id + '"]').forEach((el) => {
+          el.querySelector(".bar").style.width = pct + "%";
+          el.querySelector(".pct").textContent = pct + "%";
+        });
+        document.querySelectorAll('[data-eta-for="' + data.version_id + '"]').forEach((el) => {
+          el.textContent = job.eta_seconds ? el.dataset.etaLabel + " " + fmtEta(job.eta_seconds) : "";
+        });
+        if (FINAL.has(data.state) && data.state !== badge.dataset.state) {
+          window.location.reload();  // the page shows the player, renditions, reason
+          return;
+        }
+        setTimeout(() => poll(badge), 2000);
+      })
+      .catch(() => setTimeout(() => poll(badge), 5000));
+  }
+  document.querySelectorAll("[data-progress-url]").forEach(poll);
+})();

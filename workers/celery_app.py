@@ -1,0 +1,71 @@
+"""The Celery app, configured from ``mam.config.Settings`` (``celery -A workers.celery_app``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from mam.config import Settings
+
+TRANSCODE = "transcode"
+DEFAULT = "default"
+PROCESS_TASK = "mam.process_version"
+RECONCILE_TASK = "mam.reconcile_jobs"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Return the Celery configuration for ``settings``."""
+    transport: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
+    conf: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "broker_connection_retry_on_startup": True,
+        "task_ignore_result": True,  # the Job table is the truth, not a result backend
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_queues": (Queue(TRANSCODE), Queue(DEFAULT)),
+        "task_default_queue": DEFAULT,
+        "task_routes": {PROCESS_TASK: {"queue": TRANSCODE}},
+        "task_annotations": {
+            PROCESS_TASK: {
+                "soft_time_limit": settings.transcode_soft_time_limit,
+                "time_limit": settings.transcode_time_limit,
+            }
+        },
+        "result_backend_transport_options": dict(transport),
+        "worker_send_task_events": False,
+        "beat_schedule": {
+            "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
+        },
+        "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
+        "include": ["workers.tasks.processing", "workers.tasks.maintenance"],
+    }
+    if settings.embedded_broker:
+        # kombu's filesystem transport: messages are files in one shared folder, moved
+        # atomically; web, CLI and worker on one machine need nothing else running.
+        folder = settings.broker_dir / "queue"  # type: ignore[operator]
+        processed = settings.broker_dir / "processed"  # type: ignore[operator]
+        control = settings.broker_dir / "control"  # type: ignore[operator]
+        for path in (folder, processed, control):
+            path.mkdir(parents=True, exist_ok=True)
+        transport.update(
+            data_folder_in=str(folder),
+            data_folder_out=str(folder),
+            processed_folder=str(processed),
+            control_folder=str(control),
+            store_processed=False,
+        )
+        conf["worker_enable_remote_control"] = False
+    conf["broker_transport_options"] = transport
+    return conf
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    """Create the Celery app for ``settings`` (default: the environment)."""
+    settings = settings or Settings.from_env()
+    app = Celery("mam", set_as_current=True)
+    app.conf.update(celery_config(settings))
+    return app
+

@@ -1,0 +1,40 @@
+"""Housekeeping: re-enqueue jobs the broker lost (the Job table is the truth)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+
+from mam.models import JobState, utcnow
+from mam.services.processing import ProcessingService
+from workers.celery_app import PROCESS_TASK, RECONCILE_TASK, TRANSCODE
+from workers.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=15)
+
+
+@shared_task(name=RECONCILE_TASK)
+def reconcile_jobs() -> int:
+    """Re-enqueue queued or running jobs with no sign of life for ``STALE_AFTER``."""
+    rt = runtime()
+    count = 0
+    with rt.db.session() as session:
+        service = ProcessingService(session, rt.storage)
+        for job in service.stale_jobs(STALE_AFTER):
+            if job.version_id is None:
+                continue
+            log.warning("re-enqueueing stale job %s (%s since %s)", job.id, job.state,
+                        job.heartbeat_at or job.created_at)
+            if job.state == JobState.RUNNING:
+                job.state = JobState.QUEUED
+            job.heartbeat_at = utcnow()
+            session.commit()
+            reconcile_jobs.app.send_task(
+                PROCESS_TASK, args=[job.version_id], kwargs={"job_id": job.id}, queue=TRANSCODE
+            )
+            count += 1
+    return count

@@ -1,0 +1,51 @@
+"""Process a version: proxy and poster (later: the distribution ladder)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from mam.errors import ProcessingError
+from mam.services.processing import ProcessingService
+from workers.celery_app import PROCESS_TASK
+from workers.pipeline import process_source
+from workers.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+
+def backoff(attempt: int) -> int:
+    """Return the retry delay in seconds after ``attempt`` (30 s, 2 min, 8 min, ...)."""
+    return min(30 * 4 ** max(attempt - 1, 0), 3600)
+
+
+@shared_task(bind=True, name=PROCESS_TASK, acks_late=True, max_retries=None)
+def process_version(self: Task, version_id: int, job_id: int | None = None) -> str:
+    """Make the renditions of one version; safe to run twice."""
+    rt = runtime()
+    with rt.db.session() as session:
+        service = ProcessingService(session, rt.storage, max_attempts=rt.settings.max_attempts)
+        plan = service.begin(version_id, worker=self.request.hostname or "worker", job_id=job_id)
+        if plan is None:
+            return "skipped"
+        try:
+            process_source(
+                plan, rt.storage, rt.settings,
+                on_progress=lambda p: service.record_progress(plan.job_id, p.percent, p.eta),
+                publish=lambda outputs: service.publish(plan, outputs),
+            )
+        except SoftTimeLimitExceeded:
+            service.fail(plan, "processing exceeded its time limit", permanent=True)
+            return "failed"
+        except ProcessingError as exc:
+            retry = service.fail(plan, exc.message, permanent=exc.permanent)
+        except Exception as exc:  # storage or database trouble: worth another try
+            log.exception("unexpected error processing version %s", version_id)
+            retry = service.fail(plan, f"{type(exc).__name__}: {exc}", permanent=False)
+        else:
+            return "ready"
+    if retry:
+        raise self.retry(countdown=backoff(plan.attempt), kwargs={"job_id": plan.job_id})
+    return "failed"
