@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps translations lint typecheck bench clean help
+.PHONY: run test setup system-deps translations messages lint typecheck bench clean help
 
 help:
 	@echo "make run    - set up and run web + worker on the embedded default (SQLite, ./var)"
@@ -31,6 +31,11 @@ setup: system-deps $(STAMP) translations
 
 translations: $(STAMP)
 	@$(BIN)/pybabel compile -q -d web/translations 2>/dev/null || $(BIN)/pybabel compile -d web/translations
+
+# After changing UI strings: extract, merge into the zh_CN catalogue, translate, commit.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l zh_Hans_CN --no-fuzzy-matching
 
 run: setup
 	$(BIN)/mam run

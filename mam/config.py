@@ -120,7 +120,9 @@ class Settings:
                 "prefix": self.s3_prefix,
                 "create_bucket": self.s3_create_bucket,
             }
-        raise ValueError(f"MAM_STORAGE_BACKEND must be 'local' or 's3', not {self.storage_backend!r}")
+        raise ValueError(
+            f"MAM_STORAGE_BACKEND must be 'local' or 's3', not {self.storage_backend!r}"
+        )
 
 
 def _convert(kind: Any, raw: str) -> Any:

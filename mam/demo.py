@@ -47,12 +47,32 @@ def _credentials(home: Path) -> dict[str, str]:
 def make_demo_clip(path: Path, seconds: int = 20) -> Path:
     """Generate a colour-bars clip with a tone (720p, H.264/AAC) with ffmpeg's lavfi."""
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-         "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-         "-c:a", "aac", "-shortest", str(path)],
-        check=True, timeout=300,
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1280x720:rate=25:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+        timeout=300,
     )
     return path
 
@@ -65,8 +85,13 @@ def ensure_demo(runtime: Runtime, queue: TaskQueue, echo: Callable[[str], object
         users.ensure_county(*DEMO_COUNTY)
         for name, display, roles in DEMO_USERS:
             if users.by_username(name) is None:
-                users.create(name, creds[name], roles, display_name=display,
-                             county_code=DEMO_COUNTY[0] if Role.COUNTY in roles else None)
+                users.create(
+                    name,
+                    creds[name],
+                    roles,
+                    display_name=display,
+                    county_code=DEMO_COUNTY[0] if Role.COUNTY in roles else None,
+                )
         echo("demo accounts (username / password):")
         for name, display, roles in DEMO_USERS:
             echo(f"  {name:<10} {creds[name]:<20} {display} ({roles[0].value})")
@@ -76,7 +101,10 @@ def ensure_demo(runtime: Runtime, queue: TaskQueue, echo: Callable[[str], object
         with tempfile.TemporaryDirectory() as tmp:
             clip = make_demo_clip(Path(tmp) / "demo.mp4")
             result = IngestService(session, runtime.storage, queue).ingest_file(
-                clip, programme=DEMO_PROGRAMME, title=DEMO_TITLE, uploader=producer,
+                clip,
+                programme=DEMO_PROGRAMME,
+                title=DEMO_TITLE,
+                uploader=producer,
                 filename="乡村振兴 示范片.mp4",
             )
         echo(f"demo clip ingested as version {result.version.id}; the worker is processing it")

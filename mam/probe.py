@@ -13,7 +13,7 @@ import json
 import math
 import os
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -173,10 +173,16 @@ class MediaInfo:
             duration=float(data["duration"]),
             size=_opt_int(data.get("size")),
             bit_rate=_opt_int(data.get("bit_rate")),
-            video=tuple(VideoStream(**v) for v in data.get("video", ())),
-            audio=tuple(AudioStream(**a) for a in data.get("audio", ())),
+            video=tuple(VideoStream(**_known(VideoStream, v)) for v in data.get("video", ())),
+            audio=tuple(AudioStream(**_known(AudioStream, a)) for a in data.get("audio", ())),
             subtitles=int(data.get("subtitles", 0)),
         )
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Return the items of ``data`` that are fields of ``cls`` (newer keys are dropped)."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 def _opt_int(value: object) -> int | None:

@@ -150,6 +150,8 @@ class S3Storage(Storage):
             raise ValueError("bucket must not be empty")
         if not 1 <= list_page_size <= 1000:
             raise ValueError("list_page_size must be in 1..1000")
+        endpoint_url = endpoint_url or None  # "" from configuration means "not set"
+        region_name = region_name or None
         stripped = prefix.strip("/")
         self.prefix = validate_key(stripped) + "/" if stripped else ""
         self.bucket = bucket

@@ -16,12 +16,15 @@ from sqlalchemy.orm import Session
 from mam import migrate
 from mam.config import Settings
 from mam.runtime import Runtime, build_runtime
+from storage.testing import AWS_ENV_TO_CLEAR, DUMMY_AWS_ENV, moto_server
 from tests import media
 
 # CI sets this: a missing PostgreSQL, Redis, ffmpeg or Chromium fails the run instead of
 # skipping tests quietly.
 REQUIRE_SERVICES = os.environ.get("MAM_REQUIRE_SERVICES") == "1"
-PG_URL = os.environ.get("MAM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "MAM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("MAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
@@ -36,8 +39,24 @@ def unavailable(reason: str) -> None:
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's own MAM_* variables out of the tests."""
     for name in list(os.environ):
-        if name.startswith("MAM_") and name not in ("MAM_REQUIRE_SERVICES",) and not name.startswith("MAM_TEST_"):
+        if (
+            name.startswith("MAM_")
+            and name not in ("MAM_REQUIRE_SERVICES",)
+            and not name.startswith("MAM_TEST_")
+        ):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with minimal cost: same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    from mam.services import users
+
+    monkeypatch.setattr(
+        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
@@ -134,6 +153,18 @@ def session(runtime: Runtime) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """Run moto's standalone S3 server over HTTP for the session, with dummy credentials."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in AWS_ENV_TO_CLEAR:
+            mp.delenv(name, raising=False)
+        for name, value in DUMMY_AWS_ENV.items():
+            mp.setenv(name, value)
+        with moto_server() as url:
+            yield url
+
+
+@pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("ffmpeg") is None:
         unavailable("ffmpeg is not installed")
@@ -149,9 +180,23 @@ def clip(media_dir: Path) -> Path:
 def unique_copy(src: Path, dest: Path) -> Path:
     """Remux ``src`` with a random tag so the copy has a SHA-256 of its own."""
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c", "copy", "-map", "0",
-         "-metadata", f"comment={uuid.uuid4().hex}", str(dest)],
-        check=True, timeout=60,
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-c",
+            "copy",
+            "-map",
+            "0",
+            "-metadata",
+            f"comment={uuid.uuid4().hex}",
+            str(dest),
+        ],
+        check=True,
+        timeout=60,
     )
     return dest
 
@@ -160,3 +205,31 @@ def unique_copy(src: Path, dest: Path) -> Path:
 def fresh_clip(clip: Path, tmp_path: Path) -> Path:
     """A 2 s clip with unique content, its name in Chinese with spaces."""
     return unique_copy(clip, tmp_path / "乡村 振兴 第1集.mp4")
+
+
+def cut_midstream(src: Path, dest: Path) -> Path:
+    """Write a faststart copy of ``src`` cut in half: it probes, but its data is missing."""
+    whole = dest.with_name(dest.stem + ".whole.mp4")
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            "-metadata",
+            f"comment={uuid.uuid4().hex}",
+            str(whole),
+        ],
+        check=True,
+        timeout=60,
+    )
+    data = whole.read_bytes()
+    dest.write_bytes(data[: len(data) // 2])
+    whole.unlink()
+    return dest

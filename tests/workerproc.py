@@ -18,20 +18,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @contextmanager
 def celery_worker(
-    settings: Settings, log_path: Path, *, extra_env: dict[str, str] | None = None,
-    concurrency: int = 1, startup_timeout: float = 60,
+    settings: Settings,
+    log_path: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    concurrency: int = 1,
+    startup_timeout: float = 60,
 ) -> Iterator[subprocess.Popen[str]]:
     """Run ``celery -A workers.main worker`` with ``settings`` until the block exits."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAM_")}
     env.update(settings.to_env())
     env.update(extra_env or {})
     env["PYTHONUNBUFFERED"] = "1"
-    argv = [sys.executable, "-m", "celery", "-A", "workers.main", "worker",
-            "-Q", "transcode,default", "--concurrency", str(concurrency),
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-            "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.main",
+        "worker",
+        "-Q",
+        "transcode,default",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+    ]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     ready = threading.Event()
     log = log_path.open("w")
 
@@ -59,12 +78,14 @@ def celery_worker(
             proc.kill()
             proc.wait()
         thread.join(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
         log.close()
 
 
 def wait_for_state(runtime: object, version_id: int, states: set[str], timeout: float = 120) -> str:
     """Poll the database until the version reaches one of ``states``; return it."""
-    from mam.models import Version  # noqa: PLC0415
+    from mam.models import Version
 
     deadline = time.monotonic() + timeout
     state = "?"

@@ -37,8 +37,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     app.config.update(overrides)
     app.extensions["mam"] = runtime
     if not any(TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")):
-        log.warning("translations are not compiled; run `make translations` (UI falls back "
-                    "to English)")
+        log.warning(
+            "translations are not compiled; run `make translations` (UI falls back to English)"
+        )
 
     from web import api, auth, catalogue, errors, i18n, media, templating  # noqa: PLC0415
     from web.extensions import init_extensions  # noqa: PLC0415

@@ -6,7 +6,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -57,7 +67,7 @@ def init_policy(app: Flask) -> None:
         if not current_user.is_authenticated:
             if _wants_json():
                 return jsonify(error="login required"), 401
-            return login_manager.unauthorized()  # type: ignore[no-any-return]
+            return login_manager.unauthorized()
         if not current_user.roles & allowed:
             abort(403)
         return None
@@ -92,15 +102,29 @@ def login() -> ResponseReturnValue:
         session = db_session()
         user = UserService(session).authenticate(form.username.data or "", form.password.data or "")
         if user is None:
-            session.add(AuditEvent(action="login_failed", object_type="user",
-                                   details={"username": (form.username.data or "")[:64],
-                                            "ip": request.remote_addr}))
+            session.add(
+                AuditEvent(
+                    action="login_failed",
+                    object_type="user",
+                    details={
+                        "username": (form.username.data or "")[:64],
+                        "ip": request.remote_addr,
+                    },
+                )
+            )
             session.commit()
             flash(_("Wrong username or password."), "error")
             return render_template("login.html", form=form), 401
         login_user(user)
-        session.add(AuditEvent(actor_id=user.id, action="login", object_type="user",
-                               object_id=user.id, details={"ip": request.remote_addr}))
+        session.add(
+            AuditEvent(
+                actor_id=user.id,
+                action="login",
+                object_type="user",
+                object_id=user.id,
+                details={"ip": request.remote_addr},
+            )
+        )
         session.commit()
         return redirect(_safe_next(request.args.get("next")) or home_for(user.roles))
     return render_template("login.html", form=form)

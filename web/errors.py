@@ -26,8 +26,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> ResponseReturnValue:
-        return _render(400, _("The form expired or was not sent from this site. "
-                              "Reload the page and try again."))
+        return _render(
+            400,
+            _("The form expired or was not sent from this site. Reload the page and try again."),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -39,5 +41,5 @@ def init_app(app: Flask) -> None:
         }
         code = exc.code or 500
         if code in (301, 302, 304, 308, 416):  # keep their headers (Location, Content-Range)
-            return exc  # type: ignore[return-value]
+            return exc
         return _render(code, messages.get(code, exc.description or exc.name))

@@ -22,8 +22,9 @@ def _serve(key: str, mime_type: str, download_name: str) -> ResponseReturnValue:
     if path is None or not path.is_file():
         abort(404)
     # conditional=True: ETag, Last-Modified, Range and If-Range handled by Werkzeug.
-    response = send_file(path, mimetype=mime_type, conditional=True,
-                         download_name=download_name, max_age=3600)
+    response = send_file(
+        path, mimetype=mime_type, conditional=True, download_name=download_name, max_age=3600
+    )
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -68,4 +68,3 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app = Celery("mam", set_as_current=True)
     app.conf.update(celery_config(settings))
     return app
-

@@ -53,8 +53,9 @@ def process_source(
             OutputFile(
                 profile="poster" if name == POSTER.name else name,
                 path=Path(path),
-                key=rendition_key(plan.version_id, "poster" if name == POSTER.name else name,
-                                  Path(path).name),
+                key=rendition_key(
+                    plan.version_id, "poster" if name == POSTER.name else name, Path(path).name
+                ),
                 media_info=_check_output(Path(path), info, is_video=name != POSTER.name),
             )
             for name, path in paths.items()
@@ -67,14 +68,18 @@ def _check_output(path: Path, source: MediaInfo, *, is_video: bool) -> MediaInfo
     try:
         info = probe(path, display_name=path.name)
     except InvalidMedia as exc:
-        raise ProcessingError(f"output {path.name} is unusable: {exc.message}",
-                              permanent=True) from exc
+        raise ProcessingError(
+            f"output {path.name} is unusable: {exc.message}", permanent=True
+        ) from exc
     if is_video:
         if not (info.has_video and info.has_audio):
-            raise ProcessingError(f"output {path.name} lacks a video or audio track",
-                                  permanent=True)
+            raise ProcessingError(
+                f"output {path.name} lacks a video or audio track", permanent=True
+            )
         # Allow a frame or two of container rounding plus the audio priming delay.
-        if source.duration and abs(info.duration - source.duration) > max(0.25, 0.02 * source.duration):
+        if source.duration and abs(info.duration - source.duration) > max(
+            0.25, 0.02 * source.duration
+        ):
             raise ProcessingError(
                 f"output {path.name} lasts {info.duration:.2f}s but the source "
                 f"{source.duration:.2f}s; the source may be damaged",

@@ -23,14 +23,27 @@ FINAL = {VersionState.READY, VersionState.FAILED}
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--programme", required=True, help="Programme (column or series), e.g. 时代风采.")
 @click.option("--title", required=True, help="Episode title.")
-@click.option("--source", type=click.Choice([s.value for s in SourceType]), default="self",
-              show_default=True, help="self = 自制, imported = 引进, general = 省市通用教材.")
+@click.option(
+    "--source",
+    type=click.Choice([s.value for s in SourceType]),
+    default="self",
+    show_default=True,
+    help="self = 自制, imported = 引进, general = 省市通用教材.",
+)
 @click.option("--as-user", "as_user", help="Record this user as the uploader.")
 @click.option("--wait", is_flag=True, help="Wait until processing ends; exit 1 if it failed.")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after N seconds.")
 @pass_ctx
-def ingest(ctx: Context, file: Path, programme: str, title: str, source: str,
-           as_user: str | None, wait: bool, timeout: float | None) -> None:
+def ingest(
+    ctx: Context,
+    file: Path,
+    programme: str,
+    title: str,
+    source: str,
+    as_user: str | None,
+    wait: bool,
+    timeout: float | None,
+) -> None:
     """Catalogue FILE as a new version of an episode and queue its processing."""
     rt = ctx.runtime
     with domain_errors(), rt.db.session() as session:
@@ -71,8 +84,10 @@ def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
                 click.echo(line)
                 last = line
             if state in FINAL:
-                click.echo(f"version {version_id}: {state.value}"
-                           + (f" — {version.failure_reason}" if version.failure_reason else ""))
+                click.echo(
+                    f"version {version_id}: {state.value}"
+                    + (f" — {version.failure_reason}" if version.failure_reason else "")
+                )
                 return 0 if state == VersionState.READY else 1
         if deadline is not None and time.monotonic() > deadline:
             click.echo(f"version {version_id}: still {state.value} after {timeout:.0f}s", err=True)
@@ -93,27 +108,35 @@ def show(ctx: Context, version_id: int, as_json: bool) -> None:
         return
     ep = data["episode"]
     click.echo(f"《{ep['programme']}》 {ep['title']} — version {data['number']} (id {data['id']})")
-    click.echo(f"state:    {data['state']}"
-               + (f" — {data['failure_reason']}" if data["failure_reason"] else ""))
+    click.echo(
+        f"state:    {data['state']}"
+        + (f" — {data['failure_reason']}" if data["failure_reason"] else "")
+    )
     orig = data["original"]
     click.echo(f"original: {orig['filename']} ({orig['size']:,} bytes) sha256 {orig['sha256']}")
     mi = data["media_info"]
     click.echo(f"media:    {mi.get('container')} {mi.get('duration', 0):.2f}s")
     for v in mi.get("video", []):
-        click.echo(f"  video:  {v['codec']} {v['width']}x{v['height']} SAR {v['sar']} "
-                   f"DAR {v['dar']} {v['frame_rate']} fps {v['field_order']} "
-                   f"rotation {v['rotation']}")
+        click.echo(
+            f"  video:  {v['codec']} {v['width']}x{v['height']} SAR {v['sar']} "
+            f"DAR {v['dar']} {v['frame_rate']} fps {v['field_order']} "
+            f"rotation {v['rotation']}"
+        )
     for a in mi.get("audio", []):
         click.echo(f"  audio:  {a['codec']} {a['channels']} ch {a['sample_rate']} Hz")
     click.echo("renditions:" if data["renditions"] else "renditions: none yet")
     for r in data["renditions"]:
         dims = f"{r['width']}x{r['height']}" if r["width"] else ""
-        click.echo(f"  {r['profile']:<10} {r['mime_type']:<12} {dims:<10} {r['size']:>12,} B  "
-                   f"{r['storage_key']}")
+        click.echo(
+            f"  {r['profile']:<10} {r['mime_type']:<12} {dims:<10} {r['size']:>12,} B  "
+            f"{r['storage_key']}"
+        )
     click.echo("jobs:")
     for j in data["jobs"]:
-        click.echo(f"  #{j['id']} {j['kind']} {j['state']} {j['progress']:.0f}% "
-                   f"attempts {j['attempts']}" + (f" — {j['last_error']}" if j["last_error"] else ""))
+        click.echo(
+            f"  #{j['id']} {j['kind']} {j['state']} {j['progress']:.0f}% "
+            f"attempts {j['attempts']}" + (f" — {j['last_error']}" if j["last_error"] else "")
+        )
 
 
 @cli.group(invoke_without_command=True)
@@ -129,11 +152,17 @@ def jobs(click_ctx: click.Context, state: str | None) -> None:
         if not rows:
             click.echo("no jobs")
         for job in rows:
-            eta = f" eta {job.eta_seconds:.0f}s" if job.eta_seconds and job.state == JobState.RUNNING else ""
+            eta = (
+                f" eta {job.eta_seconds:.0f}s"
+                if job.eta_seconds and job.state == JobState.RUNNING
+                else ""
+            )
             err = f" — {job.last_error}" if job.last_error else ""
-            click.echo(f"#{job.id:<5} version {job.version_id:<5} {job.kind.value:<8} "
-                       f"{job.state.value:<9} {job.progress:5.1f}%{eta} "
-                       f"attempts {job.attempts}{err}")
+            click.echo(
+                f"#{job.id:<5} version {job.version_id:<5} {job.kind.value:<8} "
+                f"{job.state.value:<9} {job.progress:5.1f}%{eta} "
+                f"attempts {job.attempts}{err}"
+            )
 
 
 @jobs.command("retry")

@@ -36,20 +36,38 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              help="producer, reviewer, publisher, county or admin (repeatable).")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="producer, reviewer, publisher, county or admin (repeatable).",
+)
 @click.option("--name", "display_name", help="Display name, e.g. 张编导.")
 @click.option("--county", "county_code", help="County code (county accounts).")
 @click.password_option(help="Prompted for when not given.")
 @pass_ctx
-def users_add(ctx: Context, username: str, roles: tuple[str, ...], display_name: str | None,
-              county_code: str | None, password: str) -> None:
+def users_add(
+    ctx: Context,
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str | None,
+    county_code: str | None,
+    password: str,
+) -> None:
     """Create an account."""
     with domain_errors(), ctx.runtime.db.session() as session:
-        user = UserService(session).create(username, password, parse_roles(roles),
-                                           display_name=display_name, county_code=county_code)
-        click.echo(f"user {user.username} created with roles "
-                   f"{', '.join(sorted(r.value for r in user.roles))}")
+        user = UserService(session).create(
+            username,
+            password,
+            parse_roles(roles),
+            display_name=display_name,
+            county_code=county_code,
+        )
+        click.echo(
+            f"user {user.username} created with roles "
+            f"{', '.join(sorted(r.value for r in user.roles))}"
+        )
 
 
 @users.command("roles")
@@ -69,9 +87,22 @@ def users_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
 
 def worker_argv(concurrency: int, beat: bool, loglevel: str = "INFO") -> list[str]:
     """Return the command line of a Celery worker on both queues."""
-    argv = [sys.executable, "-m", "celery", "-A", "workers.main", "worker",
-            "-Q", "transcode,default", "--concurrency", str(concurrency),
-            "--loglevel", loglevel, "--without-gossip", "--without-mingle"]
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.main",
+        "worker",
+        "-Q",
+        "transcode,default",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+    ]
     if beat:
         argv.append("--beat")
     return argv
@@ -79,8 +110,12 @@ def worker_argv(concurrency: int, beat: bool, loglevel: str = "INFO") -> list[st
 
 @cli.command()
 @click.option("--concurrency", "-c", type=int, default=2, show_default=True)
-@click.option("--beat/--no-beat", default=True, show_default=True,
-              help="Also run the scheduler (job reconciler). Run it in one worker only.")
+@click.option(
+    "--beat/--no-beat",
+    default=True,
+    show_default=True,
+    help="Also run the scheduler (job reconciler). Run it in one worker only.",
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int, beat: bool, loglevel: str) -> None:
     """Start a Celery worker on the configured broker."""
@@ -97,8 +132,12 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
     from web import create_app  # noqa: PLC0415 - mam does not need flask otherwise
 
     app = create_app()
-    app.run(host=host or ctx.settings.web_host, port=port or ctx.settings.web_port,
-            threaded=True, use_reloader=False)
+    app.run(
+        host=host or ctx.settings.web_host,
+        port=port or ctx.settings.web_port,
+        threaded=True,
+        use_reloader=False,
+    )
 
 
 @cli.command()
@@ -136,8 +175,9 @@ def run(ctx: Context, concurrency: int) -> None:
     url = f"http://{settings.web_host}:{settings.web_port}/"
     click.secho(f"\n  web: {url}   (Ctrl-C stops web and worker)\n", fg="green")
     try:
-        create_app().run(host=settings.web_host, port=settings.web_port, threaded=True,
-                         use_reloader=False)
+        create_app().run(
+            host=settings.web_host, port=settings.web_port, threaded=True, use_reloader=False
+        )
     except KeyboardInterrupt:
         pass
     finally:

@@ -79,17 +79,30 @@ def version_dict(version: Version) -> dict[str, Any]:
         "number": version.number,
         "state": version.state.value,
         "failure_reason": version.failure_reason,
-        "episode": {"id": episode.id, "title": episode.title,
-                    "programme": episode.programme.name,
-                    "source_type": episode.source_type.value},
-        "original": {"sha256": version.asset.sha256, "size": version.asset.size,
-                     "filename": version.asset.original_filename,
-                     "storage_key": version.asset.storage_key},
+        "episode": {
+            "id": episode.id,
+            "title": episode.title,
+            "programme": episode.programme.name,
+            "source_type": episode.source_type.value,
+        },
+        "original": {
+            "sha256": version.asset.sha256,
+            "size": version.asset.size,
+            "filename": version.asset.original_filename,
+            "storage_key": version.asset.storage_key,
+        },
         "media_info": version.asset.media_info,
         "renditions": [
-            {"profile": r.profile, "storage_key": r.storage_key, "mime_type": r.mime_type,
-             "size": r.size, "width": r.width, "height": r.height, "duration": r.duration,
-             "bit_rate": r.bit_rate}
+            {
+                "profile": r.profile,
+                "storage_key": r.storage_key,
+                "mime_type": r.mime_type,
+                "size": r.size,
+                "width": r.width,
+                "height": r.height,
+                "duration": r.duration,
+                "bit_rate": r.bit_rate,
+            }
             for r in version.renditions
         ],
         "jobs": [job_dict(j) for j in version.jobs],

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mam.errors import Conflict, InvalidInput, InvalidMedia, NotFound
+from mam.errors import Conflict, InvalidInput, NotFound
 from mam.hashing import HashingReader
 from mam.models import (
     Asset,
@@ -120,8 +120,16 @@ class IngestService:
             raise
         try:
             result = self._record(
-                sha=sha, key=key, size=size, filename=shown, info=info, programme=programme,
-                title=title, source=source, uploader=uploader, create_programme=create_programme,
+                sha=sha,
+                key=key,
+                size=size,
+                filename=shown,
+                info=info,
+                programme=programme,
+                title=title,
+                source=source,
+                uploader=uploader,
+                create_programme=create_programme,
             )
         except IntegrityError as exc:
             self.session.rollback()
@@ -136,8 +144,18 @@ class IngestService:
         return result
 
     def _record(
-        self, *, sha: str, key: str, size: int, filename: str, info: MediaInfo, programme: str,
-        title: str, source: SourceType, uploader: User | None, create_programme: bool,
+        self,
+        *,
+        sha: str,
+        key: str,
+        size: int,
+        filename: str,
+        info: MediaInfo,
+        programme: str,
+        title: str,
+        source: SourceType,
+        uploader: User | None,
+        create_programme: bool,
     ) -> IngestResult:
         prog = self.session.scalar(select(Programme).where(Programme.name == programme))
         if prog is None:
@@ -152,7 +170,9 @@ class IngestService:
         new_episode = episode is None
         if episode is None:
             episode = Episode(
-                programme=prog, title=title, source_type=source,
+                programme=prog,
+                title=title,
+                source_type=source,
                 created_by_id=uploader.id if uploader else None,
             )
             self.session.add(episode)
@@ -164,11 +184,16 @@ class IngestService:
             or 0
         ) + 1
         asset = Asset(
-            sha256=sha, storage_key=key, size=size, original_filename=filename,
+            sha256=sha,
+            storage_key=key,
+            size=size,
+            original_filename=filename,
             media_info=info.to_dict(),
         )
         version = Version(
-            episode=episode, number=number, asset=asset,
+            episode=episode,
+            number=number,
+            asset=asset,
             uploaded_by_id=uploader.id if uploader else None,
         )
         job = Job(version=version, kind=JobKind.PROCESS)
@@ -176,19 +201,24 @@ class IngestService:
         self.session.flush()
         self.session.add(
             AuditEvent(
-                actor_id=uploader.id if uploader else None, action="ingest",
-                object_type="version", object_id=version.id, to_state=version.state.value,
-                details={"sha256": sha, "filename": filename, "size": size,
-                         "mime_type": mimetypes.guess_type(filename)[0]},
+                actor_id=uploader.id if uploader else None,
+                action="ingest",
+                object_type="version",
+                object_id=version.id,
+                to_state=version.state.value,
+                details={
+                    "sha256": sha,
+                    "filename": filename,
+                    "size": size,
+                    "mime_type": mimetypes.guess_type(filename)[0],
+                },
             )
         )
         self.session.commit()
         return IngestResult(version=version, job=job, new_episode=new_episode)
 
     def _refuse_duplicate(self, sha: str, shown: str) -> None:
-        existing = self.session.scalar(
-            select(Version).join(Asset).where(Asset.sha256 == sha)
-        )
+        existing = self.session.scalar(select(Version).join(Asset).where(Asset.sha256 == sha))
         if existing is not None:
             ep = existing.episode
             raise Conflict(

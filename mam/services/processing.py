@@ -74,7 +74,9 @@ class ProcessingService:
             self.session.commit()
         return job
 
-    def begin(self, version_id: int, worker: str, job_id: int | None = None) -> ProcessingPlan | None:
+    def begin(
+        self, version_id: int, worker: str, job_id: int | None = None
+    ) -> ProcessingPlan | None:
         """Mark the job running and the version processing; None if there is nothing to do."""
         job = self.session.get(Job, job_id) if job_id else self.job_for(version_id)
         version = self.session.get(Version, version_id)
@@ -88,8 +90,13 @@ class ProcessingService:
             job.state = JobState.SUCCEEDED if version.state != VersionState.FAILED else job.state
             self.session.commit()
             return None
-        transition(self.session, version, Event.START_PROCESSING, None,
-                   details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker})
+        transition(
+            self.session,
+            version,
+            Event.START_PROCESSING,
+            None,
+            details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker},
+        )
         now = utcnow()
         job.state = JobState.RUNNING
         job.attempts += 1
@@ -101,8 +108,11 @@ class ProcessingService:
         job.eta_seconds = None
         self.session.commit()
         return ProcessingPlan(
-            job_id=job.id, version_id=version.id, attempt=job.attempts,
-            source_key=version.asset.storage_key, source_name=version.asset.original_filename,
+            job_id=job.id,
+            version_id=version.id,
+            attempt=job.attempts,
+            source_key=version.asset.storage_key,
+            source_name=version.asset.original_filename,
             media_info=MediaInfo.from_dict(version.asset.media_info),
         )
 
@@ -111,8 +121,11 @@ class ProcessingService:
         self.session.execute(
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.RUNNING)
-            .values(progress=round(min(max(percent, 0.0), 100.0), 2),
-                    eta_seconds=eta_seconds, heartbeat_at=utcnow())
+            .values(
+                progress=round(min(max(percent, 0.0), 100.0), 2),
+                eta_seconds=eta_seconds,
+                heartbeat_at=utcnow(),
+            )
         )
         self.session.commit()
 
@@ -146,8 +159,13 @@ class ProcessingService:
             rendition.created_at = utcnow()
             if rendition.id is None:
                 version.renditions.append(rendition)
-        transition(self.session, version, Event.PROCESSING_SUCCEEDED, None,
-                   details={"job_id": plan.job_id, "outputs": [o.profile for o in outputs]})
+        transition(
+            self.session,
+            version,
+            Event.PROCESSING_SUCCEEDED,
+            None,
+            details={"job_id": plan.job_id, "outputs": [o.profile for o in outputs]},
+        )
         job = self.session.get_one(Job, plan.job_id)
         job.state = JobState.SUCCEEDED
         job.progress = 100.0
@@ -170,8 +188,14 @@ class ProcessingService:
             job.state = JobState.FAILED
             job.finished_at = utcnow()
             if version.state == VersionState.PROCESSING:
-                transition(self.session, version, Event.PROCESSING_FAILED, None, reason=reason,
-                           details={"job_id": job.id, "attempts": job.attempts})
+                transition(
+                    self.session,
+                    version,
+                    Event.PROCESSING_FAILED,
+                    None,
+                    reason=reason,
+                    details={"job_id": job.id, "attempts": job.attempts},
+                )
         self.session.commit()
         return retry
 
@@ -182,8 +206,9 @@ class ProcessingService:
             raise NotFound(f"job {job_id} does not exist")
         if job.state != JobState.FAILED:
             raise NotAllowed(f"job {job_id} is {job.state.value}; only failed jobs can be retried")
-        transition(self.session, job.version, Event.RETRY_PROCESSING, actor,
-                   details={"job_id": job.id})
+        transition(
+            self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
+        )
         job.state = JobState.QUEUED
         job.attempts = 0
         job.progress = 0.0

@@ -122,9 +122,20 @@ class UserService:
             self.session.commit()
         return county
 
-    def _audit(self, actor: User | None, user: User, action: str, roles: list[str],
-               before: list[str] | None = None) -> None:
-        self.session.add(AuditEvent(
-            actor_id=actor.id if actor else None, action=action, object_type="user",
-            object_id=user.id, details={"roles": roles, "before": before or []},
-        ))
+    def _audit(
+        self,
+        actor: User | None,
+        user: User,
+        action: str,
+        roles: list[str],
+        before: list[str] | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEvent(
+                actor_id=actor.id if actor else None,
+                action=action,
+                object_type="user",
+                object_id=user.id,
+                details={"roles": roles, "before": before or []},
+            )
+        )

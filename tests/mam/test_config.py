@@ -19,14 +19,16 @@ def test_embedded_defaults_live_under_home(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_with_types(tmp_path: Path) -> None:
-    s = Settings.from_env({
-        "MAM_HOME": str(tmp_path),
-        "MAM_DATABASE_URL": "postgresql+psycopg://mam@db/mam",
-        "MAM_BROKER_URL": "redis://redis:6379/0",
-        "MAM_MAX_ATTEMPTS": "5",
-        "MAM_S3_CREATE_BUCKET": "yes",
-        "MAM_MAX_UPLOAD_SIZE": "1_000_000",
-    })
+    s = Settings.from_env(
+        {
+            "MAM_HOME": str(tmp_path),
+            "MAM_DATABASE_URL": "postgresql+psycopg://mam@db/mam",
+            "MAM_BROKER_URL": "redis://redis:6379/0",
+            "MAM_MAX_ATTEMPTS": "5",
+            "MAM_S3_CREATE_BUCKET": "yes",
+            "MAM_MAX_UPLOAD_SIZE": "1_000_000",
+        }
+    )
     assert s.database_url.startswith("postgresql")
     assert not s.embedded_broker
     assert s.max_attempts == 5
@@ -45,8 +47,14 @@ def test_s3_needs_a_bucket(tmp_path: Path) -> None:
     s = Settings.from_env({"MAM_HOME": str(tmp_path), "MAM_STORAGE_BACKEND": "s3"})
     with pytest.raises(ValueError, match="MAM_S3_BUCKET"):
         s.storage_options()
-    s = Settings.from_env({"MAM_HOME": str(tmp_path), "MAM_STORAGE_BACKEND": "s3",
-                           "MAM_S3_BUCKET": "films", "MAM_S3_ENDPOINT_URL": "http://minio:9000"})
+    s = Settings.from_env(
+        {
+            "MAM_HOME": str(tmp_path),
+            "MAM_STORAGE_BACKEND": "s3",
+            "MAM_S3_BUCKET": "films",
+            "MAM_S3_ENDPOINT_URL": "http://minio:9000",
+        }
+    )
     assert s.storage_options()["endpoint_url"] == "http://minio:9000"
     assert s.storage_options()["bucket"] == "films"
 

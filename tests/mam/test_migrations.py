@@ -12,8 +12,9 @@ def test_migrations_match_the_models(database_url: str) -> None:
     """A model change without a migration fails here (on SQLite and PostgreSQL)."""
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert diff == []
 

@@ -188,6 +188,14 @@ def test_to_dict_round_trips_through_json(sample: Callable[[str], Path], name: s
     assert MediaInfo.from_dict(info.to_dict()) == info
 
 
+def test_from_dict_ignores_keys_from_newer_versions(sample: Callable[[str], Path]) -> None:
+    info = probe(sample("clip.mp4"))
+    data = info.to_dict()
+    data["video"][0]["hdr"] = "pq"
+    data["chapters"] = 3
+    assert MediaInfo.from_dict(data) == info
+
+
 # ---- parse_ffprobe_json: conventions that generated media cannot easily show ----
 
 

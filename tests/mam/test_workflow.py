@@ -19,8 +19,9 @@ ACTOR_ROLES = [None, *[r for r in Role if r is not Role.SYSTEM]]  # None = the s
 @pytest.mark.parametrize(
     ("state", "event", "role"), list(itertools.product(VersionState, Event, ACTOR_ROLES))
 )
-def test_every_state_event_role(session: Session, state: VersionState, event: Event,
-                                role: Role | None) -> None:
+def test_every_state_event_role(
+    session: Session, state: VersionState, event: Event, role: Role | None
+) -> None:
     """Exhaustive: allowed combinations move to the table's target, all others raise."""
     v = factories.version(session, state)
     actor = None if role is None else factories.user(session, role)
@@ -52,10 +53,13 @@ def test_every_transition_is_audited(session: Session) -> None:
     transition(session, v, Event.START_PROCESSING, None)
     transition(session, v, Event.PROCESSING_SUCCEEDED, None)
     session.commit()
-    rows = session.scalars(select(AuditEvent).where(AuditEvent.object_id == v.id)
-                           .order_by(AuditEvent.id)).all()
+    rows = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == v.id).order_by(AuditEvent.id)
+    ).all()
     assert [(r.from_state, r.to_state) for r in rows] == [
-        ("uploaded", "processing"), ("processing", "ready")]
+        ("uploaded", "processing"),
+        ("processing", "ready"),
+    ]
 
 
 def test_audit_rows_cannot_be_changed(session: Session) -> None:
@@ -75,7 +79,10 @@ def test_buttons_follow_the_table() -> None:
     assert allowed_events(VersionState.READY, frozenset({Role.PRODUCER})) == [Event.SUBMIT]
     assert allowed_events(VersionState.READY, frozenset({Role.REVIEWER})) == []
     assert set(allowed_events(VersionState.IN_REVIEW, frozenset({Role.REVIEWER}))) == {
-        Event.SIGN_STAGE, Event.APPROVE, Event.REQUEST_CHANGES}
+        Event.SIGN_STAGE,
+        Event.APPROVE,
+        Event.REQUEST_CHANGES,
+    }
 
 
 def test_concurrent_transitions_one_wins(runtime: Runtime) -> None:

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from storage import Storage, create_storage
-from storage.testing import AWS_ENV_TO_CLEAR, DUMMY_AWS_ENV, moto_server
 
 MiB = 1 << 20
 TEST_MULTIPART_THRESHOLD = 5 * MiB
 TEST_MULTIPART_CHUNKSIZE = 5 * MiB  # S3's minimum part size
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """Run moto's standalone server for the session with dummy AWS credentials; yield its URL."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in AWS_ENV_TO_CLEAR:
-            mp.delenv(name, raising=False)
-        for name, value in DUMMY_AWS_ENV.items():
-            mp.setenv(name, value)
-        with moto_server() as url:
-            yield url
 
 
 @pytest.fixture

@@ -14,6 +14,11 @@ the poster, normalising what ``mam.probe`` found:
 * VFR or unusual rates: constant rate through ``fps=`` snapped to a standard rate;
 * H.264 yuv420p with fixed GOP (no scene-cut keyframes) and stereo AAC; sources
   without audio get a silent stereo track so every rendition has one.
+
+Note: ffmpeg writes its first ``-progress`` block only once every output has
+started, so with a poster progress reports begin after the poster window
+(about ``at_fraction`` of the way through); encoding itself is not delayed.
+A source that is both rotated and interlaced is deinterlaced after autorotation.
 """
 
 from __future__ import annotations

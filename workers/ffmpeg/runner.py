@@ -230,9 +230,7 @@ class _Reporter:
             self.callback(progress)
 
 
-def _pump(
-    events: queue.Queue[Progress | None], deadline: float | None, report: _Reporter
-) -> bool:
+def _pump(events: queue.Queue[Progress | None], deadline: float | None, report: _Reporter) -> bool:
     """Report progress until stdout closes (True) or the deadline passes (False)."""
     while True:
         wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())

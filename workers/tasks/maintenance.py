@@ -27,8 +27,12 @@ def reconcile_jobs() -> int:
         for job in service.stale_jobs(STALE_AFTER):
             if job.version_id is None:
                 continue
-            log.warning("re-enqueueing stale job %s (%s since %s)", job.id, job.state,
-                        job.heartbeat_at or job.created_at)
+            log.warning(
+                "re-enqueueing stale job %s (%s since %s)",
+                job.id,
+                job.state,
+                job.heartbeat_at or job.created_at,
+            )
             if job.state == JobState.RUNNING:
                 job.state = JobState.QUEUED
             job.heartbeat_at = utcnow()

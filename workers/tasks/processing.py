@@ -32,7 +32,9 @@ def process_version(self: Task, version_id: int, job_id: int | None = None) -> s
             return "skipped"
         try:
             process_source(
-                plan, rt.storage, rt.settings,
+                plan,
+                rt.storage,
+                rt.settings,
                 on_progress=lambda p: service.record_progress(plan.job_id, p.percent, p.eta),
                 publish=lambda outputs: service.publish(plan, outputs),
             )
