@@ -142,9 +142,18 @@ def measure(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path = R
     return Sample(wall=wall, maxrss_kib=maxrss, stdout=stdout)
 
 
-def settle() -> None:
-    """Flush dirty pages (untimed) so one step's writeback does not slow the next."""
+def settle(prime: int = 0) -> None:
+    """Untimed: flush dirty pages, then touch ``prime`` bytes of fresh memory.
+
+    ``sync`` keeps one step's writeback out of the next step's time.  Priming is for
+    VMs whose balloon driver hands idle guest memory back to the host (virtio free page
+    reporting): the first touch of such memory is several times slower, and otherwise
+    whichever step first allocates ~1 GiB of page cache after a pause pays for it.
+    """
     os.sync()
+    if prime:
+        buf = bytearray(prime)  # zero-filled: every page is touched
+        del buf
 
 
 # ---- test media --------------------------------------------------------------------
@@ -253,9 +262,10 @@ def fresh_home(parent: Path, name: str, mam: Path) -> tuple[Path, dict[str, str]
     return home, env
 
 
-def ingest(mam: Path, src: Path, parent: Path, name: str) -> tuple[Sample, str]:
+def ingest(mam: Path, src: Path, parent: Path, name: str, prime: int = 0) -> tuple[Sample, str]:
     """Ingest ``src`` into a fresh home; return the sample and the stored original's sha256."""
     home, env = fresh_home(parent, name, mam)
+    settle(prime)
     sample = measure([str(mam), "ingest", str(src), "--programme", "基准", "--title", name],
                      env=env)
     originals = list((home / "storage" / "originals").iterdir())
@@ -263,8 +273,8 @@ def ingest(mam: Path, src: Path, parent: Path, name: str) -> tuple[Sample, str]:
         raise RuntimeError(f"unexpected storage after ingest: {originals}")
     if not list((home / "broker" / "queue").iterdir()):
         raise RuntimeError("ingest queued no task")
-    settle()
     shutil.rmtree(home)
+    settle()
     return sample, originals[0].name
 
 
@@ -276,17 +286,17 @@ def one_round(n: int, files: tuple[Path, Path], tmp: Path, mam: Path,
     """Run every measured command once, in a fixed order."""
     src, tiny = files
     dest = tmp / "cp.dest"
-    settle()
+    prime = src.stat().st_size * 3 // 2
+    settle(prime)
     series["cp"].samples.append(measure(["cp", str(src), str(dest)]))
     settle()
     dest.unlink()
-    settle()
+    settle(prime)
     series["cp+fsync"].samples.append(
         measure(["sh", "-c", 'cp "$1" "$2" && sync "$2"', "sh", str(src), str(dest)]))
     dest.unlink()
-    settle()
 
-    sample, stored_sha = ingest(mam, src, tmp, f"run-{n}")
+    sample, stored_sha = ingest(mam, src, tmp, f"run-{n}", prime)
     series["ingest"].samples.append(sample)
 
     sample = measure(["sha256sum", str(src)])
@@ -384,7 +394,9 @@ def main() -> None:
     print(f"rounds:  {args.runs}; order per round: cp, cp+fsync, ingest, sha256sum, hashlib, "
           "ingest-tiny")
     print("cache:   source read once before timing; every step reads it warm from page cache;")
-    print("         `sync` (untimed) between steps; cp does not fsync, ingest does")
+    print("         untimed between steps: `sync`, and touching 1.5x the file size of fresh")
+    print("         memory before cp, cp+fsync and ingest (see settle()); cp does not fsync,")
+    print("         ingest does")
 
     series = {
         "cp": Series("cp", size),

@@ -94,7 +94,12 @@ class UserService:
         if Role.COUNTY in roles and user.county_id is None:
             raise InvalidInput("a county account must be bound to a county")
         before = sorted(r.value for r in user.roles)
-        user.role_rows = [UserRole(role=r) for r in sorted(roles)]
+        # Delete first, then insert: replacing the list would insert before the orphan
+        # delete and trip the (user, role) unique constraint.
+        for row in [r for r in user.role_rows if r.role not in roles]:
+            user.role_rows.remove(row)
+        self.session.flush()
+        user.role_rows.extend(UserRole(role=r) for r in sorted(roles - user.roles))
         self.session.flush()
         self._audit(actor, user, "roles_changed", sorted(r.value for r in roles), before)
         self.session.commit()

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mam.cli import cli
+from mam.config import Settings
+from tests import media
+from tests.conftest import cut_midstream, unique_copy
+from tests.workerproc import celery_worker
+
+
+@pytest.fixture
+def run(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for key, value in settings.to_env().items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_ingest_refuses_non_media_with_the_reason(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = media.make_text_file_as_mp4(tmp_path / "笔记 ../notes.mp4".replace("/", "_"))
+    result = run("ingest", str(bad), "--programme", "时代风采", "--title", "笔记")
+    assert result.exit_code == 6
+    assert "notes.mp4" in result.output and "Invalid data" in result.output
+    assert run("jobs").output.strip() == "no jobs"
+
+
+def test_duplicate_is_refused_naming_the_version(run, fresh_clip: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = run("ingest", str(fresh_clip), "--programme", "时代风采", "--title", "第1集")
+    assert first.exit_code == 0, first.output
+    assert "version 1 (version id 1" in first.output
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(fresh_clip.read_bytes())
+    again = run("ingest", str(copy), "--programme", "时代风采", "--title", "别的")
+    assert again.exit_code == 5
+    assert "already in the library as 《时代风采》 第1集, version 1 (version id 1)" in again.output
+
+
+def test_show_prints_metadata_text_and_json(run, fresh_clip: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(fresh_clip), "--programme", "P", "--title", "T", "--source", "general")
+    text = run("show", "1").output
+    assert "state:    uploaded" in text and "320x240" in text and "aac 2 ch 48000 Hz" in text
+    data = json.loads(run("show", "1", "--json").output)
+    assert data["episode"]["source_type"] == "general"
+    assert data["media_info"]["video"][0]["field_order"] == "progressive"
+    assert data["jobs"][0]["state"] == "queued"
+    missing = run("show", "42")
+    assert missing.exit_code == 3 and "version 42 does not exist" in missing.output
+
+
+def test_users_add_and_roles(run) -> None:  # type: ignore[no-untyped-def]
+    ok = run("users", "add", "zhang", "--role", "producer", "--name", "张编导",
+             "--password", "long enough pw")
+    assert ok.exit_code == 0 and "producer" in ok.output
+    assert run("users", "add", "zhang", "--role", "producer", "--password",
+               "long enough pw").exit_code == 5
+    bad = run("users", "add", "li", "--role", "superuser", "--password", "long enough pw")
+    assert bad.exit_code == 2 and "unknown role 'superuser'" in bad.output
+    county = run("users", "add", "xian", "--role", "county", "--password", "long enough pw")
+    assert county.exit_code == 2 and "bound to a county" in county.output
+    assert "producer, reviewer" in run("users", "roles", "zhang", "producer", "reviewer").output
+
+
+@pytest.mark.slow
+def test_ingest_wait_reports_ready_and_failed(run, settings: Settings, clip: Path,  # type: ignore[no-untyped-def]
+                                              tmp_path: Path) -> None:
+    with celery_worker(settings, tmp_path / "worker.log"):
+        good = run("ingest", str(unique_copy(clip, tmp_path / "好.mp4")), "--programme", "P",
+                   "--title", "好片", "--wait", "--timeout", "120")
+        assert good.exit_code == 0, good.output
+        assert "version 1: ready" in good.output
+        bad = run("ingest", str(cut_midstream(clip, tmp_path / "坏.mp4")), "--programme", "P",
+                  "--title", "坏片", "--wait", "--timeout", "120")
+        assert bad.exit_code == 1, bad.output
+        assert "version 2: failed — " in bad.output
+        jobs = run("jobs").output
+        assert "succeeded 100.0%" in jobs and "failed" in jobs
+        retry = run("jobs", "retry", "2", "--as-user", "nobody")
+        assert retry.exit_code != 0 and "no user 'nobody'" in retry.output
