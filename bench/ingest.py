@@ -24,8 +24,14 @@ What it does, in one run:
 
    Every destination (the cp copy, the MAM home) lives under ``bench/.cache/tmp`` on
    the same filesystem as the source.  Between steps, and untimed, the script calls
-   ``sync`` and deletes the step's output so no dirty pages leak into the next step.
+   ``sync`` and deletes the step's output so no dirty pages leak into the next step,
+   and before each writing step it touches 1.5x the file size of fresh memory (see
+   ``settle``: on a VM that returns idle memory to the host, the first writer after a
+   pause would otherwise pay several seconds for it).
 4. Prints medians, throughput, peak RSS and the ratios of ingest to the references.
+
+Peak RSS comes from GNU time (``/usr/bin/time``, Debian package ``time``) when present:
+``ru_maxrss`` of a child forked from this Python process would include our own RSS.
 
 Each ingest gets a fresh MAM home (``mam db upgrade`` there, untimed), so the same
 content is never refused as a duplicate and every run starts from the same state.
@@ -123,12 +129,16 @@ def measure(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path = R
     forks the command itself and reports the command's ``ru_maxrss`` (including its
     waited-for children, e.g. ffprobe); without it we fall back to wait4.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r") as rss_file:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss_file,
+    ):
         full = [GNU_TIME, "-q", "-f", "%M", "-o", rss_file.name, *argv] if GNU_TIME else argv
         started = time.perf_counter()
-        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            full, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -170,14 +180,37 @@ def make_clip(dest: Path, frames: int, size: tuple[int, int], rate: int) -> None
     """Write ``frames`` frames of testsrc2 as rawvideo + PCM in NUT, atomically."""
     tmp = dest.with_name(dest.name + ".part.nut")
     seconds = frames / rate
-    run_quiet([
-        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size={size[0]}x{size[1]}:rate={rate}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={AUDIO_RATE}",
-        "-t", f"{seconds:.3f}", "-frames:v", str(frames),
-        "-c:v", "rawvideo", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", "-ac", "2",
-        str(tmp),
-    ])
+    run_quiet(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size[0]}x{size[1]}:rate={rate}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate={AUDIO_RATE}",
+            "-t",
+            f"{seconds:.3f}",
+            "-frames:v",
+            str(frames),
+            "-c:v",
+            "rawvideo",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "pcm_s16le",
+            "-ac",
+            "2",
+            str(tmp),
+        ]
+    )
     tmp.replace(dest)
 
 
@@ -226,9 +259,11 @@ def probe_seconds(path: Path, repeat: int = 3) -> tuple[float, str]:
         times.append(time.perf_counter() - started)
     video = info.primary_video
     audio = info.primary_audio
-    summary = (f"{info.container} {info.duration:.2f}s video {video.codec if video else '-'} "
-               f"{video.width if video else 0}x{video.height if video else 0} "
-               f"audio {audio.codec if audio else '-'}")
+    summary = (
+        f"{info.container} {info.duration:.2f}s video {video.codec if video else '-'} "
+        f"{video.width if video else 0}x{video.height if video else 0} "
+        f"audio {audio.codec if audio else '-'}"
+    )
     return statistics.median(times), summary
 
 
@@ -266,8 +301,9 @@ def ingest(mam: Path, src: Path, parent: Path, name: str, prime: int = 0) -> tup
     """Ingest ``src`` into a fresh home; return the sample and the stored original's sha256."""
     home, env = fresh_home(parent, name, mam)
     settle(prime)
-    sample = measure([str(mam), "ingest", str(src), "--programme", "基准", "--title", name],
-                     env=env)
+    sample = measure(
+        [str(mam), "ingest", str(src), "--programme", "基准", "--title", name], env=env
+    )
     originals = list((home / "storage" / "originals").iterdir())
     if len(originals) != 1 or originals[0].stat().st_size != src.stat().st_size:
         raise RuntimeError(f"unexpected storage after ingest: {originals}")
@@ -281,8 +317,9 @@ def ingest(mam: Path, src: Path, parent: Path, name: str, prime: int = 0) -> tup
 # ---- the benchmark -----------------------------------------------------------------
 
 
-def one_round(n: int, files: tuple[Path, Path], tmp: Path, mam: Path,
-              series: dict[str, Series]) -> None:
+def one_round(
+    n: int, files: tuple[Path, Path], tmp: Path, mam: Path, series: dict[str, Series]
+) -> None:
     """Run every measured command once, in a fixed order."""
     src, tiny = files
     dest = tmp / "cp.dest"
@@ -293,7 +330,8 @@ def one_round(n: int, files: tuple[Path, Path], tmp: Path, mam: Path,
     dest.unlink()
     settle(prime)
     series["cp+fsync"].samples.append(
-        measure(["sh", "-c", 'cp "$1" "$2" && sync "$2"', "sh", str(src), str(dest)]))
+        measure(["sh", "-c", 'cp "$1" "$2" && sync "$2"', "sh", str(src), str(dest)])
+    )
     dest.unlink()
 
     sample, stored_sha = ingest(mam, src, tmp, f"run-{n}", prime)
@@ -337,19 +375,27 @@ def print_ratios(series: dict[str, Series], size: int, probe_s: float) -> None:
     print(f"  ingest / (cp + fsync)               {ing / cps:6.2f}x")
     print(f"  ingest / sha256sum                  {ing / sha:6.2f}x")
     print(f"  ingest / python hashlib             {ing / hl:6.2f}x")
-    print(f"  ingest / max(cp+fsync, hashlib)     {ing / max(cps, hl):6.2f}x   "
-          "(ideal: copy and hash fully overlapped)")
-    print(f"  ingest / (cp+fsync + hashlib)       {ing / (cps + hl):6.2f}x   "
-          "(copy then hash, one thread)")
+    print(
+        f"  ingest / max(cp+fsync, hashlib)     {ing / max(cps, hl):6.2f}x   "
+        "(ideal: copy and hash fully overlapped)"
+    )
+    print(
+        f"  ingest / (cp+fsync + hashlib)       {ing / (cps + hl):6.2f}x   "
+        "(copy then hash, one thread)"
+    )
     variable = ing - fixed
-    print(f"  ingest minus fixed cost             {variable:6.2f} s = "
-          f"{size / MIB / variable:.0f} MiB/s for the bytes themselves")
+    print(
+        f"  ingest minus fixed cost             {variable:6.2f} s = "
+        f"{size / MIB / variable:.0f} MiB/s for the bytes themselves"
+    )
     print(f"  fixed cost of one `mam ingest`      {fixed:6.2f} s (tiny clip; includes ffprobe)")
     print(f"  ffprobe of SRC (mam.probe.probe)    {probe_s:6.3f} s")
     rss = series["ingest"].rss_mib
-    print(f"  ingest peak RSS                     {rss:6.1f} MiB "
-          f"= {rss / (size / MIB) * 100:.1f}% of the {size / MIB:.0f} MiB file "
-          f"(tiny clip: {series['ingest-tiny'].rss_mib:.1f} MiB)")
+    print(
+        f"  ingest peak RSS                     {rss:6.1f} MiB "
+        f"= {rss / (size / MIB) * 100:.1f}% of the {size / MIB:.0f} MiB file "
+        f"(tiny clip: {series['ingest-tiny'].rss_mib:.1f} MiB)"
+    )
 
 
 def check_space(size_mib: int, have_source: bool) -> None:
@@ -357,8 +403,9 @@ def check_space(size_mib: int, have_source: bool) -> None:
     need = (0 if have_source else size_mib) * MIB + size_mib * MIB + 512 * MIB
     free = shutil.disk_usage(CACHE).free
     if free < need:
-        sys.exit(f"not enough space in {CACHE}: {free / MIB:.0f} MiB free, "
-                 f"{need / MIB:.0f} MiB needed")
+        sys.exit(
+            f"not enough space in {CACHE}: {free / MIB:.0f} MiB free, {need / MIB:.0f} MiB needed"
+        )
 
 
 def main() -> None:
@@ -389,10 +436,18 @@ def main() -> None:
     print(f"         {summary}")
     print(f"dest:    {tmp.relative_to(REPO)}  (same filesystem as source: {same_fs})")
     print(f"mam:     {mam}   python {sys.version.split()[0]}   cpus {os.cpu_count()}")
-    print("rss:     " + ("GNU time %M (ru_maxrss of the command and its children)" if GNU_TIME
-                         else "wait4 ru_maxrss (floor: this script's own RSS; install GNU time)"))
-    print(f"rounds:  {args.runs}; order per round: cp, cp+fsync, ingest, sha256sum, hashlib, "
-          "ingest-tiny")
+    print(
+        "rss:     "
+        + (
+            "GNU time %M (ru_maxrss of the command and its children)"
+            if GNU_TIME
+            else "wait4 ru_maxrss (floor: this script's own RSS; install GNU time)"
+        )
+    )
+    print(
+        f"rounds:  {args.runs}; order per round: cp, cp+fsync, ingest, sha256sum, hashlib, "
+        "ingest-tiny"
+    )
     print("cache:   source read once before timing; every step reads it warm from page cache;")
     print("         untimed between steps: `sync`, and touching 1.5x the file size of fresh")
     print("         memory before cp, cp+fsync and ingest (see settle()); cp does not fsync,")
@@ -411,8 +466,9 @@ def main() -> None:
         for n in range(1, args.runs + 1):
             started = time.perf_counter()
             one_round(n, (src, tiny), tmp, mam, series)
-            print(f"  round {n}/{args.runs} done in {time.perf_counter() - started:.1f} s",
-                  flush=True)
+            print(
+                f"  round {n}/{args.runs} done in {time.perf_counter() - started:.1f} s", flush=True
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print_table(series, size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from mam.config import Settings
 
@@ -25,9 +25,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_queues": (Queue(TRANSCODE), Queue(DEFAULT)),
+        # One direct exchange per queue, so a message for one queue never lands in both.
+        "task_queues": (
+            Queue(TRANSCODE, Exchange(TRANSCODE, type="direct"), routing_key=TRANSCODE),
+            Queue(DEFAULT, Exchange(DEFAULT, type="direct"), routing_key=DEFAULT),
+        ),
+        "task_default_exchange": DEFAULT,
+        "task_default_routing_key": DEFAULT,
         "task_default_queue": DEFAULT,
-        "task_routes": {PROCESS_TASK: {"queue": TRANSCODE}},
+        "task_routes": {
+            PROCESS_TASK: {"queue": TRANSCODE, "exchange": TRANSCODE, "routing_key": TRANSCODE}
+        },
         "task_annotations": {
             PROCESS_TASK: {
                 "soft_time_limit": settings.transcode_soft_time_limit,

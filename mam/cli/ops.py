@@ -162,6 +162,14 @@ def run(ctx: Context, concurrency: int) -> None:
     migrate.upgrade(settings.database_url)
     with domain_errors():
         ensure_demo(ctx.runtime, ctx.queue(), echo=click.echo)
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, and also SIGTERM from a service manager; SIGINT may arrive ignored when
+    # started in the background, so install the handlers explicitly.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     proc = subprocess.Popen(worker_argv(concurrency, beat=True))
     stopping = threading.Event()
 

@@ -57,11 +57,22 @@ def test_show_prints_metadata_text_and_json(run, fresh_clip: Path) -> None:  # t
 
 
 def test_users_add_and_roles(run) -> None:  # type: ignore[no-untyped-def]
-    ok = run("users", "add", "zhang", "--role", "producer", "--name", "张编导",
-             "--password", "long enough pw")
+    ok = run(
+        "users",
+        "add",
+        "zhang",
+        "--role",
+        "producer",
+        "--name",
+        "张编导",
+        "--password",
+        "long enough pw",
+    )
     assert ok.exit_code == 0 and "producer" in ok.output
-    assert run("users", "add", "zhang", "--role", "producer", "--password",
-               "long enough pw").exit_code == 5
+    assert (
+        run("users", "add", "zhang", "--role", "producer", "--password", "long enough pw").exit_code
+        == 5
+    )
     bad = run("users", "add", "li", "--role", "superuser", "--password", "long enough pw")
     assert bad.exit_code == 2 and "unknown role 'superuser'" in bad.output
     county = run("users", "add", "xian", "--role", "county", "--password", "long enough pw")
@@ -70,15 +81,37 @@ def test_users_add_and_roles(run) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-def test_ingest_wait_reports_ready_and_failed(run, settings: Settings, clip: Path,  # type: ignore[no-untyped-def]
-                                              tmp_path: Path) -> None:
+def test_ingest_wait_reports_ready_and_failed(
+    run,
+    settings: Settings,
+    clip: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     with celery_worker(settings, tmp_path / "worker.log"):
-        good = run("ingest", str(unique_copy(clip, tmp_path / "好.mp4")), "--programme", "P",
-                   "--title", "好片", "--wait", "--timeout", "120")
+        good = run(
+            "ingest",
+            str(unique_copy(clip, tmp_path / "好.mp4")),
+            "--programme",
+            "P",
+            "--title",
+            "好片",
+            "--wait",
+            "--timeout",
+            "120",
+        )
         assert good.exit_code == 0, good.output
         assert "version 1: ready" in good.output
-        bad = run("ingest", str(cut_midstream(clip, tmp_path / "坏.mp4")), "--programme", "P",
-                  "--title", "坏片", "--wait", "--timeout", "120")
+        bad = run(
+            "ingest",
+            str(cut_midstream(clip, tmp_path / "坏.mp4")),
+            "--programme",
+            "P",
+            "--title",
+            "坏片",
+            "--wait",
+            "--timeout",
+            "120",
+        )
         assert bad.exit_code == 1, bad.output
         assert "version 2: failed — " in bad.output
         jobs = run("jobs").output

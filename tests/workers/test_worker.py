@@ -109,3 +109,33 @@ def test_worker_on_the_embedded_file_broker(
         rt, vid = ingest_and_wait(settings, tmp_path, fresh_clip, "嵌入式样片")
         assert_ready(rt, vid)
         rt.close()
+
+
+def test_reconciler_enqueues_jobs_the_broker_never_got(
+    home: Path, tmp_path: Path, settings: Settings, fresh_clip: Path
+) -> None:
+    """The Job table is the truth: a queued job with no message is picked up again."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from mam.models import Job, utcnow  # noqa: PLC0415
+    from workers.celery_app import RECONCILE_TASK  # noqa: PLC0415
+
+    rt = build_runtime(settings)
+    with rt.db.session() as s:  # no queue: as if the broker was down at ingest time
+        result = IngestService(s, rt.storage).ingest_file(fresh_clip, programme="P", title="T")
+        vid, job_id = result.version.id, result.job.id
+        s.get_one(Job, job_id).created_at = utcnow() - timedelta(hours=1)
+        s.commit()
+    with celery_worker(settings, tmp_path / "worker.log"):
+        make_celery(settings).send_task(RECONCILE_TASK)
+        assert wait_for_state(rt, vid, {"ready", "failed"}, timeout=120) == "ready"
+    assert_ready(rt, vid)
+    rt.close()
+
+
+def test_processing_goes_to_the_transcode_queue_only(settings: Settings) -> None:
+    app = make_celery(settings)
+    route = app.amqp.router.route({}, "mam.process_version")
+    assert route["queue"].name == "transcode" and route["routing_key"] == "transcode"
+    queues = app.amqp.queues
+    assert queues["default"].routing_key != queues["transcode"].routing_key
