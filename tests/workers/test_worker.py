@@ -115,10 +115,10 @@ def test_reconciler_enqueues_jobs_the_broker_never_got(
     home: Path, tmp_path: Path, settings: Settings, fresh_clip: Path
 ) -> None:
     """The Job table is the truth: a queued job with no message is picked up again."""
-    from datetime import timedelta  # noqa: PLC0415
+    from datetime import timedelta
 
-    from mam.models import Job, utcnow  # noqa: PLC0415
-    from workers.celery_app import RECONCILE_TASK  # noqa: PLC0415
+    from mam.models import Job, utcnow
+    from workers.celery_app import RECONCILE_TASK
 
     rt = build_runtime(settings)
     with rt.db.session() as s:  # no queue: as if the broker was down at ingest time
