@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import mam.models
+import mam.models.core
 
 revision = "0001"
 down_revision = None
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("original_filename", sa.String(length=500), nullable=False),
         sa.Column("media_info", sa.JSON(), nullable=False),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_asset")),
         sa.UniqueConstraint("sha256", name=op.f("uq_asset_sha256")),
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("county_id", sa.Integer(), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=True),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["county_id"], ["county.id"], name=op.f("fk_user_account_county_id_county")
         ),
@@ -59,7 +59,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("object_type", sa.String(length=32), nullable=False),
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("producer_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["producer_id"], ["user_account.id"], name=op.f("fk_programme_producer_id_user_account")
         ),
@@ -130,8 +130,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user_account.id"],
@@ -172,8 +172,8 @@ def upgrade() -> None:
         ),
         sa.Column("failure_reason", sa.Text(), nullable=True),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.Column("lock_version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["asset_id"], ["asset.id"], name=op.f("fk_version_asset_id_asset")),
         sa.ForeignKeyConstraint(
@@ -218,10 +218,10 @@ def upgrade() -> None:
         sa.Column("worker", sa.String(length=200), nullable=True),
         sa.Column("task_id", sa.String(length=64), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", mam.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", mam.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("heartbeat_at", mam.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", mam.models.core.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", mam.models.core.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", mam.models.core.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["version_id"],
             ["version.id"],
@@ -247,7 +247,7 @@ def upgrade() -> None:
         sa.Column("duration", sa.Float(), nullable=True),
         sa.Column("bit_rate", sa.BigInteger(), nullable=True),
         sa.Column("media_info", sa.JSON(), nullable=False),
-        sa.Column("created_at", mam.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
             ["version.id"],

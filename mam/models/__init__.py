@@ -1,0 +1,49 @@
+"""The data model. Core tables live in ``core``; each area adds a module and imports it here."""
+
+from __future__ import annotations
+
+from mam.models.core import (
+    NAMING,
+    Asset,
+    AuditEvent,
+    Base,
+    County,
+    Episode,
+    Job,
+    JobKind,
+    JobState,
+    Programme,
+    Rendition,
+    Role,
+    SourceType,
+    User,
+    UserRole,
+    UTCDateTime,
+    Version,
+    VersionState,
+    utcnow,
+)
+
+# Area modules register their tables on Base.metadata when imported (one line each):
+
+__all__ = [
+    "NAMING",
+    "Asset",
+    "AuditEvent",
+    "Base",
+    "County",
+    "Episode",
+    "Job",
+    "JobKind",
+    "JobState",
+    "Programme",
+    "Rendition",
+    "Role",
+    "SourceType",
+    "UTCDateTime",
+    "User",
+    "UserRole",
+    "Version",
+    "VersionState",
+    "utcnow",
+]
