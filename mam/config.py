@@ -38,6 +38,8 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_prefix: str = ""
     s3_create_bucket: bool = False
+    # Endpoint browsers can reach, for presigned links (when MAM_S3_ENDPOINT_URL is internal).
+    s3_public_endpoint_url: str = ""
     # Celery broker. Embedded default: kombu's filesystem transport under <home>/broker.
     # Production: redis://host:6379/0
     broker_url: str = "filesystem://"
@@ -57,6 +59,8 @@ class Settings:
     default_locale: str = "zh_CN"
     web_host: str = "127.0.0.1"
     web_port: int = 5000
+    # Distribution profiles file (TOML); empty = the one shipped in workers/profiles.toml.
+    profiles: Path | None = None
     # Largest accepted upload, bytes (50 GB).
     max_upload_size: int = 50 * 1000**3
 

@@ -105,15 +105,18 @@ class IngestService:
         if not path.is_file():
             raise InvalidInput(f"{shown}: no such file", field="file")
         info = self.prober(path, display_name=shown)
+        # End any transaction before the long copy: on SQLite an open one holds the
+        # database's write lock, and the worker and web must keep writing meanwhile.
+        self.session.commit()
 
         incoming = f"incoming/{uuid.uuid4().hex}"
-        with path.open("rb") as raw:
-            reader = HashingReader(raw)
-            size = self.storage.put(incoming, reader)  # type: ignore[arg-type]
-        sha = reader.hexdigest()
         try:
+            with path.open("rb") as raw, HashingReader(raw) as reader:
+                size = self.storage.put(incoming, reader)  # type: ignore[arg-type]
+                sha = reader.hexdigest()
             self._refuse_duplicate(sha, shown)
             key = original_key(sha)
+            existed = self.storage.exists(key)  # an orphan left by a crash, or a racing ingest
             self.storage.move(incoming, key)
         except BaseException:
             self.storage.delete(incoming)
@@ -133,12 +136,12 @@ class IngestService:
             )
         except IntegrityError as exc:
             self.session.rollback()
-            self._cleanup_original(sha)
+            self._cleanup_original(sha, existed)
             self._refuse_duplicate(sha, shown)  # lost a race with the same content
             raise Conflict(f"{shown}: could not be catalogued ({exc.orig})") from exc
         except BaseException:
             self.session.rollback()
-            self._cleanup_original(sha)
+            self._cleanup_original(sha, existed)
             raise
         self._enqueue(result)
         return result
@@ -229,8 +232,11 @@ class IngestService:
                 episode_id=ep.id,
             )
 
-    def _cleanup_original(self, sha: str) -> None:
-        # Another row may own the same content (a concurrent ingest won); keep it then.
+    def _cleanup_original(self, sha: str, existed: bool) -> None:
+        # Delete only what this ingest created and no row owns: if the object was there
+        # before, a concurrent ingest of the same content may be about to commit it.
+        if existed:
+            return
         owned = self.session.scalar(select(Asset.id).where(Asset.sha256 == sha))
         if owned is None:
             self.storage.delete(original_key(sha))

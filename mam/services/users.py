@@ -13,11 +13,18 @@ from sqlalchemy.orm import Session
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.models import AuditEvent, County, Role, User, UserRole
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 10
-# Verified against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """Return a hash to verify against when the user does not exist (same timing)."""
+    global _dummy_hash  # noqa: PLW0603 - computed once, lazily (argon2 costs 64 MB)
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password")
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -108,7 +115,7 @@ class UserService:
         """Return the active user whose password matches, else None."""
         user = self.by_username(username)
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            _hasher.verify(user.password_hash if user else _dummy(), password)
         except (VerificationError, InvalidHashError):
             return None
         if user is None or not user.active:
