@@ -29,6 +29,7 @@ from urllib.parse import quote
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "MAX_KEY_BYTES",
+    "WRITE_CHUNK_SIZE",
     "InvalidKey",
     "ObjectInfo",
     "ObjectNotFound",
@@ -42,6 +43,8 @@ __all__ = [
 
 MAX_KEY_BYTES = 1024
 DEFAULT_CHUNK_SIZE = 1 << 20
+# Local writes copy in bigger pieces: fewer syscalls and thread hand-offs per GB.
+WRITE_CHUNK_SIZE = 8 << 20
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600  # SigV4 limit
 
 

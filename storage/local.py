@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storage.base import (
-    DEFAULT_CHUNK_SIZE,
+    WRITE_CHUNK_SIZE,
     InvalidKey,
     ObjectInfo,
     ObjectNotFound,
@@ -139,7 +139,7 @@ class LocalStorage(Storage):
                     raise
         try:
             with os.fdopen(fd, "wb") as out:
-                written = copy_stream(fileobj, out, DEFAULT_CHUNK_SIZE)
+                written = copy_stream(fileobj, out, WRITE_CHUNK_SIZE)
                 out.flush()
                 os.fsync(out.fileno())
             tmp.replace(path)
