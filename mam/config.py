@@ -57,6 +57,10 @@ class Settings:
     work_dir: Path | None = None
     secret_key: str = ""
     default_locale: str = "zh_CN"
+    # Number of reverse proxies in front of the web app whose X-Forwarded-* to trust.
+    trusted_proxies: int = 0
+    # Send cookies only over HTTPS (set in production behind TLS).
+    secure_cookies: bool = False
     web_host: str = "127.0.0.1"
     web_port: int = 5000
     # Distribution profiles file (TOML); empty = the one shipped in workers/profiles.toml.
@@ -123,6 +127,7 @@ class Settings:
                 "region_name": self.s3_region,
                 "prefix": self.s3_prefix,
                 "create_bucket": self.s3_create_bucket,
+                "public_endpoint_url": self.s3_public_endpoint_url or None,
             }
         raise ValueError(
             f"MAM_STORAGE_BACKEND must be 'local' or 's3', not {self.storage_backend!r}"

@@ -144,8 +144,13 @@ class S3Storage(Storage):
         client: Any | None = None,
         list_page_size: int = 1000,
         max_concurrency: int = 4,
+        public_endpoint_url: str | None = None,
     ) -> None:
-        """Connect to ``bucket`` (credentials from boto3's usual chain)."""
+        """Connect to ``bucket`` (credentials from boto3's usual chain).
+
+        ``public_endpoint_url`` signs presigned links for the address browsers use when
+        ``endpoint_url`` is an internal name (``http://minio:9000`` inside compose).
+        """
         if not bucket:
             raise ValueError("bucket must not be empty")
         if not 1 <= list_page_size <= 1000:
@@ -165,6 +170,14 @@ class S3Storage(Storage):
                 "s3", endpoint_url=endpoint_url, region_name=region_name, config=config
             )
         self.client: Any = client
+        self._presign_client: Any = client
+        if public_endpoint_url:
+            self._presign_client = boto3.session.Session().client(
+                "s3",
+                endpoint_url=public_endpoint_url,
+                region_name=region_name or client.meta.region_name,
+                config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+            )
         self._list_page_size = list_page_size
         self._transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
@@ -305,7 +318,7 @@ class S3Storage(Storage):
         if content_type:
             params["ResponseContentType"] = content_type
         with self._errors("presign", key):
-            url: str = self.client.generate_presigned_url(
+            url: str = self._presign_client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires
             )
         return url

@@ -27,6 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead; forms stay open for hours
         BABEL_DEFAULT_LOCALE=settings.default_locale,
@@ -36,6 +38,11 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     )
     app.config.update(overrides)
     app.extensions["mam"] = runtime
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     if not any(TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")):
         log.warning(
             "translations are not compiled; run `make translations` (UI falls back to English)"

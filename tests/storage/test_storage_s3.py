@@ -181,3 +181,14 @@ def test_interrupted_multipart_upload_is_aborted(s3: S3Storage) -> None:
     uploads = s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])
     assert uploads == []
     assert list(s3.list()) == []
+
+
+def test_presigned_links_use_the_public_endpoint(s3_options: dict[str, Any]) -> None:
+    """Inside compose the app talks to http://minio:9000; browsers need the public name."""
+    from storage import create_storage  # noqa: PLC0415
+
+    public = "http://media.example.test:9000"
+    store = create_storage("s3", **s3_options, public_endpoint_url=public)
+    store.put_bytes("a/b.mp4", b"x")
+    assert store.presigned_url("a/b.mp4", expires=60).startswith(public + "/")
+    assert store.exists("a/b.mp4")  # data calls still go to the internal endpoint
