@@ -185,7 +185,7 @@ def test_interrupted_multipart_upload_is_aborted(s3: S3Storage) -> None:
 
 def test_presigned_links_use_the_public_endpoint(s3_options: dict[str, Any]) -> None:
     """Inside compose the app talks to http://minio:9000; browsers need the public name."""
-    from storage import create_storage  # noqa: PLC0415
+    from storage import create_storage
 
     public = "http://media.example.test:9000"
     store = create_storage("s3", **s3_options, public_endpoint_url=public)
