@@ -36,6 +36,7 @@ translations: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-location --omit-header -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l zh_Hans_CN --no-fuzzy-matching
+	$(BIN)/python web/translations/merge_pending.py
 
 run: setup
 	$(BIN)/mam run

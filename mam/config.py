@@ -42,7 +42,7 @@ class Settings:
     s3_public_endpoint_url: str = ""
     # Celery broker. Embedded default: kombu's filesystem transport under <home>/broker.
     # Production: redis://host:6379/0
-    broker_url: str = "filesystem://"
+    broker_url: str = "filesystem://localhost//"
     broker_dir: Path | None = None
     # Seconds a task may stay unacknowledged before the broker redelivers it (Redis).
     visibility_timeout: int = 8 * 3600

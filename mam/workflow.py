@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from mam.errors import NotAllowed
-from mam.models import AuditEvent, Role, User, Version, VersionState
+from mam.errors import Conflict, NotAllowed
+from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
 
 S = VersionState
 
@@ -25,6 +25,7 @@ class Event(enum.StrEnum):
     REQUEST_CHANGES = "request_changes"
     RELEASE = "release"
     WITHDRAW = "withdraw"
+    SUPERSEDE = "supersede"  # a newer version of the episode arrived before this was released
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ TRANSITIONS: dict[tuple[VersionState, Event], Rule] = {
     (S.PROCESSING, Event.PROCESSING_FAILED): _rule(S.FAILED, SYSTEM, needs_reason=True),
     (S.FAILED, Event.RETRY_PROCESSING): _rule(S.PROCESSING, ADMIN, SYSTEM),
     (S.READY, Event.SUBMIT): _rule(S.IN_REVIEW, Role.PRODUCER, ADMIN),
-    (S.CHANGES_REQUESTED, Event.SUBMIT): _rule(S.IN_REVIEW, Role.PRODUCER, ADMIN),
+    # A version sent back stays so: the producer answers with a new version, not a resubmit.
     (S.IN_REVIEW, Event.SIGN_STAGE): _rule(S.IN_REVIEW, Role.REVIEWER),
     (S.IN_REVIEW, Event.APPROVE): _rule(S.APPROVED, Role.REVIEWER),
     (S.IN_REVIEW, Event.REQUEST_CHANGES): _rule(
@@ -58,7 +59,13 @@ TRANSITIONS: dict[tuple[VersionState, Event], Rule] = {
     ),
     (S.APPROVED, Event.RELEASE): _rule(S.RELEASED, Role.PUBLISHER, ADMIN),
     (S.RELEASED, Event.WITHDRAW): _rule(S.WITHDRAWN, Role.PUBLISHER, ADMIN, needs_reason=True),
+    **{
+        (state, Event.SUPERSEDE): _rule(S.SUPERSEDED, SYSTEM)
+        for state in (S.READY, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED)
+    },
 }
+# Signing a stage is an approval: nobody signs a version they uploaded themselves.
+SELF_APPROVAL_EVENTS = frozenset({Event.SIGN_STAGE, Event.APPROVE})
 
 
 def allowed_events(state: VersionState, roles: frozenset[Role]) -> list[Event]:
@@ -74,16 +81,26 @@ def transition(
     *,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
+    expected_lock_version: int | None = None,
 ) -> AuditEvent:
     """Move ``version`` by ``event`` and record who, when, from, to and why.
 
     ``actor`` None means the system (a worker). The caller commits; the version's
-    ``lock_version`` makes a concurrent transition on the same row fail at flush.
+    ``lock_version`` makes a concurrent transition on the same row fail at flush, and
+    ``expected_lock_version`` (what the actor's page showed) refuses a stale request early.
     """
+    if expected_lock_version is not None and expected_lock_version != version.lock_version:
+        raise Conflict(
+            f"version {version.id} was changed by someone else meanwhile "
+            f"(it is now {version.state.value}); reload the page and try again",
+            rule="stale",
+            state=version.state.value,
+        )
     rule = TRANSITIONS.get((version.state, event))
     if rule is None:
         raise NotAllowed(
             f"version {version.id} is {version.state.value}: '{event.value}' is not possible now",
+            rule="state",
             state=version.state.value,
             event=event.value,
         )
@@ -92,13 +109,27 @@ def transition(
         raise NotAllowed(
             f"'{event.value}' on version {version.id} needs one of the roles "
             f"{', '.join(sorted(r.value for r in rule.roles))}",
+            rule="role",
             event=event.value,
+        )
+    if (
+        event in SELF_APPROVAL_EVENTS
+        and actor is not None
+        and version.uploaded_by_id is not None
+        and actor.id == version.uploaded_by_id
+    ):
+        raise NotAllowed(
+            f"nobody may approve a version they uploaded (version {version.id})",
+            rule="own_upload",
         )
     reason = (reason or "").strip() or None
     if rule.needs_reason and not reason:
-        raise NotAllowed(f"'{event.value}' needs a reason", event=event.value)
+        raise NotAllowed(f"'{event.value}' needs a reason", rule="reason", event=event.value)
     previous = version.state
     version.state = rule.target
+    # Always a real UPDATE, even when the state stays (a signed intermediate stage), so the
+    # optimistic counter is checked and bumped.
+    version.updated_at = utcnow()
     if event is Event.PROCESSING_FAILED:
         version.failure_reason = reason
     elif rule.target is S.PROCESSING:

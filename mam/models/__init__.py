@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Area modules register their tables on Base.metadata when imported (one line each):
+from mam.models import review as _review  # noqa: F401
+from mam.models import catalogue as _catalogue  # noqa: F401
 from mam.models.core import (
     NAMING,
     Asset,
@@ -23,8 +26,6 @@ from mam.models.core import (
     VersionState,
     utcnow,
 )
-
-# Area modules register their tables on Base.metadata when imported (one line each):
 
 __all__ = [
     "NAMING",

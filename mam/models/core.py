@@ -98,6 +98,7 @@ class VersionState(enum.StrEnum):
     APPROVED = "approved"
     RELEASED = "released"
     WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"  # a newer version of the episode replaced it before release
 
 
 class JobKind(enum.StrEnum):
@@ -129,6 +130,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
     locale: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))  # review notices, if SMTP is set
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     county: Mapped[County | None] = relationship()

@@ -12,7 +12,7 @@ def test_embedded_defaults_live_under_home(tmp_path: Path) -> None:
     assert s.database_url == f"sqlite:///{tmp_path / 'mam.db'}"
     assert s.storage_backend == "local"
     assert s.storage_root == tmp_path / "storage"
-    assert s.broker_url == "filesystem://"
+    assert s.broker_url == "filesystem://localhost//"
     assert s.embedded_broker
     assert s.broker_dir == tmp_path / "broker"
     assert s.default_locale == "zh_CN"
