@@ -12,9 +12,16 @@ class TaskQueue(Protocol):
         """Enqueue processing of a version; return the broker's task id if known."""
         ...
 
+    def enqueue_package(self, package_id: int) -> str | None:
+        """Enqueue the build of a release package."""
+        ...
+
 
 class NullQueue:
     """A queue that enqueues nothing: the reconciler or an operator picks the job up later."""
 
     def enqueue_processing(self, version_id: int, job_id: int) -> str | None:
+        return None
+
+    def enqueue_package(self, package_id: int) -> str | None:
         return None

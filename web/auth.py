@@ -90,7 +90,9 @@ def _safe_next(target: str | None) -> str | None:
 
 def home_for(roles: frozenset[Role]) -> str:
     """Return the landing page for a user's roles."""
-    return url_for("catalogue.index") if roles & set(STAFF) else url_for("auth.account")
+    if roles & set(STAFF):
+        return url_for("catalogue.index")
+    return url_for("county.index") if Role.COUNTY in roles else url_for("auth.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_login import current_user
 
 from mam.models import JobState, Role, SourceType, VersionState
+from mam.models.release import PackageKind, PackageState, ReleaseState
 from web.auth import STAFF
 
 STATE_LABELS = {
@@ -41,6 +42,22 @@ ROLE_LABELS = {
     Role.COUNTY: lazy_gettext("County centre"),
     Role.ADMIN: lazy_gettext("Administrator"),
     Role.SYSTEM: lazy_gettext("System"),
+}
+RELEASE_STATE_LABELS = {
+    ReleaseState.DRAFT: lazy_gettext("Draft"),
+    ReleaseState.PUBLISHED: lazy_gettext("Published"),
+    ReleaseState.WITHDRAWN: lazy_gettext("Withdrawn"),
+}
+PACKAGE_STATE_LABELS = {
+    PackageState.QUEUED: lazy_gettext("Queued"),
+    PackageState.BUILDING: lazy_gettext("Building"),
+    PackageState.READY: lazy_gettext("Ready to download"),
+    PackageState.FAILED: lazy_gettext("Failed"),
+}
+PACKAGE_KIND_LABELS = {
+    PackageKind.TV: lazy_gettext("TV broadcast (1080p)"),
+    PackageKind.PLAYBACK: lazy_gettext("Village playback (MP4)"),
+    PackageKind.WEB: lazy_gettext("Online learning (HLS)"),
 }
 FIELD_ORDER_LABELS = {
     "progressive": lazy_gettext("progressive"),
@@ -91,4 +108,7 @@ def init_app(app: Flask) -> None:
             "job_state_label": lambda s: JOB_LABELS.get(s, s),
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "field_order_label": lambda f: FIELD_ORDER_LABELS.get(f, f),
+            "release_state_label": lambda s: RELEASE_STATE_LABELS.get(s, s),
+            "package_state_label": lambda s: PACKAGE_STATE_LABELS.get(s, s),
+            "package_kind_label": lambda k: PACKAGE_KIND_LABELS.get(k, k),
         }

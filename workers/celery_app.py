@@ -13,6 +13,7 @@ TRANSCODE = "transcode"
 DEFAULT = "default"
 PROCESS_TASK = "mam.process_version"
 RECONCILE_TASK = "mam.reconcile_jobs"
+PACKAGE_TASK = "mam.build_release_package"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -48,7 +49,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
         },
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
-        "include": ["workers.tasks.processing", "workers.tasks.maintenance"],
+        "include": [
+            "workers.tasks.processing",
+            "workers.tasks.maintenance",
+            "workers.tasks.packages",
+        ],
     }
     if settings.embedded_broker:
         # kombu's filesystem transport: messages are files in one shared folder, moved

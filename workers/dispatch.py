@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from workers.celery_app import PROCESS_TASK, TRANSCODE
+from workers.celery_app import DEFAULT, PACKAGE_TASK, PROCESS_TASK, TRANSCODE
 
 
 class CeleryQueue:
@@ -18,4 +18,9 @@ class CeleryQueue:
         result = self.app.send_task(
             PROCESS_TASK, args=[version_id], kwargs={"job_id": job_id}, queue=TRANSCODE
         )
+        return str(result.id)
+
+    def enqueue_package(self, package_id: int) -> str | None:
+        """Enqueue the build of one release package on the default queue."""
+        result = self.app.send_task(PACKAGE_TASK, args=[package_id], queue=DEFAULT)
         return str(result.id)

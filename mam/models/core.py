@@ -118,6 +118,9 @@ class County(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # County profile: what the supply standard (copies per release) is computed from.
+    villages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    playback_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class User(Base):

@@ -16,7 +16,6 @@ from mam.services.ingest import IngestService
 from mam.services.processing import ProcessingService
 from mam.services.users import UserService
 from web import create_app
-from workers.pipeline import process_source
 
 PASSWORD = "correct horse battery"
 
@@ -67,6 +66,8 @@ def process_now(
     runtime: Runtime, path: Path, *, programme: str = "时代风采", title: str = "示范片"
 ) -> int:
     """Ingest ``path`` and process it in-process; return the version id."""
+    from workers.pipeline import process_source  # noqa: PLC0415
+
     with runtime.db.session() as s:
         version = IngestService(s, runtime.storage).ingest_file(
             path, programme=programme, title=title

@@ -1,0 +1,310 @@
+"""Build a release package: a validated BagIt 1.0 bag with PBCore records, as a stored ZIP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import bagit
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mam.errors import Conflict, NotAllowed, NotFound
+from mam.models import Rendition, Version, utcnow
+from mam.models.catalogue import EpisodeDetail, Subtitle
+from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
+from mam.pbcore import FileEntry, episode_document
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Which renditions go into which package.
+KIND_PROFILES: dict[PackageKind, tuple[str, ...]] = {
+    PackageKind.TV: ("broadcast",),
+    PackageKind.PLAYBACK: ("playback", "mobile"),
+    PackageKind.WEB: ("web",),
+}
+KIND_LABELS = {
+    PackageKind.TV: "电视台播出版（broadcast，1080p H.264）",
+    PackageKind.PLAYBACK: "村级放映点版（playback 720p 与 mobile 360p MP4）",
+    PackageKind.WEB: "网络学习版（web，HLS 多码率）",
+}
+ORGANIZATION = "电教中心 Educational Film Library"
+
+
+def package_key(release_id: int, kind: PackageKind) -> str:
+    """Return the storage key of a published package."""
+    return f"packages/{release_id}/{kind.value}.zip"
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """Return ``text`` usable as a folder name on Windows, FAT USB sticks and Linux."""
+    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).strip(" .")
+    return cleaned[:limit] or "untitled"
+
+
+@dataclass
+class _File:
+    key: str
+    dest: Path  # relative to the payload root
+    size: int
+    mime: str
+    media_info: dict
+
+
+class PackageBuilder:
+    """Assemble, bag, validate, zip and publish one package of a release set."""
+
+    def __init__(self, session: Session, storage: Storage, work_dir: Path) -> None:
+        self.session = session
+        self.storage = storage
+        self.work_dir = work_dir
+        self._readme_text = ""
+
+    def build(
+        self, package_id: int, on_progress: Callable[[float], None] | None = None
+    ) -> ReleasePackage:
+        """Build the package; on any failure it is marked failed and nothing is published."""
+        package = self.session.get(ReleasePackage, package_id)
+        if package is None:
+            raise NotFound(f"package {package_id} does not exist")
+        release = package.release
+        if release.state != ReleaseState.PUBLISHED:
+            raise NotAllowed(f"release set {release.name} is {release.state.value}")
+        package.state, package.progress, package.last_error = PackageState.BUILDING, 0.0, None
+        self.session.commit()
+        final = package_key(release.id, package.kind)
+        staging_key = f"tmp/packages/{package.id}-{utcnow().timestamp():.0f}.zip"
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            files = self._plan(release, package.kind)
+            with tempfile.TemporaryDirectory(prefix=f"pkg{package.id}-", dir=self.work_dir) as tmp:
+                root = Path(tmp) / "bag"
+                root.mkdir()
+                self._fetch(files, root, on_progress)
+                self._describe(release, package.kind, files, root)
+                bag = bagit.make_bag(
+                    str(root), self._bag_info(release, package.kind), checksums=["sha256"]
+                )
+                # README.txt beside bag-info.txt: a tag file, listed in the tag manifest.
+                (root / "README.txt").write_text(self._readme_text, encoding="utf-8")
+                bag.save()
+                bag.validate(completeness_only=False)  # every checksum, before publishing
+                archive = Path(tmp) / "package.zip"
+                count = _zip(root, archive, f"{safe_name(release.name)}-{package.kind.value}")
+                digest = _sha256(archive)
+                size = self.storage.put_file(staging_key, archive, content_type="application/zip")
+            self.storage.move(staging_key, final)
+        except Exception as exc:
+            self.storage.delete(staging_key)
+            self.session.rollback()
+            package.state, package.last_error = PackageState.FAILED, str(exc)
+            self.session.commit()
+            raise
+        package.state, package.progress = PackageState.READY, 100.0
+        package.storage_key, package.size, package.sha256, package.files = (
+            final,
+            size,
+            digest,
+            count,
+        )
+        package.built_at = utcnow()
+        self.session.commit()
+        return package
+
+    def _plan(self, release: ReleaseSet, kind: PackageKind) -> list[_File]:
+        files: list[_File] = []
+        for n, item in enumerate(release.items, start=1):
+            version = item.version
+            folder = Path(f"{n:02d}-{safe_name(version.episode.title)}")
+            for profile in KIND_PROFILES[kind]:
+                rendition = version.rendition(profile)
+                if rendition is None:
+                    raise Conflict(
+                        f"《{version.episode.title}》 version {version.number} has no "
+                        f"{profile} rendition; reprocess it before packaging"
+                    )
+                files += self._rendition_files(rendition, folder / profile)
+            for obj in self.storage.list(f"thumbs/{version.id}/"):
+                files.append(
+                    self._file(obj.key, folder / "images" / obj.key.rsplit("/", 1)[-1], obj.size)
+                )
+            for sub in self.session.scalars(
+                select(Subtitle).where(Subtitle.episode_id == version.episode_id)
+            ):
+                name = f"{safe_name(sub.language or 'subtitle', 20)}-{sub.id}.vtt"
+                files.append(
+                    self._file(
+                        sub.storage_key,
+                        folder / "subtitles" / name,
+                        self.storage.size(sub.storage_key),
+                    )
+                )
+        return files
+
+    def _rendition_files(self, rendition: Rendition, dest: Path) -> list[_File]:
+        prefix = rendition.storage_key.rsplit("/", 1)[0] + "/"
+        if rendition.mime_type.endswith("mpegurl"):  # an HLS folder: take all of it
+            return [
+                self._file(o.key, dest / o.key[len(prefix) :], o.size)
+                for o in self.storage.list(prefix)
+            ]
+        name = rendition.storage_key.rsplit("/", 1)[-1]
+        return [
+            _File(
+                rendition.storage_key,
+                dest / name,
+                rendition.size,
+                rendition.mime_type,
+                rendition.media_info or {},
+            )
+        ]
+
+    def _file(self, key: str, dest: Path, size: int) -> _File:
+        return _File(key, dest, size, mimetypes.guess_type(key)[0] or _mime_by_ext(key), {})
+
+    def _fetch(
+        self, files: list[_File], root: Path, on_progress: Callable[[float], None] | None
+    ) -> None:
+        total = sum(f.size for f in files) or 1
+        done = 0
+        for f in files:
+            self.storage.download_to(f.key, root / f.dest)
+            done += f.size
+            if on_progress:
+                on_progress(90.0 * done / total)  # the rest: bagging, validating, zipping
+
+    def _describe(
+        self, release: ReleaseSet, kind: PackageKind, files: list[_File], root: Path
+    ) -> None:
+        episodes = []
+        for n, item in enumerate(release.items, start=1):
+            version: Version = item.version
+            ep = version.episode
+            folder = Path(f"{n:02d}-{safe_name(ep.title)}")
+            mine = [f for f in files if f.dest.parts[0] == folder.name]
+            detail = self.session.get(EpisodeDetail, ep.id)
+            rights = (
+                (
+                    f"{detail.rights_holder}"
+                    + (f"，有效期至 {detail.rights_expiry}" if detail.rights_expiry else "")
+                )
+                if detail and detail.rights_holder
+                else "版权归电教中心所有，仅限县级电教中心教学播放使用"
+            )
+            xml = episode_document(
+                identifier=f"release-{release.id}/version-{version.id}",
+                organization=ORGANIZATION,
+                series=ep.programme.name,
+                episode=ep.title,
+                description=ep.synopsis,
+                rights=rights,
+                sha256=version.sha256,
+                files=[
+                    FileEntry(f"data/{f.dest.as_posix()}", f.mime, f.size, f.media_info)
+                    for f in mine
+                ],
+            )
+            (root / folder / "pbcore.xml").write_bytes(xml)
+            episodes.append(
+                {
+                    "folder": folder.name,
+                    "programme": ep.programme.name,
+                    "title": ep.title,
+                    "version": version.number,
+                    "version_id": version.id,
+                    "sha256": version.sha256,
+                    "files": [
+                        {"path": f.dest.as_posix(), "size": f.size, "type": f.mime} for f in mine
+                    ],
+                }
+            )
+        manifest = {
+            "release": {
+                "id": release.id,
+                "name": release.name,
+                "published_at": release.published_at.isoformat() if release.published_at else None,
+                "notes": release.notes,
+            },
+            "package": kind.value,
+            "episodes": episodes,
+        }
+        (root / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        self._readme_text = _readme(release, kind, episodes)
+
+    def _bag_info(self, release: ReleaseSet, kind: PackageKind) -> dict[str, str]:
+        return {
+            "Source-Organization": ORGANIZATION,
+            "External-Identifier": f"release-{release.id}",
+            "External-Description": f"{release.name} {kind.value}",
+            "Bag-Group-Identifier": release.name,
+        }
+
+
+def _readme(release: ReleaseSet, kind: PackageKind, episodes: list[dict]) -> str:
+    lines = [
+        f"{release.name} 供片包 —— {KIND_LABELS[kind]}",
+        "",
+        "本包是 BagIt 1.0 格式的数据包（https://www.rfc-editor.org/rfc/rfc8493）。",
+        "目录说明：",
+        "  data/                每集一个文件夹：影片文件、海报与缩略图（images/）、",
+        "                       字幕（subtitles/）以及 PBCore 2.1 元数据（pbcore.xml）；",
+        "  data/manifest.json   本期节目清单（机器可读）；",
+        "  README.txt           本说明；",
+        "  manifest-sha256.txt  每个文件的 SHA-256 校验值；",
+        "  bag-info.txt         发布单位、批次编号、打包日期和 Payload-Oxum（文件数与总字节数）。",
+        "",
+        "如何校验：",
+        "  1. 安装 Python 后执行：pip install bagit",
+        "  2. 解压本 ZIP，然后执行：bagit.py --validate 解压后的目录",
+        "     显示 “is valid” 即表示文件完整无误；",
+        "  3. 也可以逐个用 sha256sum 与 manifest-sha256.txt 对照。",
+        "",
+        f"本期共 {len(episodes)} 集：",
+    ]
+    lines += [
+        f"  {e['folder']}  《{e['programme']}》 {e['title']}（第 {e['version']} 版）"
+        for e in episodes
+    ]
+    if release.notes:
+        lines += ["", "发布说明：", f"  {release.notes}"]
+    return "\r\n".join(lines) + "\r\n"  # CRLF: opened on Windows PCs at county centres
+
+
+def _zip(root: Path, archive: Path, top: str) -> int:
+    """Write ``root`` into an uncompressed ZIP under folder ``top``; return the file count."""
+    count = 0
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{top}/{path.relative_to(root).as_posix()}")
+                count += 1
+    return count
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _mime_by_ext(key: str) -> str:
+    ext = key.rsplit(".", 1)[-1].lower()
+    return {
+        "m3u8": "application/vnd.apple.mpegurl",
+        "ts": "video/mp2t",
+        "m4s": "video/iso.segment",
+        "vtt": "text/vtt",
+    }.get(ext, "application/octet-stream")

@@ -1,0 +1,201 @@
+"""Publisher pages: release sets, their episodes, targets, packages and coverage."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from mam.errors import InvalidInput
+from mam.models import County, Role, Version, VersionState
+from mam.models.release import ReleaseSet
+from mam.services.releases import ReleaseService
+from web.auth import allow
+from web.extensions import db_session, task_queue
+
+bp = Blueprint("releases", __name__, url_prefix="/releases")
+PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
+
+
+def _service() -> ReleaseService:
+    return ReleaseService(db_session())
+
+
+def _release(release_id: int) -> ReleaseSet:
+    return _service().get(release_id)
+
+
+@bp.route("/")
+@allow(*PUBLISHERS)
+def index() -> ResponseReturnValue:
+    """List release sets, newest first, with a form to start one."""
+    sets = db_session().scalars(select(ReleaseSet).order_by(ReleaseSet.id.desc())).all()
+    return render_template("releases/index.html", releases=sets, today=date.today())
+
+
+@bp.route("/", methods=["POST"])
+@allow(*PUBLISHERS)
+def create() -> ResponseReturnValue:
+    """Start a draft release set."""
+    raw_date = request.form.get("publish_date", "").strip()
+    try:
+        publish_date = date.fromisoformat(raw_date) if raw_date else None
+    except ValueError:
+        raise InvalidInput(_("The publish date must look like 2026-12-01.")) from None
+    release = _service().create(
+        request.form.get("name", ""),
+        current_user,
+        notes=request.form.get("notes", ""),
+        publish_date=publish_date,
+    )
+    return redirect(url_for(".detail", release_id=release.id))
+
+
+@bp.route("/<int:release_id>")
+@allow(*PUBLISHERS)
+def detail(release_id: int) -> ResponseReturnValue:
+    """Show a set: episodes, targets, packages with progress, coverage."""
+    release = _release(release_id)
+    session = db_session()
+    pinned = {i.episode_id for i in release.items}
+    approved = [
+        v
+        for v in session.scalars(
+            select(Version)
+            .where(Version.state == VersionState.APPROVED)
+            .order_by(Version.id.desc())
+        )
+        if v.episode_id not in pinned
+    ]
+    counties = session.scalars(select(County).order_by(County.code)).all()
+    coverage = _service().coverage(release) if release.state.value != "draft" else []
+    return render_template(
+        "releases/detail.html",
+        release=release,
+        approved=approved,
+        counties=counties,
+        coverage=coverage,
+        targeted={t.county_id for t in release.targets},
+    )
+
+
+@bp.route("/<int:release_id>/items", methods=["POST"])
+@allow(*PUBLISHERS)
+def add_item(release_id: int) -> ResponseReturnValue:
+    """Pin an approved version into the set."""
+    version_id = request.form.get("version_id", type=int)
+    if version_id is None:
+        abort(400)
+    _service().add_version(_release(release_id), version_id, current_user)
+    return redirect(url_for(".detail", release_id=release_id))
+
+
+@bp.route("/<int:release_id>/items/<int:item_id>/delete", methods=["POST"])
+@allow(*PUBLISHERS)
+def remove_item(release_id: int, item_id: int) -> ResponseReturnValue:
+    """Take an episode out of a draft set."""
+    _service().remove_item(_release(release_id), item_id, current_user)
+    return redirect(url_for(".detail", release_id=release_id))
+
+
+@bp.route("/<int:release_id>/targets", methods=["POST"])
+@allow(*PUBLISHERS)
+def targets(release_id: int) -> ResponseReturnValue:
+    """Choose all counties or some."""
+    ids = (
+        None
+        if request.form.get("all")
+        else [int(c) for c in request.form.getlist("county") if c.isdigit()]
+    )
+    _service().set_targets(_release(release_id), ids, current_user)
+    flash(_("Target counties saved."), "info")
+    return redirect(url_for(".detail", release_id=release_id))
+
+
+@bp.route("/<int:release_id>/publish", methods=["POST"])
+@allow(*PUBLISHERS)
+def publish(release_id: int) -> ResponseReturnValue:
+    """Publish the set and queue its package builds (after the commit)."""
+    packages = _service().publish(_release(release_id), current_user)
+    queue = task_queue()
+    for package in packages:
+        queue.enqueue_package(package.id)
+    flash(_("Published. The packages are being built."), "info")
+    return redirect(url_for(".detail", release_id=release_id))
+
+
+@bp.route("/<int:release_id>/withdraw", methods=["POST"])
+@allow(*PUBLISHERS)
+def withdraw(release_id: int) -> ResponseReturnValue:
+    """Withdraw a published set, with a reason counties will see."""
+    _service().withdraw(_release(release_id), request.form.get("reason", ""), current_user)
+    flash(_("The release set was withdrawn."), "info")
+    return redirect(url_for(".detail", release_id=release_id))
+
+
+@bp.route("/<int:release_id>/progress")
+@allow(*PUBLISHERS)
+def progress(release_id: int) -> ResponseReturnValue:
+    """Return package build states and progress as JSON (polled by the page)."""
+    release = _release(release_id)
+    return {
+        "release_id": release.id,
+        "state": release.state.value,
+        "packages": [
+            {
+                "id": p.id,
+                "kind": p.kind.value,
+                "state": p.state.value,
+                "progress": p.progress,
+                "size": p.size,
+                "error": p.last_error,
+            }
+            for p in release.packages
+        ],
+    }
+
+
+@bp.route("/<int:release_id>/coverage.csv")
+@allow(*PUBLISHERS)
+def coverage_csv(release_id: int) -> ResponseReturnValue:
+    """Export the coverage table (target assessment, 目标考核) as CSV for Excel."""
+    release = _release(release_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "county_code",
+            "county",
+            "downloaded",
+            "confirmed_at",
+            "overdue",
+            "copies_needed",
+            "screenings",
+            "viewers",
+        ]
+    )
+    for row in _service().coverage(release):
+        writer.writerow(
+            [
+                row.county.code,
+                row.county.name,
+                int(row.downloaded),
+                row.confirmed_at.isoformat() if row.confirmed_at else "",
+                int(row.overdue),
+                row.copies_needed,
+                row.screenings,
+                row.viewers,
+            ]
+        )
+    # UTF-8 with BOM so Excel on Chinese Windows opens it correctly.
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=coverage-{release.id}.csv"},
+    )
