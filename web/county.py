@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import (
@@ -32,6 +33,7 @@ from web.extensions import db_session, runtime, storage
 
 bp = Blueprint("county", __name__, url_prefix="/county")
 PRESIGN_SECONDS = 10 * 60
+CHUNK = 1 << 20
 
 
 def _service() -> ReleaseService:
@@ -97,31 +99,33 @@ def download(package_id: int) -> ResponseReturnValue:
     )
     if response.status_code not in (200, 206):
         return response
-    start = response.content_range.start if response.content_range else 0
-    response.response = _counting(response.response, runtime(), pid, user_id, start, size)
-    response.direct_passthrough = False
+    rng = response.content_range
+    start, stop = (rng.start, rng.stop) if rng and rng.start is not None else (0, size)
+    response.response.close()  # replaced by 1 MiB reads (Werkzeug's wrapper reads 8 KiB)
+    response.response = _stream(path, start, stop or size, runtime(), pid, user_id, size)
     return response
 
 
-def _counting(
-    body: object, rt: Runtime, package_id: int, user_id: int, start: int, size: int
+def _stream(
+    path: Path, start: int, stop: int, rt: Runtime, package_id: int, user_id: int, size: int
 ) -> Iterator[bytes]:
-    """Pass the body through, then log how many bytes really went out."""
+    """Yield bytes ``start``..``stop`` of the file, then log how many really went out."""
     sent = 0
     try:
-        for chunk in body:  # type: ignore[attr-defined]
-            sent += len(chunk)
-            yield chunk
-    finally:
-        close = getattr(body, "close", None)
-        if close:
-            close()
+        with path.open("rb") as fh:
+            fh.seek(start)
+            while sent < stop - start:
+                chunk = fh.read(min(CHUNK, stop - start - sent))
+                if not chunk:
+                    break
+                sent += len(chunk)
+                yield chunk
+    finally:  # also when the client goes away mid-download (the generator is closed)
         with rt.db.session() as session:
-            service = ReleaseService(session)
             package = session.get(ReleasePackage, package_id)
             user = session.get(User, user_id)
             if package is not None and user is not None:
-                service.record_download(
+                ReleaseService(session).record_download(
                     package, user, start=start, sent=sent, completed=start + sent >= size
                 )
 
