@@ -57,6 +57,86 @@ def create() -> ResponseReturnValue:
     return redirect(url_for(".detail", release_id=release.id))
 
 
+@bp.route("/dashboard")
+@allow(*PUBLISHERS)
+def dashboard() -> ResponseReturnValue:
+    """Coverage over time (目标考核): per release set, and the county list."""
+    rows = _service().dashboard()
+    counties = db_session().scalars(select(County).order_by(County.code)).all()
+    return render_template("releases/dashboard.html", rows=rows, counties=counties)
+
+
+@bp.route("/utilisation.csv")
+@allow(*PUBLISHERS)
+def utilisation_csv() -> ResponseReturnValue:
+    """Export per release and county: received, screenings, viewers."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "release",
+            "published_at",
+            "county_code",
+            "county",
+            "downloaded",
+            "confirmed_at",
+            "screenings",
+            "viewers",
+            "copies_needed",
+        ]
+    )
+    service = _service()
+    for summary in service.dashboard():
+        release = summary.release
+        for row in service.coverage(release):
+            writer.writerow(
+                [
+                    release.name,
+                    release.published_at.isoformat() if release.published_at else "",
+                    row.county.code,
+                    row.county.name,
+                    int(row.downloaded),
+                    row.confirmed_at.isoformat() if row.confirmed_at else "",
+                    row.screenings,
+                    row.viewers,
+                    row.copies_needed,
+                ]
+            )
+    return _csv(out.getvalue(), "utilisation.csv")
+
+
+@bp.route("/counties/<int:county_id>", methods=["GET", "POST"])
+@allow(*PUBLISHERS)
+def county_history(county_id: int) -> ResponseReturnValue:
+    """A county's history of releases; its profile (villages, playback points)."""
+    county = db_session().get(County, county_id)
+    if county is None:
+        abort(404)
+    if request.method == "POST":
+        try:
+            villages = int(request.form.get("villages", ""))
+            points = int(request.form.get("playback_points", ""))
+        except ValueError:
+            raise InvalidInput(_("Villages and playback points must be whole numbers.")) from None
+        _service().update_county_profile(
+            county, villages=villages, playback_points=points, actor=current_user
+        )
+        flash(_("County profile saved."), "info")
+        return redirect(url_for(".county_history", county_id=county_id))
+    return render_template(
+        "releases/county.html", county=county, history=_service().county_history(county)
+    )
+
+
+def _csv(text: str, name: str) -> Response:
+    # UTF-8 with BOM so Excel on Chinese Windows opens it correctly.
+    return Response(
+        "\ufeff" + text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
 @bp.route("/<int:release_id>")
 @allow(*PUBLISHERS)
 def detail(release_id: int) -> ResponseReturnValue:
@@ -193,9 +273,4 @@ def coverage_csv(release_id: int) -> ResponseReturnValue:
                 row.viewers,
             ]
         )
-    # UTF-8 with BOM so Excel on Chinese Windows opens it correctly.
-    return Response(
-        "\ufeff" + out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=coverage-{release.id}.csv"},
-    )
+    return _csv(out.getvalue(), f"coverage-{release.id}.csv")

@@ -46,6 +46,25 @@ class CountyCoverage:
     viewers: int
 
 
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """One release set's totals over its target counties."""
+
+    release: ReleaseSet
+    counties: int
+    downloaded: int
+    confirmed: int
+    overdue: int
+    copies: int
+    screenings: int
+    viewers: int
+
+    @property
+    def confirmed_percent(self) -> float:
+        """Return the share of target counties that confirmed receipt."""
+        return 100.0 * self.confirmed / self.counties if self.counties else 0.0
+
+
 def copies_needed(county: County, villages_per_set: int = VILLAGES_PER_SET) -> int:
     """Return the sets a county must duplicate: one per ``villages_per_set`` villages."""
     return max(1, math.ceil(county.villages / villages_per_set)) if county.villages else 1
@@ -359,6 +378,62 @@ class ReleaseService:
             )
             for c in self.target_counties(release)
         ]
+
+    def dashboard(self, *, now: datetime | None = None) -> list[ReleaseSummary]:
+        """Summarise every published or withdrawn set, oldest first (for the chart)."""
+        sets = self.session.scalars(
+            select(ReleaseSet)
+            .where(ReleaseSet.state != ReleaseState.DRAFT)
+            .order_by(ReleaseSet.published_at)
+        ).all()
+        rows = []
+        for release in sets:
+            cov = self.coverage(release, now=now)
+            rows.append(
+                ReleaseSummary(
+                    release=release,
+                    counties=len(cov),
+                    downloaded=sum(c.downloaded for c in cov),
+                    confirmed=sum(c.confirmed_at is not None for c in cov),
+                    overdue=sum(c.overdue for c in cov),
+                    copies=sum(c.copies_needed for c in cov),
+                    screenings=sum(c.screenings for c in cov),
+                    viewers=sum(c.viewers for c in cov),
+                )
+            )
+        return rows
+
+    def county_history(self, county: County) -> list[tuple[ReleaseSet, CountyCoverage]]:
+        """Return each set sent to ``county`` with what the county did with it."""
+        history = []
+        for release in self.for_county(county.id):
+            row = next(c for c in self.coverage(release) if c.county.id == county.id)
+            history.append((release, row))
+        return history
+
+    def update_county_profile(
+        self, county: County, *, villages: int, playback_points: int, actor: User
+    ) -> None:
+        """Set a county's villages and playback points (the copies-needed figure uses them)."""
+        _require(actor, PUBLISHERS, "edit county profiles")
+        if not (0 <= villages <= 100_000 and 0 <= playback_points <= 100_000):
+            raise InvalidInput("villages and playback points must be between 0 and 100,000")
+        before = {"villages": county.villages, "playback_points": county.playback_points}
+        county.villages, county.playback_points = villages, playback_points
+        self.session.add(
+            AuditEvent(
+                actor_id=actor.id,
+                action="county_profile_changed",
+                object_type="county",
+                object_id=county.id,
+                details={
+                    "before": before,
+                    "villages": villages,
+                    "playback_points": playback_points,
+                },
+            )
+        )
+        self.session.commit()
 
     # ---- helpers ----------------------------------------------------------------------
 

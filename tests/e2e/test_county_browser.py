@@ -28,7 +28,10 @@ def login(page, url: str, username: str) -> None:  # type: ignore[no-untyped-def
 
 
 def test_county_downloads_and_confirms_receipt(
-    live_system: LiveSystem, page, clip: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+    live_system: LiveSystem,
+    page,
+    clip: Path,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     rt = live_system.runtime
     with rt.db.session() as s:
@@ -37,7 +40,9 @@ def test_county_downloads_and_confirms_receipt(
         county.villages = 12
         s.commit()
         users.create("publisher", PASSWORD, [Role.PUBLISHER], display_name="赵发布")
-        users.create("xian", PASSWORD, [Role.COUNTY], county_code="xian-a", display_name="甲县电教中心")
+        users.create(
+            "xian", PASSWORD, [Role.COUNTY], county_code="xian-a", display_name="甲县电教中心"
+        )
         publisher = users.by_username("publisher")
         svc = ReleaseService(s)
         release = svc.create("2026年第12期", publisher, notes="十二月供片")

@@ -30,15 +30,31 @@ def approved_version(session: Session, runtime: Runtime, clip: Path, title: str)
     for profile in ("broadcast", "playback", "mobile"):
         key = f"renditions/{v.id}/{profile}/{profile}.mp4"
         size = runtime.storage.put_file(key, clip)
-        v.renditions.append(Rendition(profile=profile, storage_key=key, mime_type="video/mp4",
-                                      size=size, width=320, height=240, media_info=info))
+        v.renditions.append(
+            Rendition(
+                profile=profile,
+                storage_key=key,
+                mime_type="video/mp4",
+                size=size,
+                width=320,
+                height=240,
+                media_info=info,
+            )
+        )
     web = f"renditions/{v.id}/web"
-    runtime.storage.put_bytes(f"{web}/master.m3u8", b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n"
-                                                   b"360p/index.m3u8\n")
+    runtime.storage.put_bytes(
+        f"{web}/master.m3u8", b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n360p/index.m3u8\n"
+    )
     runtime.storage.put_bytes(f"{web}/360p/index.m3u8", b"#EXTM3U\n#EXTINF:6,\nseg0.ts\n")
     runtime.storage.put_bytes(f"{web}/360p/seg0.ts", b"\x47" * 188)
-    v.renditions.append(Rendition(profile="web", storage_key=f"{web}/master.m3u8",
-                                  mime_type="application/vnd.apple.mpegurl", size=60))
+    v.renditions.append(
+        Rendition(
+            profile="web",
+            storage_key=f"{web}/master.m3u8",
+            mime_type="application/vnd.apple.mpegurl",
+            size=60,
+        )
+    )
     runtime.storage.put_bytes(f"thumbs/{v.id}/poster.jpg", b"\xff\xd8\xff\xe0 jpeg")
     session.commit()
     return v
@@ -58,18 +74,29 @@ def world(session: Session, runtime: Runtime, clip: Path):  # type: ignore[no-un
     v1 = approved_version(session, runtime, clip, "乡村振兴 第1集")
     v2 = approved_version(session, runtime, clip, "党建: 第2集?")
     session.commit()
-    return {"publisher": publisher, "a": a, "b": b, "county_a": county_a,
-            "county_b": county_b, "versions": [v1, v2]}
+    return {
+        "publisher": publisher,
+        "a": a,
+        "b": b,
+        "county_a": county_a,
+        "county_b": county_b,
+        "versions": [v1, v2],
+    }
 
 
 def published(session: Session, world: dict, targets: list[int] | None = None):  # type: ignore[no-untyped-def]
     svc = ReleaseService(session)
-    release = svc.create(f"2026年第{uuid.uuid4().hex[:4]}期", world["publisher"],
-                         notes="十二月供片", publish_date=date(2026, 12, 1))
+    release = svc.create(
+        f"2026年第{uuid.uuid4().hex[:4]}期",
+        world["publisher"],
+        notes="十二月供片",
+        publish_date=date(2026, 12, 1),
+    )
     for v in world["versions"]:
         svc.add_version(release, v.id, world["publisher"])
-    svc.set_targets(release, targets if targets is not None else [world["a"].id],
-                    world["publisher"])
+    svc.set_targets(
+        release, targets if targets is not None else [world["a"].id], world["publisher"]
+    )
     svc.publish(release, world["publisher"])
     return release
 
@@ -95,8 +122,13 @@ def test_publish_releases_versions_and_freezes_the_set(session: Session, world: 
     other = factories.version(session, VersionState.APPROVED)
     with pytest.raises(NotAllowed, match="cannot be changed"):
         ReleaseService(session).add_version(release, other.id, world["publisher"])
-    actions = set(session.scalars(select(AuditEvent.action).where(
-        AuditEvent.object_type == "release_set", AuditEvent.object_id == release.id)))
+    actions = set(
+        session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.object_type == "release_set", AuditEvent.object_id == release.id
+            )
+        )
+    )
     assert {"release_created", "release_published", "release_targets_set"} <= actions
 
 
@@ -113,14 +145,16 @@ def test_a_voided_approval_blocks_publishing(session: Session, world: dict) -> N
     assert release.state == ReleaseState.DRAFT
 
 
-def test_package_is_a_valid_bag_with_pbcore(session: Session, runtime: Runtime, world: dict,
-                                            tmp_path: Path) -> None:
+def test_package_is_a_valid_bag_with_pbcore(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
     release = published(session, world)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
     seen: list[float] = []
     PackageBuilder(session, runtime.storage, tmp_path / "work").build(tv.id, seen.append)
-    assert tv.state == PackageState.READY and tv.storage_key == package_key(release.id,
-                                                                             PackageKind.TV)
+    assert tv.state == PackageState.READY and tv.storage_key == package_key(
+        release.id, PackageKind.TV
+    )
     assert seen and seen == sorted(seen)
     archive = tmp_path / "tv.zip"
     runtime.storage.download_to(tv.storage_key, archive)
@@ -129,12 +163,17 @@ def test_package_is_a_valid_bag_with_pbcore(session: Session, runtime: Runtime, 
         assert {i.compress_type for i in zf.infolist()} == {zipfile.ZIP_STORED}
         zf.extractall(tmp_path / "out")
     (bag,) = (tmp_path / "out").iterdir()
-    check = subprocess.run([sys.executable, "-m", "bagit", "--validate", str(bag)],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stderr
     info = (bag / "bag-info.txt").read_text()
-    for field in ("Source-Organization", f"External-Identifier: release-{release.id}",
-                  "Bagging-Date", "Payload-Oxum"):
+    for field in (
+        "Source-Organization",
+        f"External-Identifier: release-{release.id}",
+        "Bagging-Date",
+        "Payload-Oxum",
+    ):
         assert field in info
     assert "manifest-sha256.txt" in {p.name for p in bag.iterdir()}
     assert "如何校验" in (bag / "README.txt").read_text(encoding="utf-8")
@@ -151,16 +190,18 @@ def test_package_is_a_valid_bag_with_pbcore(session: Session, runtime: Runtime, 
     assert doc.find("p:pbcoreIdentifier", q) is not None
     assert doc.find("p:pbcoreRightsSummary/p:rightsSummary", q) is not None
     inst = doc.findall("p:pbcoreInstantiation", q)
-    video = next(i for i in inst if i.findtext("p:instantiationDigital", namespaces=q)
-                 == "video/mp4")
+    video = next(
+        i for i in inst if i.findtext("p:instantiationDigital", namespaces=q) == "video/mp4"
+    )
     assert video.findtext("p:instantiationLocation", namespaces=q).startswith("data/01-")
     assert video.findtext("p:instantiationDuration", namespaces=q).startswith("00:00:02")
     assert int(video.findtext("p:instantiationFileSize", namespaces=q)) > 0
     assert video.findtext("p:instantiationTracks", namespaces=q) == "2"
 
 
-def test_web_package_carries_whole_hls_folders(session: Session, runtime: Runtime,
-                                               world: dict, tmp_path: Path) -> None:
+def test_web_package_carries_whole_hls_folders(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
     release = published(session, world)
     web = next(p for p in release.packages if p.kind == PackageKind.WEB)
     PackageBuilder(session, runtime.storage, tmp_path / "w").build(web.id)
@@ -171,8 +212,9 @@ def test_web_package_carries_whole_hls_folders(session: Session, runtime: Runtim
     assert any(n.endswith("01-乡村振兴 第1集/web/master.m3u8") for n in names)
 
 
-def test_a_failed_build_publishes_nothing(session: Session, runtime: Runtime, world: dict,
-                                          tmp_path: Path) -> None:
+def test_a_failed_build_publishes_nothing(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
     release = published(session, world)
     playback = next(p for p in release.packages if p.kind == PackageKind.PLAYBACK)
     v2 = world["versions"][1]
@@ -188,8 +230,9 @@ def test_a_failed_build_publishes_nothing(session: Session, runtime: Runtime, wo
     assert list((tmp_path / "work").iterdir()) == []
 
 
-def test_counties_see_only_their_releases(session: Session, runtime: Runtime, world: dict,
-                                          tmp_path: Path) -> None:
+def test_counties_see_only_their_releases(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
     release = published(session, world, targets=[world["a"].id])
     svc = ReleaseService(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
@@ -205,8 +248,9 @@ def test_counties_see_only_their_releases(session: Session, runtime: Runtime, wo
         svc.confirm_receipt(release, world["county_b"])
 
 
-def test_withdrawal_needs_a_reason_and_blocks_downloads(session: Session, runtime: Runtime,
-                                                        world: dict, tmp_path: Path) -> None:
+def test_withdrawal_needs_a_reason_and_blocks_downloads(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
     release = published(session, world)
     svc = ReleaseService(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
@@ -220,8 +264,9 @@ def test_withdrawal_needs_a_reason_and_blocks_downloads(session: Session, runtim
     assert [r.state for r in svc.for_county(world["a"].id)] == [ReleaseState.WITHDRAWN]
 
 
-def test_receipts_screenings_and_coverage(session: Session, runtime: Runtime, world: dict,
-                                          tmp_path: Path) -> None:
+def test_receipts_screenings_and_coverage(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
     release = published(session, world, targets=[world["a"].id, world["b"].id])
     svc = ReleaseService(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
@@ -229,14 +274,21 @@ def test_receipts_screenings_and_coverage(session: Session, runtime: Runtime, wo
     svc.record_download(tv, world["county_a"], start=0, sent=tv.size or 0, completed=True)
     first = svc.confirm_receipt(release, world["county_a"])
     assert svc.confirm_receipt(release, world["county_a"]).id == first.id  # idempotent
-    svc.report_screening(release, world["county_a"], screened_on=date.today(),
-                         place="城关镇李家村放映点", viewers=85)
+    svc.report_screening(
+        release, world["county_a"], screened_on=date.today(), place="城关镇李家村放映点", viewers=85
+    )
     with pytest.raises(InvalidInput, match="before it happens"):
-        svc.report_screening(release, world["county_a"],
-                             screened_on=date.today() + timedelta(days=9), place="x", viewers=1)
+        svc.report_screening(
+            release,
+            world["county_a"],
+            screened_on=date.today() + timedelta(days=9),
+            place="x",
+            viewers=1,
+        )
     with pytest.raises(InvalidInput, match="viewers"):
-        svc.report_screening(release, world["county_a"], screened_on=date.today(), place="x",
-                             viewers=-4)
+        svc.report_screening(
+            release, world["county_a"], screened_on=date.today(), place="x", viewers=-4
+        )
     rows = {c.county.code: c for c in svc.coverage(release)}
     assert rows["a"].downloaded and rows["a"].confirmed_at and not rows["a"].overdue
     assert (rows["a"].screenings, rows["a"].viewers, rows["a"].copies_needed) == (1, 85, 4)
