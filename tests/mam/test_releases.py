@@ -164,7 +164,10 @@ def test_package_is_a_valid_bag_with_pbcore(
         zf.extractall(tmp_path / "out")
     (bag,) = (tmp_path / "out").iterdir()
     check = subprocess.run(
-        [sys.executable, "-m", "bagit", "--validate", str(bag)], capture_output=True, text=True
+        [sys.executable, "-m", "bagit", "--validate", str(bag)],
+        check=False,
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stderr
     info = (bag / "bag-info.txt").read_text()
