@@ -219,6 +219,15 @@ def withdraw(release_id: int) -> ResponseReturnValue:
     return redirect(url_for(".detail", release_id=release_id))
 
 
+@bp.route("/<int:release_id>/packages/<int:package_id>/rebuild", methods=["POST"])
+@allow(*PUBLISHERS)
+def rebuild(release_id: int, package_id: int) -> ResponseReturnValue:
+    """Queue a failed package build again."""
+    package = _service().rebuild_package(package_id, current_user)
+    task_queue().enqueue_package(package.id)
+    return redirect(url_for(".detail", release_id=release_id))
+
+
 @bp.route("/<int:release_id>/progress")
 @allow(*PUBLISHERS)
 def progress(release_id: int) -> ResponseReturnValue:

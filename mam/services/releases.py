@@ -198,6 +198,21 @@ class ReleaseService:
         self.session.commit()
         return list(release.packages)
 
+    def rebuild_package(self, package_id: int, actor: User) -> ReleasePackage:
+        """Queue a failed (or stuck) package build again; the caller enqueues it."""
+        _require(actor, PUBLISHERS, "rebuild packages")
+        package = self.session.get(ReleasePackage, package_id)
+        if package is None:
+            raise NotFound(f"package {package_id} does not exist")
+        if package.release.state != ReleaseState.PUBLISHED:
+            raise NotAllowed(f"release set {package.release.name} is {package.release.state.value}")
+        if package.state == PackageState.READY:
+            raise Conflict(f"package {package.kind.value} of {package.release.name} is ready")
+        package.state, package.progress, package.last_error = PackageState.QUEUED, 0.0, None
+        self._audit(actor, package.release, "package_rebuild", package_id=package.id)
+        self.session.commit()
+        return package
+
     def withdraw(self, release: ReleaseSet, reason: str, actor: User) -> None:
         """Withdraw a published set: downloads stop and counties see the reason."""
         _require(actor, PUBLISHERS, "withdraw release sets")

@@ -299,3 +299,47 @@ def test_receipts_screenings_and_coverage(
     assert rows["b"].copies_needed == 1
     later = svc.coverage(release, now=utcnow() + timedelta(days=30))
     assert {c.county.code: c.overdue for c in later} == {"a": False, "b": True}
+
+
+def test_failed_package_can_be_rebuilt(session: Session, runtime: Runtime, world: dict,
+                                       tmp_path: Path, clip: Path) -> None:
+    release = published(session, world)
+    playback = next(p for p in release.packages if p.kind == PackageKind.PLAYBACK)
+    v2 = world["versions"][1]
+    mobile = v2.rendition("mobile")
+    session.delete(mobile)
+    session.commit()
+    session.expire_all()
+    with pytest.raises(Conflict):
+        PackageBuilder(session, runtime.storage, tmp_path).build(playback.id)
+    svc = ReleaseService(session)
+    with pytest.raises(NotAllowed):
+        svc.rebuild_package(playback.id, world["county_a"])
+    svc.rebuild_package(playback.id, world["publisher"])
+    assert playback.state == PackageState.QUEUED and playback.last_error is None
+    key = f"renditions/{v2.id}/mobile/mobile.mp4"  # the missing rendition is made again
+    size = runtime.storage.put_file(key, clip)
+    session.add(Rendition(version_id=v2.id, profile="mobile", storage_key=key,
+                          mime_type="video/mp4", size=size))
+    session.commit()
+    session.expire_all()
+    built = PackageBuilder(session, runtime.storage, tmp_path).build(playback.id)
+    assert built.state == PackageState.READY
+    with pytest.raises(Conflict, match="is ready"):
+        svc.rebuild_package(playback.id, world["publisher"])
+
+
+def test_cli_shows_package_progress(session: Session, runtime: Runtime, world: dict,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from mam.cli import cli
+
+    release = published(session, world)
+    for key, value in runtime.settings.to_env().items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(cli, ["releases", "show", str(release.id)])
+    assert result.exit_code == 0, result.output
+    assert "乡村振兴 第1集" in result.output and "tv        queued      0.0%" in result.output
+    listing = CliRunner().invoke(cli, ["releases"])
+    assert release.name in listing.output and "tv:queued" in listing.output

@@ -1,0 +1,78 @@
+"""``mam releases``: release sets and their package builds."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from sqlalchemy import select
+
+from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.models.release import PackageState, ReleaseSet
+from mam.services.releases import ReleaseService
+from mam.services.users import UserService
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def releases(click_ctx: click.Context) -> None:
+    """List release sets with their package builds (``mam releases show ID --follow``)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.ensure_object(Context)
+    with ctx.runtime.db.session() as session:
+        rows = session.scalars(select(ReleaseSet).order_by(ReleaseSet.id.desc())).all()
+        if not rows:
+            click.echo("no release sets")
+        for r in rows:
+            packages = " ".join(f"{p.kind.value}:{p.state.value}" for p in r.packages)
+            click.echo(
+                f"#{r.id:<4} {r.state.value:<9} {len(r.items):>3} episodes  {r.name}  {packages}"
+            )
+
+
+def _print_packages(release: ReleaseSet) -> bool:
+    """Print package progress; return True while any build is unfinished."""
+    busy = False
+    for p in release.packages:
+        size = f"{p.size:,} B sha256 {p.sha256}" if p.size else ""
+        err = f" — {p.last_error}" if p.last_error else ""
+        click.echo(f"  {p.kind.value:<9} {p.state.value:<9} {p.progress:5.1f}% {size}{err}")
+        busy |= p.state in (PackageState.QUEUED, PackageState.BUILDING)
+    return busy
+
+
+@releases.command("show")
+@click.argument("release_id", type=int)
+@click.option("--follow", is_flag=True, help="Refresh until every package is built.")
+@pass_ctx
+def show(ctx: Context, release_id: int, follow: bool) -> None:
+    """Show a release set's episodes and package build progress."""
+    while True:
+        with domain_errors(), ctx.runtime.db.session() as session:
+            release = ReleaseService(session).get(release_id)
+            click.echo(f"{release.name} ({release.state.value})")
+            for item in release.items:
+                click.echo(
+                    f"  《{item.episode.programme.name}》 {item.episode.title} "
+                    f"v{item.version.number}"
+                )
+            busy = _print_packages(release)
+        if not (follow and busy):
+            return
+        time.sleep(2)
+
+
+@releases.command("rebuild")
+@click.argument("package_id", type=int)
+@click.option("--as-user", "as_user", required=True, help="Publisher account.")
+@pass_ctx
+def rebuild(ctx: Context, package_id: int, as_user: str) -> None:
+    """Queue a failed package build again."""
+    with domain_errors(), ctx.runtime.db.session() as session:
+        actor = UserService(session).by_username(as_user)
+        if actor is None:
+            raise click.ClickException(f"no user {as_user!r}")
+        package = ReleaseService(session).rebuild_package(package_id, actor)
+        ctx.queue().enqueue_package(package.id)
+        click.echo(f"package {package_id} queued again")
