@@ -23,6 +23,7 @@ STATE_LABELS = {
     VersionState.APPROVED: lazy_gettext("Approved"),
     VersionState.RELEASED: lazy_gettext("Released"),
     VersionState.WITHDRAWN: lazy_gettext("Withdrawn"),
+    VersionState.SUPERSEDED: lazy_gettext("Superseded"),
 }
 SOURCE_LABELS = {
     SourceType.SELF: lazy_gettext("Self-produced"),

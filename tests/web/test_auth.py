@@ -102,12 +102,12 @@ def test_catalogue_roles(login: Callable[[str], FlaskClient], user: str, status:
     assert login(user).get("/").status_code == status
 
 
-def test_county_lands_on_its_account_page(client: FlaskClient) -> None:
+def test_county_lands_on_its_portal(client: FlaskClient) -> None:
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post(
         "/login", data={"username": "county", "password": PASSWORD, "csrf_token": token}
     )
-    assert response.location == "/account"
+    assert response.location == "/county/"
     assert "甲县" in client.get("/account").get_data(as_text=True)
 
 
