@@ -67,6 +67,9 @@ class Settings:
     profiles: Path | None = None
     # Largest accepted upload, bytes (50 GB).
     max_upload_size: int = 50 * 1000**3
+    # Review notices by mail: smtp://user:pass@host:587 (smtps:// for TLS); empty = no mail.
+    smtp_url: str = ""
+    mail_from: str = "mam@localhost"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -68,6 +68,7 @@ class VideoStream:
     pix_fmt: str | None
     bit_rate: int | None
     frames: int | None
+    duration: float | None = None  # of this stream (None when the container does not say)
 
     @property
     def _square_size(self) -> tuple[int, int]:
@@ -122,6 +123,7 @@ class AudioStream:
     channel_layout: str | None
     sample_rate: int
     bit_rate: int | None
+    duration: float | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ def _video_stream(stream: dict[str, Any]) -> VideoStream:
         pix_fmt=stream.get("pix_fmt") or None,
         bit_rate=_opt_int(stream.get("bit_rate")),
         frames=_opt_int(stream.get("nb_frames")),
+        duration=_opt_float(stream.get("duration")),
     )
 
 
@@ -261,6 +264,7 @@ def _audio_stream(stream: dict[str, Any]) -> AudioStream:
         channel_layout=stream.get("channel_layout") or None,
         sample_rate=_opt_int(stream.get("sample_rate")) or 0,
         bit_rate=_opt_int(stream.get("bit_rate")),
+        duration=_opt_float(stream.get("duration")),
     )
 
 

@@ -48,11 +48,28 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
             "translations are not compiled; run `make translations` (UI falls back to English)"
         )
 
-    from web import api, auth, catalogue, errors, i18n, media, templating  # noqa: PLC0415
+    from web import (  # noqa: PLC0415
+        admin,
+        api,
+        auth,
+        catalogue,
+        county,
+        errors,
+        i18n,
+        inbox,
+        media,
+        metadata,
+        releases,
+        review,
+        templating,
+        tokens,
+        upload,
+    )
     from web.extensions import init_extensions  # noqa: PLC0415
 
     init_extensions(app)
-    for module in (auth, catalogue, media, api, i18n):
+    for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
+                   releases, county, admin):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

@@ -1,13 +1,25 @@
-"""JSON API (``/api/v1``): versions, progress and jobs."""
+"""JSON API (``/api/v1``): episodes, search, metadata, uploads, versions, progress and jobs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from flask.typing import ResponseReturnValue
+from typing import Any
 
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from mam.errors import InvalidInput
+from mam.models import Episode, Role, SourceType, VersionState
+from mam.search import SearchQuery
+from mam.search import search as search_episodes
+from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
+from mam.services.ingest import clean_text
+from web import openapi
 from web.auth import STAFF, allow
-from web.extensions import db_session
+from web.extensions import csrf, db_session
+from web.tokens import require_csrf
+from web.upload import service as upload_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -40,3 +52,175 @@ def jobs() -> ResponseReturnValue:
     state = request.args.get("state")
     rows = CatalogueService(db_session()).jobs(state=state)
     return jsonify(jobs=[job_dict(j) for j in rows])
+
+
+# ---- catalogue: episodes, metadata, uploads (per-user API tokens or the session) ----------
+
+EDITORS = (Role.PRODUCER, Role.ADMIN)
+EVERYONE = tuple(r for r in Role if r is not Role.SYSTEM)
+
+
+def _bad_request(exc: InvalidInput) -> ResponseReturnValue:
+    body: dict[str, Any] = {"error": exc.message, "status": 400}
+    if exc.details.get("errors"):
+        body["fields"] = exc.details["errors"]
+    return jsonify(body), 400
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("send a JSON object with Content-Type: application/json")
+    return data
+
+
+def episode_summary(episode: Episode) -> dict[str, Any]:
+    """Return the list form of an episode."""
+    latest = episode.latest_version
+    return {
+        "id": episode.id,
+        "title": episode.title,
+        "number": episode.number,
+        "programme": episode.programme.name,
+        "source_type": episode.source_type.value,
+        "latest_version": {"id": latest.id, "number": latest.number, "state": latest.state.value}
+        if latest
+        else None,
+        "url": url_for("api.episode", episode_id=episode.id),
+    }
+
+
+def _query_int(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(f"{name} must be a whole number, not {raw[:40]!r}", field=name)
+    return int(raw)
+
+
+@bp.route("/episodes")
+@allow(*STAFF)
+def episodes() -> ResponseReturnValue:
+    """List or search episodes, newest first, with facet counts."""
+    try:
+        state = request.args.get("state") or None
+        if state and state not in {s.value for s in VersionState}:
+            raise InvalidInput(f"state must be one of {', '.join(s.value for s in VersionState)}")
+        source = request.args.get("source") or None
+        if source and source not in {s.value for s in SourceType}:
+            raise InvalidInput(f"source must be one of {', '.join(s.value for s in SourceType)}")
+        per_page = _query_int("per_page") or 20
+        if not 1 <= per_page <= 100:
+            raise InvalidInput("per_page must be between 1 and 100", field="per_page")
+        q = SearchQuery(
+            text=request.args.get("q", "")[:200],
+            programme_id=_query_int("programme"),
+            topic_id=_query_int("topic"),
+            source=source,
+            state=state,
+            year=_query_int("year"),
+            page=_query_int("page") or 1,
+            per_page=per_page,
+        )
+    except InvalidInput as exc:
+        return _bad_request(exc)
+    result = search_episodes(db_session(), q)
+    return jsonify(
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        episodes=[episode_summary(e) for e in result.episodes],
+        facets={
+            k: [{"value": f.value, "label": f.label, "count": f.count} for f in v]
+            for k, v in result.facets.items()
+        },
+    )
+
+
+@bp.route("/episodes/<int:episode_id>")
+@allow(*STAFF)
+def episode(episode_id: int) -> ResponseReturnValue:
+    """Return an episode with its metadata and every version (renditions, jobs)."""
+    s = db_session()
+    ep = CatalogueService(s).episode(episode_id)
+    return jsonify(
+        **episode_summary(ep),
+        synopsis=ep.synopsis,
+        metadata=metadata.metadata_dict(s, ep),
+        versions=[version_dict(v) for v in ep.versions],
+    )
+
+
+@bp.route("/episodes/<int:episode_id>", methods=["PATCH"])
+@allow(*EDITORS)
+@csrf.exempt
+def update_episode(episode_id: int) -> ResponseReturnValue:
+    """Update an episode's metadata with the fields given (others stay as they are)."""
+    require_csrf()
+    s = db_session()
+    ep = CatalogueService(s).episode(episode_id)
+    try:
+        data = _json_body()
+        unknown = sorted(set(data) - {*metadata.FIELDS, "title"})
+        if unknown:
+            raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
+        if "title" in data:
+            ep.title = clean_text(str(data["title"] or ""), "title", 300)
+        cleaned = metadata.clean_metadata(s, data)
+        metadata.apply_metadata(s, ep, cleaned, current_user)
+        s.commit()
+    except InvalidInput as exc:
+        s.rollback()
+        return _bad_request(exc)
+    return episode(episode_id)
+
+
+@bp.route("/uploads", methods=["POST"])
+@allow(*EDITORS)
+@csrf.exempt
+def start_upload() -> ResponseReturnValue:
+    """Open a resumable upload; send the bytes to ``upload_url`` with tus 1.0 PATCH requests."""
+    require_csrf()
+    try:
+        data = _json_body()
+        length = data.get("length")
+        if not isinstance(length, int) or isinstance(length, bool):
+            raise InvalidInput("length must be the file size in bytes (an integer)", field="length")
+        upload = upload_service().create(
+            current_user,
+            length=length,
+            filename=str(data.get("filename") or ""),
+            meta={k: v for k, v in data.items() if k not in ("length", "filename")},
+        )
+    except InvalidInput as exc:
+        return _bad_request(exc)
+    return jsonify(
+        id=upload.id,
+        upload_url=url_for("upload.file", upload_id=upload.id, _external=True),
+        offset=upload.offset,
+        length=upload.length,
+        expires_at=upload.expires_at.isoformat(),
+    ), 201
+
+
+@bp.route("/topics")
+@allow(*STAFF)
+def topics() -> ResponseReturnValue:
+    """List the topic taxonomy."""
+    rows = metadata.ensure_topics(db_session())
+    return jsonify(topics=[{"id": t.id, "name": t.name} for t in rows])
+
+
+@bp.route("/openapi.json")
+@allow(*EVERYONE)
+def openapi_json() -> ResponseReturnValue:
+    """Return the OpenAPI 3 description of this API."""
+    return jsonify(openapi.document(request.host_url.rstrip("/")))
+
+
+@bp.route("/docs")
+@allow(*EVERYONE)
+def docs() -> ResponseReturnValue:
+    """Show the API documentation as a page."""
+    return render_template("catalogue_api_docs.html", spec=openapi.document(""))

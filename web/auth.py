@@ -26,6 +26,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from mam.models import AuditEvent, Role
+from mam.services.audit import login_blocked
 from mam.services.users import UserService
 from web.extensions import db_session, login_manager
 
@@ -102,6 +103,9 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         session = db_session()
+        if login_blocked(session, form.username.data or "", request.remote_addr):
+            flash(_("Too many failed sign-in attempts. Wait 15 minutes and try again."), "error")
+            return render_template("login.html", form=form), 429
         user = UserService(session).authenticate(form.username.data or "", form.password.data or "")
         if user is None:
             session.add(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from mam.models import VersionState
+from mam.search import SearchQuery
+from mam.search import search as search_episodes
 from mam.services.catalogue import CatalogueService
 from web.auth import STAFF, allow
 from web.extensions import db_session
@@ -29,3 +31,25 @@ def episode(episode_id: int) -> ResponseReturnValue:
     ep = CatalogueService(db_session()).episode(episode_id)
     version = ep.latest_version
     return render_template("episode.html", episode=ep, version=version, busy=BUSY)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/search")
+@allow(*STAFF)
+def search() -> ResponseReturnValue:
+    """Search episodes by Chinese text with facets (programme, topic, source, state, year)."""
+    q = SearchQuery(
+        text=request.args.get("q", "")[:200],
+        programme_id=_int_arg("programme"),
+        topic_id=_int_arg("topic"),
+        source=request.args.get("source") or None,
+        state=request.args.get("state") or None,
+        year=_int_arg("year"),
+        page=_int_arg("page") or 1,
+    )
+    result = search_episodes(db_session(), q)
+    return render_template("catalogue_search.html", q=q, result=result, busy=BUSY)

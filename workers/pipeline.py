@@ -1,23 +1,190 @@
-"""Run ffmpeg for a processing plan and hand the checked outputs to ``publish``."""
+"""Process one source: analyse, encode everything in one decode, check, hand over to publish.
+
+The runs, in order (each through ``workers.ffmpeg.runner.run_ffmpeg``):
+
+1. the audio pre-pass: loudness pass 1 and silence detection (audio decode only);
+2. the one decode: every rendition (MP4s and the HLS ladder, loudness pass 2),
+   the poster candidates and sprite cells, black and freeze detection;
+3. a small stills run (thumbnails by input seeking, sprite sheets, the poster),
+   while the outputs are probed in parallel.
+
+Then the QC report is built.  Outputs that are unfit (an output shorter or longer
+than the source by more than a frame, a missing stream) are never published: the
+run fails permanently with the QC report stored.  Otherwise ``publish`` receives a
+``ProcessingResult``.  Temporary files live in one directory per attempt, removed
+on every way out; a directory left by a killed worker is removed by the next attempt
+of the job or by the reconciler's sweep.
+
+Decisions:
+
+* an audio-only file (also an MP3 with cover art) fails with "no video stream": the
+  deliverables are films, and a still picture would pass a silent test screen off
+  as a programme;
+* a header claiming frames larger than 8192x8192 (or 36 megapixels) fails before
+  ffmpeg allocates a single such frame;
+* a run that exceeds the task's time budget, or reports no progress for
+  ``STALL_SECONDS``, is killed and the job fails with that reason.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mam.config import Settings
 from mam.errors import InvalidMedia, ProcessingError
-from mam.probe import MediaInfo, probe
-from mam.services.processing import OutputFile, ProcessingPlan, rendition_key
+from mam.probe import MediaInfo
+from mam.services.processing import ProcessingPlan, ProcessingResult
 from storage import Storage
-from workers.ffmpeg.commands import build_process_command, output_paths
-from workers.ffmpeg.runner import Progress, run_ffmpeg
-from workers.profiles import POSTER, PROXY
+from workers.ffmpeg import analysis, stills
+from workers.ffmpeg.commands import (
+    CANDIDATES,
+    CELLS,
+    EncodePlan,
+    build_process_command,
+    plan_encode,
+)
+from workers.ffmpeg.runner import Progress, RunResult, run_ffmpeg
+from workers.ffmpeg.specs import ProfileSet
+from workers.outputs import collect_outputs, picture_duration
+from workers.profiles import cached_profiles
+from workers.qc import blocking_errors, build_report
 
 # Leave ffmpeg this much of the task's soft time limit to be killed cleanly first.
 KILL_MARGIN = 60
+STALL_SECONDS = 600
+MAX_SIDE = 8192
+MAX_PIXELS = 36_000_000
+# Share of the progress bar per stage: pre-pass, one decode, stills and checks.
+STAGES = {"analysis": (0.0, 4.0), "encode": (4.0, 95.0), "stills": (95.0, 99.0)}
+
+
+class _Progress:
+    """Map each run's own 0-100 % onto its stage of the job's progress bar."""
+
+    def __init__(self, callback: Callable[[Progress], None]) -> None:
+        self.callback = callback
+        self.percent = 0.0
+
+    def stage(self, name: str) -> Callable[[Progress], None]:
+        low, high = STAGES[name]
+
+        def report(p: Progress) -> None:
+            self.at(low + (high - low) * p.percent / 100, p.eta if name == "encode" else None)
+
+        return report
+
+    def at(self, percent: float, eta: float | None = None, out_time: float = 0.0) -> None:
+        self.percent = max(self.percent, percent)  # never goes backwards
+        self.callback(Progress(self.percent, out_time, None, eta))
+
+
+def check_source(info: MediaInfo, name: str) -> None:
+    """Refuse, before running ffmpeg, a source that cannot become a film deliverable."""
+    video = info.primary_video
+    if video is None:
+        raise ProcessingError(
+            f"{name}: no video stream (an audio-only file cannot become a film deliverable)",
+            permanent=True,
+        )
+    if (
+        max(video.width, video.height) > MAX_SIDE
+        or video.width * video.height > MAX_PIXELS
+        or min(video.width, video.height) < 2
+    ):
+        raise ProcessingError(
+            f"{name}: frames of {video.width}×{video.height} are outside what can be processed "
+            f"(at most {MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels); "
+            "a damaged or forged header?",
+            permanent=True,
+        )
+    if info.duration <= 0:
+        raise ProcessingError(f"{name}: the duration is unknown", permanent=True)
+
+
+def remove_leftovers(work_dir: Path, job_id: int) -> None:
+    """Remove temporary directories an earlier, killed attempt of this job left behind."""
+    for path in work_dir.glob(f"job{job_id}-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_work_dir(work_dir: Path, older_than: float) -> int:
+    """Remove job directories untouched for ``older_than`` seconds; return how many."""
+    count = 0
+    cutoff = time.time() - older_than
+    for path in work_dir.glob("job*-*") if work_dir.is_dir() else ():
+        try:
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                count += 1
+        except FileNotFoundError:
+            continue
+    return count
+
+
+def _audio_prepass(
+    source: str, info: MediaInfo, profiles: ProfileSet, progress: _Progress, budget: _Budget
+) -> tuple[analysis.LoudnessMeasurement | None, list[analysis.Segment]]:
+    if info.primary_audio is None:
+        return None, []
+    argv = analysis.build_audio_analysis_command(source, info, profiles.qc)
+    result = run_ffmpeg(
+        argv,
+        duration=info.duration,
+        on_progress=progress.stage("analysis"),
+        timeout=budget.left(),
+        stall_timeout=STALL_SECONDS,
+    )
+    measured = analysis.parse_loudnorm(result.log, analysis.MEASURE)
+    return measured, analysis.parse_silences(result.log, info.duration)
+
+
+class _Budget:
+    """The time left of the task's soft limit, minus a margin to stop ffmpeg cleanly."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.deadline = time.monotonic() + max(settings.transcode_soft_time_limit - KILL_MARGIN, 30)
+
+    def left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ProcessingError("processing exceeded its time limit", permanent=True)
+        return left
+
+
+def _stills(
+    source: str,
+    info: MediaInfo,
+    out: Path,
+    plan: EncodePlan,
+    profiles: ProfileSet,
+    budget: _Budget,
+) -> stills.SpriteLayout | None:
+    """Run the stills command; return the sprite layout (None without cells)."""
+    cells = len(list((out / CELLS).glob("*.jpg")))
+    candidates = len(list((out / CANDIDATES).glob("*.jpg")))
+    layout = stills.sprite_layout(plan, cells)
+    (out / stills.THUMBS).mkdir(exist_ok=True)
+    argv = stills.build_stills_command(
+        source, info, str(out), plan, profiles.thumbnails, layout=layout, candidates=candidates
+    )
+    if argv is not None:
+        run_ffmpeg(argv, duration=None, timeout=budget.left(), stall_timeout=STALL_SECONDS)
+    poster = out / stills.THUMBS / stills.POSTER
+    picks = sorted((out / CANDIDATES).glob("*.jpg"))
+    if plan.poster is not None and not poster.exists() and picks:
+        # Every candidate was black or blank: the film is; take one from the middle.
+        shutil.copyfile(picks[len(picks) // 2], poster)
+    if layout is not None:
+        (out / stills.THUMBS / stills.VTT).write_text(
+            stills.webvtt_thumbnails(layout, info.duration), encoding="utf-8"
+        )
+    return layout
 
 
 def process_source(
@@ -26,63 +193,73 @@ def process_source(
     settings: Settings,
     *,
     on_progress: Callable[[Progress], None],
-    publish: Callable[[Sequence[OutputFile]], None],
+    publish: Callable[[ProcessingResult], None],
+    profiles: ProfileSet | None = None,
 ) -> None:
-    """Make the proxy and poster of ``plan``'s source and publish them."""
+    """Make every deliverable of ``plan``'s source, check them and publish them."""
+    profiles = profiles or cached_profiles(settings.profiles)
     info = plan.media_info
-    if not info.has_video:
-        raise ProcessingError(f"{plan.source_name}: no video stream to process", permanent=True)
+    check_source(info, plan.source_name)
+    budget = _Budget(settings)
+    progress = _Progress(on_progress)
     work_dir = Path(settings.work_dir or tempfile.gettempdir())
     work_dir.mkdir(parents=True, exist_ok=True)
-    renditions = [PROXY]
+    remove_leftovers(work_dir, plan.job_id)
     with (
-        storage.local_copy(plan.source_key) as source,
-        tempfile.TemporaryDirectory(prefix=f"job{plan.job_id}-", dir=work_dir) as out,
+        storage.local_copy(plan.source_key) as local,
+        tempfile.TemporaryDirectory(prefix=f"job{plan.job_id}-", dir=work_dir) as tmp,
     ):
+        source, out = os.fspath(local), Path(tmp)
+        measured, silences = _audio_prepass(source, info, profiles, progress, budget)
+        try:
+            encode = plan_encode(
+                info,
+                profiles.renditions,
+                poster=profiles.poster,
+                sprite=profiles.sprite,
+                qc=profiles.qc,
+            )
+        except InvalidMedia as exc:
+            raise ProcessingError(exc.message, permanent=True) from exc
+        for sub in encode.directories():
+            (out / sub).mkdir(parents=True, exist_ok=True)
         argv = build_process_command(
-            os.fspath(source), info, out, renditions, POSTER, threads=settings.ffmpeg_threads
+            source, info, str(out), encode, measured=measured, threads=settings.ffmpeg_threads
         )
-        run_ffmpeg(
+        result: RunResult = run_ffmpeg(
             argv,
             duration=info.duration,
-            on_progress=on_progress,
-            timeout=max(settings.transcode_soft_time_limit - KILL_MARGIN, 30),
+            on_progress=progress.stage("encode"),
+            timeout=budget.left(),
+            stall_timeout=STALL_SECONDS,
         )
-        paths = output_paths(out, renditions, POSTER)
-        outputs = [
-            OutputFile(
-                profile="poster" if name == POSTER.name else name,
-                path=Path(path),
-                key=rendition_key(
-                    plan.version_id, "poster" if name == POSTER.name else name, Path(path).name
-                ),
-                media_info=_check_output(Path(path), info, is_video=name != POSTER.name),
-            )
-            for name, path in paths.items()
-        ]
-        publish(outputs)
-
-
-def _check_output(path: Path, source: MediaInfo, *, is_video: bool) -> MediaInfo:
-    """Probe an output; refuse to publish one that is missing, unreadable or cut short."""
-    try:
-        info = probe(path, display_name=path.name)
-    except InvalidMedia as exc:
-        raise ProcessingError(
-            f"output {path.name} is unusable: {exc.message}", permanent=True
-        ) from exc
-    if is_video:
-        if not (info.has_video and info.has_audio):
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            layout_future = pool.submit(_stills, source, info, out, encode, profiles, budget)
+            collected = collect_outputs(plan.version_id, out, encode, pool)
+            layout = layout_future.result()
+        progress.at(STAGES["stills"][1])
+        errors = analysis.decode_errors(result.log)
+        report = build_report(
+            duration=picture_duration(info),
+            frame_seconds=1 / float(encode.rate),
+            source_has_audio=info.has_audio,
+            outputs=collected.checks,
+            black=analysis.parse_black(result.log),
+            freezes=analysis.parse_freezes(result.log, info.duration),
+            silences=silences,
+            decode_errors=errors,
+            # Beyond the lines kept, the runner only counted them.
+            decode_error_count=max(len(errors), result.error_count) if errors else 0,
+            source_loudness=measured,
+            loudness=collected.loudness_results(result.log, measured),
+            spec=profiles.qc,
+        )
+        loudness = report["loudness"]
+        blocking = blocking_errors(report)
+        if blocking:
+            reason = "; ".join(f["message"] for f in blocking[:3])
             raise ProcessingError(
-                f"output {path.name} lacks a video or audio track", permanent=True
+                f"QC: {reason}", permanent=True, qc_report=report, loudness=loudness
             )
-        # Allow a frame or two of container rounding plus the audio priming delay.
-        if source.duration and abs(info.duration - source.duration) > max(
-            0.25, 0.02 * source.duration
-        ):
-            raise ProcessingError(
-                f"output {path.name} lasts {info.duration:.2f}s but the source "
-                f"{source.duration:.2f}s; the source may be damaged",
-                permanent=True,
-            )
-    return info
+        publish(collected.result(out, info, encode, layout, report, loudness))
+    progress.at(100.0)

@@ -1,18 +1,275 @@
-"""The renditions made for every version (the full distribution ladder comes from profiles)."""
+"""Load and check the distribution profiles file (``workers/profiles.toml`` or ``MAM_PROFILES``).
+
+Every problem is reported as a ``ProfileError`` naming the file and the key, e.g.
+``profiles.toml: profiles.web.rungs[2].video_bitrate: expected a bitrate such as
+'3000k' or '8M', got 'fast'``.  Unknown keys are errors too: a typo must not silently
+fall back to a default.
+"""
 
 from __future__ import annotations
 
-from workers.ffmpeg.commands import Mp4Rendition, PosterSpec
+import functools
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
 
-# The review copy: at most 540 lines, H.264/AAC, faststart (small enough for township links).
-PROXY = Mp4Rendition(
-    name="proxy",
-    max_height=540,
-    video_bitrate="1200k",
-    maxrate="1800k",
-    bufsize="2400k",
-    audio_bitrate="128k",
-    h264_profile="main",
+from workers.ffmpeg.specs import (
+    HlsRendition,
+    HlsRung,
+    Loudness,
+    Mp4Rendition,
+    PosterSpec,
+    ProfileSet,
+    QcSpec,
+    Rendition,
+    SpriteSpec,
+    ThumbnailSpec,
 )
 
-POSTER = PosterSpec(name="poster.jpg", max_height=540)
+SHIPPED = Path(__file__).with_name("profiles.toml")
+PROXY = "proxy"  # the review copy: every profiles file must define it
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+BITRATE = re.compile(r"^[1-9][0-9]*(\.[0-9]+)?[kM]?$")
+H264_PROFILES = ("baseline", "main", "high")
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower")
+RESERVED = ("poster", "thumbs", "sprite")  # used by the thumbnail outputs
+MAX_HEIGHT = 2160
+
+T = TypeVar("T")
+
+
+class ProfileError(ValueError):
+    """The profiles file is missing, unreadable or invalid."""
+
+
+class _Table:
+    """A TOML table being read: hands out checked values, then refuses leftover keys."""
+
+    def __init__(self, data: Mapping[str, Any], where: str, fail: Callable[[str], None]) -> None:
+        self.data = dict(data)
+        self.where = where
+        self.fail = fail
+        self.used: set[str] = set()
+
+    def path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key: str, kind: type[T], default: T | None = None) -> T:
+        """Return ``key`` as ``kind``; its default when absent (required if default is None)."""
+        self.used.add(key)
+        if key not in self.data:
+            if default is None:
+                self.fail(f"{self.path(key)}: missing")
+            return default  # type: ignore[return-value]
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(f"{self.path(key)}: expected {kind.__name__}, got {value!r}")
+        return value  # type: ignore[no-any-return]
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self.get(key, float, default)
+        if not (math.isfinite(value) and low <= value <= high):
+            self.fail(f"{self.path(key)}: must be between {low:g} and {high:g}, got {value:g}")
+        return value
+
+    def integer(self, key: str, default: int | None, low: int, high: int) -> int:
+        value = self.get(key, int, default)
+        if not low <= value <= high:
+            self.fail(f"{self.path(key)}: must be between {low} and {high}, got {value}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            self.fail(f"{self.path(key)}: must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def bitrate(self, key: str, *, required: bool = True) -> str | None:
+        if not required and key not in self.data:
+            self.used.add(key)
+            return None
+        value = self.get(key, str)
+        if not BITRATE.match(value):
+            self.fail(
+                f"{self.path(key)}: expected a bitrate such as '3000k' or '8M', got {value!r}"
+            )
+        return value
+
+    def table(self, key: str) -> _Table:
+        self.used.add(key)
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            self.fail(f"{self.path(key)}: expected a table, got {value!r}")
+        return _Table(value, self.path(key), self.fail)
+
+    def done(self) -> None:
+        extra = sorted(set(self.data) - self.used)
+        if extra:
+            self.fail(f"{self.path(extra[0])}: unknown setting")
+
+
+def _loudness(table: _Table, default: Loudness) -> Loudness:
+    result = Loudness(
+        integrated=table.number("integrated", default.integrated, -70.0, -5.0),
+        true_peak=table.number("true_peak", default.true_peak, -9.0, 0.0),
+        lra=table.number("lra", default.lra, 1.0, 50.0),
+    )
+    table.done()
+    return result
+
+
+def _video(table: _Table) -> dict[str, Any]:
+    """Read the settings an MP4 profile and an HLS rung share."""
+    return {
+        "max_height": table.integer("max_height", None, 16, MAX_HEIGHT),
+        "video_bitrate": table.bitrate("video_bitrate"),
+        "maxrate": table.bitrate("maxrate", required=False),
+        "bufsize": table.bitrate("bufsize", required=False),
+        "audio_bitrate": table.bitrate("audio_bitrate"),
+        "h264_profile": table.choice("h264_profile", H264_PROFILES, "main"),
+    }
+
+
+def _mp4(name: str, table: _Table, loudness: Loudness) -> Mp4Rendition:
+    crf = table.integer("crf", 0, 0, 51) if "crf" in table.data else None
+    result = Mp4Rendition(
+        name=name,
+        **_video(table),
+        crf=crf,
+        preset=table.choice("preset", PRESETS, "veryfast"),
+        gop_seconds=table.number("gop_seconds", 2.0, 0.5, 10.0),
+        audio_rate=table.integer("audio_rate", 48000, 8000, 96000),
+        loudness=_loudness(table.table("loudness"), loudness),
+        faststart=table.get("faststart", bool, True),
+    )
+    table.done()
+    return result
+
+
+def _hls(name: str, table: _Table, loudness: Loudness) -> HlsRendition:
+    raw_rungs = table.get("rungs", list)
+    if not raw_rungs:
+        table.fail(f"{table.path('rungs')}: an HLS profile needs at least one rung")
+    rungs = []
+    for i, raw in enumerate(raw_rungs):
+        if not isinstance(raw, dict):
+            table.fail(f"{table.path(f'rungs[{i}]')}: expected a table, got {raw!r}")
+        rung_table = _Table(raw, table.path(f"rungs[{i}]"), table.fail)
+        rungs.append(HlsRung(**_video(rung_table)))
+        rung_table.done()
+    heights = [r.max_height for r in rungs]
+    if heights != sorted(set(heights), reverse=True):
+        table.fail(f"{table.path('rungs')}: rungs must go from the tallest down, heights unique")
+    gop = table.number("gop_seconds", 2.0, 0.5, 10.0)
+    segment = table.number("segment_seconds", 6.0, 1.0, 30.0)
+    if abs(segment / gop - round(segment / gop)) > 1e-9:
+        table.fail(
+            f"{table.path('segment_seconds')}: must be a whole number of GOPs "
+            f"({gop:g} s) so that every segment starts on a keyframe"
+        )
+    result = HlsRendition(
+        name=name,
+        rungs=tuple(rungs),
+        segment_seconds=segment,
+        gop_seconds=gop,
+        preset=table.choice("preset", PRESETS, "veryfast"),
+        audio_rate=table.integer("audio_rate", 48000, 8000, 96000),
+        loudness=_loudness(table.table("loudness"), loudness),
+    )
+    table.done()
+    return result
+
+
+def parse_profiles(data: Mapping[str, Any], source: str = "<profiles>") -> ProfileSet:
+    """Build a ProfileSet from parsed TOML; raise ProfileError naming ``source`` and the key."""
+
+    def fail(message: str) -> None:
+        raise ProfileError(f"{source}: {message}")
+
+    top = _Table(data, "", fail)
+    loudness = _loudness(top.table("loudness"), Loudness())
+    profiles = top.table("profiles")
+    renditions: list[Rendition] = []
+    for name in profiles.data:
+        if not NAME.match(name) or name in RESERVED:
+            fail(
+                f"profiles.{name}: a profile name is lower-case letters, digits, - and _ "
+                f"(not {', '.join(RESERVED)})"
+            )
+        table = profiles.table(name)
+        kind = table.choice("kind", ("mp4", "hls"))
+        renditions.append(
+            _mp4(name, table, loudness) if kind == "mp4" else _hls(name, table, loudness)
+        )
+    if PROXY not in {r.name for r in renditions}:
+        fail(f"profiles.{PROXY}: missing (the review copy the web player shows)")
+    if not isinstance(renditions[[r.name for r in renditions].index(PROXY)], Mp4Rendition):
+        fail(f"profiles.{PROXY}.kind: the review copy must be an MP4")
+
+    poster_t = top.table("poster")
+    poster = PosterSpec(
+        max_height=poster_t.integer("max_height", 540, 16, MAX_HEIGHT),
+        window_start=poster_t.number("window_start", 0.1, 0.0, 0.95),
+        window_end=poster_t.number("window_end", 0.5, 0.05, 1.0),
+        candidates=poster_t.integer("candidates", 50, 1, 500),
+        min_entropy=poster_t.number("min_entropy", 0.25, 0.0, 1.0),
+    )
+    poster_t.done()
+    if poster.window_end <= poster.window_start:
+        fail("poster.window_end: must be after poster.window_start")
+    thumbs_t = top.table("thumbnails")
+    thumbnails = ThumbnailSpec(
+        count=thumbs_t.integer("count", 10, 1, 100),
+        max_height=thumbs_t.integer("max_height", 180, 16, MAX_HEIGHT),
+    )
+    thumbs_t.done()
+    sprite_t = top.table("sprite")
+    sprite = SpriteSpec(
+        cell_width=sprite_t.integer("cell_width", 160, 16, 640),
+        cell_height=sprite_t.integer("cell_height", 90, 16, 640),
+        min_interval=sprite_t.number("min_interval", 1.0, 0.2, 600.0),
+        max_cells=sprite_t.integer("max_cells", 400, 1, 5000),
+        columns=sprite_t.integer("columns", 10, 1, 50),
+        rows=sprite_t.integer("rows", 10, 1, 50),
+    )
+    sprite_t.done()
+    qc_t = top.table("qc")
+    qc = QcSpec(
+        black_min_seconds=qc_t.number("black_min_seconds", 1.0, 0.04, 3600.0),
+        black_pixel_threshold=qc_t.number("black_pixel_threshold", 0.10, 0.0, 1.0),
+        black_picture_ratio=qc_t.number("black_picture_ratio", 0.98, 0.0, 1.0),
+        silence_noise_db=qc_t.number("silence_noise_db", -60.0, -120.0, 0.0),
+        silence_min_seconds=qc_t.number("silence_min_seconds", 2.0, 0.1, 3600.0),
+        freeze_noise_db=qc_t.number("freeze_noise_db", -60.0, -120.0, 0.0),
+        freeze_min_seconds=qc_t.number("freeze_min_seconds", 2.0, 0.1, 3600.0),
+        loudness_tolerance=qc_t.number("loudness_tolerance", 1.0, 0.1, 10.0),
+        analysis_height=qc_t.integer("analysis_height", 180, 32, 1080),
+    )
+    qc_t.done()
+    top.done()
+    return ProfileSet(tuple(renditions), poster, thumbnails, sprite, qc, source=source)
+
+
+def load_profiles(path: Path | None = None) -> ProfileSet:
+    """Read and check the profiles file at ``path`` (None: the shipped one)."""
+    path = Path(path) if path else SHIPPED
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: profiles file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read the profiles file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    return parse_profiles(data, str(path))
+
+
+@functools.cache
+def cached_profiles(path: Path | None) -> ProfileSet:
+    """Return the profiles at ``path``, read once per process."""
+    return load_profiles(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import mimetypes
 import os
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mam import search
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.hashing import HashingReader
 from mam.models import (
@@ -121,6 +123,97 @@ class IngestService:
         except BaseException:
             self.storage.delete(incoming)
             raise
+        return self._finish(
+            sha=sha,
+            key=key,
+            size=size,
+            existed=existed,
+            filename=shown,
+            info=info,
+            programme=programme,
+            title=title,
+            source=source,
+            uploader=uploader,
+            create_programme=create_programme,
+        )
+
+    def ingest_stored(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sha256: str,
+        programme: str,
+        title: str,
+        source: SourceType | str = SourceType.SELF,
+        uploader: User | None = None,
+        create_programme: bool = True,
+        filename: str | None = None,
+    ) -> IngestResult:
+        """Ingest a completed upload whose SHA-256 is already known; the file is moved in.
+
+        On local storage on the same filesystem the file is renamed into place (no second
+        copy of a multi-gigabyte upload); otherwise it is streamed into storage. ``path``
+        is left in place when refused before storing (not media, duplicate), else consumed.
+        """
+        path = Path(path)
+        shown = display_filename(filename or path.name)
+        programme = clean_text(programme, "programme", MAX_PROGRAMME)
+        title = clean_text(title, "title", MAX_TITLE)
+        source = _source_type(source)
+        if not path.is_file():
+            raise InvalidInput(f"{shown}: no such file", field="file")
+        info = self.prober(path, display_name=shown)
+        self.session.commit()
+        self._refuse_duplicate(sha256, shown)
+        key = original_key(sha256)
+        existed = self.storage.exists(key)
+        size = path.stat().st_size
+        if not existed:
+            self._adopt(path, key)
+        return self._finish(
+            sha=sha256,
+            key=key,
+            size=size,
+            existed=existed,
+            filename=shown,
+            info=info,
+            programme=programme,
+            title=title,
+            source=source,
+            uploader=uploader,
+            create_programme=create_programme,
+        )
+
+    def _adopt(self, path: Path, key: str) -> None:
+        """Move the file at ``path`` into storage under ``key``."""
+        dest = self.storage.local_path(key)
+        if dest is not None:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.replace(dest)
+                return
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+        self.storage.put_file(key, path)
+        path.unlink()
+
+    def _finish(
+        self,
+        *,
+        sha: str,
+        key: str,
+        size: int,
+        existed: bool,
+        filename: str,
+        info: MediaInfo,
+        programme: str,
+        title: str,
+        source: SourceType,
+        uploader: User | None,
+        create_programme: bool,
+    ) -> IngestResult:
+        shown = filename
         try:
             result = self._record(
                 sha=sha,
@@ -143,8 +236,18 @@ class IngestService:
             self.session.rollback()
             self._cleanup_original(sha, existed)
             raise
+        self._index(result)
         self._enqueue(result)
         return result
+
+    def _index(self, result: IngestResult) -> None:
+        # The search row is derived data: a failure here must not undo the ingest.
+        try:
+            search.index_episode(self.session, result.version.episode_id)
+            self.session.commit()
+        except Exception:
+            self.session.rollback()
+            log.exception("could not index episode %s for search", result.version.episode_id)
 
     def _record(
         self,

@@ -5,20 +5,24 @@ from __future__ import annotations
 import logging
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mam.errors import NotAllowed, NotFound
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
+from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
 from mam.workflow import Event, transition
 from storage import Storage
 
 log = logging.getLogger(__name__)
+PUBLISH_THREADS = 8  # an HLS ladder is hundreds of files: upload and move them in parallel
 
 
 @dataclass(frozen=True)
@@ -34,20 +38,67 @@ class ProcessingPlan:
 
 
 @dataclass(frozen=True)
-class OutputFile:
-    """A finished local output to publish as a rendition."""
+class LocalFile:
+    """A finished local file and the storage key it is published under."""
+
+    path: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class RenditionOutput:
+    """A finished rendition: one file (MP4, poster) or a folder of them (HLS).
+
+    ``key`` is the entry point recorded on the Rendition row (the MP4, the master
+    playlist); ``files`` are everything to publish, the entry point included.
+    """
 
     profile: str
-    path: Path
-    key: str  # final storage key
+    key: str
+    files: tuple[LocalFile, ...]
+    mime_type: str
     media_info: MediaInfo | None = None
+    duration: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ThumbnailOutput:
+    """Evenly spaced thumbnails, sprite sheets and their WebVTT track."""
+
+    files: tuple[LocalFile, ...]
+    thumbnails: tuple[tuple[str, float], ...]  # (key, time in seconds)
+    sprite_keys: tuple[str, ...]
+    vtt_key: str | None
+    layout: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProcessingResult:
+    """Everything one processing run made, checked and ready to publish."""
+
+    renditions: tuple[RenditionOutput, ...]
+    thumbnails: ThumbnailOutput | None = None
+    qc_report: dict[str, Any] | None = None
+    loudness: dict[str, Any] | None = None
+
+    @property
+    def files(self) -> list[LocalFile]:
+        found = [f for r in self.renditions for f in r.files]
+        return found + (list(self.thumbnails.files) if self.thumbnails else [])
 
 
 def rendition_key(version_id: int, profile: str, filename: str) -> str:
-    """Return the deterministic storage key of a rendition file."""
-    if profile == "poster":
+    """Return the deterministic storage key of a rendition file (``filename`` may hold
+    sub-folders, e.g. ``720p/seg_00001.ts`` of an HLS ladder)."""
+    if profile in ("poster", "thumbs"):
         return f"thumbs/{version_id}/{filename}"
     return f"renditions/{version_id}/{profile}/{filename}"
+
+
+def version_prefixes(version_id: int) -> tuple[str, str]:
+    """Return the storage prefixes only processing of ``version_id`` writes under."""
+    return f"renditions/{version_id}/", f"thumbs/{version_id}/"
 
 
 class ProcessingService:
@@ -129,42 +180,51 @@ class ProcessingService:
         )
         self.session.commit()
 
-    def publish(self, plan: ProcessingPlan, outputs: Sequence[OutputFile]) -> None:
-        """Upload outputs under temporary keys, publish them, record renditions, mark ready."""
+    def publish(self, plan: ProcessingPlan, result: ProcessingResult) -> None:
+        """Publish a finished run: upload under temporary keys, move every file to its
+        final key, drop files a previous run left there, record it all, mark ready.
+
+        The version is not ready before the commit at the end, so nothing half-published
+        is ever shown; a failure on the way removes what this run put under the
+        version's prefixes, and the deterministic keys make a re-run overwrite, never
+        duplicate.
+        """
         staging = f"tmp/jobs/{plan.job_id}-{plan.attempt}"
-        staged: list[tuple[OutputFile, str, int]] = []
+        files = result.files
+        sizes: dict[str, int] = {}
         try:
-            for out in outputs:
-                tmp_key = f"{staging}/{out.profile}/{out.path.name}"
-                size = self.storage.put_file(tmp_key, out.path, content_type=_mime(out.path))
-                staged.append((out, tmp_key, size))
-            for out, tmp_key, _size in staged:
-                self.storage.move(tmp_key, out.key)
+            with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+                staged = pool.map(
+                    lambda f: (
+                        f.key,
+                        self.storage.put_file(
+                            f"{staging}/{f.key}", f.path, content_type=_mime(f.path)
+                        ),
+                    ),
+                    files,
+                )
+                sizes = dict(staged)
+                list(pool.map(lambda f: self.storage.move(f"{staging}/{f.key}", f.key), files))
+            for prefix in version_prefixes(plan.version_id):
+                for obj in list(self.storage.list(prefix)):
+                    if obj.key not in sizes:
+                        self.storage.delete(obj.key)
+        except BaseException:
+            self.discard_outputs(plan.version_id)
+            raise
         finally:
             self.storage.delete_prefix(staging + "/")
         version = self.session.get_one(Version, plan.version_id)
-        by_profile = {r.profile: r for r in version.renditions}
-        for out, _tmp, size in staged:
-            info = out.media_info
-            video = info.primary_video if info else None
-            rendition = by_profile.get(out.profile) or Rendition(profile=out.profile)
-            rendition.storage_key = out.key
-            rendition.mime_type = _mime(out.path)
-            rendition.size = size
-            rendition.width = video.display_width if video else None
-            rendition.height = video.display_height if video else None
-            rendition.duration = info.duration if info and info.duration else None
-            rendition.bit_rate = info.bit_rate if info else None
-            rendition.media_info = info.to_dict() if info else {}
-            rendition.created_at = utcnow()
-            if rendition.id is None:
-                version.renditions.append(rendition)
+        self._record_renditions(version, result.renditions, sizes)
+        if result.thumbnails is not None:
+            self._record_thumbnails(version, result.thumbnails)
+        self._record_analysis(version, plan.job_id, result.qc_report, result.loudness)
         transition(
             self.session,
             version,
             Event.PROCESSING_SUCCEEDED,
             None,
-            details={"job_id": plan.job_id, "outputs": [o.profile for o in outputs]},
+            details={"job_id": plan.job_id, "outputs": [r.profile for r in result.renditions]},
         )
         job = self.session.get_one(Job, plan.job_id)
         job.state = JobState.SUCCEEDED
@@ -174,11 +234,100 @@ class ProcessingService:
         job.last_error = None
         self.session.commit()
 
-    def fail(self, plan: ProcessingPlan, reason: str, *, permanent: bool) -> bool:
-        """Record a failed attempt; return True if the job should be retried."""
+    def discard_outputs(self, version_id: int) -> None:
+        """Delete whatever processing wrote for a version that is not (yet) ready."""
+        for prefix in version_prefixes(version_id):
+            try:
+                self.storage.delete_prefix(prefix)
+            except Exception:  # cleanup must not hide the error being handled
+                log.exception("could not remove %s", prefix)
+
+    def _record_renditions(
+        self, version: Version, outputs: Sequence[RenditionOutput], sizes: dict[str, int]
+    ) -> None:
+        made = {o.profile for o in outputs}
+        for stale in [r for r in version.renditions if r.profile not in made]:
+            version.renditions.remove(stale)
+        by_profile = {r.profile: r for r in version.renditions}
+        for out in outputs:
+            info = out.media_info
+            video = info.primary_video if info else None
+            rendition = by_profile.get(out.profile) or Rendition(profile=out.profile)
+            rendition.storage_key = out.key
+            rendition.mime_type = out.mime_type
+            rendition.size = sum(sizes.get(f.key, 0) for f in out.files)
+            rendition.width = out.details.get("width") or (video.display_width if video else None)
+            rendition.height = out.details.get("height") or (
+                video.display_height if video else None
+            )
+            rendition.duration = out.duration or (info.duration if info else None) or None
+            rendition.bit_rate = out.details.get("bit_rate") or (info.bit_rate if info else None)
+            rendition.media_info = {**(info.to_dict() if info else {}), **out.details}
+            rendition.created_at = utcnow()
+            if rendition.id is None:
+                version.renditions.append(rendition)
+
+    def _record_thumbnails(self, version: Version, thumbs: ThumbnailOutput) -> None:
+        row = self.session.scalar(select(ThumbnailSet).where(ThumbnailSet.version_id == version.id))
+        if row is None:
+            row = ThumbnailSet(version_id=version.id)
+            self.session.add(row)
+        row.thumbnails = [{"key": key, "time": at} for key, at in thumbs.thumbnails]
+        row.sprite_keys = list(thumbs.sprite_keys)
+        row.vtt_key = thumbs.vtt_key
+        row.layout = dict(thumbs.layout)
+        row.created_at = utcnow()
+
+    def _record_analysis(
+        self,
+        version: Version,
+        job_id: int,
+        report: dict[str, Any] | None,
+        loudness: dict[str, Any] | None,
+    ) -> None:
+        """Store (replace) the QC report and the loudness figures of a version."""
+        if report is not None:
+            row = self.session.scalar(select(QCReport).where(QCReport.version_id == version.id))
+            if row is None:
+                row = QCReport(version_id=version.id)
+                self.session.add(row)
+            row.job_id = job_id
+            row.verdict = QCVerdict(report.get("verdict", "pass"))
+            row.errors = int(report.get("errors", 0))
+            row.warnings = int(report.get("warnings", 0))
+            row.report = report
+            row.created_at = utcnow()
+        if loudness is not None:
+            lm = self.session.scalar(
+                select(LoudnessMeasurement).where(LoudnessMeasurement.version_id == version.id)
+            )
+            if lm is None:
+                lm = LoudnessMeasurement(version_id=version.id)
+                self.session.add(lm)
+            source = loudness.get("source") or {}
+            lm.integrated = source.get("integrated")
+            lm.true_peak = source.get("true_peak")
+            lm.lra = source.get("lra")
+            lm.threshold = source.get("threshold")
+            lm.results = list(loudness.get("results", []))
+            lm.created_at = utcnow()
+
+    def fail(
+        self,
+        plan: ProcessingPlan,
+        reason: str,
+        *,
+        permanent: bool,
+        qc_report: dict[str, Any] | None = None,
+        loudness: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record a failed attempt (and the QC report that explains it, if there is one);
+        return True if the job should be retried."""
         self.session.rollback()
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
+        if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
+            self.discard_outputs(version.id)
         job.last_error = reason
         job.heartbeat_at = utcnow()
         retry = not permanent and job.attempts < self.max_attempts
@@ -196,6 +345,7 @@ class ProcessingService:
                     reason=reason,
                     details={"job_id": job.id, "attempts": job.attempts},
                 )
+        self._record_analysis(version, job.id, qc_report, loudness)
         self.session.commit()
         return retry
 
@@ -225,5 +375,10 @@ class ProcessingService:
         return [j for j in jobs if (j.heartbeat_at or j.created_at) < cutoff]
 
 
+_MIME = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".vtt": "text/vtt"}
+
+
 def _mime(path: Path) -> str:
-    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return (
+        _MIME.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )

@@ -102,3 +102,74 @@ def test_concurrent_transitions_one_wins(runtime: Runtime) -> None:
             b.commit()
     with runtime.db.session() as s:
         assert s.get_one(Version, vid).state == VersionState.READY
+
+
+P, R, PUB, A, SYS = Role.PRODUCER, Role.REVIEWER, Role.PUBLISHER, Role.ADMIN, Role.SYSTEM
+S = VersionState
+# The table as DESIGN.md states it, written out: a change to TRANSITIONS must change this too.
+EXPECTED = {
+    (S.UPLOADED, Event.START_PROCESSING): (S.PROCESSING, {SYS}),
+    (S.PROCESSING, Event.START_PROCESSING): (S.PROCESSING, {SYS}),
+    (S.PROCESSING, Event.PROCESSING_SUCCEEDED): (S.READY, {SYS}),
+    (S.PROCESSING, Event.PROCESSING_FAILED): (S.FAILED, {SYS}),
+    (S.FAILED, Event.RETRY_PROCESSING): (S.PROCESSING, {A, SYS}),
+    (S.READY, Event.SUBMIT): (S.IN_REVIEW, {P, A}),
+    (S.IN_REVIEW, Event.SIGN_STAGE): (S.IN_REVIEW, {R}),
+    (S.IN_REVIEW, Event.APPROVE): (S.APPROVED, {R}),
+    (S.IN_REVIEW, Event.REQUEST_CHANGES): (S.CHANGES_REQUESTED, {R}),
+    (S.APPROVED, Event.RELEASE): (S.RELEASED, {PUB, A}),
+    (S.RELEASED, Event.WITHDRAW): (S.WITHDRAWN, {PUB, A}),
+    (S.READY, Event.SUPERSEDE): (S.SUPERSEDED, {SYS}),
+    (S.IN_REVIEW, Event.SUPERSEDE): (S.SUPERSEDED, {SYS}),
+    (S.CHANGES_REQUESTED, Event.SUPERSEDE): (S.SUPERSEDED, {SYS}),
+    (S.APPROVED, Event.SUPERSEDE): (S.SUPERSEDED, {SYS}),
+}
+
+
+def test_the_table_is_the_designed_one() -> None:
+    """Only a ready version is submitted; only reviewers approve; rejections need reasons."""
+    assert {k: (r.target, set(r.roles)) for k, r in TRANSITIONS.items()} == EXPECTED
+    needs_reason = {k for k, r in TRANSITIONS.items() if r.needs_reason}
+    assert needs_reason == {
+        (S.PROCESSING, Event.PROCESSING_FAILED),
+        (S.IN_REVIEW, Event.REQUEST_CHANGES),
+        (S.RELEASED, Event.WITHDRAW),
+    }
+
+
+@pytest.mark.parametrize("event", [Event.SIGN_STAGE, Event.APPROVE])
+def test_nobody_signs_their_own_upload_even_through_transition(
+    session: Session, event: Event
+) -> None:
+    v = factories.version(session, VersionState.IN_REVIEW)
+    uploader = factories.user(session, Role.REVIEWER, Role.PRODUCER)
+    v.uploaded_by_id = uploader.id
+    with pytest.raises(NotAllowed, match="uploaded"):
+        transition(session, v, event, uploader)
+    assert v.state == VersionState.IN_REVIEW
+
+
+def test_a_signed_stage_bumps_the_lock_counter(session: Session) -> None:
+    """Signing keeps the state but must still race-protect the row."""
+    v = factories.version(session, VersionState.IN_REVIEW)
+    session.commit()
+    before = v.lock_version
+    transition(session, v, Event.SIGN_STAGE, factories.user(session, Role.REVIEWER))
+    session.commit()
+    assert v.lock_version == before + 1
+
+
+def test_a_stale_page_is_a_conflict(session: Session) -> None:
+    from mam.errors import Conflict
+
+    v = factories.version(session, VersionState.READY)
+    session.commit()
+    with pytest.raises(Conflict, match="reload"):
+        transition(
+            session,
+            v,
+            Event.SUBMIT,
+            factories.user(session, Role.PRODUCER),
+            expected_lock_version=v.lock_version - 1,
+        )
+    assert v.state == VersionState.READY

@@ -66,7 +66,7 @@ def process_now(
     runtime: Runtime, path: Path, *, programme: str = "时代风采", title: str = "示范片"
 ) -> int:
     """Ingest ``path`` and process it in-process; return the version id."""
-    from workers.pipeline import process_source  # noqa: PLC0415
+    from workers.pipeline import process_source
 
     with runtime.db.session() as s:
         version = IngestService(s, runtime.storage).ingest_file(

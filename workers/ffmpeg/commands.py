@@ -1,24 +1,26 @@
-"""Pure builders for ffmpeg command lines (nothing here starts a process).
+"""The one-decode command: every rendition, the still-image sources and the video analysis.
 
-``build_process_command`` produces ONE ffmpeg invocation that decodes the source
-once and fans the frames out (``split``/``asplit``) to every MP4 rendition and
-the poster, normalising what ``mam.probe`` found:
+``plan_encode`` decides, from the probe and the profiles, what comes out and at which
+size (never upscaled: HLS rungs above the source are skipped, MP4s keep the source's
+height when it is smaller).  ``build_process_command`` turns that plan into ONE ffmpeg
+invocation that decodes the source once and fans the frames out with ``split``:
 
-* rotation: ffmpeg's autorotate (on by default) turns the frames upright; output
-  sizes are computed from the display size so they come out portrait;
-* non-square pixels: scaled to square pixels keeping the display aspect, then
-  ``setsar=1`` (720x576 at SAR 64:45 becomes 1024x576);
-* interlaced: ``bwdif`` one frame per frame (field order from the probe;
-  ``unknown`` only deinterlaces frames flagged as interlaced);
-* never upscaled; both dimensions even;
-* VFR or unusual rates: constant rate through ``fps=`` snapped to a standard rate;
-* H.264 yuv420p with fixed GOP (no scene-cut keyframes) and stereo AAC; sources
-  without audio get a silent stereo track so every rendition has one.
+    source -> [bwdif/idet] -> [fps] -> scale 1080 -> split -> broadcast, web 1080p, ...
+                                          `-> scale 720 -> split -> playback, web 720p, ...
+                                               `-> ... (each size scaled from the next
+                                                   larger one) -> analysis size ->
+                                                   blackdetect, freezedetect; sprite cells
 
-Note: ffmpeg writes its first ``-progress`` block only once every output has
-started, so with a poster progress reports begin after the poster window
-(about ``at_fraction`` of the way through); encoding itself is not delayed.
-A source that is both rotated and interlaced is deinterlaced after autorotation.
+Audio is downmixed to stereo 48 kHz once, then normalised once per loudness target
+(pass 2 of loudnorm with pass 1's figures) and split to the outputs that use it.
+
+Still images come out of the same decode as numbered JPEGs that a later, tiny run
+turns into the poster and the sprite sheets (see ``stills``): the poster candidates
+(the first frame plus frames sampled across a window of the film) and the sprite cells
+(one every ``interval`` seconds).  Every output gets a frame at once, so ffmpeg, which
+reports progress only after every output has started, reports it from the start.
+
+Everything here is pure: it builds argument lists and plans, it runs nothing.
 """
 
 from __future__ import annotations
@@ -33,113 +35,145 @@ from typing import Any
 import ffmpeg
 
 from mam.errors import InvalidMedia
-from mam.probe import MediaInfo, VideoStream, parse_rate
-
-GLOBAL_ARGS = ("-hide_banner", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-y")
-STANDARD_RATES: tuple[Fraction, ...] = (
-    Fraction(24000, 1001),
-    Fraction(24),
-    Fraction(25),
-    Fraction(30000, 1001),
-    Fraction(30),
-    Fraction(50),
-    Fraction(60000, 1001),
-    Fraction(60),
+from mam.probe import MediaInfo
+from workers.ffmpeg.analysis import LoudnessMeasurement, loudnorm_linear_options
+from workers.ffmpeg.normalise import (
+    FALLBACK_RATE,
+    SILENCE,
+    STEREO,
+    constant_frame_rate,
+    deinterlace_filter,
+    fit_within,
+    gop_frames,
+    rate_text,
+    scaled_size,
 )
-RATE_SNAP_TOLERANCE = 0.03
-MAX_OUTPUT_RATE = 60
-FALLBACK_RATE = Fraction(25)
-SILENCE = "anullsrc=channel_layout=stereo:sample_rate=48000"
-# Field order (display order) -> bwdif parity.  "tb"/"bt" are written inconsistently
-# by muxers, so for them the decoder's per-frame flags decide ("auto").
-PARITY = {"tt": "tff", "bb": "bff", "tb": "auto", "bt": "auto"}
+from workers.ffmpeg.specs import (
+    HlsRendition,
+    HlsRung,
+    Loudness,
+    Mp4Rendition,
+    PosterSpec,
+    QcSpec,
+    Rendition,
+    SpriteSpec,
+)
+
+GLOBAL_ARGS = ("-hide_banner", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y")
+CANDIDATES = "poster-candidates"
+CELLS = "sprite-cells"
+ANALYSIS = "analysis"
 
 
 @dataclass(frozen=True)
-class Mp4Rendition:
-    """One H.264/AAC MP4 output; ``crf`` switches from average bitrate to CRF."""
+class PlannedMp4:
+    spec: Mp4Rendition
+    width: int
+    height: int
 
-    name: str
-    max_height: int
-    video_bitrate: str
-    maxrate: str | None
-    bufsize: str | None
-    audio_bitrate: str
-    h264_profile: str = "main"
-    crf: int | None = None
-    preset: str = "veryfast"
-    gop_seconds: float = 2.0
-    audio_rate: int = 48000
+    @property
+    def file(self) -> str:
+        return f"{self.spec.name}.mp4"
 
 
 @dataclass(frozen=True)
-class PosterSpec:
-    """A JPEG poster picked by ``thumbnail`` from a window of frames."""
-
-    name: str = "poster.jpg"
-    max_height: int = 540
-    at_fraction: float = 0.1
-    window_frames: int = 100
+class PlannedRung:
+    spec: HlsRung
+    name: str  # e.g. "720p": the variant's directory and NAME in the master playlist
+    width: int
+    height: int
 
 
-def output_paths(
-    outdir: str, renditions: Sequence[Mp4Rendition], poster: PosterSpec | None
-) -> dict[str, str]:
-    """Map each rendition name (and the poster file name) to its output path."""
-    paths = {r.name: str(Path(outdir) / f"{r.name}.mp4") for r in renditions}
-    if poster is not None:
-        paths[poster.name] = str(Path(outdir) / poster.name)
-    return paths
+@dataclass(frozen=True)
+class PlannedHls:
+    spec: HlsRendition
+    rungs: tuple[PlannedRung, ...]
+
+    @property
+    def master(self) -> str:
+        return f"{self.spec.name}/{self.spec.master}"
 
 
-def scaled_size(display_width: int, display_height: int, max_height: int) -> tuple[int, int]:
-    """Return an even (width, height) no taller than max_height, never upscaled."""
-    height = min(max_height, display_height)
-    height = max(2, height - height % 2)
-    width = max(2, 2 * round(display_width * height / display_height / 2))
-    return width, height
+@dataclass(frozen=True)
+class EncodePlan:
+    """What one decode of a source produces, sizes decided."""
+
+    rate: Fraction
+    mp4: tuple[PlannedMp4, ...]
+    hls: tuple[PlannedHls, ...]
+    poster: PosterSpec | None = None
+    poster_size: tuple[int, int] | None = None
+    sprite: SpriteSpec | None = None
+    cell_size: tuple[int, int] | None = None
+    sprite_interval: float = 0.0
+    qc: QcSpec | None = None
+    analysis_size: tuple[int, int] | None = None
+
+    @property
+    def loudness_targets(self) -> list[Loudness]:
+        """Return the distinct loudness targets, in the order renditions use them."""
+        targets = [m.spec.loudness for m in self.mp4] + [h.spec.loudness for h in self.hls]
+        return list(dict.fromkeys(targets))
+
+    def directories(self) -> list[str]:
+        """Return the sub-directories (of the output directory) ffmpeg writes into."""
+        dirs = [h.spec.name for h in self.hls]
+        dirs += [CANDIDATES] if self.poster else []
+        return dirs + ([CELLS] if self.sprite else [])
 
 
-def snap_frame_rate(rate: Fraction) -> Fraction:
-    """Return the nearest standard rate within 3 %, else the rate rounded and capped."""
-    nearest = min(STANDARD_RATES, key=lambda std: abs(std - rate))
-    if abs(nearest - rate) / nearest <= RATE_SNAP_TOLERANCE:
-        return nearest
-    return Fraction(max(1, min(MAX_OUTPUT_RATE, math.floor(rate + Fraction(1, 2)))))
+def sprite_interval(duration: float, spec: SpriteSpec) -> float:
+    """Return whole seconds between sprite cells: at least ``min_interval``, at most
+    ``max_cells`` cells for the film."""
+    return float(max(math.ceil(spec.min_interval), math.ceil(duration / spec.max_cells)))
 
 
-def constant_frame_rate(video: VideoStream) -> Fraction | None:
-    """Return the rate to force with ``fps=``, or None when the source rate is fine."""
-    nominal = parse_rate(video.frame_rate)
-    average = parse_rate(video.avg_frame_rate)
-    if nominal in STANDARD_RATES and not video.is_vfr:
-        return None
-    base = (average if video.is_vfr else nominal) or average or nominal or FALLBACK_RATE
-    return snap_frame_rate(base)
-
-
-def output_frame_rate(video: VideoStream) -> Fraction:
-    """Return the frame rate the renditions will have."""
-    return constant_frame_rate(video) or video.rate or FALLBACK_RATE
-
-
-def gop_frames(rate: Fraction, gop_seconds: float) -> int:
-    """Return the keyframe interval in frames for a GOP duration."""
-    return max(1, round(float(rate) * gop_seconds))
-
-
-def deinterlace_filter(video: VideoStream) -> dict[str, str] | None:
-    """Return bwdif options for this stream, or None for progressive video."""
-    if video.is_interlaced:
-        return {"mode": "send_frame", "parity": PARITY[video.field_order], "deint": "all"}
-    if video.field_order == "unknown":
-        return {"mode": "send_frame", "parity": "auto", "deint": "interlaced"}
-    return None
-
-
-def _rate_text(rate: Fraction) -> str:
-    """Return a rate as ffmpeg expects it (``25`` or ``30000/1001``)."""
-    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
+def plan_encode(
+    info: MediaInfo,
+    renditions: Sequence[Rendition],
+    *,
+    poster: PosterSpec | None = None,
+    sprite: SpriteSpec | None = None,
+    qc: QcSpec | None = None,
+) -> EncodePlan:
+    """Decide every output's size for this source (pure)."""
+    video = info.primary_video
+    if video is None:
+        raise InvalidMedia("the source has no video stream to transcode")
+    names = [r.name for r in renditions]
+    if len(set(names)) != len(names):
+        raise ValueError(f"rendition names must be unique: {names}")
+    dw, dh = video.display_width, video.display_height
+    mp4 = tuple(
+        PlannedMp4(r, *scaled_size(dw, dh, r.max_height))
+        for r in renditions
+        if isinstance(r, Mp4Rendition)
+    )
+    hls = []
+    for r in renditions:
+        if not isinstance(r, HlsRendition):
+            continue
+        # Never upscale: skip rungs taller than the source; keep at least the smallest
+        # one, at the source's own height.
+        kept = [rung for rung in r.rungs if rung.max_height <= dh] or [r.rungs[-1]]
+        rungs = []
+        for rung in kept:
+            width, height = scaled_size(dw, dh, rung.max_height)
+            rungs.append(PlannedRung(rung, f"{height}p", width, height))
+        hls.append(PlannedHls(r, tuple(rungs)))
+    cell = fit_within(dw, dh, sprite.cell_width, sprite.cell_height) if sprite else None
+    return EncodePlan(
+        rate=constant_frame_rate(video) or video.rate or FALLBACK_RATE,
+        mp4=mp4,
+        hls=tuple(hls),
+        poster=poster,
+        poster_size=scaled_size(dw, dh, poster.max_height) if poster else None,
+        sprite=sprite,
+        cell_size=cell,
+        sprite_interval=sprite_interval(info.duration, sprite) if sprite else 0.0,
+        qc=qc,
+        analysis_size=scaled_size(dw, dh, qc.analysis_height) if qc else None,
+    )
 
 
 def _branches(stream: Any, count: int, splitter: str) -> list[Any]:
@@ -150,24 +184,33 @@ def _branches(stream: Any, count: int, splitter: str) -> list[Any]:
     return [node[i] for i in range(count)]
 
 
-def _rendition_options(r: Mp4Rendition, gop: int, threads: int) -> dict[str, Any]:
-    """Return the ffmpeg output options of one MP4 rendition."""
+def _x264_options(preset: str, gop: int, threads: int) -> dict[str, Any]:
+    """Return the H.264/AAC options every video output shares."""
     options: dict[str, Any] = {
-        "format": "mp4",
         "c:v": "libx264",
-        "preset": r.preset,
-        "profile:v": r.h264_profile,
+        "preset": preset,
         "pix_fmt": "yuv420p",
+        # A keyframe exactly every GOP, never on scene cuts: aligned segments and seeks.
         "g": gop,
         "keyint_min": gop,
         "sc_threshold": 0,
         "c:a": "aac",
-        "b:a": r.audio_bitrate,
         "ac": 2,
-        "ar": r.audio_rate,
-        "movflags": "+faststart",
         "max_muxing_queue_size": 1024,
     }
+    if threads:
+        options["threads"] = threads
+    return options
+
+
+def _mp4_options(r: Mp4Rendition, gop: int, threads: int) -> dict[str, Any]:
+    """Return the ffmpeg output options of one MP4 rendition."""
+    options = _x264_options(r.preset, gop, threads)
+    options.update(
+        {"format": "mp4", "profile:v": r.h264_profile, "b:a": r.audio_bitrate, "ar": r.audio_rate}
+    )
+    if r.faststart:
+        options["movflags"] = "+faststart"
     if r.crf is not None:
         options["crf"] = r.crf
     else:
@@ -176,76 +219,188 @@ def _rendition_options(r: Mp4Rendition, gop: int, threads: int) -> dict[str, Any
         options["maxrate"] = r.maxrate
     if r.bufsize:
         options["bufsize"] = r.bufsize
-    if threads:
-        options["threads"] = threads
     return options
 
 
-def _poster_window(info: MediaInfo, poster: PosterSpec, rate: Fraction) -> tuple[float, float]:
-    """Return (start, length) in seconds of the frames the poster is picked from."""
-    length = poster.window_frames / float(rate)
-    start = min(poster.at_fraction * info.duration, max(0.0, info.duration - length))
-    return max(0.0, start), length + 1.0 / float(rate)
+def _hls_options(h: PlannedHls, outdir: str, gop: int, threads: int) -> dict[str, Any]:
+    """Return the ffmpeg output options of one HLS ladder (per-variant options by index)."""
+    spec = h.spec
+    options = _x264_options(spec.preset, gop, threads)
+    options.update(
+        {
+            "format": "hls",
+            "ar": spec.audio_rate,
+            "hls_time": f"{spec.segment_seconds:g}",
+            "hls_playlist_type": "vod",
+            "hls_list_size": 0,
+            "hls_segment_type": "mpegts",
+            "hls_flags": "independent_segments",
+            "hls_segment_filename": str(Path(outdir) / spec.name / "%v" / "seg_%05d.ts"),
+            "master_pl_name": spec.master,
+            "var_stream_map": " ".join(f"v:{i},a:{i},name:{r.name}" for i, r in enumerate(h.rungs)),
+        }
+    )
+    for i, rung in enumerate(h.rungs):
+        options[f"b:v:{i}"] = rung.spec.video_bitrate
+        options[f"profile:v:{i}"] = rung.spec.h264_profile
+        options[f"b:a:{i}"] = rung.spec.audio_bitrate
+        if rung.spec.maxrate:
+            options[f"maxrate:v:{i}"] = rung.spec.maxrate
+        if rung.spec.bufsize:
+            options[f"bufsize:v:{i}"] = rung.spec.bufsize
+    return options
+
+
+def _poster_select(poster: PosterSpec, rate: Fraction, duration: float) -> str:
+    """Return the select expression of the poster candidates: the first frame (so the
+    output starts at once; it is not a candidate) and frames sampled in the window."""
+    start, end = poster.window_start * duration, poster.window_end * duration
+    step = max(1, math.floor((end - start) * float(rate) / poster.candidates))
+    return f"eq(n,0)+between(t,{start:.3f},{end:.3f})*not(eq(n,0))*not(mod(n,{step}))"
+
+
+def _picture_users(plan: EncodePlan) -> dict[tuple[int, int], list[str]]:
+    """Return who needs which picture size (rendition legs, poster, analysis, cells)."""
+    users: dict[tuple[int, int], list[str]] = {}
+    for m in plan.mp4:
+        users.setdefault((m.width, m.height), []).append(f"mp4:{m.spec.name}")
+    for h in plan.hls:
+        for i, rung in enumerate(h.rungs):
+            users.setdefault((rung.width, rung.height), []).append(f"hls:{h.spec.name}:{i}")
+    if plan.poster_size:
+        users.setdefault(plan.poster_size, []).append("poster")
+    if plan.analysis_size:
+        users.setdefault(plan.analysis_size, []).append("analysis")
+    if plan.cell_size:
+        smallest = min(users, key=lambda s: s[0] * s[1]) if users else plan.cell_size
+        users.setdefault(smallest, []).append("cells")
+    return users
+
+
+def _pictures(source_input: Any, info: MediaInfo, plan: EncodePlan) -> dict[str, Any]:
+    """Return the normalised picture for every user, each size scaled from the next larger."""
+    video = info.primary_video
+    assert video is not None  # noqa: S101 - checked by the caller
+    picture = source_input[str(video.index)]
+    deinterlace = deinterlace_filter(video)
+    if deinterlace and deinterlace["deint"] == "interlaced":
+        picture = picture.filter("idet")  # field order unknown: let the pictures tell
+    if deinterlace:
+        picture = picture.filter("bwdif", **deinterlace)
+    forced_rate = constant_frame_rate(video)
+    if forced_rate is not None:
+        picture = picture.filter("fps", fps=rate_text(forced_rate))
+    users = _picture_users(plan)
+    legs: dict[str, Any] = {}
+    sizes = sorted(users, key=lambda s: (s[1], s[0]), reverse=True)
+    for n, size in enumerate(sizes):
+        scaled = picture.filter("scale", size[0], size[1]).filter("setsar", "1")
+        more = n + 1 < len(sizes)
+        copies = _branches(scaled, len(users[size]) + more, "split")
+        legs.update(zip(users[size], copies, strict=False))
+        picture = copies[-1]
+    return legs
+
+
+def _sounds(
+    source_input: Any, info: MediaInfo, plan: EncodePlan, measured: LoudnessMeasurement | None
+) -> dict[str, Any]:
+    """Return the stereo, loudness-normalised sound for every MP4 and HLS rung."""
+    audio = info.primary_audio
+    if audio is not None:
+        sound = source_input[str(audio.index)].filter("aformat", **STEREO)
+    else:
+        sound = ffmpeg.input(SILENCE, format="lavfi", t=f"{info.duration:.3f}")["a"]
+    targets = plan.loudness_targets
+    takers = {t: [m.spec.name for m in plan.mp4 if m.spec.loudness == t] for t in targets}
+    for h in plan.hls:
+        takers[h.spec.loudness] += [f"{h.spec.name}:{i}" for i in range(len(h.rungs))]
+    normalise = audio is not None and measured is not None and not measured.is_silent
+    sounds: dict[str, Any] = {}
+    copies = _branches(sound, len(targets), "asplit")
+    for i, (target, copy) in enumerate(zip(targets, copies, strict=True)):
+        leg = copy
+        if normalise:
+            assert measured is not None  # noqa: S101 - for mypy
+            leg = leg.filter(f"loudnorm@t{i}", **loudnorm_linear_options(target, measured))
+            leg = leg.filter("aresample", STEREO["sample_rates"])  # loudnorm may give 192k
+        legs = _branches(leg, len(takers[target]), "asplit")
+        sounds.update(zip(takers[target], legs, strict=True))
+    return sounds
 
 
 def build_process_command(
     source: str,
     info: MediaInfo,
     outdir: str,
-    renditions: Sequence[Mp4Rendition],
-    poster: PosterSpec | None,
+    plan: EncodePlan,
     *,
+    measured: LoudnessMeasurement | None = None,
     threads: int = 0,
 ) -> list[str]:
-    """Return the argv of one ffmpeg run writing every rendition and the poster."""
-    video = info.primary_video
-    if video is None:
+    """Return the argv of one ffmpeg run writing everything ``plan`` asks for.
+
+    Loudness target ``i`` of ``plan.loudness_targets`` is normalised by the filter
+    named ``loudnorm@t<i>`` (its JSON summary tells the result and the mode).
+    """
+    if info.primary_video is None:
         raise InvalidMedia(f"{PurePath(source).name} has no video stream to transcode")
-    if not renditions and poster is None:
-        raise ValueError("nothing to produce: no renditions and no poster")
-    names = [r.name for r in renditions]
-    if len(set(names)) != len(names):
-        raise ValueError(f"rendition names must be unique: {names}")
-    paths = output_paths(outdir, renditions, poster)
-
+    if not (plan.mp4 or plan.hls or plan.poster or plan.sprite or plan.qc):
+        raise ValueError("nothing to produce")
+    out = Path(outdir)
     source_input = ffmpeg.input(source)
-    picture = source_input[str(video.index)]
-    deinterlace = deinterlace_filter(video)
-    if deinterlace:
-        picture = picture.filter("bwdif", **deinterlace)
-    forced_rate = constant_frame_rate(video)
-    if forced_rate is not None:
-        picture = picture.filter("fps", fps=_rate_text(forced_rate))
-    rate = forced_rate or video.rate or FALLBACK_RATE
-    pictures = _branches(picture, len(renditions) + (poster is not None), "split")
-
+    legs = _pictures(source_input, info, plan)
+    sounds = _sounds(source_input, info, plan, measured) if plan.mp4 or plan.hls else {}
     outputs = []
-    if renditions:
-        audio = info.primary_audio
-        if audio is not None:
-            sound = source_input[str(audio.index)]
-        else:
-            silence = ffmpeg.input(SILENCE, format="lavfi", t=f"{info.duration:.3f}")
-            sound = silence["a"]
-        sounds = _branches(sound, len(renditions), "asplit")
-        for r, leg, sound_leg in zip(renditions, pictures, sounds, strict=False):
-            width, height = scaled_size(video.display_width, video.display_height, r.max_height)
-            scaled = leg.filter("scale", width, height).filter("setsar", "1")
-            options = _rendition_options(r, gop_frames(rate, r.gop_seconds), threads)
-            outputs.append(ffmpeg.output(scaled, sound_leg, paths[r.name], **options))
-
-    if poster is not None:
-        start, length = _poster_window(info, poster, rate)
-        width, height = scaled_size(video.display_width, video.display_height, poster.max_height)
-        still = (
-            pictures[-1]
-            .filter("trim", start=f"{start:.3f}", duration=f"{length:.3f}")
-            .filter("scale", width, height)
-            .filter("setsar", "1")
-            .filter("thumbnail", n=poster.window_frames)
+    for m in plan.mp4:
+        options = _mp4_options(m.spec, gop_frames(plan.rate, m.spec.gop_seconds), threads)
+        outputs.append(
+            ffmpeg.output(
+                legs[f"mp4:{m.spec.name}"], sounds[m.spec.name], str(out / m.file), **options
+            )
         )
-        options = {"format": "image2", "update": 1, "frames:v": 1, "c:v": "mjpeg", "q:v": 3}
-        outputs.append(ffmpeg.output(still, paths[poster.name], **options))
-
+    for h in plan.hls:
+        streams = []
+        for i in range(len(h.rungs)):
+            streams += [legs[f"hls:{h.spec.name}:{i}"], sounds[f"{h.spec.name}:{i}"]]
+        options = _hls_options(h, outdir, gop_frames(plan.rate, h.spec.gop_seconds), threads)
+        playlists = str(out / h.spec.name / "%v" / "index.m3u8")
+        outputs.append(ffmpeg.output(*streams, playlists, **options))
+    if plan.poster:
+        select = _poster_select(plan.poster, plan.rate, info.duration)
+        outputs.append(
+            ffmpeg.output(
+                legs["poster"].filter("select", select),
+                str(out / CANDIDATES / "%03d.jpg"),
+                format="image2",
+                fps_mode="vfr",
+                **{"q:v": 2},
+            )
+        )
+    if plan.sprite and plan.cell_size:
+        cells = (
+            legs["cells"]
+            .filter("fps", fps=f"1/{plan.sprite_interval:g}")
+            .filter("scale", plan.cell_size[0], plan.cell_size[1])
+            .filter("setsar", "1")
+        )
+        outputs.append(
+            ffmpeg.output(
+                cells, str(out / CELLS / "%05d.jpg"), format="image2", fps_mode="vfr", **{"q:v": 4}
+            )
+        )
+    if plan.qc:
+        qc = plan.qc
+        checked = (
+            legs["analysis"]
+            .filter(
+                "blackdetect",
+                d=f"{qc.black_min_seconds:g}",
+                pix_th=f"{qc.black_pixel_threshold:g}",
+                pic_th=f"{qc.black_picture_ratio:g}",
+            )
+            .filter("freezedetect", n=f"{qc.freeze_noise_db:g}dB", d=f"{qc.freeze_min_seconds:g}")
+        )
+        outputs.append(ffmpeg.output(checked, "-", format="null"))
     argv: list[str] = ffmpeg.merge_outputs(*outputs).compile()
     return [argv[0], *GLOBAL_ARGS, *argv[1:]]

@@ -16,22 +16,25 @@ Failure classes (``ProcessingError.permanent``):
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
 import queue
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
 from mam.errors import ProcessingError
+from workers.ffmpeg.logs import MAX_LINE_CHARS, LogCollector, LogLine
 
 STDERR_TAIL_LINES = 50
-MAX_LINE_CHARS = 500
+PR_SET_PDEATHSIG = 1  # prctl(2)
 _PREFIX = re.compile(r"^\[[^\]]+ @ (?:0x)?[0-9a-fA-F]+\]\s*")
 # Checked in this order; the first pattern found anywhere in the tail decides.
 _TRANSIENT_FIRST = (
@@ -187,10 +190,25 @@ def _without_inputs(lines: Iterable[str], argv: list[str]) -> str:
     return "\n".join(cleaned)
 
 
-def _drain_stderr(stream: IO[bytes], tail: deque[str]) -> None:
-    """Keep the last lines of ffmpeg's stderr so its pipe never fills up."""
+@dataclass(frozen=True)
+class RunResult:
+    """What a successful ffmpeg run logged (bounded to ``MAX_LOG_LINES`` lines)."""
+
+    log: tuple[LogLine, ...]
+    out_time: float
+    speed: float | None
+    error_count: int = 0
+
+    @property
+    def errors(self) -> list[LogLine]:
+        """Return the error-level lines that were kept."""
+        return [line for line in self.log if line.is_error]
+
+
+def _drain_stderr(stream: IO[bytes], collector: LogCollector) -> None:
+    """Read ffmpeg's stderr line by line so its pipe never fills up."""
     for raw in iter(stream.readline, b""):
-        tail.append(raw.decode("utf-8", "replace").rstrip()[:MAX_LINE_CHARS])
+        collector.add(raw.decode("utf-8", "replace").rstrip()[:MAX_LINE_CHARS])
 
 
 def _read_progress(
@@ -213,6 +231,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Have the kernel kill ffmpeg when the worker process dies (hard time limit, OOM)."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class _Reporter:
     """Forward progress to a callback at most every ``interval`` seconds."""
 
@@ -230,18 +255,28 @@ class _Reporter:
             self.callback(progress)
 
 
-def _pump(events: queue.Queue[Progress | None], deadline: float | None, report: _Reporter) -> bool:
-    """Report progress until stdout closes (True) or the deadline passes (False)."""
+def _pump(
+    events: queue.Queue[Progress | None],
+    deadline: float | None,
+    stall_timeout: float | None,
+    report: _Reporter,
+) -> str | None:
+    """Report progress until stdout closes (None), the deadline or a stall ("timeout"/"stall")."""
+    last_sign = time.monotonic()
     while True:
-        wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
-        if wait <= 0:
-            return False
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            return "timeout"
+        if stall_timeout is not None and now - last_sign >= stall_timeout:
+            return "stall"
+        wait = 0.5 if deadline is None else min(0.5, deadline - now)
         try:
-            event = events.get(timeout=wait)
+            event = events.get(timeout=max(wait, 0.01))
         except queue.Empty:
             continue
         if event is None:
-            return True
+            return None
+        last_sign = time.monotonic()
         report(event)
 
 
@@ -261,53 +296,70 @@ def run_ffmpeg(
     duration: float | None,
     on_progress: Callable[[Progress], None] | None = None,
     timeout: float | None = None,
+    stall_timeout: float | None = None,
     progress_interval: float = 1.0,
-) -> None:
-    """Run ffmpeg to completion, reporting progress; raise ProcessingError on failure."""
+) -> RunResult:
+    """Run ffmpeg to completion, reporting progress; raise ProcessingError on failure.
+
+    ``timeout`` bounds the whole run; ``stall_timeout`` bounds the time without any
+    progress report (a hung input), both end in a permanent ProcessingError.
+    """
     try:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
         )
     except FileNotFoundError:
         raise ProcessingError(f"{argv[0]} not found; install ffmpeg", permanent=False) from None
     stdout, stderr = proc.stdout, proc.stderr
     if stdout is None or stderr is None:  # pragma: no cover - both are PIPE
         raise RuntimeError("ffmpeg pipes were not created")
-    tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     events: queue.Queue[Progress | None] = queue.Queue()
     parser = ProgressParser(duration)
+    collector = LogCollector(lambda: parser.out_time, STDERR_TAIL_LINES)
     readers = [
-        threading.Thread(target=_drain_stderr, args=(stderr, tail), daemon=True),
+        threading.Thread(target=_drain_stderr, args=(stderr, collector), daemon=True),
         threading.Thread(target=_read_progress, args=(stdout, parser, events), daemon=True),
     ]
     for reader in readers:
         reader.start()
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        in_time = _pump(events, deadline, _Reporter(on_progress, progress_interval))
-        in_time = in_time and _wait(proc, deadline)
+        stopped = _pump(events, deadline, stall_timeout, _Reporter(on_progress, progress_interval))
+        if stopped is None and not _wait(proc, deadline):
+            stopped = "timeout"
     finally:
         _stop(proc)
         for reader in readers:
             reader.join(timeout=5)
         stdout.close()
         stderr.close()
-    if not in_time:
+    if stopped == "timeout":
         raise ProcessingError(
             f"ffmpeg exceeded the time limit of {timeout:g} s and was stopped",
             permanent=True,
             timeout=timeout,
         )
+    if stopped == "stall":
+        raise ProcessingError(
+            f"ffmpeg made no progress for {stall_timeout:g} s (a hung input?) and was stopped",
+            permanent=True,
+            timeout=stall_timeout,
+        )
     if proc.returncode != 0:
-        stderr_tail = "\n".join(tail)
+        tail = list(collector.tail)
         reason, permanent = classify_ffmpeg_error(_without_inputs(tail, argv), proc.returncode)
         raise ProcessingError(
             f"ffmpeg failed: {reason}",
             permanent=permanent,
             returncode=proc.returncode,
-            stderr_tail=stderr_tail,
+            stderr_tail="\n".join(tail),
         )
+    final = parser.current()
     if on_progress:
-        final = parser.current()
         out_time = duration if duration and duration > 0 else final.out_time
         on_progress(Progress(100.0, out_time, final.speed, 0.0))
+    return RunResult(tuple(collector.lines), parser.out_time, final.speed, collector.error_count)

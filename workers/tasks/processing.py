@@ -42,7 +42,13 @@ def process_version(self: Task, version_id: int, job_id: int | None = None) -> s
             service.fail(plan, "processing exceeded its time limit", permanent=True)
             return "failed"
         except ProcessingError as exc:
-            retry = service.fail(plan, exc.message, permanent=exc.permanent)
+            retry = service.fail(
+                plan,
+                exc.message,
+                permanent=exc.permanent,
+                qc_report=exc.details.get("qc_report"),  # type: ignore[arg-type]
+                loudness=exc.details.get("loudness"),  # type: ignore[arg-type]
+            )
         except Exception as exc:  # storage or database trouble: worth another try
             log.exception("unexpected error processing version %s", version_id)
             retry = service.fail(plan, f"{type(exc).__name__}: {exc}", permanent=False)

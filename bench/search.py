@@ -1,0 +1,203 @@
+"""Search benchmark: 100,000 generated episodes on SQLite and PostgreSQL, p50/p95 of queries.
+
+    .venv/bin/python bench/search.py [--episodes 100000] [--runs 20] [--pg URL] [--no-pg]
+
+SQLite goes to a temporary file; PostgreSQL to a throw-away schema of the given database
+(default: the test database at 127.0.0.1:5432). Both are built through the migrations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mam import migrate, search  # noqa: E402
+from mam.db import Database  # noqa: E402
+from mam.models import Asset, Episode, Programme, Version  # noqa: E402
+from mam.models.catalogue import EpisodeDetail, Topic, episode_topic  # noqa: E402
+from mam.services.metadata import ensure_topics  # noqa: E402
+
+PROGRAMMES = ["时代风采", "科技之光", "党建园地", "乡村振兴", "法治天地", "文化生活", "先锋模范",
+              "致富经", "警钟长鸣", "理论讲堂", "农家课堂", "红色记忆"]  # fmt: skip
+WORDS = ["党建", "农业", "乡村振兴", "果树", "修剪", "养殖", "廉政", "典型", "法规", "政策",
+         "基层", "支部", "扶贫", "致富", "技术", "种植", "水稻", "蔬菜", "大棚", "合作社",
+         "村干部", "警示", "教育", "学习", "理论", "文化", "非遗", "民俗", "卫生", "防疫",
+         "环境", "治理", "生态", "旅游", "电商", "直播", "带货", "茶叶", "畜牧", "渔业"]  # fmt: skip
+FILLER = (
+    "的 在 讲述 介绍 了 和 如何 一个 我们 他们 同志 村里 县里 工作 经验 故事 带领 群众 发展".split()
+)
+QUERIES: list[tuple[str, dict[str, object]]] = [
+    ("党建", {}),
+    ("农业", {}),
+    ("乡村振兴", {}),
+    ("果树 修剪", {}),
+    ("党", {}),
+    ("合作社 电商", {}),
+    ("党建", {"topic_id": "TOPIC"}),
+    ("技术", {"programme_id": "PROG", "year": 2023}),
+    ("", {"state": "approved"}),
+    ("", {}),
+]
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    return "".join(
+        rng.choice(WORDS) if rng.random() < 0.4 else rng.choice(FILLER) for _ in range(words)
+    )
+
+
+def populate(db: Database, n: int, rng: random.Random) -> None:
+    """Insert ``n`` episodes with versions, metadata, topics and search rows."""
+    with db.session() as s:
+        topics = [t.id for t in ensure_topics(s)]
+        s.commit()
+        progs = []
+        for name in PROGRAMMES:
+            p = Programme(name=name)
+            s.add(p)
+            progs.append(p)
+        s.flush()
+        prog_ids = [p.id for p in progs]
+        s.commit()
+        now = datetime.now(UTC)
+        batch = 2000
+        states = ["ready"] * 5 + ["approved", "released", "in_review", "processing", "failed"]
+        next_id = 1
+        for start in range(0, n, batch):
+            size = min(batch, n - start)
+            ids = list(range(next_id, next_id + size))
+            next_id += size
+            episodes, assets, versions, details, tags = [], [], [], [], []
+            for i in ids:
+                pid = rng.choice(prog_ids)
+                episodes.append({
+                    "id": i, "programme_id": pid, "number": rng.randint(1, 60),
+                    "title": sentence(rng, 4) + f" 第{i % 97 + 1}集", "synopsis": sentence(rng, 30),
+                    "source_type": rng.choice(["self", "imported", "general"]),
+                    "created_at": now, "updated_at": now,
+                })  # fmt: skip
+                sha = hashlib.sha256(f"{i}-{uuid.uuid4()}".encode()).hexdigest()
+                assets.append({"id": i, "sha256": sha, "storage_key": f"originals/{sha}",
+                               "size": 1, "original_filename": "a.mp4", "media_info": {},
+                               "created_at": now})  # fmt: skip
+                versions.append({"id": i, "episode_id": i, "number": 1, "asset_id": i,
+                                 "state": rng.choice(states), "created_at": now,
+                                 "updated_at": now, "lock_version": 1})  # fmt: skip
+                details.append({
+                    "episode_id": i, "producer": "", "language": "", "rights_holder": "",
+                    "production_date": date(rng.randint(2015, 2025), rng.randint(1, 12), 1),
+                    "keywords": rng.sample(WORDS, 3), "updated_at": now,
+                })  # fmt: skip
+                for t in rng.sample(topics, rng.randint(0, 2)):
+                    tags.append({"episode_id": i, "topic_id": t})
+            s.execute(sa.insert(Episode), episodes)
+            s.execute(sa.insert(Asset), assets)
+            s.execute(sa.insert(Version), versions)
+            s.execute(sa.insert(EpisodeDetail), details)
+            if tags:
+                s.execute(sa.insert(episode_topic), tags)
+            search.index_episodes(s, ids)
+            s.commit()
+            print(f"\r  {start + size:>7}/{n} episodes", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+        if db.dialect == "postgresql":
+            s.execute(sa.text("ANALYZE"))
+            s.commit()
+
+
+def measure(db: Database, runs: int) -> dict[str, list[float]]:
+    """Run every query ``runs`` times; return milliseconds per query."""
+    times: dict[str, list[float]] = {}
+    with db.session() as s:
+        topic = s.scalar(sa.select(Topic.id).where(Topic.name == "党的建设"))
+        prog = s.scalar(sa.select(Programme.id).where(Programme.name == "科技之光"))
+        for _ in range(runs):
+            for text, filters in QUERIES:
+                args = {k: topic if v == "TOPIC" else prog if v == "PROG" else v
+                        for k, v in filters.items()}  # fmt: skip
+                q = search.SearchQuery(text=text, **args)  # type: ignore[arg-type]
+                t0 = time.perf_counter()
+                result = search.search(s, q)
+                elapsed = (time.perf_counter() - t0) * 1000
+                label = (text or "(all)") + (" " + ",".join(filters) if filters else "")
+                times.setdefault(label, []).append(elapsed)
+                assert result.total >= 0
+                s.rollback()
+    return times
+
+
+def report(name: str, times: dict[str, list[float]], n: int) -> None:
+    everything = sorted(t for ts in times.values() for t in ts)
+
+    def pct(values: list[float], p: float) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+    print(f"\n{name}: {n} episodes, {len(everything)} searches (page + total + 5 facets each)")
+    print(f"  {'query':<28} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, ts in times.items():
+        print(f"  {label:<28} {pct(ts, 50):8.1f} {pct(ts, 95):8.1f}")
+    print(f"  {'ALL':<28} {pct(everything, 50):8.1f} {pct(everything, 95):8.1f}")
+    print(f"  mean {statistics.mean(everything):.1f} ms")
+
+
+def run_sqlite(n: int, runs: int, rng: random.Random) -> None:
+    with tempfile.TemporaryDirectory(prefix="mam-bench-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        migrate.upgrade(url)
+        db = Database(url)
+        t0 = time.perf_counter()
+        populate(db, n, rng)
+        print(f"  sqlite: generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        report("SQLite (FTS5 bigram)", measure(db, runs), n)
+        db.dispose()
+
+
+def run_postgres(url: str, n: int, runs: int, rng: random.Random) -> None:
+    schema = f"mam_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    scoped = f"{url}?options=-csearch_path%3D{schema}"
+    try:
+        migrate.upgrade(scoped)
+        db = Database(scoped)
+        t0 = time.perf_counter()
+        populate(db, n, rng)
+        print(f"  postgres: generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        report("PostgreSQL (tsvector bigram + GIN)", measure(db, runs), n)
+        db.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--episodes", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    if not args.no_sqlite:
+        run_sqlite(args.episodes, args.runs, random.Random(1))  # noqa: S311
+    if not args.no_pg:
+        run_postgres(args.pg, args.episodes, args.runs, random.Random(1))  # noqa: S311
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""``mam import`` (batch import from a manifest), ``mam search`` and ``mam uploads``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from mam import search as search_mod
+from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.errors import InvalidInput
+from mam.models import User
+from mam.services.importer import Importer, Outcome, Plan, stable_files
+from mam.services.uploads import UploadService
+from mam.services.users import UserService
+
+
+def _uploader(ctx: Context, session: object, as_user: str | None) -> User | None:
+    if not as_user:
+        return None
+    user = UserService(session).by_username(as_user)  # type: ignore[arg-type]
+    if user is None:
+        raise click.ClickException(f"no user {as_user!r}")
+    return user
+
+
+def _table(outcomes: list[Outcome]) -> None:
+    width = max([len(o.file) for o in outcomes] + [4])
+    click.echo(f"{'line':>5}  {'file':<{width}}  {'result':<13} detail")
+    for o in outcomes:
+        colour = {"failed": "red", "imported": "green"}.get(o.status)
+        status = click.style(f"{o.status:<13}", fg=colour)
+        click.echo(f"{o.line:>5}  {o.file:<{width}}  {status} {o.detail}")
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    click.echo("summary: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def _plan(importer: Importer, directory: Path, manifest: Path) -> Plan:
+    with click.progressbar(length=0, label="checking files", file=sys.stderr) as bar:
+        plan = importer.plan(directory, manifest, on_file=lambda _row: bar.update(1))
+    click.echo(f"manifest {manifest.name}: {len(plan.rows)} rows, encoding {plan.encoding}")
+    return plan
+
+
+@cli.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV (UTF-8, UTF-8 with BOM or GBK) or JSON describing the files.",
+)
+@click.option("--dry-run", is_flag=True, help="Check everything and list problems; import nothing.")
+@click.option("--watch", is_flag=True, help="Keep watching DIRECTORY; import files once stable.")
+@click.option("--programme", help="With --watch and no manifest: the programme of every file.")
+@click.option("--create-programmes", is_flag=True, help="Create programmes the library lacks.")
+@click.option("--as-user", "as_user", help="Record this user as the uploader.")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="Watch poll (s).")
+@click.option("--cycles", type=int, default=0, hidden=True, help="Stop watching after N polls.")
+@pass_ctx
+def import_(
+    ctx: Context,
+    directory: Path,
+    manifest: Path | None,
+    dry_run: bool,
+    watch: bool,
+    programme: str | None,
+    create_programmes: bool,
+    as_user: str | None,
+    interval: float,
+    cycles: int,
+) -> None:
+    """Import the films in DIRECTORY described by --manifest (see README for the columns)."""
+    if watch:
+        _watch(ctx, directory, manifest, programme, create_programmes, as_user, interval, cycles)
+        return
+    if manifest is None:
+        raise click.UsageError("--manifest is required (or use --watch)")
+    rt = ctx.runtime
+    with domain_errors(), rt.db.session() as session:
+        importer = Importer(
+            session,
+            rt.storage,
+            None if dry_run else ctx.queue(),
+            create_programmes=create_programmes,
+        )
+        plan = _plan(importer, directory, manifest)
+        if plan.problems:
+            click.secho(
+                f"{len(plan.problems)} problem(s); nothing was imported:", fg="red", err=True
+            )
+            for problem in plan.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(InvalidInput.exit_code)
+        if dry_run:
+            _table(
+                [
+                    Outcome(
+                        r.line,
+                        r.values["file"],
+                        "would skip" if r.existing else "would import",
+                        f"already version id {r.existing.id}" if r.existing else "",
+                    )
+                    for r in plan.rows
+                ]
+            )
+            return
+        uploader = _uploader(ctx, session, as_user)
+        with click.progressbar(length=len(plan.rows), label="importing", file=sys.stderr) as bar:
+            outcomes = importer.run(plan, uploader, on_row=lambda _o: bar.update(1))
+        _table(outcomes)
+        if any(o.status == "failed" for o in outcomes):
+            sys.exit(1)
+
+
+def _watch(
+    ctx: Context,
+    directory: Path,
+    manifest: Path | None,
+    programme: str | None,
+    create_programmes: bool,
+    as_user: str | None,
+    interval: float,
+    cycles: int,
+) -> None:
+    if manifest is None and not programme:
+        raise click.UsageError("--watch needs --manifest or --programme")
+    rt = ctx.runtime
+    seen: dict[Path, tuple[int, float]] = {}
+    done: set[Path] = set()
+    click.echo(f"watching {directory} (Ctrl-C to stop)")
+    n = 0
+    while True:
+        ready = {p.resolve() for p in stable_files(directory, seen)} - done
+        if ready:
+            with domain_errors(), rt.db.session() as session:
+                importer = Importer(
+                    session, rt.storage, ctx.queue(), create_programmes=create_programmes
+                )
+                target = manifest or _auto_manifest(directory, ready, programme or "")
+                plan = importer.plan(directory, target, only=ready)
+                for problem in plan.problems:
+                    click.secho(f"  {problem}", fg="red", err=True)
+                outcomes = importer.run(plan.without_bad_rows(), _uploader(ctx, session, as_user))
+                if outcomes:
+                    _table(outcomes)
+                done |= {r.path for r in plan.rows if r.path is not None}
+        n += 1
+        if cycles and n >= cycles:
+            return
+        time.sleep(interval)
+
+
+def _auto_manifest(directory: Path, files: set[Path], programme: str) -> Path:
+    """Write a manifest for ``files`` (title = file name without extension)."""
+    path = directory / ".mam-watch-manifest.json"
+    root = directory.resolve()
+    rows = [
+        {"file": str(p.relative_to(root)), "programme": programme, "title": p.stem}
+        for p in sorted(files)
+    ]
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@cli.command("search")
+@click.argument("words", nargs=-1)
+@click.option("--reindex", is_flag=True, help="Rebuild the search index first.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@pass_ctx
+def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) -> None:
+    """Search episodes by Chinese title, synopsis, keywords or programme."""
+    rt = ctx.runtime
+    with domain_errors(), rt.db.session() as session:
+        if reindex:
+            click.echo(f"indexed {search_mod.reindex_all(session)} episodes")
+            session.commit()
+        result = search_mod.search(
+            session, search_mod.SearchQuery(text=" ".join(words), per_page=limit)
+        )
+        out = csv.writer(sys.stdout, delimiter="\t")
+        for ep in result.episodes:
+            out.writerow([ep.id, ep.programme.name, ep.title])
+        click.echo(f"{result.total} found", err=True)
+
+
+@cli.command("uploads-cleanup")
+@pass_ctx
+def uploads_cleanup(ctx: Context) -> None:
+    """Expire abandoned resumable uploads and delete their staged bytes."""
+    rt = ctx.runtime
+    staging = Path(rt.settings.work_dir or rt.settings.home / "tmp") / "uploads"
+    with rt.db.session() as session:
+        count = UploadService(
+            session, rt.storage, staging, max_size=rt.settings.max_upload_size
+        ).expire()
+    click.echo(f"expired {count} upload(s)")

@@ -1,0 +1,180 @@
+"""Timecoded review comments: at a frame or over a range, threaded, resolved and reopened."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mam.errors import InvalidInput, NotAllowed, NotFound
+from mam.models import Role, User, Version, utcnow
+from mam.models.review import Comment
+from mam.probe import MediaInfo
+
+MAX_COMMENT = 2000
+COMMENTERS = (Role.REVIEWER, Role.PRODUCER, Role.ADMIN)
+DEFAULT_FPS = 25.0
+
+
+def version_fps(version: Version) -> float:
+    """Return the frame rate the review copy plays at (the proxy's, else the source's)."""
+    proxy = version.rendition("proxy")
+    for info in (proxy.media_info if proxy else None, version.asset.media_info):
+        if not info:
+            continue
+        try:
+            video = MediaInfo.from_dict(info).primary_video
+        except (KeyError, TypeError, ValueError):
+            continue
+        if video is not None and video.fps > 0:
+            return video.fps
+    return DEFAULT_FPS
+
+
+def timecode(frame: int, fps: float) -> str:
+    """Format a frame number as HH:MM:SS:FF (non-drop-frame at the rounded rate)."""
+    base = max(round(fps), 1)
+    seconds, ff = divmod(max(frame, 0), base)
+    minutes, ss = divmod(seconds, 60)
+    hh, mm = divmod(minutes, 60)
+    return f"{hh:02d}:{mm:02d}:{ss:02d}:{ff:02d}"
+
+
+def parse_timecode(text: str, fps: float) -> int:
+    """Turn HH:MM:SS:FF into a frame number."""
+    parts = text.strip().split(":")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        raise InvalidInput(f"timecode {text!r} is not HH:MM:SS:FF", rule="timecode")
+    hh, mm, ss, ff = (int(p) for p in parts)
+    base = max(round(fps), 1)
+    if mm > 59 or ss > 59 or ff >= base:
+        raise InvalidInput(f"timecode {text!r} is out of range", rule="timecode")
+    return ((hh * 60 + mm) * 60 + ss) * base + ff
+
+
+def clean_body(body: str | None) -> str:
+    """Normalise a comment: NFC, trimmed, no control characters but newlines, bounded."""
+    text = unicodedata.normalize("NFC", body or "").strip()
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    if not text:
+        raise InvalidInput("the comment is empty", rule="empty")
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput(
+            f"the comment is longer than {MAX_COMMENT} characters ({len(text)})",
+            rule="too_long",
+            limit=MAX_COMMENT,
+        )
+    return text
+
+
+class CommentService:
+    """Add, list, resolve and reopen comments on a version."""
+
+    def __init__(self, session: Session, storage: object | None = None) -> None:
+        self.session = session
+        self.storage = storage
+
+    def threads(self, version_id: int) -> list[Comment]:
+        """Return the root comments of a version in timeline order, replies loaded."""
+        return list(
+            self.session.scalars(
+                select(Comment)
+                .where(Comment.version_id == version_id, Comment.parent_id.is_(None))
+                .order_by(Comment.start_frame, Comment.id)
+            )
+        )
+
+    def add(
+        self,
+        version_id: int,
+        author: User,
+        body: str | None,
+        *,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+        parent_id: int | None = None,
+    ) -> Comment:
+        """Add a comment at a frame (or range), or a reply to a thread."""
+        self._check_role(author)
+        text = clean_body(body)
+        version = self.session.get(Version, version_id)
+        if version is None:
+            raise NotFound(f"version {version_id} does not exist")
+        if parent_id is not None:
+            parent = self._comment(parent_id)
+            if parent.version_id != version_id:
+                raise InvalidInput("the reply belongs to another version", rule="thread")
+            root = parent.parent or parent  # replies to replies join the thread
+            comment = Comment(version_id=version_id, parent=root, author=author, body=text)
+        else:
+            if start_frame is None or start_frame < 0:
+                raise InvalidInput("a comment needs a point in the film", rule="timecode")
+            if end_frame is not None and end_frame < start_frame:
+                raise InvalidInput("the range ends before it starts", rule="range")
+            last = self._last_frame(version)
+            if last is not None and max(start_frame, end_frame or 0) > last:
+                raise InvalidInput("the timecode is after the end of the film", rule="timecode")
+            comment = Comment(
+                version_id=version_id,
+                author=author,
+                body=text,
+                start_frame=start_frame,
+                end_frame=end_frame if end_frame != start_frame else None,
+            )
+        self.session.add(comment)
+        self.session.commit()
+        return comment
+
+    def resolve(self, comment_id: int, user: User) -> Comment:
+        """Mark a thread resolved."""
+        return self._set_resolved(comment_id, user, resolved=True)
+
+    def reopen(self, comment_id: int, user: User) -> Comment:
+        """Open a resolved thread again."""
+        return self._set_resolved(comment_id, user, resolved=False)
+
+    def _set_resolved(self, comment_id: int, user: User, *, resolved: bool) -> Comment:
+        self._check_role(user)
+        comment = self._comment(comment_id)
+        if comment.parent_id is not None:
+            raise InvalidInput("only a whole thread is resolved or reopened", rule="thread")
+        comment.resolved_at = utcnow() if resolved else None
+        comment.resolved_by_id = user.id if resolved else None
+        self.session.commit()
+        return comment
+
+    def _comment(self, comment_id: int) -> Comment:
+        comment = self.session.get(Comment, comment_id)
+        if comment is None:
+            raise NotFound(f"comment {comment_id} does not exist")
+        return comment
+
+    def _last_frame(self, version: Version) -> int | None:
+        duration = (version.asset.media_info or {}).get("duration")
+        if not duration:
+            return None
+        return int(float(duration) * version_fps(version)) + 1
+
+    @staticmethod
+    def _check_role(user: User) -> None:
+        if not user.has_role(*COMMENTERS):
+            raise NotAllowed("only reviewers, producers and admins may comment", rule="role")
+
+
+def comment_dict(comment: Comment, fps: float) -> dict[str, Any]:
+    """Return a comment thread as JSON-able data (text is escaped by whoever renders it)."""
+    return {
+        "id": comment.id,
+        "author": comment.author.display_name,
+        "body": comment.body,
+        "start_frame": comment.start_frame,
+        "end_frame": comment.end_frame,
+        "start_tc": timecode(comment.start_frame, fps) if comment.start_frame is not None else None,
+        "end_tc": timecode(comment.end_frame, fps) if comment.end_frame is not None else None,
+        "start_seconds": comment.start_frame / fps if comment.start_frame is not None else None,
+        "resolved": comment.resolved,
+        "created_at": comment.created_at.isoformat(),
+        "replies": [comment_dict(r, fps) for r in comment.replies],
+    }

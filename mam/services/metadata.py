@@ -1,0 +1,259 @@
+"""Episode metadata: validation of what people type or import, and applying it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from mam import search
+from mam.errors import InvalidInput, NotFound
+from mam.models import AuditEvent, Episode, SourceType, User
+from mam.models.catalogue import DEFAULT_TOPICS, EpisodeDetail, Topic, episode_topic
+
+# Field names accepted from forms, tus Upload-Metadata, manifests and the API.
+TEXT_LIMITS = {"producer": 100, "language": 50, "rights_holder": 200}
+SOURCE_ALIASES = {
+    "self": SourceType.SELF,
+    "自制": SourceType.SELF,
+    "imported": SourceType.IMPORTED,
+    "引进": SourceType.IMPORTED,
+    "general": SourceType.GENERAL,
+    "省市通用教材": SourceType.GENERAL,
+    "通用教材": SourceType.GENERAL,
+}
+FIELDS = (
+    "number",
+    "synopsis",
+    "source",
+    "topics",
+    "producer",
+    "production_date",
+    "language",
+    "rights_holder",
+    "rights_expiry",
+    "keywords",
+)
+_SPLIT = re.compile(r"[,，;；、|]+")
+MAX_SYNOPSIS = 5000
+MAX_KEYWORDS = 30
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+def _text(value: Any) -> str:
+    text = unicodedata.normalize("NFC", str(value if value is not None else "")).strip()
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def parse_date(value: Any, field: str) -> date | None:
+    """Parse 2024-05-01, 2024/5/1, 2024.5.1 or 2024年5月1日 (empty = None)."""
+    if isinstance(value, date):
+        return value
+    raw = _text(value)
+    if not raw:
+        return None
+    m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", raw)
+    if m:
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    raise InvalidInput(f"{field}: {raw!r} is not a date (use YYYY-MM-DD)", field=field)
+
+
+def parse_source(value: Any) -> SourceType:
+    """Accept self/imported/general or their Chinese names."""
+    raw = _text(value)
+    try:
+        return SOURCE_ALIASES[raw.lower() if raw.isascii() else raw]
+    except KeyError:
+        choices = "self (自制), imported (引进), general (省市通用教材)"
+        raise InvalidInput(f"source: {raw!r} is not one of {choices}", field="source") from None
+
+
+def split_list(value: Any) -> list[str]:
+    """Split a comma/、/; separated list (or take a list), dropping blanks and repeats."""
+    items = value if isinstance(value, list | tuple) else _SPLIT.split(_text(value))
+    out: list[str] = []
+    for item in items:
+        text = _text(item)
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def ensure_topics(session: Session) -> list[Topic]:
+    """Create the default taxonomy if the topic table is empty; return active topics."""
+    if not session.scalar(select(func.count()).select_from(Topic)):
+        session.add_all(Topic(name=n, position=i) for i, n in enumerate(DEFAULT_TOPICS))
+        session.flush()
+    return list(session.scalars(select(Topic).where(Topic.active).order_by(Topic.position)))
+
+
+def clean_metadata(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the metadata fields present in ``raw``; raise InvalidInput naming each problem."""
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    for name in FIELDS:
+        if name not in raw or raw[name] is None:
+            continue
+        value = raw[name]
+        try:
+            out[name] = _clean_field(session, name, value)
+        except InvalidInput as exc:
+            errors.append(FieldError(name, exc.message))
+    if errors:
+        raise InvalidInput(
+            "; ".join(e.message for e in errors), errors={e.field: e.message for e in errors}
+        )
+    return out
+
+
+def _clean_field(session: Session, name: str, value: Any) -> Any:  # noqa: PLR0911 - one per field
+    if name == "number":
+        text = _text(value)
+        if not text:
+            return None
+        if not text.isdigit() or not 0 < int(text) < 100000:
+            raise InvalidInput(f"number: {text!r} is not a positive whole number", field=name)
+        return int(text)
+    if name == "synopsis":
+        text = _text(value)
+        if len(text) > MAX_SYNOPSIS:
+            raise InvalidInput(f"synopsis is longer than {MAX_SYNOPSIS} characters", field=name)
+        return text
+    if name == "source":
+        return parse_source(value)
+    if name in ("production_date", "rights_expiry"):
+        return parse_date(value, name)
+    if name == "keywords":
+        words = split_list(value)
+        if len(words) > MAX_KEYWORDS or any(len(w) > 50 for w in words):
+            raise InvalidInput(f"keywords: at most {MAX_KEYWORDS} of 50 characters", field=name)
+        return words
+    if name == "topics":
+        return _topics(session, split_list(value))
+    text = _text(value)
+    if len(text) > TEXT_LIMITS[name]:
+        raise InvalidInput(f"{name} is longer than {TEXT_LIMITS[name]} characters", field=name)
+    return text
+
+
+def _topics(session: Session, names: Iterable[str]) -> list[int]:
+    known = {t.name: t.id for t in ensure_topics(session)}
+    known.update({str(i): i for i in known.values()})
+    # "农业技术" finds "科技富民/农业技术": each part of a combined topic name counts.
+    for topic_name, topic_id in list(known.items()):
+        for part in topic_name.split("/"):
+            known.setdefault(part, topic_id)
+    ids: list[int] = []
+    unknown: list[str] = []
+    for name in names:
+        if name in known:
+            if known[name] not in ids:
+                ids.append(known[name])
+        else:
+            unknown.append(name)
+    if unknown:
+        raise InvalidInput(f"topics: unknown topic {', '.join(unknown)}", field="topics")
+    return ids
+
+
+def detail_of(session: Session, episode: Episode) -> EpisodeDetail:
+    """Return the episode's detail row, creating an empty one."""
+    detail = session.get(EpisodeDetail, episode.id)
+    if detail is None:
+        detail = EpisodeDetail(episode_id=episode.id, keywords=[])
+        session.add(detail)
+    return detail
+
+
+def topic_ids(session: Session, episode_id: int) -> list[int]:
+    """Return the ids of an episode's topics."""
+    return list(
+        session.scalars(
+            select(episode_topic.c.topic_id).where(episode_topic.c.episode_id == episode_id)
+        )
+    )
+
+
+def apply_metadata(
+    session: Session, episode: Episode, cleaned: Mapping[str, Any], actor: User | None
+) -> None:
+    """Write cleaned metadata to ``episode``, audit it and refresh its search row (no commit)."""
+    detail = detail_of(session, episode)
+    changed: list[str] = []
+    for name, value in cleaned.items():
+        if name == "topics":
+            if sorted(value) != sorted(topic_ids(session, episode.id)):
+                session.execute(
+                    delete(episode_topic).where(episode_topic.c.episode_id == episode.id)
+                )
+                if value:
+                    session.execute(
+                        insert(episode_topic),
+                        [{"episode_id": episode.id, "topic_id": t} for t in value],
+                    )
+                changed.append(name)
+            continue
+        target: Any = episode if name in ("number", "synopsis", "source") else detail
+        attr = "source_type" if name == "source" else name
+        if getattr(target, attr) != value:
+            setattr(target, attr, value)
+            changed.append(name)
+    if changed:
+        session.add(
+            AuditEvent(
+                actor_id=actor.id if actor else None,
+                action="edit_metadata",
+                object_type="episode",
+                object_id=episode.id,
+                details={"fields": changed},
+            )
+        )
+    search.index_episode(session, episode.id)
+
+
+def episode_or_404(session: Session, episode_id: Any) -> Episode:
+    """Return the episode with ``episode_id`` or raise NotFound."""
+    try:
+        ident = int(episode_id)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"episode_id: {episode_id!r} is not a number") from None
+    episode = session.get(Episode, ident)
+    if episode is None:
+        raise NotFound(f"episode {ident} does not exist")
+    return episode
+
+
+def metadata_dict(session: Session, episode: Episode) -> dict[str, Any]:
+    """Return an episode's descriptive metadata as JSON-able data."""
+    detail = session.get(EpisodeDetail, episode.id)
+    names = dict(session.execute(select(Topic.id, Topic.name)).all())
+    return {
+        "number": episode.number,
+        "synopsis": episode.synopsis,
+        "source": episode.source_type.value,
+        "topics": [names[t] for t in topic_ids(session, episode.id) if t in names],
+        "producer": detail.producer if detail else "",
+        "production_date": detail.production_date.isoformat()
+        if detail and detail.production_date
+        else None,
+        "language": detail.language if detail else "",
+        "rights_holder": detail.rights_holder if detail else "",
+        "rights_expiry": detail.rights_expiry.isoformat()
+        if detail and detail.rights_expiry
+        else None,
+        "keywords": list(detail.keywords) if detail else [],
+    }

@@ -1,0 +1,397 @@
+"""Review: submit, sign stages, request changes, waive QC; the server-side rules of the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
+from mam.models.review import (
+    DecisionKind,
+    ProgrammeEditor,
+    QcWaiver,
+    ReviewDecision,
+    ReviewerStage,
+    ReviewStage,
+)
+from mam.services.notify import Notice, Notifier, NullNotifier
+from mam.services.review_chain import ReviewChain, may_edit_programme
+from mam.workflow import TRANSITIONS, Event, transition
+
+MAX_REASON = 2000
+S = VersionState
+# QC check: the failed findings of a version's QC report (empty when it passed or has none).
+QcCheck = Callable[[Session, Version], list[str]]
+
+
+def qc_failures(session: Session, version: Version) -> list[str]:
+    """Return the failed QC findings recorded for ``version`` by the processing pipeline."""
+    report = getattr(version, "qc_report", None)  # present once processing writes QC reports
+    if report is None:
+        return []
+    findings = getattr(report, "findings", None) or []
+    return [
+        str(f.get("message") or f.get("check") or f) if isinstance(f, dict) else str(f)
+        for f in findings
+        if not isinstance(f, dict) or f.get("severity", "fail") in ("fail", "error")
+    ]
+
+
+def clean_reason(reason: str | None, field: str = "reason") -> str | None:
+    """Trim a reason; refuse one longer than MAX_REASON."""
+    text = (reason or "").strip()
+    if len(text) > MAX_REASON:
+        raise InvalidInput(
+            f"the {field} is longer than {MAX_REASON} characters", rule="too_long", limit=MAX_REASON
+        )
+    return text or None
+
+
+class ReviewService(ReviewChain):
+    """The review chain; every public act commits, or rolls back and raises a MamError."""
+
+    def __init__(
+        self,
+        session: Session,
+        storage: object | None = None,
+        *,
+        qc: QcCheck = qc_failures,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.session = session
+        self.storage = storage
+        self.qc = qc
+        self.notifier = notifier or NullNotifier()
+
+    # --- reading a version's review ------------------------------------------------------
+
+    def version(self, version_id: int) -> Version:
+        """Return a version or raise NotFound."""
+        version = self.session.get(Version, version_id)
+        if version is None:
+            raise NotFound(f"version {version_id} does not exist")
+        return version
+
+    def decisions(self, version: Version) -> list[ReviewDecision]:
+        """Return every decision on ``version``, oldest first (voided ones included)."""
+        return list(
+            self.session.scalars(
+                select(ReviewDecision)
+                .where(ReviewDecision.version_id == version.id)
+                .order_by(ReviewDecision.id)
+            )
+        )
+
+    def signatures(self, version: Version) -> list[ReviewDecision]:
+        """Return the valid stage signatures of ``version``."""
+        return [d for d in self.decisions(version) if d.kind is DecisionKind.SIGNED and d.valid]
+
+    def next_stage(self, version: Version) -> ReviewStage | None:
+        """Return the first stage not yet signed, while the version is in review."""
+        if version.state is not S.IN_REVIEW:
+            return None
+        signed = {d.stage_id for d in self.signatures(version)}
+        return next((s for s in self.stages() if s.id not in signed), None)
+
+    def newer_version(self, version: Version) -> Version | None:
+        """Return the newest version of the episode if it is newer than ``version``."""
+        latest = self.session.scalar(
+            select(Version)
+            .where(Version.episode_id == version.episode_id)
+            .order_by(Version.number.desc())
+            .limit(1)
+        )
+        return latest if latest is not None and latest.number > version.number else None
+
+    def qc_status(self, version: Version) -> tuple[list[str], QcWaiver | None]:
+        """Return the version's failed QC findings and the waiver covering them, if any."""
+        waiver = self.session.scalar(
+            select(QcWaiver).where(QcWaiver.version_id == version.id).order_by(QcWaiver.id.desc())
+        )
+        return self.qc(self.session, version), waiver
+
+    def can(self, version: Version, user: User) -> dict[str, bool]:
+        """Say which review acts ``user`` may take on ``version`` now (for showing buttons)."""
+        acts = {"submit": False, "sign": False, "request_changes": False, "waive": False}
+        if self.newer_version(version) is not None:
+            return acts
+        if version.state is S.READY and (S.READY, Event.SUBMIT) in TRANSITIONS:
+            acts["submit"] = may_edit_programme(self.session, user, version.episode.programme)
+        stage = self.next_stage(version)
+        if stage is None or not user.has_role(Role.REVIEWER):
+            return acts
+        granted = stage.id in {s.id for s in self.grants(user)}
+        signed_before = any(d.reviewer_id == user.id for d in self.signatures(version))
+        own = version.uploaded_by_id == user.id
+        findings, waiver = self.qc_status(version)
+        acts["sign"] = granted and not signed_before and not own and (not findings or bool(waiver))
+        acts["request_changes"] = granted
+        acts["waive"] = granted and bool(findings) and waiver is None
+        return acts
+
+    # --- acts -----------------------------------------------------------------------------
+
+    def submit(
+        self, version_id: int, actor: User, *, expected_lock_version: int | None = None
+    ) -> AuditEvent:
+        """Send a ready version of a programme ``actor`` may edit into the first stage."""
+        with self._act():
+            version = self.version(version_id)
+            self._refuse_superseded(version)
+            if actor.has_role(Role.PRODUCER, Role.ADMIN) and not may_edit_programme(
+                self.session, actor, version.episode.programme
+            ):
+                raise NotAllowed(
+                    f"you may not edit 《{version.episode.programme.name}》",
+                    rule="programme",
+                )
+            first = self.stages()[0]
+            self.supersede_older(version)
+            audit = transition(
+                self.session,
+                version,
+                Event.SUBMIT,
+                actor,
+                expected_lock_version=expected_lock_version,
+                details={"stage": first.name, "sha256": version.sha256},
+            )
+        self._notify_stage(version, first)
+        return audit
+
+    def sign(
+        self,
+        version_id: int,
+        actor: User,
+        *,
+        stage_id: int | None = None,
+        sha256: str | None = None,
+        expected_lock_version: int | None = None,
+    ) -> ReviewDecision:
+        """Sign the version's current stage; the last stage approves it."""
+        with self._act():
+            version, stage = self._reviewable(version_id, actor, stage_id, expected_lock_version)
+            if any(d.reviewer_id == actor.id for d in self.signatures(version)):
+                raise NotAllowed(
+                    "you have already signed a stage of this version; "
+                    "another reviewer must sign the next one",
+                    rule="two_stages",
+                )
+            if sha256 is not None and sha256 != version.sha256:
+                raise Conflict(
+                    "the file you reviewed is not this version's file (SHA-256 differs)",
+                    rule="sha256",
+                )
+            findings, waiver = self.qc_status(version)
+            if findings and waiver is None:
+                raise NotAllowed(
+                    "QC found problems; a reviewer must waive them with a reason first: "
+                    + "; ".join(findings),
+                    rule="qc",
+                )
+            last = stage.id == self.stages()[-1].id
+            decision = ReviewDecision(
+                version_id=version.id,
+                stage_id=stage.id,
+                reviewer_id=actor.id,
+                kind=DecisionKind.SIGNED,
+                sha256=version.sha256,
+            )
+            self.session.add(decision)
+            transition(
+                self.session,
+                version,
+                Event.APPROVE if last else Event.SIGN_STAGE,
+                actor,
+                details={"stage": stage.name, "sha256": version.sha256},
+            )
+        if not last:
+            nxt = self.next_stage(version)
+            if nxt is not None:
+                self._notify_stage(version, nxt)
+        return decision
+
+    def request_changes(
+        self,
+        version_id: int,
+        actor: User,
+        reason: str | None,
+        *,
+        stage_id: int | None = None,
+        expected_lock_version: int | None = None,
+    ) -> ReviewDecision:
+        """Send the version back to its producer with a reason."""
+        with self._act():
+            reason = clean_reason(reason)
+            version, stage = self._reviewable(version_id, actor, stage_id, expected_lock_version)
+            decision = ReviewDecision(
+                version_id=version.id,
+                stage_id=stage.id,
+                reviewer_id=actor.id,
+                kind=DecisionKind.CHANGES_REQUESTED,
+                sha256=version.sha256,
+                reason=reason,
+            )
+            transition(
+                self.session,
+                version,
+                Event.REQUEST_CHANGES,
+                actor,
+                reason=reason,
+                details={"stage": stage.name, "sha256": version.sha256},
+            )
+            self.session.add(decision)
+        self._notify_producers(version, reason or "")
+        return decision
+
+    def waive_qc(self, version_id: int, actor: User, reason: str | None) -> QcWaiver:
+        """Record that the version's QC failures do not block approval (reason required)."""
+        with self._act():
+            version, stage = self._reviewable(version_id, actor, None, None)
+            reason = clean_reason(reason)
+            if not reason:
+                raise NotAllowed("waiving QC findings needs a reason", rule="reason")
+            findings, waiver = self.qc_status(version)
+            if not findings:
+                raise InvalidInput("QC found nothing to waive", rule="nothing_to_waive")
+            if waiver is not None:
+                raise Conflict("the QC findings are already waived", rule="waived")
+            waiver = QcWaiver(
+                version_id=version.id, reviewer_id=actor.id, reason=reason, findings=findings
+            )
+            self.session.add(waiver)
+            self._audit(
+                actor,
+                "qc_waived",
+                "version",
+                version.id,
+                stage=stage.name,
+                findings=findings,
+                reason=reason,
+            )
+        return waiver
+
+    def supersede_older(self, version: Version) -> list[Version]:
+        """Void the approvals of the episode's older versions and retire them (no commit)."""
+        older = self.session.scalars(
+            select(Version).where(
+                Version.episode_id == version.episode_id,
+                Version.number < version.number,
+                Version.state.in_([s for (s, e) in TRANSITIONS if e is Event.SUPERSEDE]),
+            )
+        ).all()
+        now = utcnow()
+        for old in older:
+            voided = []
+            for decision in self.decisions(old):
+                if decision.valid and decision.kind is DecisionKind.SIGNED:
+                    decision.voided_at = now
+                    decision.voided_by_version_id = version.id
+                    voided.append(decision.id)
+            transition(
+                self.session,
+                old,
+                Event.SUPERSEDE,
+                None,
+                details={"by_version_id": version.id, "voided_decisions": voided},
+            )
+        return list(older)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _reviewable(
+        self,
+        version_id: int,
+        actor: User,
+        stage_id: int | None,
+        expected_lock_version: int | None,
+    ) -> tuple[Version, ReviewStage]:
+        """Check what every reviewer act needs; return the version and its current stage."""
+        if not actor.has_role(Role.REVIEWER):
+            raise NotAllowed("only reviewers may do this", rule="role")
+        version = self.version(version_id)
+        self._refuse_superseded(version)
+        if expected_lock_version is not None and expected_lock_version != version.lock_version:
+            raise Conflict(
+                "someone else acted on this version meanwhile; reload the page and try again",
+                rule="stale",
+                state=version.state.value,
+            )
+        stage = self.next_stage(version)
+        if stage is None:
+            raise NotAllowed(
+                f"version {version.id} is {version.state.value}, not in review", rule="state"
+            )
+        if stage_id is not None and stage_id != stage.id:
+            raise Conflict(
+                f"this version is now at the stage {stage.name}; reload the page", rule="stale"
+            )
+        if stage.id not in {s.id for s in self.grants(actor)}:
+            raise NotAllowed(f"you may not sign the stage {stage.name}", rule="stage_grant")
+        return version, stage
+
+    def _refuse_superseded(self, version: Version) -> None:
+        newer = self.newer_version(version)
+        if newer is not None or version.state is S.SUPERSEDED:
+            number = newer.number if newer is not None else version.number + 1
+            raise Conflict(
+                f"version {version.number} has been superseded by version {number} "
+                "of this episode; review the newest version",
+                rule="superseded",
+                newer_version_id=newer.id if newer is not None else None,
+            )
+
+    @contextmanager
+    def _act(self) -> Iterator[None]:
+        """Commit the block's work; on any refusal or lost race, roll it back."""
+        try:
+            yield
+            self.session.commit()
+        except (StaleDataError, IntegrityError) as exc:
+            self.session.rollback()
+            raise Conflict(
+                "someone else acted on this version at the same moment; "
+                "reload the page to see what happened",
+                rule="stale",
+            ) from exc
+        except BaseException:
+            self.session.rollback()
+            raise
+
+    def _notify_stage(self, version: Version, stage: ReviewStage) -> None:
+        reviewers = self.session.scalars(
+            select(User)
+            .join(ReviewerStage, ReviewerStage.user_id == User.id)
+            .where(ReviewerStage.stage_id == stage.id, User.active)
+        ).all()
+        self.notifier.send(
+            Notice(
+                recipients=[u for u in reviewers if u.id != version.uploaded_by_id],
+                kind="review_requested",
+                version_id=version.id,
+                title=f"{version.episode.title} v{version.number}",
+                detail=stage.name,
+            )
+        )
+
+    def _notify_producers(self, version: Version, reason: str) -> None:
+        programme = version.episode.programme
+        people = {u.id: u for u in [programme.producer, version.uploaded_by] if u is not None}
+        for editor in self.session.scalars(
+            select(ProgrammeEditor).where(ProgrammeEditor.programme_id == programme.id)
+        ):
+            people[editor.user_id] = editor.user
+        self.notifier.send(
+            Notice(
+                recipients=list(people.values()),
+                kind="changes_requested",
+                version_id=version.id,
+                title=f"{version.episode.title} v{version.number}",
+                detail=reason,
+            )
+        )

@@ -1,0 +1,244 @@
+"""Administration: users (roles, review stages), programmes, counties, the chain, the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from mam.errors import MamError
+from mam.models import AuditEvent, County, Programme, Role, User
+from mam.services.audit import AuditFilter, AuditService
+from mam.services.review import ReviewService
+from mam.services.review_chain import editors_of, save_programme
+from mam.services.users import UserService
+from web.auth import allow
+from web.extensions import db_session
+from web.review import rule_message
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PERSON_ROLES = [r for r in Role if r is not Role.SYSTEM]
+
+
+def _refused(exc: MamError, endpoint: str) -> ResponseReturnValue:
+    db_session().rollback()
+    flash(rule_message(exc), "error")
+    return redirect(url_for(endpoint))
+
+
+def _users_by_id(ids: list[str]) -> list[User]:
+    session = db_session()
+    return [u for i in ids if i.isdigit() and (u := session.get(User, int(i))) is not None]
+
+
+@bp.route("/")
+@allow(Role.ADMIN)
+def index() -> ResponseReturnValue:
+    """Open the user list."""
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users")
+@allow(Role.ADMIN)
+def users() -> ResponseReturnValue:
+    """List accounts with roles, review stages and county."""
+    session = db_session()
+    review = ReviewService(session)
+    people = session.scalars(select(User).order_by(User.username)).all()
+    return render_template(
+        "admin/users.html",
+        people=people,
+        grants={u.id: {s.id for s in review.grants(u)} for u in people},
+        stages=review.stages(),
+        roles=PERSON_ROLES,
+        counties=session.scalars(select(County).order_by(County.code)).all(),
+    )
+
+
+@bp.route("/users", methods=["POST"])
+@allow(Role.ADMIN)
+def create_user() -> ResponseReturnValue:
+    """Create an account."""
+    form = request.form
+    try:
+        roles = {Role(r) for r in form.getlist("roles") if r in {p.value for p in PERSON_ROLES}}
+        user = UserService(db_session()).create(
+            form.get("username", "").strip(),
+            form.get("password", ""),
+            roles,
+            display_name=form.get("display_name", "").strip() or None,
+            county_code=form.get("county") or None,
+            actor=current_user,
+        )
+    except MamError as exc:
+        return _refused(exc, "admin.users")
+    flash(_("Account %(name)s created.", name=user.username), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>", methods=["POST"])
+@allow(Role.ADMIN)
+def update_user(user_id: int) -> ResponseReturnValue:
+    """Change an account's roles, review stages, e-mail and whether it may sign in."""
+    session = db_session()
+    user = session.get(User, user_id)
+    if user is None:
+        return redirect(url_for("admin.users"))
+    form = request.form
+    try:
+        roles = {Role(r) for r in form.getlist("roles") if r in {p.value for p in PERSON_ROLES}}
+        if roles != set(user.roles):
+            UserService(session).set_roles(user, roles, actor=current_user)
+        review = ReviewService(session)
+        stages = [s.name for s in review.stages() if str(s.id) in form.getlist("stages")]
+        if set(stages) != {s.name for s in review.grants(user)}:
+            review.set_grants(user, stages, actor=current_user)
+        active = form.get("active") == "1"
+        email = form.get("email", "").strip()[:254] or None
+        if active != user.active or email != user.email:
+            session.add(
+                AuditEvent(
+                    actor_id=current_user.id,
+                    action="user_changed",
+                    object_type="user",
+                    object_id=user.id,
+                    details={"active": [user.active, active], "email": [user.email, email]},
+                )
+            )
+            user.active, user.email = active, email
+            session.commit()
+    except MamError as exc:
+        return _refused(exc, "admin.users")
+    flash(_("Account %(name)s saved.", name=user.username), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/stages", methods=["POST"])
+@allow(Role.ADMIN)
+def set_stages() -> ResponseReturnValue:
+    """Set the review chain from a list of stage names, in order."""
+    names = [n for line in request.form.get("stages", "").splitlines() for n in [line.strip()] if n]
+    try:
+        ReviewService(db_session()).set_chain(names, current_user)
+    except MamError as exc:
+        return _refused(exc, "admin.users")
+    flash(_("Review chain saved."), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/programmes")
+@allow(Role.ADMIN)
+def programmes() -> ResponseReturnValue:
+    """List programmes with their responsible producer and editors."""
+    session = db_session()
+    progs = session.scalars(select(Programme).order_by(Programme.name)).all()
+    producers = [
+        u
+        for u in session.scalars(select(User).order_by(User.username))
+        if u.has_role(Role.PRODUCER)
+    ]
+    return render_template(
+        "admin/programmes.html",
+        programmes=progs,
+        editors={p.id: {u.id for u in editors_of(session, p)} for p in progs},
+        producers=producers,
+    )
+
+
+@bp.route("/programmes", methods=["POST"])
+@bp.route("/programmes/<int:programme_id>", methods=["POST"])
+@allow(Role.ADMIN)
+def save(programme_id: int | None = None) -> ResponseReturnValue:
+    """Create or update a programme."""
+    session = db_session()
+    programme = session.get(Programme, programme_id) if programme_id else None
+    producer = _users_by_id([request.form.get("producer", "")])
+    try:
+        save_programme(
+            session,
+            request.form.get("name", ""),
+            producer[0] if producer else None,
+            _users_by_id(request.form.getlist("editors")),
+            current_user,
+            programme=programme,
+        )
+    except MamError as exc:
+        return _refused(exc, "admin.programmes")
+    flash(_("Programme saved."), "info")
+    return redirect(url_for("admin.programmes"))
+
+
+@bp.route("/counties", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def counties() -> ResponseReturnValue:
+    """List counties; add one."""
+    session = db_session()
+    if request.method == "POST":
+        code, name = request.form.get("code", "").strip(), request.form.get("name", "").strip()
+        if not code or not name or len(code) > 32 or len(name) > 100:
+            flash(_("A county needs a code (up to 32 characters) and a name."), "error")
+        else:
+            UserService(session).ensure_county(code, name)
+            flash(_("County saved."), "info")
+        return redirect(url_for("admin.counties"))
+    return render_template(
+        "admin/counties.html", counties=session.scalars(select(County).order_by(County.code)).all()
+    )
+
+
+def _filter() -> AuditFilter:
+    args = request.args
+
+    def when(name: str) -> datetime | None:
+        try:
+            value = datetime.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    object_id = args.get("object_id", "")
+    return AuditFilter(
+        actor=args.get("actor") or None,
+        action=args.get("action") or None,
+        object_type=args.get("object_type") or None,
+        object_id=int(object_id) if object_id.isdigit() else None,
+        since=when("since"),
+        until=when("until"),
+    )
+
+
+@bp.route("/audit")
+@allow(Role.ADMIN)
+def audit() -> ResponseReturnValue:
+    """Show the audit log with filters."""
+    service = AuditService(db_session())
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events = service.events(_filter(), limit=100, offset=(page - 1) * 100)
+    older = None
+    if len(events) == 100:
+        query: dict[str, Any] = {**request.args.to_dict(), "page": str(page + 1)}
+        older = url_for("admin.audit", **query)
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        actions=service.actions(),
+        args=request.args,
+        older_url=older,
+    )
+
+
+@bp.route("/audit.csv")
+@allow(Role.ADMIN)
+def audit_csv() -> ResponseReturnValue:
+    """Download the filtered audit log as CSV (UTF-8 with BOM, for spreadsheets)."""
+    lines = list(AuditService(db_session()).csv_lines(_filter()))
+    return Response(
+        "\ufeff" + "".join(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit.csv"},
+    )

@@ -1,0 +1,145 @@
+"""Episode metadata editing, subtitles and the topic taxonomy (admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from mam import search
+from mam.errors import InvalidInput
+from mam.models import Episode, Role
+from mam.models.catalogue import Subtitle, Topic, episode_topic
+from mam.services import metadata
+from mam.services.subtitles import SubtitleService
+from web.auth import STAFF, allow
+from web.extensions import db_session, storage
+
+bp = Blueprint("metadata", __name__)
+EDITORS = (Role.PRODUCER, Role.ADMIN)
+FORM_FIELDS = (*metadata.FIELDS,)
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    def catalogue_meta(episode: Episode) -> dict[str, Any]:
+        s = db_session()
+        subtitles = s.scalars(
+            select(Subtitle).where(Subtitle.episode_id == episode.id).order_by(Subtitle.id)
+        ).all()
+        return {
+            "values": metadata.metadata_dict(s, episode),
+            "topics": metadata.ensure_topics(s),
+            "subtitles": subtitles,
+        }
+
+    def can_edit_metadata() -> bool:
+        return bool(current_user.is_authenticated and current_user.has_role(*EDITORS))
+
+    return {"catalogue_meta": catalogue_meta, "can_edit_metadata": can_edit_metadata}
+
+
+@bp.route("/episodes/<int:episode_id>/metadata", methods=["POST"])
+@allow(*EDITORS)
+def edit(episode_id: int) -> ResponseReturnValue:
+    """Save the metadata form of an episode."""
+    s = db_session()
+    episode = metadata.episode_or_404(s, episode_id)
+    raw: dict[str, Any] = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    raw["topics"] = request.form.getlist("topics")
+    if not raw["source"]:
+        raw.pop("source")
+    title = request.form.get("title", "").strip()
+    try:
+        cleaned = metadata.clean_metadata(s, raw)
+        if title and title != episode.title:
+            if len(title) > 300:
+                raise InvalidInput(_("The title is longer than 300 characters."))
+            episode.title = title
+        metadata.apply_metadata(s, episode, cleaned, current_user)
+        s.commit()
+    except InvalidInput as exc:
+        s.rollback()
+        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+    else:
+        flash(_("Metadata saved."), "info")
+    return redirect(url_for("catalogue.episode", episode_id=episode_id) + "#metadata")
+
+
+@bp.route("/episodes/<int:episode_id>/subtitles", methods=["POST"])
+@allow(*EDITORS)
+def add_subtitle(episode_id: int) -> ResponseReturnValue:
+    """Attach an SRT or VTT file (stored as VTT)."""
+    s = db_session()
+    episode = metadata.episode_or_404(s, episode_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a subtitle file (.srt or .vtt)."), "error")
+    else:
+        try:
+            SubtitleService(s, storage()).attach(
+                episode,
+                upload.read(),
+                upload.filename,
+                request.form.get("language", "zh"),
+                current_user,
+            )
+            flash(_("Subtitles added."), "info")
+        except InvalidInput as exc:
+            s.rollback()
+            flash(_("Subtitles refused: %(reason)s", reason=exc.message), "error")
+        finally:
+            upload.close()
+    return redirect(url_for("catalogue.episode", episode_id=episode_id) + "#metadata")
+
+
+@bp.route("/subtitles/<int:subtitle_id>.vtt")
+@allow(*STAFF)
+def subtitle(subtitle_id: int) -> ResponseReturnValue:
+    """Serve a stored WebVTT file."""
+    row = db_session().get(Subtitle, subtitle_id)
+    if row is None:
+        abort(404)
+    with storage().open(row.storage_key) as fh:
+        return Response(fh.read(), mimetype="text/vtt")
+
+
+@bp.route("/topics", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def topics() -> ResponseReturnValue:
+    """Edit the topic taxonomy: add, rename, retire or restore topics."""
+    s = db_session()
+    metadata.ensure_topics(s)
+    if request.method == "POST":
+        action = request.form.get("action")
+        name = request.form.get("name", "").strip()
+        if action == "add" and 0 < len(name) <= 100:
+            if s.scalar(select(Topic).where(Topic.name == name)):
+                flash(_("That topic exists already."), "error")
+            else:
+                position = (s.scalar(select(func.max(Topic.position))) or 0) + 1
+                s.add(Topic(name=name, position=position))
+                flash(_("Topic added."), "info")
+        elif action in ("rename", "toggle"):
+            topic = s.get(Topic, request.form.get("topic_id", type=int) or 0)
+            if topic is None:
+                abort(404)
+            if action == "rename" and 0 < len(name) <= 100:
+                topic.name = name
+                tagged = s.scalars(
+                    select(episode_topic.c.episode_id).where(episode_topic.c.topic_id == topic.id)
+                ).all()
+                search.index_episodes(s, list(tagged))
+            elif action == "toggle":
+                topic.active = not topic.active
+            flash(_("Topic saved."), "info")
+        else:
+            flash(_("Give the topic a name of 1 to 100 characters."), "error")
+        s.commit()
+        return redirect(url_for("metadata.topics"))
+    rows = s.scalars(select(Topic).order_by(Topic.position)).all()
+    return render_template("catalogue_topics.html", topics=rows)

@@ -1,0 +1,204 @@
+"""The upload page and a tus 1.0 server (core + creation + termination + expiration).
+
+https://tus.io/protocols/resumable-upload : the client creates an upload with POST
+(Upload-Length, Upload-Metadata), learns the offset with HEAD and sends bytes with PATCH
+at that offset. Views only translate headers to ``UploadService`` calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from mam.errors import InvalidInput, MamError
+from mam.models import Programme, Role, SourceType, Version
+from mam.models.catalogue import UploadSession, UploadState
+from mam.services import metadata
+from mam.services.uploads import UploadService
+from web.auth import allow
+from web.extensions import csrf, db_session, runtime, storage, task_queue
+from web.tokens import require_csrf
+
+bp = Blueprint("upload", __name__)
+UPLOADERS = (Role.PRODUCER, Role.ADMIN)
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,termination,expiration"
+
+
+def service() -> UploadService:
+    """Return the upload service for this request."""
+    settings = runtime().settings
+    return UploadService(
+        db_session(),
+        storage(),
+        Path(settings.work_dir or settings.home / "tmp") / "uploads",
+        task_queue(),
+        max_size=settings.max_upload_size,
+    )
+
+
+def _tus(response: Response, upload: UploadSession | None = None) -> Response:
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    response.headers["Cache-Control"] = "no-store"
+    if upload is not None:
+        response.headers["Upload-Offset"] = str(upload.offset)
+        response.headers["Upload-Length"] = str(upload.length)
+        response.headers["Upload-Expires"] = format_datetime(upload.expires_at, usegmt=True)
+    return response
+
+
+def _error(status: int, message: str) -> Response:
+    return _tus(Response(message + "\n", status, mimetype="text/plain"))
+
+
+def _int_header(name: str) -> int:
+    raw = request.headers.get(name, "")
+    if not raw.isdigit():
+        raise InvalidInput(f"{name} must be a whole number of bytes, not {raw[:40]!r}")
+    return int(raw)
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    """Decode an Upload-Metadata header: ``key base64value,key2 base64value2``."""
+    out: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in header.split(","))):
+        key, _, value = pair.partition(" ")
+        try:
+            out[key] = base64.b64decode(value, validate=True).decode("utf-8") if value else ""
+        except (binascii.Error, UnicodeDecodeError):
+            raise InvalidInput(
+                f"Upload-Metadata: the value of {key!r} is not base64 UTF-8"
+            ) from None
+    return out
+
+
+def _protocol(view: Any) -> Any:
+    """Wrap a tus view: version check, CSRF for cookie sessions, errors as plain text."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if request.headers.get("Tus-Resumable") != TUS_VERSION:
+            response = _error(412, f"Tus-Resumable: {TUS_VERSION} is required")
+            response.headers["Tus-Version"] = TUS_VERSION
+            return response
+        try:
+            require_csrf()
+            return view(*args, **kwargs)
+        except CSRFError:
+            return _error(403, "missing or wrong X-CSRFToken header; reload the page")
+        except MamError as exc:
+            db_session().rollback()
+            return _error(exc.http_status, exc.message)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return csrf.exempt(wrapper)
+
+
+@bp.route("/upload")
+@allow(*UPLOADERS)
+def page() -> ResponseReturnValue:
+    """Show the upload page (optionally for a new cut of one episode)."""
+    s = db_session()
+    episode = None
+    if request.args.get("episode_id"):
+        episode = metadata.episode_or_404(s, request.args["episode_id"])
+    unfinished = s.scalars(
+        select(UploadSession)
+        .where(UploadSession.user_id == current_user.id, UploadSession.state == UploadState.OPEN)
+        .order_by(UploadSession.updated_at.desc())
+    ).all()
+    return render_template(
+        "upload.html",
+        episode=episode,
+        programmes=s.scalars(select(Programme.name).order_by(Programme.name)).all(),
+        topics=metadata.ensure_topics(s),
+        sources=list(SourceType),
+        unfinished=unfinished,
+        max_size=runtime().settings.max_upload_size,
+    )
+
+
+@bp.route("/upload/files", methods=["OPTIONS"], provide_automatic_options=False)
+@bp.route("/upload/files/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+@allow(*UPLOADERS)
+def options(upload_id: str | None = None) -> ResponseReturnValue:
+    """Describe the server's tus support."""
+    response = _tus(Response(status=204))
+    response.headers["Tus-Version"] = TUS_VERSION
+    response.headers["Tus-Extension"] = EXTENSIONS
+    response.headers["Tus-Max-Size"] = str(runtime().settings.max_upload_size)
+    return response
+
+
+@bp.route("/upload/files", methods=["POST"])
+@allow(*UPLOADERS)
+@_protocol
+def create() -> ResponseReturnValue:
+    """Open an upload; 201 with its URL in Location."""
+    if "Upload-Defer-Length" in request.headers:
+        raise InvalidInput("Upload-Defer-Length is not supported; send Upload-Length")
+    length = _int_header("Upload-Length")
+    meta = parse_metadata(request.headers.get("Upload-Metadata", ""))
+    filename = meta.get("filename") or meta.get("name") or "unnamed"
+    upload = service().create(current_user, length=length, filename=filename, meta=meta)
+    response = _tus(Response(status=201), upload)
+    response.headers["Location"] = url_for("upload.file", upload_id=upload.id, _external=True)
+    return response
+
+
+@bp.route("/upload/files/<upload_id>", methods=["HEAD", "PATCH", "DELETE"])
+@allow(*UPLOADERS)
+@_protocol
+def file(upload_id: str) -> ResponseReturnValue:
+    """HEAD: the offset; PATCH: append bytes; DELETE: cancel."""
+    svc = service()
+    if request.method == "DELETE":
+        svc.cancel(upload_id, current_user)
+        return _tus(Response(status=204))
+    if request.method == "HEAD":
+        upload = svc.get(upload_id, current_user)
+        if upload.state is UploadState.FAILED:
+            return _error(410, upload.error or "this upload was refused")
+        return _tus(Response(status=200), upload)
+    if request.content_type != "application/offset+octet-stream":
+        return _error(415, "Content-Type must be application/offset+octet-stream")
+    offset = _int_header("Upload-Offset")
+    size = request.content_length
+    request.max_content_length = runtime().settings.max_upload_size
+    upload = svc.append(upload_id, current_user, offset, request.stream, size)  # type: ignore[arg-type]
+    response = _tus(Response(status=204), upload)
+    if upload.version_id:
+        response.headers["Upload-Version-Id"] = str(upload.version_id)
+    return response
+
+
+@bp.route("/upload/files/<upload_id>/status")
+@allow(*UPLOADERS)
+def status(upload_id: str) -> ResponseReturnValue:
+    """Return what became of an upload (the page asks once the bytes are sent)."""
+    upload = service().get(upload_id, current_user)
+    episode_url = None
+    if upload.version_id:
+        version = db_session().get(Version, upload.version_id)
+        if version is not None:
+            episode_url = url_for("catalogue.episode", episode_id=version.episode_id)
+    return {
+        "id": upload.id,
+        "state": upload.state.value,
+        "offset": upload.offset,
+        "length": upload.length,
+        "filename": upload.filename,
+        "error": upload.error,
+        "sha256": upload.sha256,
+        "version_id": upload.version_id,
+        "episode_url": episode_url,
+    }

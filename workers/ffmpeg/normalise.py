@@ -1,0 +1,104 @@
+"""Normalisation decided from the probe (pure functions, no ffmpeg is run here).
+
+* rotation: ffmpeg's autorotate (on by default) turns the frames upright; output sizes
+  are computed from the display size so they come out portrait;
+* non-square pixels: scaled to square pixels keeping the display aspect, then
+  ``setsar=1`` (720x576 at SAR 64:45 becomes 1024x576);
+* interlaced: ``bwdif`` one frame per frame, field order from the probe; when the probe
+  cannot tell, ``idet`` marks the frames it finds interlaced and only those are
+  deinterlaced;
+* never upscaled; both dimensions even;
+* VFR or unusual rates (such as 78125/417): constant rate through ``fps=`` snapped to
+  a standard rate;
+* audio: the first audio stream, down- or up-mixed to stereo 48 kHz (5.1 keeps its
+  centre and surrounds at -3 dB, the LFE is dropped); sources without audio get a
+  silent stereo track so every deliverable has sound.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from mam.probe import VideoStream, parse_rate
+
+STANDARD_RATES: tuple[Fraction, ...] = (
+    Fraction(24000, 1001),
+    Fraction(24),
+    Fraction(25),
+    Fraction(30000, 1001),
+    Fraction(30),
+    Fraction(50),
+    Fraction(60000, 1001),
+    Fraction(60),
+)
+RATE_SNAP_TOLERANCE = 0.03
+MAX_OUTPUT_RATE = 60
+FALLBACK_RATE = Fraction(25)
+SAMPLE_RATE = 48000
+SILENCE = f"anullsrc=channel_layout=stereo:sample_rate={SAMPLE_RATE}"
+STEREO = {"sample_rates": SAMPLE_RATE, "channel_layouts": "stereo"}
+# Field order (display order) -> bwdif parity.  "tb"/"bt" are written inconsistently
+# by muxers, so for them the decoder's per-frame flags decide ("auto").
+PARITY = {"tt": "tff", "bb": "bff", "tb": "auto", "bt": "auto"}
+
+
+def scaled_size(display_width: int, display_height: int, max_height: int) -> tuple[int, int]:
+    """Return an even (width, height) no taller than max_height, never upscaled."""
+    height = min(max_height, display_height)
+    height = max(2, height - height % 2)
+    width = max(2, 2 * round(display_width * height / display_height / 2))
+    return width, height
+
+
+def fit_within(
+    display_width: int, display_height: int, max_width: int, max_height: int
+) -> tuple[int, int]:
+    """Return an even size inside max_width x max_height keeping the aspect, never upscaled."""
+    width, height = scaled_size(display_width, display_height, max_height)
+    if width > max_width:
+        width = max(2, max_width - max_width % 2)
+        height = max(2, 2 * round(display_height * width / display_width / 2))
+    return width, height
+
+
+def snap_frame_rate(rate: Fraction) -> Fraction:
+    """Return the nearest standard rate within 3 %, else the rate rounded and capped."""
+    nearest = min(STANDARD_RATES, key=lambda std: abs(std - rate))
+    if abs(nearest - rate) / nearest <= RATE_SNAP_TOLERANCE:
+        return nearest
+    return Fraction(max(1, min(MAX_OUTPUT_RATE, math.floor(rate + Fraction(1, 2)))))
+
+
+def constant_frame_rate(video: VideoStream) -> Fraction | None:
+    """Return the rate to force with ``fps=``, or None when the source rate is fine."""
+    nominal = parse_rate(video.frame_rate)
+    average = parse_rate(video.avg_frame_rate)
+    if nominal in STANDARD_RATES and not video.is_vfr:
+        return None
+    base = (average if video.is_vfr else nominal) or average or nominal or FALLBACK_RATE
+    return snap_frame_rate(base)
+
+
+def output_frame_rate(video: VideoStream) -> Fraction:
+    """Return the frame rate the renditions will have."""
+    return constant_frame_rate(video) or video.rate or FALLBACK_RATE
+
+
+def gop_frames(rate: Fraction, gop_seconds: float) -> int:
+    """Return the keyframe interval in frames for a GOP duration."""
+    return max(1, round(float(rate) * gop_seconds))
+
+
+def deinterlace_filter(video: VideoStream) -> dict[str, str] | None:
+    """Return bwdif options for this stream, or None for progressive video."""
+    if video.is_interlaced:
+        return {"mode": "send_frame", "parity": PARITY[video.field_order], "deint": "all"}
+    if video.field_order == "unknown":
+        return {"mode": "send_frame", "parity": "auto", "deint": "interlaced"}
+    return None
+
+
+def rate_text(rate: Fraction) -> str:
+    """Return a rate as ffmpeg expects it (``25`` or ``30000/1001``)."""
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
