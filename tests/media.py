@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
@@ -213,4 +214,55 @@ def make_empty(path: str | os.PathLike[str]) -> Path:
     """Write a 0 byte file."""
     out = Path(path)
     out.write_bytes(b"")
+    return out
+
+
+def make_black_start(path: str | os.PathLike[str], seconds: float = 4, black: float = 1.5) -> Path:
+    """Write an H.264/AAC MP4 whose first ``black`` seconds are black (a leader or fade)."""
+    out = Path(path)
+    graph = (
+        f"color=black:size=320x240:rate=25:duration={black}[b];"
+        f"testsrc2=size=320x240:rate=25:duration={seconds - black}[t];[b][t]concat=n=2:v=1:a=0"
+    )
+    _ffmpeg(
+        "-f", "lavfi", "-i", graph, *_audio_src(seconds), *_h264(),
+        "-c:a", "aac", "-b:a", "64k", "-shortest", str(out),
+    )  # fmt: skip
+    return out
+
+
+def make_huge_frame_header(path: str | os.PathLike[str]) -> Path:
+    """Write an MJPEG AVI whose headers claim 16000x16000 frames (the data is 64x64).
+
+    A decoder believing it would allocate about 384 MB per frame: the pipeline must
+    refuse the file from its probe before ffmpeg starts.
+    """
+    out = Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        small = Path(tmp) / "small.avi"
+        _ffmpeg(*_video_src("64x64", 25, 1), "-c:v", "mjpeg", "-q:v", "5", str(small))
+        data = bytearray(small.read_bytes())
+    start_of_frame = b"\xff\xc0\x00\x11\x08\x00\x40\x00\x40"  # SOF0, 8 bit, 64x64
+    data = bytearray(bytes(data).replace(start_of_frame, start_of_frame[:5] + b"\x3e\x80" * 2))
+    avih, strf = data.index(b"avih"), data.index(b"strf")
+    struct.pack_into("<II", data, avih + 8 + 32, 16000, 16000)  # main header dwWidth/dwHeight
+    struct.pack_into("<ii", data, strf + 12, 16000, 16000)  # BITMAPINFOHEADER biWidth/biHeight
+    out.write_bytes(bytes(data))
+    return out
+
+
+def make_truncated_ts(path: str | os.PathLike[str], keep: float = 0.6) -> Path:
+    """Write the first ``keep`` of an interlaced MPEG-2 transport stream, cut mid-packet."""
+    out = Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = make_interlaced_mpeg2_ts(Path(tmp) / "whole.ts")
+        data = whole.read_bytes()
+    out.write_bytes(data[: int(len(data) * keep) + 100])  # +100: not on a packet boundary
+    return out
+
+
+def make_audio_only(path: str | os.PathLike[str]) -> Path:
+    """Write 2 s of AAC audio in an M4A file (no video stream at all)."""
+    out = Path(path)
+    _ffmpeg(*_audio_src(2), "-c:a", "aac", "-b:a", "64k", str(out))
     return out

@@ -57,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         errors,
         i18n,
         inbox,
+        jobs,
         media,
         metadata,
         releases,
@@ -69,7 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
 
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
-                   releases, county, admin):
+                   releases, county, admin, jobs):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

@@ -17,7 +17,23 @@ PACKAGE_TASK = "mam.build_release_package"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """Return the Celery configuration for ``settings``."""
+    """Return the Celery configuration for ``settings``.
+
+    Redis redelivers a task nobody acknowledged within the visibility timeout; with
+    late acknowledgement a transcode is acknowledged when it ends, so the timeout must
+    exceed the longest a transcode may run (its hard time limit), or a long job would
+    be started a second time while the first still runs.
+    """
+    if settings.visibility_timeout <= settings.transcode_time_limit:
+        raise ValueError(
+            f"MAM_VISIBILITY_TIMEOUT ({settings.visibility_timeout} s) must exceed "
+            f"MAM_TRANSCODE_TIME_LIMIT ({settings.transcode_time_limit} s)"
+        )
+    if settings.transcode_soft_time_limit >= settings.transcode_time_limit:
+        raise ValueError(
+            f"MAM_TRANSCODE_SOFT_TIME_LIMIT ({settings.transcode_soft_time_limit} s) must be "
+            f"below MAM_TRANSCODE_TIME_LIMIT ({settings.transcode_time_limit} s)"
+        )
     transport: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
     conf: dict[str, Any] = {
         "broker_url": settings.broker_url,

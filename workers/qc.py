@@ -106,7 +106,13 @@ def _loudness(
 ) -> list[dict[str, Any]]:
     items = []
     if source is not None and source.is_silent:
-        items.append(_finding("loudness", "warning", "the sound is silent; it was not normalised"))
+        items.append(
+            _finding(
+                "loudness",
+                "warning",
+                "the sound is silent (or too short to measure); it was not normalised",
+            )
+        )
         return items
     for result in results:
         m, t = result.measured, result.target

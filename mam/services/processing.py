@@ -141,6 +141,16 @@ class ProcessingService:
             job.state = JobState.SUCCEEDED if version.state != VersionState.FAILED else job.state
             self.session.commit()
             return None
+        if job.state == JobState.RUNNING and job.attempts >= self.max_attempts:
+            # Every attempt so far ended with the worker gone (killed by the hard time
+            # limit or out of memory): do not feed the same file to a worker again.
+            self._give_up(
+                job,
+                version,
+                f"the worker stopped {job.attempts} times while processing this version "
+                "(killed at the time limit or out of memory?)",
+            )
+            return None
         transition(
             self.session,
             version,
@@ -326,28 +336,36 @@ class ProcessingService:
         self.session.rollback()
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
-        if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
-            self.discard_outputs(version.id)
-        job.last_error = reason
-        job.heartbeat_at = utcnow()
         retry = not permanent and job.attempts < self.max_attempts
         if retry:
+            if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
+                self.discard_outputs(version.id)
             job.state = JobState.QUEUED
+            job.last_error = reason
+            job.heartbeat_at = utcnow()
         else:
-            job.state = JobState.FAILED
-            job.finished_at = utcnow()
-            if version.state == VersionState.PROCESSING:
-                transition(
-                    self.session,
-                    version,
-                    Event.PROCESSING_FAILED,
-                    None,
-                    reason=reason,
-                    details={"job_id": job.id, "attempts": job.attempts},
-                )
+            self._give_up(job, version, reason)
         self._record_analysis(version, job.id, qc_report, loudness)
         self.session.commit()
         return retry
+
+    def _give_up(self, job: Job, version: Version, reason: str) -> None:
+        """Fail the job and (if it is processing) the version, for good; commit."""
+        if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
+            self.discard_outputs(version.id)
+        job.state = JobState.FAILED
+        job.last_error = reason
+        job.heartbeat_at = job.finished_at = utcnow()
+        if version.state == VersionState.PROCESSING:
+            transition(
+                self.session,
+                version,
+                Event.PROCESSING_FAILED,
+                None,
+                reason=reason,
+                details={"job_id": job.id, "attempts": job.attempts},
+            )
+        self.session.commit()
 
     def retry(self, job_id: int, actor: User) -> Job:
         """Queue a failed job again (admin action); the caller enqueues it after this."""

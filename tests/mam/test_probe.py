@@ -118,6 +118,15 @@ def test_variable_frame_rate_is_flagged(sample: Callable[[str], Path]) -> None:
     assert v.is_vfr
 
 
+def test_stream_durations_are_kept(sample: Callable[[str], Path]) -> None:
+    """The picture of the VFR sample ends before its sound; both are known."""
+    info = probe(sample("vfr.mp4"))
+    assert info.duration == pytest.approx(2.5, abs=0.01)
+    assert info.primary_video and info.primary_video.duration == pytest.approx(2.433, abs=0.01)
+    assert info.primary_audio and info.primary_audio.duration == pytest.approx(2.5, abs=0.01)
+    assert probe(sample("silent.webm")).primary_video.duration is None  # type: ignore[union-attr]
+
+
 def test_cover_art_is_not_video(sample: Callable[[str], Path]) -> None:
     info = probe(sample("cover.mp3"))
     assert not info.has_video

@@ -100,7 +100,8 @@ def test_api_version_json(login: Callable[[str], FlaskClient], ready_version: in
     client = login("publisher")
     data = client.get(f"/api/v1/versions/{ready_version}").get_json()
     assert data["state"] == "ready"
-    assert {r["profile"] for r in data["renditions"]} == {"proxy", "poster"}
+    assert {r["profile"] for r in data["renditions"]} == {
+        "broadcast", "playback", "web", "mobile", "proxy", "poster"}  # fmt: skip
     assert data["jobs"][0]["progress"] == 100.0
     missing = client.get("/api/v1/versions/999999")
     assert missing.status_code == 404 and "does not exist" in missing.get_json()["error"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import struct
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from mam.errors import ProcessingError
-from mam.probe import MediaInfo, probe
+from mam.probe import probe
 from tests import media
-from workers.ffmpeg.commands import Mp4Rendition, PosterSpec, build_process_command
+from workers.ffmpeg.commands import build_process_command, plan_encode
 from workers.ffmpeg.runner import (
     Progress,
     ProgressParser,
@@ -20,6 +23,7 @@ from workers.ffmpeg.runner import (
     parse_progress_line,
     run_ffmpeg,
 )
+from workers.ffmpeg.specs import Mp4Rendition, PosterSpec, QcSpec, SpriteSpec
 
 PROXY = Mp4Rendition("proxy", 540, "1200k", "1800k", "2400k", "128k")
 
@@ -114,12 +118,6 @@ def sample(media_dir: Path) -> Callable[[str], Path]:
     folder.mkdir(exist_ok=True)
     makers: dict[str, Callable[[Path], Path]] = {
         "clip.mp4": lambda p: media.make_clip(p, seconds=3),
-        "interlaced.ts": media.make_interlaced_mpeg2_ts,
-        "dvd.mpg": media.make_anamorphic_dvd,
-        "phone.mp4": media.make_rotated_phone,
-        "surround.mp4": media.make_surround,
-        "silent.webm": media.make_webm_no_audio,
-        "vfr.mp4": media.make_vfr,
         "notes.mp4": media.make_text_file_as_mp4,
     }
     made: dict[str, Path] = {}
@@ -132,82 +130,44 @@ def sample(media_dir: Path) -> Callable[[str], Path]:
     return get
 
 
-def _transcode(
-    source: Path,
-    out: Path,
-    renditions: tuple[Mp4Rendition, ...] = (PROXY,),
-    poster: PosterSpec | None = None,
-) -> dict[str, MediaInfo]:
-    """Transcode with the real builder; return the probe of every MP4 output by name."""
+def _command(source: Path, out: Path, **kwargs: object) -> list[str]:
     info = probe(source)
-    run_ffmpeg(build_process_command(str(source), info, str(out), renditions, poster),
-               duration=info.duration, timeout=60)  # fmt: skip
-    return {r.name: probe(out / f"{r.name}.mp4") for r in renditions}
-
-
-def _top_level_atoms(path: Path) -> list[str]:
-    data = path.read_bytes()
-    atoms, pos = [], 0
-    while pos + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if size == 1:
-            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
-        elif size == 0:
-            size = len(data) - pos
-        atoms.append(kind.decode("latin-1"))
-        pos += size
-    return atoms
+    plan = plan_encode(info, [PROXY], **kwargs)  # type: ignore[arg-type]
+    for sub in plan.directories():
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    return build_process_command(str(source), info, str(out), plan)
 
 
 @pytest.mark.slow
-def test_proxy_and_poster_from_one_run(sample: Callable[[str], Path], tmp_path: Path) -> None:
+def test_progress_flows_from_the_start_and_the_log_is_kept(
+    sample: Callable[[str], Path], tmp_path: Path
+) -> None:
     source = sample("clip.mp4")
-    info = probe(source)
-    small = Mp4Rendition("small", 180, "300k", None, None, "64k", crf=28)
-    # ffmpeg reports progress only once every output has started, i.e. after the
-    # poster window: keep it short so that progress flows for most of the run.
-    poster = PosterSpec(window_frames=10)
-    argv = build_process_command(str(source), info, str(tmp_path), [PROXY, small], poster)
+    argv = _command(source, tmp_path, poster=PosterSpec(), sprite=SpriteSpec(), qc=QcSpec())
     argv[1:1] = ["-stats_period", "0.05"]  # several progress blocks even for a 3 s clip:
     argv[argv.index("-i") : argv.index("-i")] = ["-readrate", "6"]  # read at 6x real time
     seen: list[Progress] = []
-    run_ffmpeg(argv, duration=info.duration, on_progress=seen.append, progress_interval=0)
-
-    proxy = probe(tmp_path / "proxy.mp4")
-    v, a = proxy.primary_video, proxy.primary_audio
-    assert v is not None and a is not None
-    assert (v.codec, v.profile, v.pix_fmt) == ("h264", "Main", "yuv420p")
-    assert v.field_order == "progressive"
-    assert (v.width, v.height) == (320, 240)  # never upscaled to 540
-    assert (a.codec, a.channels, a.sample_rate) == ("aac", 2, 48000)
-    assert proxy.duration == pytest.approx(info.duration, abs=0.1)
-    atoms = _top_level_atoms(tmp_path / "proxy.mp4")
-    assert atoms.index("moov") < atoms.index("mdat")  # faststart
-    sv = probe(tmp_path / "small.mp4").primary_video
-    assert sv is not None
-    assert (sv.width, sv.height) == (240, 180)
-
-    jpeg = (tmp_path / "poster.jpg").read_bytes()
-    assert jpeg[:3] == b"\xff\xd8\xff"
-    picture = probe(tmp_path / "poster.jpg").primary_video
-    assert picture is not None
-    assert (picture.codec, picture.width, picture.height) == ("mjpeg", 320, 240)
-
+    result = run_ffmpeg(argv, duration=3.0, on_progress=seen.append, progress_interval=0)
     percents = [p.percent for p in seen]
-    assert len(percents) >= 3
+    # Every output (poster candidates, sprite cells, analysis) starts with the first frame,
+    # so ffmpeg reports progress from the beginning rather than after a poster window.
+    assert len(percents) >= 4 and percents[0] < 50
     assert percents == sorted(percents)
-    assert percents[-1] == 100.0
-    assert percents[-2] < 100.0
+    assert percents[-1] == 100.0 and percents[-2] < 100.0
     assert seen[-1].eta == 0.0
+    assert result.out_time == pytest.approx(3.0, abs=0.1)
+    assert result.error_count == 0
+    assert any(line.component == "libx264" for line in result.log)  # info lines are kept
+    assert (tmp_path / "proxy.mp4").stat().st_size > 0
+    assert sorted(p.name for p in (tmp_path / "sprite-cells").iterdir()) == [
+        "00001.jpg", "00002.jpg", "00003.jpg"]  # fmt: skip
 
 
 def test_progress_is_throttled(sample: Callable[[str], Path], tmp_path: Path) -> None:
-    source = sample("clip.mp4")
-    info = probe(source)
-    argv = build_process_command(str(source), info, str(tmp_path), [PROXY], None)
+    argv = _command(sample("clip.mp4"), tmp_path)
     argv[1:1] = ["-stats_period", "0.05"]
     seen: list[Progress] = []
-    run_ffmpeg(argv, duration=info.duration, on_progress=seen.append, progress_interval=60)
+    run_ffmpeg(argv, duration=3.0, on_progress=seen.append, progress_interval=60)
     assert len(seen) <= 2  # at most one in-between report, then the final 100 %
     assert seen[-1].percent == 100.0
 
@@ -215,13 +175,14 @@ def test_progress_is_throttled(sample: Callable[[str], Path], tmp_path: Path) ->
 def test_corrupt_source_is_a_permanent_failure(
     sample: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    info = probe(sample("clip.mp4"))
-    argv = build_process_command(str(sample("notes.mp4")), info, str(tmp_path), [PROXY], None)
+    argv = _command(sample("clip.mp4"), tmp_path)
+    argv[argv.index("-i") + 1] = str(sample("notes.mp4"))
     with pytest.raises(ProcessingError) as excinfo:
-        run_ffmpeg(argv, duration=info.duration)
+        run_ffmpeg(argv, duration=3.0)
     assert excinfo.value.permanent
     assert excinfo.value.message == "ffmpeg failed: moov atom not found"
     assert "Invalid data found" in str(excinfo.value.details["stderr_tail"])
+    assert "[error]" not in str(excinfo.value.details["stderr_tail"])
 
 
 @pytest.mark.slow
@@ -233,6 +194,53 @@ def test_time_limit_kills_ffmpeg() -> None:
         run_ffmpeg(argv, duration=None, timeout=1)
     assert excinfo.value.permanent
     assert time.monotonic() - started < 5
+
+
+def test_a_hung_input_is_stopped(tmp_path: Path) -> None:
+    """ffmpeg waiting on an input that never delivers (a FIFO nobody writes) is stopped."""
+    fifo = tmp_path / "stuck.ts"
+    os.mkfifo(fifo)
+    argv = ["ffmpeg", "-hide_banner", "-nostats", "-progress", "pipe:1", "-i", str(fifo),
+            "-f", "null", "-"]  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(ProcessingError, match=r"no progress for 1 s") as excinfo:
+        run_ffmpeg(argv, duration=10, stall_timeout=1, timeout=30)
+    assert excinfo.value.permanent
+    assert time.monotonic() - started < 5
+
+
+def test_ffmpeg_dies_with_the_worker(tmp_path: Path) -> None:
+    """A worker killed at the hard time limit takes its ffmpeg with it (no orphan)."""
+    pid_file = tmp_path / "ffmpeg.pid"
+    script = tmp_path / "fake-ffmpeg"
+    script.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 600\n")
+    script.chmod(0o755)
+    worker = subprocess.Popen([sys.executable, "-c", (
+        "from workers.ffmpeg.runner import run_ffmpeg\n"
+        f"run_ffmpeg([{str(script)!r}], duration=None)\n")])  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline, "the fake ffmpeg did not start"
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 5
+        while _alive(child):
+            assert time.monotonic() < deadline, "ffmpeg outlived the worker"
+            time.sleep(0.05)
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def test_missing_ffmpeg_is_transient() -> None:
@@ -255,60 +263,3 @@ def test_callback_error_stops_ffmpeg() -> None:
     with pytest.raises(Cancelled):
         run_ffmpeg(argv, duration=None, on_progress=cancel, progress_interval=0)
     assert time.monotonic() - started < 5
-
-
-@pytest.mark.slow
-def test_anamorphic_dvd_becomes_square_pixels(
-    sample: Callable[[str], Path], tmp_path: Path
-) -> None:
-    full = Mp4Rendition("full", 576, "1500k", None, None, "128k")
-    outs = _transcode(sample("dvd.mpg"), tmp_path, (full, PROXY), PosterSpec())
-    for name, size in (("full", (1024, 576)), ("proxy", (960, 540))):
-        v = outs[name].primary_video
-        assert v is not None
-        assert ((v.width, v.height), v.sar) == (size, "1:1")
-    poster = probe(tmp_path / "poster.jpg").primary_video
-    assert poster is not None
-    assert (poster.width, poster.height, poster.sar) == (960, 540, "1:1")
-
-
-@pytest.mark.slow
-def test_interlaced_source_is_deinterlaced(sample: Callable[[str], Path], tmp_path: Path) -> None:
-    v = _transcode(sample("interlaced.ts"), tmp_path)["proxy"].primary_video
-    assert v is not None
-    assert (v.width, v.height, v.field_order, v.frame_rate) == (960, 540, "progressive", "25/1")
-
-
-def test_rotated_phone_comes_out_portrait(sample: Callable[[str], Path], tmp_path: Path) -> None:
-    v = _transcode(sample("phone.mp4"), tmp_path)["proxy"].primary_video
-    assert v is not None
-    assert (v.width, v.height, v.rotation) == (180, 320, 0)
-
-
-def test_source_without_audio_gets_a_silent_stereo_track(
-    sample: Callable[[str], Path], tmp_path: Path
-) -> None:
-    out = _transcode(sample("silent.webm"), tmp_path)["proxy"]
-    a = out.primary_audio
-    assert a is not None
-    assert (a.codec, a.channels, a.sample_rate) == ("aac", 2, 48000)
-    assert out.duration == pytest.approx(1.0, abs=0.1)
-
-
-def test_surround_is_downmixed_to_stereo(sample: Callable[[str], Path], tmp_path: Path) -> None:
-    a = _transcode(sample("surround.mp4"), tmp_path)["proxy"].primary_audio
-    assert a is not None
-    assert (a.channels, a.channel_layout) == (2, "stereo")
-
-
-@pytest.mark.slow
-def test_variable_frame_rate_becomes_constant(
-    sample: Callable[[str], Path], tmp_path: Path
-) -> None:
-    source = probe(sample("vfr.mp4"))
-    out = _transcode(sample("vfr.mp4"), tmp_path)["proxy"]
-    v = out.primary_video
-    assert v is not None
-    assert not v.is_vfr
-    assert v.frame_rate == "18/1"
-    assert out.duration == pytest.approx(source.duration, abs=0.15)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -12,24 +13,28 @@ from mam.config import Settings
 from mam.models import JobState, Version, VersionState
 from mam.runtime import Runtime, build_runtime
 from mam.services.ingest import IngestService
+from tests import media
 from tests.conftest import REDIS_URL, cut_midstream, make_settings, unavailable, unique_copy
 from tests.workerproc import celery_worker, wait_for_state
 from workers.celery_app import make_celery
 from workers.dispatch import CeleryQueue
 
 pytestmark = [pytest.mark.slow]
+# The worker tests have a Redis database of their own (flushed before each test).
+WORKER_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/10"
+PROFILES = {"broadcast", "playback", "web", "mobile", "proxy", "poster"}
 
 
 @pytest.fixture
 def redis_broker() -> str:
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(WORKER_REDIS_URL)
     try:
         client.flushdb()
     except redis.ConnectionError as exc:
-        unavailable(f"Redis not reachable at {REDIS_URL}: {exc}")
+        unavailable(f"Redis not reachable at {WORKER_REDIS_URL}: {exc}")
     finally:
         client.close()
-    return REDIS_URL
+    return WORKER_REDIS_URL
 
 
 def ingest_and_wait(
@@ -54,9 +59,13 @@ def assert_ready(rt: Runtime, vid: int) -> None:
         job = v.jobs[-1]
         assert job.state == JobState.SUCCEEDED and job.progress == 100.0
         assert job.worker and job.worker.startswith("test-")
-        assert {r.profile for r in v.renditions} == {"proxy", "poster"}
+        assert {r.profile for r in v.renditions} == PROFILES
         for r in v.renditions:
-            assert rt.storage.size(r.storage_key) == r.size > 0
+            if r.mime_type.endswith("mpegurl"):  # an HLS ladder: the whole folder counts
+                folder = r.storage_key.rsplit("/", 1)[0] + "/"
+                assert sum(o.size for o in rt.storage.list(folder)) == r.size > 0
+            else:
+                assert rt.storage.size(r.storage_key) == r.size > 0
 
 
 @pytest.mark.redis
@@ -86,12 +95,15 @@ def test_worker_on_redis_and_sqlite_survives_bad_input(
 ) -> None:
     settings = make_settings(home, broker_url=redis_broker)
     with celery_worker(settings, tmp_path / "worker.log") as proc:
-        # A source that probes but cannot be processed fails with a reason ...
+        # Sources that probe but cannot be processed fail with a reason ...
         cut = cut_midstream(clip, tmp_path / "cut.mp4")
-        rt, bad = ingest_and_wait(settings, tmp_path, cut, "坏片", expect="failed")
-        with rt.db.session() as s:
-            v = s.get_one(Version, bad)
-            assert v.failure_reason and v.jobs[-1].state == JobState.FAILED
+        huge = media.make_huge_frame_header(tmp_path / "huge.avi")
+        for source, title, reason in [(cut, "坏片", "QC: "), (huge, "巨帧", "huge.avi: frames")]:
+            rt, bad = ingest_and_wait(settings, tmp_path, source, title, expect="failed")
+            with rt.db.session() as s:
+                v = s.get_one(Version, bad)
+                assert v.failure_reason and v.failure_reason.startswith(reason)
+                assert v.jobs[-1].state == JobState.FAILED and v.jobs[-1].attempts == 1
         # ... and the same worker process goes on to process a good one.
         assert proc.poll() is None
         rt, good = ingest_and_wait(
@@ -111,8 +123,9 @@ def test_worker_on_the_embedded_file_broker(
         rt.close()
 
 
+@pytest.mark.redis
 def test_reconciler_enqueues_jobs_the_broker_never_got(
-    home: Path, tmp_path: Path, settings: Settings, fresh_clip: Path
+    home: Path, tmp_path: Path, settings: Settings, redis_broker: str, fresh_clip: Path
 ) -> None:
     """The Job table is the truth: a queued job with no message is picked up again."""
     from datetime import timedelta
@@ -120,6 +133,7 @@ def test_reconciler_enqueues_jobs_the_broker_never_got(
     from mam.models import Job, utcnow
     from workers.celery_app import RECONCILE_TASK
 
+    settings = make_settings(home, broker_url=redis_broker)
     rt = build_runtime(settings)
     with rt.db.session() as s:  # no queue: as if the broker was down at ingest time
         result = IngestService(s, rt.storage).ingest_file(fresh_clip, programme="P", title="T")
@@ -139,3 +153,33 @@ def test_processing_goes_to_the_transcode_queue_only(settings: Settings) -> None
     assert route["queue"].name == "transcode" and route["routing_key"] == "transcode"
     queues = app.amqp.queues
     assert queues["default"].routing_key != queues["transcode"].routing_key
+
+
+@pytest.mark.redis
+def test_a_hanging_ffmpeg_is_stopped_by_the_time_limit(
+    home: Path, tmp_path: Path, settings: Settings, redis_broker: str, fresh_clip: Path
+) -> None:
+    """An ffmpeg that hangs (here: one that never answers) is ended by the task's soft time
+    limit; the job fails with the reason, and no ffmpeg or scratch directory is left."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "ffmpeg.pids"
+    fake = bin_dir / "ffmpeg"
+    fake.write_text(f"#!/bin/sh\necho $$ >> {pid_file}\nexec sleep 600\n")
+    fake.chmod(0o755)
+    settings = make_settings(
+        home, broker_url=redis_broker, transcode_soft_time_limit=3, transcode_time_limit=30
+    )
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    with celery_worker(settings, tmp_path / "worker.log", extra_env=env) as proc:
+        rt, vid = ingest_and_wait(settings, tmp_path, fresh_clip, "卡住", expect="failed")
+        with rt.db.session() as s:
+            v = s.get_one(Version, vid)
+            assert v.failure_reason == "processing exceeded its time limit of 3 s"
+            assert v.jobs[-1].state == JobState.FAILED and v.renditions == []
+        assert proc.poll() is None  # the worker itself carries on
+        for pid in map(int, pid_file.read_text().split()):
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+                f"/proc/{pid}/status").read_text().lower()  # fmt: skip
+        assert not list(Path(settings.work_dir).iterdir())  # type: ignore[arg-type]
+        rt.close()

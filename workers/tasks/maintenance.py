@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from celery import shared_task
 
 from mam.models import JobState, utcnow
 from mam.services.processing import ProcessingService
 from workers.celery_app import PROCESS_TASK, RECONCILE_TASK, TRANSCODE
+from workers.pipeline import sweep_work_dir
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -19,7 +22,8 @@ STALE_AFTER = timedelta(minutes=15)
 
 @shared_task(name=RECONCILE_TASK)
 def reconcile_jobs() -> int:
-    """Re-enqueue queued or running jobs with no sign of life for ``STALE_AFTER``."""
+    """Re-enqueue queued or running jobs with no sign of life for ``STALE_AFTER``, and
+    remove temporary directories that no running job can still be using."""
     rt = runtime()
     count = 0
     with rt.db.session() as session:
@@ -41,4 +45,10 @@ def reconcile_jobs() -> int:
                 PROCESS_TASK, args=[job.version_id], kwargs={"job_id": job.id}, queue=TRANSCODE
             )
             count += 1
+    swept = sweep_work_dir(
+        rt.settings.work_dir or Path(tempfile.gettempdir()),
+        older_than=rt.settings.transcode_time_limit + STALE_AFTER.total_seconds(),
+    )
+    if swept:
+        log.warning("removed %s temporary job directories left by killed workers", swept)
     return count

@@ -1,4 +1,4 @@
-"""Process a version: proxy and poster (later: the distribution ladder)."""
+"""Process a version: every distribution rendition, thumbnails, QC (see workers.pipeline)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from mam.errors import ProcessingError
 from mam.services.processing import ProcessingService
 from workers.celery_app import PROCESS_TASK
 from workers.pipeline import process_source
+from workers.profiles import ProfileError
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,11 @@ def process_version(self: Task, version_id: int, job_id: int | None = None) -> s
                 rt.storage,
                 rt.settings,
                 on_progress=lambda p: service.record_progress(plan.job_id, p.percent, p.eta),
-                publish=lambda outputs: service.publish(plan, outputs),
+                publish=lambda result: service.publish(plan, result),
             )
         except SoftTimeLimitExceeded:
-            service.fail(plan, "processing exceeded its time limit", permanent=True)
+            limit = rt.settings.transcode_soft_time_limit
+            service.fail(plan, f"processing exceeded its time limit of {limit} s", permanent=True)
             return "failed"
         except ProcessingError as exc:
             retry = service.fail(
@@ -49,6 +51,8 @@ def process_version(self: Task, version_id: int, job_id: int | None = None) -> s
                 qc_report=exc.details.get("qc_report"),  # type: ignore[arg-type]
                 loudness=exc.details.get("loudness"),  # type: ignore[arg-type]
             )
+        except ProfileError as exc:  # the profiles file changed under a running worker
+            retry = service.fail(plan, str(exc), permanent=False)
         except Exception as exc:  # storage or database trouble: worth another try
             log.exception("unexpected error processing version %s", version_id)
             retry = service.fail(plan, f"{type(exc).__name__}: {exc}", permanent=False)

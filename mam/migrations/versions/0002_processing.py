@@ -26,7 +26,7 @@ def _version_fk(table: str) -> sa.ForeignKeyConstraint:
     )
 
 
-def _created_at() -> sa.Column:  # type: ignore[type-arg]
+def _created_at() -> sa.Column[object]:
     return sa.Column("created_at", mam.models.core.UTCDateTime(timezone=True), nullable=False)
 
 

@@ -1,0 +1,117 @@
+"""The QC report: findings, severities, verdicts and what blocks publication (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers.ffmpeg.analysis import LoudnessMeasurement, Segment
+from workers.ffmpeg.logs import LogLine
+from workers.ffmpeg.specs import Loudness, QcSpec
+from workers.qc import LoudnessResult, OutputCheck, blocking_errors, build_report, timecode
+
+FRAME = 0.04
+EBU = Loudness()
+WEB = Loudness(-16.0)
+SOURCE = LoudnessMeasurement(-20.0, -4.0, 5.0, -30.0)
+
+
+def _report(**changes: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "duration": 600.0,
+        "frame_seconds": FRAME,
+        "source_has_audio": True,
+        "outputs": [OutputCheck("proxy", 600.0, True, True, 960, 540),
+                    OutputCheck("web/360p", 600.02, True, True, 640, 360)],
+        "black": [],
+        "freezes": [],
+        "silences": [],
+        "decode_errors": [],
+        "decode_error_count": 0,
+        "source_loudness": SOURCE,
+        "loudness": [
+            LoudnessResult(EBU, ("proxy",), LoudnessMeasurement(-23.1, -7.0, 5.0, -33.0, "linear")),
+            LoudnessResult(WEB, ("web",), LoudnessMeasurement(-16.0, -1.2, 5.0, -26.0, "linear")),
+        ],
+        "spec": QcSpec(),
+    }  # fmt: skip
+    args.update(changes)
+    return build_report(**args)
+
+
+def _checks(report: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f["check"], f["severity"]) for f in report["findings"]]
+
+
+def test_clean_programme_passes_with_loudness_notes() -> None:
+    report = _report()
+    assert (report["verdict"], report["errors"], report["warnings"]) == ("pass", 0, 0)
+    assert _checks(report) == [("loudness", "info"), ("loudness", "info")]
+    assert report["findings"][0]["message"] == (
+        "proxy: -23.1 LUFS, true peak -7.0 dBTP (target -23 LUFS / -1 dBTP, linear normalisation)"
+    )
+    assert [o["duration_ok"] for o in report["outputs"]] == [True, True]
+    assert report["loudness"]["results"][1]["target"]["integrated"] == -16.0
+    assert report["loudness"]["source"]["integrated"] == -20.0
+
+
+def test_black_silence_and_freezes_by_place_and_length() -> None:
+    report = _report(
+        black=[Segment(0.0, 2.0), Segment(300.0, 312.0)],  # a fade-in leader, then a gap
+        silences=[Segment(596.0, 600.0)],  # the end of the programme
+        freezes=[Segment(100.0, 104.0)],
+    )
+    assert report["verdict"] == "warn" and report["warnings"] == 2
+    assert _checks(report) == [("freeze", "warning"), ("black", "warning"), ("black", "info"),
+                               ("loudness", "info"), ("loudness", "info"),
+                               ("silence", "info")]  # fmt: skip
+    gap = next(f for f in report["findings"] if f["check"] == "black" and f["start"] == 300.0)
+    assert gap["message"] == "black picture from 0:05:00.000 to 0:05:12.000 (12.0 s)"
+    assert (gap["end"], gap["duration"]) == (312.0, 12.0)
+
+
+def test_a_black_programme_fails() -> None:
+    report = _report(black=[Segment(0.0, 600.0)])
+    assert report["verdict"] == "fail" and _checks(report)[0] == ("black", "error")
+    assert blocking_errors(report) == []  # published, but approval is blocked
+
+
+def test_decode_errors_fail_qc_without_blocking_publication() -> None:
+    errors = [LogLine("error while decoding MB 3 4", "error", "h264", 61.5)]
+    report = _report(decode_errors=errors, decode_error_count=7)
+    (finding,) = [f for f in report["findings"] if f["check"] == "decode"]
+    assert finding["severity"] == "error" and finding["count"] == 7 and finding["start"] == 61.5
+    assert finding["message"] == ("7 error(s) reading or decoding the source, the first near "
+                                  "0:01:01.500: error while decoding MB 3 4")  # fmt: skip
+    assert report["verdict"] == "fail" and blocking_errors(report) == []
+
+
+def test_wrong_duration_and_missing_streams_block_publication() -> None:
+    report = _report(outputs=[OutputCheck("proxy", 300.0, True, True),
+                              OutputCheck("mobile", 600.0, True, False)])  # fmt: skip
+    blocking = blocking_errors(report)
+    assert [(f["check"], f.get("output")) for f in blocking] == [("streams", "mobile"),
+                                                                 ("duration", "proxy")]  # fmt: skip
+    assert blocking[0]["message"] == "mobile has no audio stream"
+    assert blocking[1]["message"].startswith("proxy lasts 300.000 s but the source 600.000 s")
+    # Within one frame is fine; a frame and a bit is not.
+    assert blocking_errors(_report(outputs=[OutputCheck("p", 600.0 - FRAME, True, True)])) == []
+    assert blocking_errors(_report(outputs=[OutputCheck("p", 600.0 - 1.5 * FRAME, True, True)]))
+
+
+def test_loudness_off_target_and_silent_sources() -> None:
+    off = [LoudnessResult(EBU, ("broadcast",), LoudnessMeasurement(-25.5, -9.0, 3, -35))]
+    assert _checks(_report(loudness=off)) == [("loudness", "warning")]
+    hot = [LoudnessResult(EBU, ("broadcast",), LoudnessMeasurement(-23.0, 0.2, 3, -33))]
+    assert _checks(_report(loudness=hot)) == [("loudness", "warning")]
+    silent = LoudnessMeasurement(float("-inf"), float("-inf"), 0.0, -70.0)
+    report = _report(source_loudness=silent, loudness=[])
+    assert _checks(report) == [("loudness", "warning")]
+    assert "silent" in report["findings"][0]["message"]
+    no_sound = _report(source_has_audio=False, source_loudness=None, loudness=[],
+                       silences=[Segment(0, 600)])  # fmt: skip
+    assert _checks(no_sound) == [("streams", "warning")]  # no silence or loudness noise
+
+
+def test_timecode() -> None:
+    assert timecode(3725.5) == "1:02:05.500"
+    assert timecode(-1) == "0:00:00.000"
