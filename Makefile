@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 setup: system-deps $(STAMP) translations
 
 translations: $(STAMP)
-	@$(BIN)/pybabel compile -q -d web/translations 2>/dev/null || $(BIN)/pybabel compile -d web/translations
+	@$(BIN)/pybabel compile -d web/translations
 
 # After changing UI strings: extract, merge into the zh_CN catalogue, translate, commit.
 messages: $(STAMP)

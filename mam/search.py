@@ -13,18 +13,30 @@ episode id), a rebuildable mirror created on first use so the migrated schema st
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, bindparam, delete, func, insert, literal, select, text
+from sqlalchemy import (
+    ARRAY,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
-from mam.models import Episode, Programme, Version
+from mam.models import Episode, Version
 from mam.models.catalogue import EpisodeDetail, EpisodeSearch, Topic, episode_topic
+from mam.search_facets import FACET_COLUMNS, Facet, facets_by_query, facets_in_one_statement
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
@@ -172,6 +184,7 @@ def write_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Replace the search rows given as dicts (``doc`` is the token document)."""
     if not rows:
         return
+    _LIBRARY_FACETS.pop(id(session.get_bind()), None)
     ids = [r["episode_id"] for r in rows]
     session.execute(delete(EpisodeSearch).where(EpisodeSearch.episode_id.in_(ids)))
     values: dict[str, Any] = {k: bindparam(k) for k in rows[0] if k != "doc"}
@@ -221,13 +234,6 @@ class SearchQuery:
 
 
 @dataclass
-class Facet:
-    value: Any
-    label: str
-    count: int
-
-
-@dataclass
 class SearchResult:
     total: int
     episodes: list[Episode]
@@ -241,10 +247,8 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
-def _filtered(
-    session: Session, q: SearchQuery, *, skip: str = "", columns: Sequence[Any] = ()
-) -> Select[Any]:
-    """Return a select of ``columns`` (default: episode ids) with every filter but ``skip``."""
+def _filtered(session: Session, q: SearchQuery, *, columns: Sequence[Any] = ()) -> Select[Any]:
+    """Return a select of ``columns`` (default: episode ids) with the match and filters."""
     stmt = select(*(columns or (EpisodeSearch.episode_id,))).select_from(EpisodeSearch)
     terms = query_terms(q.text)
     if terms:
@@ -258,19 +262,19 @@ def _filtered(
                 m=terms.fts5()
             )
             stmt = stmt.where(EpisodeSearch.episode_id.in_(match))
-    if q.programme_id is not None and skip != "programme":
+    if q.programme_id is not None:
         stmt = stmt.where(EpisodeSearch.programme_id == q.programme_id)
-    if q.source and skip != "source":
+    if q.source:
         stmt = stmt.where(EpisodeSearch.source_type == q.source)
-    if q.year is not None and skip != "year":
+    if q.year is not None:
         stmt = stmt.where(EpisodeSearch.year == q.year)
-    if q.topic_id is not None and skip != "topic":
+    if q.topic_id is not None:
         stmt = stmt.where(
             EpisodeSearch.episode_id.in_(
                 select(episode_topic.c.episode_id).where(episode_topic.c.topic_id == q.topic_id)
             )
         )
-    if q.state and skip != "state":
+    if q.state:
         stmt = stmt.join(Version, Version.id == EpisodeSearch.latest_version_id).where(
             Version.state == q.state
         )
@@ -282,7 +286,6 @@ def search(session: Session, q: SearchQuery, *, facets: bool = True) -> SearchRe
     per_page = max(1, min(q.per_page, 100))
     page = max(1, q.page)
     base = _filtered(session, q).subquery()
-    total = session.scalar(select(func.count()).select_from(base)) or 0
     ids = list(
         session.scalars(
             select(base.c.episode_id)
@@ -303,39 +306,41 @@ def search(session: Session, q: SearchQuery, *, facets: bool = True) -> SearchRe
         )
     }
     result = SearchResult(
-        total=total, episodes=[found[i] for i in ids if i in found], page=page, per_page=per_page
+        total=0, episodes=[found[i] for i in ids if i in found], page=page, per_page=per_page
     )
-    if facets and total:
-        result.facets = _facets(session, q)
+    if page == 1 and len(ids) < per_page:
+        result.total = len(ids)  # the page holds every hit: no counting needed
+    elif not facets:
+        result.total = session.scalar(select(func.count()).select_from(base)) or 0
+    if facets and (ids or page > 1):
+        result.total, result.facets = _cached_facets(session, q)
     return result
 
 
-def _facet(session: Session, q: SearchQuery, name: str, column: Any) -> list[Any]:
-    es = EpisodeSearch
-    stmt = _filtered(session, q, skip=name, columns=(column, func.count()))
-    if name == "topic":
-        stmt = stmt.join(episode_topic, episode_topic.c.episode_id == es.episode_id)
-    if name == "state":
-        stmt = stmt.join(Version, Version.id == es.latest_version_id)
-    return list(session.execute(stmt.group_by(column).order_by(func.count().desc())).all())
+_LIBRARY_FACETS: dict[int, tuple[float, int, dict[str, list[Facet]]]] = {}
+LIBRARY_FACETS_TTL = 30.0
 
 
-def _facets(session: Session, q: SearchQuery) -> dict[str, list[Facet]]:
-    """Count the hits per facet value; each facet ignores its own filter (so you can switch)."""
-    es = EpisodeSearch
-    out: dict[str, list[Facet]] = {}
-    rows = _facet(session, q, "programme", es.programme_id)
-    names = dict(
-        session.execute(
-            select(Programme.id, Programme.name).where(Programme.id.in_([r[0] for r in rows]))
-        ).all()
-    )
-    out["programme"] = [Facet(pid, names.get(pid, "?"), n) for pid, n in rows]
-    rows = _facet(session, q, "topic", episode_topic.c.topic_id)
-    labels = dict(session.execute(select(Topic.id, Topic.name)).all())
-    out["topic"] = [Facet(tid, labels.get(tid, "?"), n) for tid, n in rows]
-    out["source"] = [Facet(v, v, n) for v, n in _facet(session, q, "source", es.source_type)]
-    out["state"] = [Facet(str(v), str(v), n) for v, n in _facet(session, q, "state", Version.state)]
-    years = _facet(session, q, "year", es.year)
-    out["year"] = sorted((Facet(v, str(v), n) for v, n in years if v), key=lambda f: -f.value)
-    return out
+def _cached_facets(session: Session, q: SearchQuery) -> tuple[int, dict[str, list[Facet]]]:
+    """Return facets; those of the whole library (no text, no filter) are kept 30 s.
+
+    Counting every episode is the one facet query that grows with the library; its
+    answer changes slowly, and this process drops it whenever it indexes an episode.
+    """
+    unfiltered = q == SearchQuery(page=q.page, per_page=q.per_page)
+    key = id(session.get_bind())
+    if unfiltered:
+        cached = _LIBRARY_FACETS.get(key)
+        if cached and time.monotonic() - cached[0] < LIBRARY_FACETS_TTL:
+            return cached[1], cached[2]
+    if _dialect(session) == "postgresql":
+        total, counts = facets_in_one_statement(
+            session, _filtered(session, q, columns=FACET_COLUMNS)
+        )
+    else:
+        total, counts = facets_by_query(
+            session, lambda cols: _filtered(session, q, columns=cols), joined_version=bool(q.state)
+        )
+    if unfiltered:
+        _LIBRARY_FACETS[key] = (time.monotonic(), total, counts)
+    return total, counts

@@ -15,9 +15,9 @@ from mam.search import search as search_episodes
 from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
 from mam.services.ingest import clean_text
-from web import openapi
 from web.auth import STAFF, allow
 from web.extensions import csrf, db_session
+from web.openapi import document as openapi_document
 from web.tokens import require_csrf
 from web.upload import service as upload_service
 
@@ -216,11 +216,11 @@ def topics() -> ResponseReturnValue:
 @allow(*EVERYONE)
 def openapi_json() -> ResponseReturnValue:
     """Return the OpenAPI 3 description of this API."""
-    return jsonify(openapi.document(request.host_url.rstrip("/")))
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
 
 
 @bp.route("/docs")
 @allow(*EVERYONE)
 def docs() -> ResponseReturnValue:
     """Show the API documentation as a page."""
-    return render_template("catalogue_api_docs.html", spec=openapi.document(""))
+    return render_template("catalogue_api_docs.html", spec=openapi_document(""))

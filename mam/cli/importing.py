@@ -75,7 +75,20 @@ def import_(
     interval: float,
     cycles: int,
 ) -> None:
-    """Import the films in DIRECTORY described by --manifest (see README for the columns)."""
+    """Import the films in DIRECTORY described by --manifest.
+
+    \b
+    Manifest: CSV (UTF-8, UTF-8 with BOM, or GBK as saved by Chinese Excel) or JSON
+    (a list of objects, or {"episodes": [...]}). Columns, English or Chinese names:
+      file/文件, programme/栏目, title/标题        required
+      number/集号, synopsis/简介, source/来源 (self 自制 | imported 引进 | general
+      省市通用教材), topics/主题 (separated by , 、 ;), producer/制片,
+      production_date/摄制日期, language/语言, rights_holder/版权方,
+      rights_expiry/版权到期, keywords/关键词, subtitle/字幕 (.srt/.vtt file)
+    The whole manifest is checked first; any problem stops the import (nothing is
+    half-imported). Files already in the library (same SHA-256) are skipped, so
+    running an import again is safe. --watch imports files once they stop growing.
+    """
     if watch:
         _watch(ctx, directory, manifest, programme, create_programmes, as_user, interval, cycles)
         return

@@ -37,8 +37,11 @@ def test_token_lists_searches_and_reads_episodes(
     r = client.get("/api/v1/episodes?state=nonsense", headers=auth)
     assert r.status_code == 400 and "state must be one of" in r.json["error"]
     assert client.get("/api/v1/episodes/999999", headers=auth).status_code == 404
-    r = client.get("/api/v1/episodes", headers={"Authorization": "Bearer mam_wrong"})
-    assert r.status_code == 401 and "token" in r.json["error"]
+    r = client.get(
+        "/api/v1/episodes",
+        headers={"Authorization": "Bearer mam_wrong", "Accept-Language": "en"},
+    )
+    assert r.status_code == 401 and "token is wrong or was revoked" in r.json["error"]
     assert client.get("/api/v1/episodes").status_code == 401
     # a reviewer may read but not edit
     r = client.patch(f"/api/v1/episodes/{first}", json={"synopsis": "x"}, headers=auth)

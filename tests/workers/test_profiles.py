@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -144,3 +147,20 @@ def test_shipped_file_documents_every_profile() -> None:
     for name in data["profiles"]:
         assert f"[profiles.{name}]" in text
     assert "MAM_PROFILES" in text
+
+
+def test_a_worker_refuses_to_start_with_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text(MINIMAL.replace('"1200k"', '"lots"'), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAM_")}
+    env.update({"MAM_HOME": str(tmp_path), "MAM_PROFILES": str(path)})
+    result = subprocess.run(
+        [sys.executable, "-c", "import workers.main"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        f"cannot start the worker: {path}: profiles.proxy.video_bitrate: expected a bitrate "
+        "such as '3000k' or '8M', got 'lots'"
+    )
