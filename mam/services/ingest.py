@@ -32,6 +32,7 @@ from mam.models import (
 )
 from mam.probe import MediaInfo, probe
 from mam.queue import NullQueue, TaskQueue
+from mam.services.review import ReviewService
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -320,6 +321,9 @@ class IngestService:
                 },
             )
         )
+        # A new cut retires the older ones and voids their approvals, in the same
+        # transaction (DESIGN: a new version voids approvals of older ones).
+        ReviewService(self.session).supersede_older(version)
         self.session.commit()
         return IngestResult(version=version, job=job, new_episode=new_episode)
 

@@ -161,3 +161,20 @@ def test_broker_down_keeps_the_ingest(runtime: Runtime, session: Session, fresh_
     session.expire_all()
     job = session.get_one(Job, result.job.id)
     assert job.state == JobState.QUEUED and job.task_id is None  # the reconciler will enqueue it
+
+
+def test_a_new_cut_retires_the_approved_one(runtime: Runtime, session: Session, clip: Path,
+                                            tmp_path: Path) -> None:
+    """Uploading version 2 voids version 1's approval at once (it can't be released)."""
+    service = IngestService(session, runtime.storage)
+    first = service.ingest_file(unique_copy(clip, tmp_path / "a.mp4"), programme="P",
+                                title="T").version
+    first.state = VersionState.APPROVED
+    session.commit()
+    second = service.ingest_file(unique_copy(clip, tmp_path / "b.mp4"), programme="P",
+                                 title="T").version
+    session.refresh(first)
+    assert (first.state, second.state) == (VersionState.SUPERSEDED, VersionState.UPLOADED)
+    audit = session.scalar(select(AuditEvent).where(AuditEvent.object_id == first.id,
+                                                    AuditEvent.action == "supersede"))
+    assert audit is not None and audit.details["by_version_id"] == second.id
