@@ -7,6 +7,8 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
+HEAD = "0006_merge_areas"
+
 
 def test_migrations_match_the_models(database_url: str) -> None:
     """A model change without a migration fails here (on SQLite and PostgreSQL)."""
@@ -23,6 +25,14 @@ def test_upgrade_is_idempotent_and_downgrade_works(home) -> None:  # type: ignor
     url = f"sqlite:///{home / 'm.db'}"
     migrate.upgrade(url)
     migrate.upgrade(url)
-    assert migrate.current(url) == "0001"
+    assert migrate.current(url) == HEAD
     migrate.downgrade(url, "base")
     assert migrate.current(url) is None
+
+
+def test_one_head() -> None:
+    """Parallel branches are merged: `mam db upgrade` has exactly one target."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert script.get_heads() == [HEAD]
