@@ -113,6 +113,11 @@ class Settings:
         return env
 
     @property
+    def upload_staging_dir(self) -> Path:
+        """Return where resumable uploads collect their bytes (beside the work dir)."""
+        return Path(self.work_dir or self.home / "tmp") / "uploads"
+
+    @property
     def embedded_broker(self) -> bool:
         """Say whether the broker is the on-disk filesystem transport."""
         return self.broker_url.startswith("filesystem://")

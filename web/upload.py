@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -40,7 +39,7 @@ def service() -> UploadService:
     return UploadService(
         db_session(),
         storage(),
-        Path(settings.work_dir or settings.home / "tmp") / "uploads",
+        settings.upload_staging_dir,
         task_queue(),
         max_size=settings.max_upload_size,
     )

@@ -14,6 +14,7 @@ DEFAULT = "default"
 PROCESS_TASK = "mam.process_version"
 RECONCILE_TASK = "mam.reconcile_jobs"
 PACKAGE_TASK = "mam.build_release_package"
+EXPIRE_UPLOADS_TASK = "mam.expire_uploads"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -63,12 +64,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": False,
         "beat_schedule": {
             "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
+            "expire-uploads": {"task": EXPIRE_UPLOADS_TASK, "schedule": 3600.0},
         },
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
         "include": [
             "workers.tasks.processing",
             "workers.tasks.maintenance",
             "workers.tasks.packages",
+            "workers.tasks.uploads",
         ],
     }
     if settings.embedded_broker:

@@ -207,7 +207,7 @@ def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) 
 def uploads_cleanup(ctx: Context) -> None:
     """Expire abandoned resumable uploads and delete their staged bytes."""
     rt = ctx.runtime
-    staging = Path(rt.settings.work_dir or rt.settings.home / "tmp") / "uploads"
+    staging = rt.settings.upload_staging_dir
     with rt.db.session() as session:
         count = UploadService(
             session, rt.storage, staging, max_size=rt.settings.max_upload_size
