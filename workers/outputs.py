@@ -17,7 +17,7 @@ from mam.services.processing import (
     rendition_key,
 )
 from workers.ffmpeg import analysis, hls, stills
-from workers.ffmpeg.commands import EncodePlan, PlannedHls
+from workers.ffmpeg.commands import THUMB_FRAMES, EncodePlan, PlannedHls
 from workers.ffmpeg.logs import LogLine
 from workers.qc import LoudnessResult, OutputCheck
 
@@ -123,7 +123,6 @@ class Collected:
     def result(
         self,
         out: Path,
-        source: MediaInfo,
         plan: EncodePlan,
         layout: stills.SpriteLayout | None,
         report: dict[str, Any],
@@ -161,7 +160,7 @@ class Collected:
                 )
             )
         return ProcessingResult(
-            tuple(renditions), _thumbnails(vid, out, source, plan, layout), report, loudness
+            tuple(renditions), _thumbnails(vid, out, plan, layout), report, loudness
         )
 
 
@@ -207,19 +206,18 @@ def _hls_output(vid: int, out: Path, ladder: HlsCheck) -> RenditionOutput:
 
 
 def _thumbnails(
-    vid: int, out: Path, source: MediaInfo, plan: EncodePlan, layout: stills.SpriteLayout | None
+    vid: int, out: Path, plan: EncodePlan, layout: stills.SpriteLayout | None
 ) -> ThumbnailOutput | None:
     folder = out / stills.THUMBS
     files: list[LocalFile] = []
     thumbs: list[tuple[str, float]] = []
-    count = len(list(folder.glob("thumb-*.jpg")))
-    times = stills.thumbnail_times(source.duration, count) if count else []
-    for i, at in enumerate(times):
-        path = folder / stills.thumbnail_name(i)
+    written = plan.selected_thumb_frames  # file number k holds frame written[k]
+    for i, frame in enumerate(plan.thumb_frames):
+        path = out / THUMB_FRAMES / f"{written.index(frame):03d}.jpg"
         if path.exists():
-            key = rendition_key(vid, "thumbs", path.name)
+            key = rendition_key(vid, "thumbs", stills.thumbnail_name(i))
             files.append(LocalFile(path, key))
-            thumbs.append((key, at))
+            thumbs.append((key, round(frame / float(plan.rate), 3)))
     sprites: list[str] = []
     vtt_key = None
     if layout is not None:

@@ -4,9 +4,10 @@ The runs, in order (each through ``workers.ffmpeg.runner.run_ffmpeg``):
 
 1. the audio pre-pass: loudness pass 1 and silence detection (audio decode only);
 2. the one decode: every rendition (MP4s and the HLS ladder, loudness pass 2),
-   the poster candidates and sprite cells, black and freeze detection;
-3. a small stills run (thumbnails by input seeking, sprite sheets, the poster),
-   while the outputs are probed in parallel.
+   the evenly spaced thumbnails, the poster candidates and sprite cells, black and
+   freeze detection;
+3. a small stills run on those little JPEGs (sprite sheets, the poster), while the
+   outputs are probed in parallel.
 
 Then the QC report is built.  Outputs that are unfit (an output shorter or longer
 than the source by more than a frame, a missing stream) are never published: the
@@ -158,21 +159,14 @@ class _Budget:
 
 
 def _stills(
-    source: str,
-    info: MediaInfo,
-    out: Path,
-    plan: EncodePlan,
-    profiles: ProfileSet,
-    budget: _Budget,
+    info: MediaInfo, out: Path, plan: EncodePlan, budget: _Budget
 ) -> stills.SpriteLayout | None:
     """Run the stills command; return the sprite layout (None without cells)."""
     cells = len(list((out / CELLS).glob("*.jpg")))
     candidates = len(list((out / CANDIDATES).glob("*.jpg")))
     layout = stills.sprite_layout(plan, cells)
     (out / stills.THUMBS).mkdir(exist_ok=True)
-    argv = stills.build_stills_command(
-        source, info, str(out), plan, profiles.thumbnails, layout=layout, candidates=candidates
-    )
+    argv = stills.build_stills_command(str(out), plan, layout=layout, candidates=candidates)
     if argv is not None:
         run_ffmpeg(argv, duration=None, timeout=budget.left(), stall_timeout=STALL_SECONDS)
     poster = out / stills.THUMBS / stills.POSTER
@@ -218,6 +212,7 @@ def process_source(
                 poster=profiles.poster,
                 sprite=profiles.sprite,
                 qc=profiles.qc,
+                thumbnails=profiles.thumbnails,
             )
         except InvalidMedia as exc:
             raise ProcessingError(exc.message, permanent=True) from exc
@@ -234,7 +229,7 @@ def process_source(
             stall_timeout=STALL_SECONDS,
         )
         with ThreadPoolExecutor(max_workers=4) as pool:
-            layout_future = pool.submit(_stills, source, info, out, encode, profiles, budget)
+            layout_future = pool.submit(_stills, info, out, encode, budget)
             collected = collect_outputs(plan.version_id, out, encode, pool)
             layout = layout_future.result()
         progress.at(STAGES["stills"][1])
@@ -261,5 +256,5 @@ def process_source(
             raise ProcessingError(
                 f"QC: {reason}", permanent=True, qc_report=report, loudness=loudness
             )
-        publish(collected.result(out, info, encode, layout, report, loudness))
+        publish(collected.result(out, encode, layout, report, loudness))
     progress.at(100.0)

@@ -69,7 +69,7 @@ class _Table:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.fail(f"{self.path(key)}: expected {kind.__name__}, got {value!r}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def number(self, key: str, default: float, low: float, high: float) -> float:
         value = self.get(key, float, default)

@@ -108,7 +108,7 @@ def test_the_shipped_profiles_come_out_of_one_decode() -> None:
     profiles = load_profiles()
     info = _info()
     plan = plan_encode(info, profiles.renditions, poster=profiles.poster, sprite=profiles.sprite,
-                       qc=profiles.qc)  # fmt: skip
+                       qc=profiles.qc, thumbnails=profiles.thumbnails)  # fmt: skip
     argv = build_process_command(SRC, info, OUT, plan, measured=MEASURED)
     assert argv.count("-i") == 1
     for name in ("broadcast", "playback", "mobile", "proxy"):
@@ -122,8 +122,13 @@ def test_the_shipped_profiles_come_out_of_one_decode() -> None:
     assert graph.count("[0:0]") == 1 and graph.count("[0:1]") == 1  # each stream read once
     # 1080: broadcast + web 1080p + the 720 scale; 720: playback + web 720p + 540 scale;
     # 540: proxy + web 540p + poster + 360 scale; 360: mobile + web 360p + 180 scale;
-    # 180: analysis + sprite cells.
-    assert _filters(argv, "split") == ["split=3", "split=3", "split=4", "split=3", "split=2"]
+    # 180: analysis + thumbnails + sprite cells.
+    assert _filters(argv, "split") == ["split=3", "split=3", "split=4", "split=3", "split=3"]
+    # Ten evenly spaced thumbnails, exact frames (and frame 0 so the output starts at once).
+    thumbs = _output_args(argv, f"{OUT}/thumb-frames/%03d.jpg")
+    assert (_option(thumbs, "-start_number"), _option(thumbs, "-fps_mode")) == ("0", "vfr")
+    (select,) = [f for f in _filters(argv, "select") if "eq(n\\,0)+eq(n\\,150)" in f]
+    assert select.endswith("eq(n\\,2850)")
 
 
 def test_mp4_outputs_and_their_options() -> None:

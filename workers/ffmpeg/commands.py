@@ -14,10 +14,11 @@ invocation that decodes the source once and fans the frames out with ``split``:
 Audio is downmixed to stereo 48 kHz once, then normalised once per loudness target
 (pass 2 of loudnorm with pass 1's figures) and split to the outputs that use it.
 
-Still images come out of the same decode as numbered JPEGs that a later, tiny run
-turns into the poster and the sprite sheets (see ``stills``): the poster candidates
-(the first frame plus frames sampled across a window of the film) and the sprite cells
-(one every ``interval`` seconds).  Every output gets a frame at once, so ffmpeg, which
+Still images come out of the same decode as numbered JPEGs: the evenly spaced
+thumbnails (exact frames, normalised like the renditions), the poster candidates (frames
+sampled across a window of the film) and the sprite cells (one every ``interval``
+seconds); a later, tiny run turns the last two into the poster and the sprite sheets
+(see ``stills``).  Every output gets a frame at once, so ffmpeg, which
 reports progress only after every output has started, reports it from the start.
 
 Everything here is pure: it builds argument lists and plans, it runs nothing.
@@ -57,12 +58,13 @@ from workers.ffmpeg.specs import (
     QcSpec,
     Rendition,
     SpriteSpec,
+    ThumbnailSpec,
 )
 
 GLOBAL_ARGS = ("-hide_banner", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y")
 CANDIDATES = "poster-candidates"
 CELLS = "sprite-cells"
-ANALYSIS = "analysis"
+THUMB_FRAMES = "thumb-frames"
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,14 @@ class EncodePlan:
     sprite_interval: float = 0.0
     qc: QcSpec | None = None
     analysis_size: tuple[int, int] | None = None
+    thumb_size: tuple[int, int] | None = None
+    thumb_frames: tuple[int, ...] = ()  # frame number of each thumbnail at ``rate``
+
+    @property
+    def selected_thumb_frames(self) -> list[int]:
+        """Return the frames the thumbnail branch writes, in order: frame 0 (so that its
+        output starts at once) and every thumbnail's frame, each once."""
+        return sorted({0, *self.thumb_frames})
 
     @property
     def loudness_targets(self) -> list[Loudness]:
@@ -119,6 +129,7 @@ class EncodePlan:
         """Return the sub-directories (of the output directory) ffmpeg writes into."""
         dirs = [h.spec.name for h in self.hls]
         dirs += [CANDIDATES] if self.poster else []
+        dirs += [THUMB_FRAMES] if self.thumb_frames else []
         return dirs + ([CELLS] if self.sprite else [])
 
 
@@ -128,6 +139,13 @@ def sprite_interval(duration: float, spec: SpriteSpec) -> float:
     return float(max(math.ceil(spec.min_interval), math.ceil(duration / spec.max_cells)))
 
 
+def thumbnail_frames(duration: float, count: int, rate: Fraction) -> tuple[int, ...]:
+    """Return the frames of ``count`` evenly spaced thumbnails: the middles of equal
+    stretches of the film, as frame numbers at ``rate``."""
+    last = max(0, math.floor(duration * rate) - 1)
+    return tuple(min(last, math.floor(duration * (i + 0.5) / count * rate)) for i in range(count))
+
+
 def plan_encode(
     info: MediaInfo,
     renditions: Sequence[Rendition],
@@ -135,6 +153,7 @@ def plan_encode(
     poster: PosterSpec | None = None,
     sprite: SpriteSpec | None = None,
     qc: QcSpec | None = None,
+    thumbnails: ThumbnailSpec | None = None,
 ) -> EncodePlan:
     """Decide every output's size for this source (pure)."""
     video = info.primary_video
@@ -162,8 +181,9 @@ def plan_encode(
             rungs.append(PlannedRung(rung, f"{height}p", width, height))
         hls.append(PlannedHls(r, tuple(rungs)))
     cell = fit_within(dw, dh, sprite.cell_width, sprite.cell_height) if sprite else None
+    rate = constant_frame_rate(video) or video.rate or FALLBACK_RATE
     return EncodePlan(
-        rate=constant_frame_rate(video) or video.rate or FALLBACK_RATE,
+        rate=rate,
         mp4=mp4,
         hls=tuple(hls),
         poster=poster,
@@ -173,6 +193,8 @@ def plan_encode(
         sprite_interval=sprite_interval(info.duration, sprite) if sprite else 0.0,
         qc=qc,
         analysis_size=scaled_size(dw, dh, qc.analysis_height) if qc else None,
+        thumb_size=scaled_size(dw, dh, thumbnails.max_height) if thumbnails else None,
+        thumb_frames=thumbnail_frames(info.duration, thumbnails.count, rate) if thumbnails else (),
     )
 
 
@@ -271,6 +293,8 @@ def _picture_users(plan: EncodePlan) -> dict[tuple[int, int], list[str]]:
         users.setdefault(plan.poster_size, []).append("poster")
     if plan.analysis_size:
         users.setdefault(plan.analysis_size, []).append("analysis")
+    if plan.thumb_size and plan.thumb_frames:
+        users.setdefault(plan.thumb_size, []).append("thumbs")
     if plan.cell_size:
         smallest = min(users, key=lambda s: s[0] * s[1]) if users else plan.cell_size
         users.setdefault(smallest, []).append("cells")
@@ -375,6 +399,18 @@ def build_process_command(
                 format="image2",
                 fps_mode="vfr",
                 **{"q:v": 2},
+            )
+        )
+    if plan.thumb_frames:
+        frames = "+".join(f"eq(n,{n})" for n in plan.selected_thumb_frames)
+        outputs.append(
+            ffmpeg.output(
+                legs["thumbs"].filter("select", frames),
+                str(out / THUMB_FRAMES / "%03d.jpg"),
+                format="image2",
+                fps_mode="vfr",
+                start_number=0,
+                **{"q:v": 3},
             )
         )
     if plan.sprite and plan.cell_size:

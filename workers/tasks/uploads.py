@@ -14,5 +14,9 @@ def expire_uploads() -> int:
     """Expire uploads untouched past their expiry and delete their staged bytes."""
     rt = runtime()
     with rt.db.session() as session:
-        return UploadService(session, rt.storage, rt.settings.upload_staging_dir,
-                             max_size=rt.settings.max_upload_size).expire()
+        return UploadService(
+            session,
+            rt.storage,
+            rt.settings.upload_staging_dir,
+            max_size=rt.settings.max_upload_size,
+        ).expire()
