@@ -101,7 +101,9 @@ def download(package_id: int) -> ResponseReturnValue:
         return response
     rng = response.content_range
     start, stop = (rng.start, rng.stop) if rng and rng.start is not None else (0, size)
-    response.response.close()  # replaced by 1 MiB reads (Werkzeug's wrapper reads 8 KiB)
+    close = getattr(response.response, "close", None)
+    if close is not None:  # replaced by 1 MiB reads (Werkzeug's wrapper reads 8 KiB)
+        close()
     response.response = _stream(path, start, stop or size, runtime(), pid, user_id, size)
     return response
 

@@ -66,6 +66,20 @@ def display_filename(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class _Request:
+    """A validated ingest request: who, what, where to, and the probed media."""
+
+    path: Path
+    filename: str
+    programme: str
+    title: str
+    source: SourceType
+    uploader: User | None
+    create_programme: bool
+    info: MediaInfo
+
+
+@dataclass(frozen=True)
 class IngestResult:
     version: Version
     job: Job
@@ -100,18 +114,8 @@ class IngestService:
         filename: str | None = None,
     ) -> IngestResult:
         """Ingest the file at ``path`` as the next version of ``programme`` / ``title``."""
-        path = Path(path)
-        shown = display_filename(filename or path.name)
-        programme = clean_text(programme, "programme", MAX_PROGRAMME)
-        title = clean_text(title, "title", MAX_TITLE)
-        source = _source_type(source)
-        if not path.is_file():
-            raise InvalidInput(f"{shown}: no such file", field="file")
-        info = self.prober(path, display_name=shown)
-        # End any transaction before the long copy: on SQLite an open one holds the
-        # database's write lock, and the worker and web must keep writing meanwhile.
-        self.session.commit()
-
+        req = self._prepare(path, filename, programme, title, source, uploader, create_programme)
+        path, shown = req.path, req.filename
         incoming = f"incoming/{uuid.uuid4().hex}"
         try:
             with path.open("rb") as raw, HashingReader(raw) as reader:
@@ -124,19 +128,7 @@ class IngestService:
         except BaseException:
             self.storage.delete(incoming)
             raise
-        return self._finish(
-            sha=sha,
-            key=key,
-            size=size,
-            existed=existed,
-            filename=shown,
-            info=info,
-            programme=programme,
-            title=title,
-            source=source,
-            uploader=uploader,
-            create_programme=create_programme,
-        )
+        return self._finish(req, sha=sha, key=key, size=size, existed=existed)
 
     def ingest_stored(
         self,
@@ -156,34 +148,15 @@ class IngestService:
         copy of a multi-gigabyte upload); otherwise it is streamed into storage. ``path``
         is left in place when refused before storing (not media, duplicate), else consumed.
         """
-        path = Path(path)
-        shown = display_filename(filename or path.name)
-        programme = clean_text(programme, "programme", MAX_PROGRAMME)
-        title = clean_text(title, "title", MAX_TITLE)
-        source = _source_type(source)
-        if not path.is_file():
-            raise InvalidInput(f"{shown}: no such file", field="file")
-        info = self.prober(path, display_name=shown)
-        self.session.commit()
+        req = self._prepare(path, filename, programme, title, source, uploader, create_programme)
+        path, shown = req.path, req.filename
         self._refuse_duplicate(sha256, shown)
         key = original_key(sha256)
         existed = self.storage.exists(key)
         size = path.stat().st_size
         if not existed:
             self._adopt(path, key)
-        return self._finish(
-            sha=sha256,
-            key=key,
-            size=size,
-            existed=existed,
-            filename=shown,
-            info=info,
-            programme=programme,
-            title=title,
-            source=source,
-            uploader=uploader,
-            create_programme=create_programme,
-        )
+        return self._finish(req, sha=sha256, key=key, size=size, existed=existed)
 
     def _adopt(self, path: Path, key: str) -> None:
         """Move the file at ``path`` into storage under ``key``."""
@@ -199,35 +172,36 @@ class IngestService:
         self.storage.put_file(key, path)
         path.unlink()
 
-    def _finish(
+    def _prepare(
         self,
-        *,
-        sha: str,
-        key: str,
-        size: int,
-        existed: bool,
-        filename: str,
-        info: MediaInfo,
+        path: str | os.PathLike[str],
+        filename: str | None,
         programme: str,
         title: str,
-        source: SourceType,
+        source: SourceType | str,
         uploader: User | None,
         create_programme: bool,
+    ) -> _Request:
+        """Validate the fields and probe the file, before any byte is stored."""
+        path = Path(path)
+        shown = display_filename(filename or path.name)
+        programme = clean_text(programme, "programme", MAX_PROGRAMME)
+        title = clean_text(title, "title", MAX_TITLE)
+        source = _source_type(source)
+        if not path.is_file():
+            raise InvalidInput(f"{shown}: no such file", field="file")
+        info = self.prober(path, display_name=shown)
+        # End any transaction before the long copy: on SQLite an open one holds the
+        # database's write lock, and the worker and web must keep writing meanwhile.
+        self.session.commit()
+        return _Request(path, shown, programme, title, source, uploader, create_programme, info)
+
+    def _finish(
+        self, req: _Request, *, sha: str, key: str, size: int, existed: bool
     ) -> IngestResult:
-        shown = filename
+        shown = req.filename
         try:
-            result = self._record(
-                sha=sha,
-                key=key,
-                size=size,
-                filename=shown,
-                info=info,
-                programme=programme,
-                title=title,
-                source=source,
-                uploader=uploader,
-                create_programme=create_programme,
-            )
+            result = self._record(req, sha=sha, key=key, size=size)
         except IntegrityError as exc:
             self.session.rollback()
             self._cleanup_original(sha, existed)
@@ -250,20 +224,9 @@ class IngestService:
             self.session.rollback()
             log.exception("could not index episode %s for search", result.version.episode_id)
 
-    def _record(
-        self,
-        *,
-        sha: str,
-        key: str,
-        size: int,
-        filename: str,
-        info: MediaInfo,
-        programme: str,
-        title: str,
-        source: SourceType,
-        uploader: User | None,
-        create_programme: bool,
-    ) -> IngestResult:
+    def _record(self, req: _Request, *, sha: str, key: str, size: int) -> IngestResult:
+        programme, title, source, uploader = req.programme, req.title, req.source, req.uploader
+        filename, info, create_programme = req.filename, req.info, req.create_programme
         prog = self.session.scalar(select(Programme).where(Programme.name == programme))
         if prog is None:
             if not create_programme:
