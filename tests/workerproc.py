@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mam.cli.ops import worker_argv
 from mam.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,21 +30,9 @@ def celery_worker(
     env.update(settings.to_env())
     env.update(extra_env or {})
     env["PYTHONUNBUFFERED"] = "1"
+    # The same command line `mam worker` runs, with a name the tests can recognise.
     argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.main",
-        "worker",
-        "-Q",
-        "transcode,default",
-        "--concurrency",
-        str(concurrency),
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
+        *worker_argv(concurrency, beat=False),
         "-n",
         f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
     ]
