@@ -54,7 +54,7 @@ from workers.ffmpeg.runner import Progress, RunResult, run_ffmpeg
 from workers.ffmpeg.specs import ProfileSet
 from workers.outputs import collect_outputs, picture_duration
 from workers.profiles import cached_profiles
-from workers.qc import blocking_errors, build_report
+from workers.qc import blocking_errors, build_report, failure_reason
 
 # Leave ffmpeg this much of the task's soft time limit to be killed cleanly first.
 KILL_MARGIN = 60
@@ -250,11 +250,9 @@ def process_source(
             spec=profiles.qc,
         )
         loudness = report["loudness"]
-        blocking = blocking_errors(report)
-        if blocking:
-            reason = "; ".join(f["message"] for f in blocking[:3])
+        if blocking_errors(report):
             raise ProcessingError(
-                f"QC: {reason}", permanent=True, qc_report=report, loudness=loudness
+                failure_reason(report), permanent=True, qc_report=report, loudness=loudness
             )
         publish(collected.result(out, encode, layout, report, loudness))
     progress.at(100.0)

@@ -249,3 +249,23 @@ def build_report(
 def blocking_errors(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the error findings that make the outputs unfit to publish."""
     return [f for f in report["findings"] if f["severity"] == "error" and f["check"] in BLOCKING]
+
+
+def failure_reason(report: dict[str, Any]) -> str:
+    """Return one line saying why the outputs were not published (for the version)."""
+    blocking = blocking_errors(report)
+    parts = []
+    durations = [f for f in blocking if f["check"] == "duration"]
+    if durations:
+        first = durations[0]
+        every = len(durations) == len(report["outputs"])
+        names = "every output" if every else ", ".join(f["output"] for f in durations)
+        verb = "is" if every or len(durations) == 1 else "are"
+        parts.append(
+            f"{names} {verb} {'shorter' if first['actual'] < first['expected'] else 'longer'} "
+            f"than the source ({first['actual']:.3f} s against {first['expected']:.3f} s); "
+            "the source may be damaged"
+        )
+    parts += [f["message"] for f in blocking if f["check"] != "duration"]
+    parts += [f"{f['count']} decode error(s)" for f in report["findings"] if f["check"] == "decode"]
+    return "QC: " + "; ".join(parts)

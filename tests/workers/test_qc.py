@@ -7,7 +7,14 @@ from typing import Any
 from workers.ffmpeg.analysis import LoudnessMeasurement, Segment
 from workers.ffmpeg.logs import LogLine
 from workers.ffmpeg.specs import Loudness, QcSpec
-from workers.qc import LoudnessResult, OutputCheck, blocking_errors, build_report, timecode
+from workers.qc import (
+    LoudnessResult,
+    OutputCheck,
+    blocking_errors,
+    build_report,
+    failure_reason,
+    timecode,
+)
 
 FRAME = 0.04
 EBU = Loudness()
@@ -92,6 +99,17 @@ def test_wrong_duration_and_missing_streams_block_publication() -> None:
     assert [(f["check"], f.get("output")) for f in blocking] == [("streams", "mobile"),
                                                                  ("duration", "proxy")]  # fmt: skip
     assert blocking[0]["message"] == "mobile has no audio stream"
+    assert failure_reason(report) == (
+        "QC: proxy is shorter than the source (300.000 s against 600.000 s); the source may be "
+        "damaged; mobile has no audio stream"
+    )
+    everything = _report(outputs=[OutputCheck("proxy", 300.0, True, True),
+                                  OutputCheck("web/360p", 300.0, True, True)],
+                         decode_errors=[], decode_error_count=3)  # fmt: skip
+    assert failure_reason(everything).startswith(
+        "QC: every output is shorter than the source (300.000 s against 600.000 s)"
+    )
+    assert failure_reason(everything).endswith("; 3 decode error(s)")
     assert blocking[1]["message"].startswith("proxy lasts 300.000 s but the source 600.000 s")
     # Within one frame is fine; a frame and a bit is not.
     assert blocking_errors(_report(outputs=[OutputCheck("p", 600.0 - FRAME, True, True)])) == []
