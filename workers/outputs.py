@@ -17,8 +17,8 @@ from mam.services.processing import (
     rendition_key,
 )
 from workers.ffmpeg import analysis, hls, stills
-from workers.ffmpeg.commands import THUMB_FRAMES, EncodePlan, PlannedHls
 from workers.ffmpeg.logs import LogLine
+from workers.ffmpeg.plan import THUMB_FRAMES, EncodePlan, PlannedHls
 from workers.qc import LoudnessResult, OutputCheck
 
 HLS_MIME = "application/vnd.apple.mpegurl"

@@ -43,13 +43,8 @@ from mam.probe import MediaInfo
 from mam.services.processing import ProcessingPlan, ProcessingResult
 from storage import Storage
 from workers.ffmpeg import analysis, stills
-from workers.ffmpeg.commands import (
-    CANDIDATES,
-    CELLS,
-    EncodePlan,
-    build_process_command,
-    plan_encode,
-)
+from workers.ffmpeg.commands import build_process_command
+from workers.ffmpeg.plan import CANDIDATES, CELLS, EncodePlan, plan_encode
 from workers.ffmpeg.runner import Progress, RunResult, run_ffmpeg
 from workers.ffmpeg.specs import ProfileSet
 from workers.outputs import collect_outputs, picture_duration

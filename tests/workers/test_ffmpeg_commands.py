@@ -11,8 +11,9 @@ import pytest
 from mam.errors import InvalidMedia
 from mam.probe import AudioStream, MediaInfo, VideoStream
 from workers.ffmpeg.analysis import LoudnessMeasurement
-from workers.ffmpeg.commands import EncodePlan, build_process_command, plan_encode
+from workers.ffmpeg.commands import build_process_command
 from workers.ffmpeg.normalise import scaled_size, snap_frame_rate
+from workers.ffmpeg.plan import EncodePlan, plan_encode
 from workers.ffmpeg.specs import (
     HlsRendition,
     HlsRung,

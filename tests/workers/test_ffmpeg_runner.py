@@ -15,7 +15,8 @@ import pytest
 from mam.errors import ProcessingError
 from mam.probe import probe
 from tests import media
-from workers.ffmpeg.commands import build_process_command, plan_encode
+from workers.ffmpeg.commands import build_process_command
+from workers.ffmpeg.plan import plan_encode
 from workers.ffmpeg.runner import (
     Progress,
     ProgressParser,

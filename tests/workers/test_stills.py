@@ -6,8 +6,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 from mam.probe import MediaInfo, VideoStream
-from workers.ffmpeg.commands import plan_encode, thumbnail_frames
 from workers.ffmpeg.hls import is_complete, parse_master, parse_media
+from workers.ffmpeg.plan import plan_encode, thumbnail_frames
 from workers.ffmpeg.specs import Mp4Rendition, PosterSpec, SpriteSpec, ThumbnailSpec
 from workers.ffmpeg.stills import build_stills_command, sprite_layout, webvtt_thumbnails
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import ffmpeg
 
-from workers.ffmpeg.commands import CANDIDATES, CELLS, EncodePlan
+from workers.ffmpeg.plan import CANDIDATES, CELLS, EncodePlan
 
 STILLS_ARGS = ("-hide_banner", "-nostats", "-loglevel", "level+warning", "-y")
 THUMBS = "thumbs"
