@@ -178,6 +178,13 @@ class Storage(ABC):
         validate_key(key)
         return self._put_file(key, Path(path), content_type)
 
+    def put_file_sha256(
+        self, key: str, path: str | os.PathLike[str], *, content_type: str | None = None
+    ) -> tuple[int, str]:
+        """Store the local file at ``path`` under ``key``; return (bytes, SHA-256) of one pass."""
+        validate_key(key)
+        return self._put_file_sha256(key, Path(path), content_type)
+
     # ---- reading -----------------------------------------------------------------
 
     def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
@@ -262,6 +269,14 @@ class Storage(ABC):
     @abstractmethod
     def _put(self, key: str, fileobj: BinaryIO, content_type: str | None) -> int:
         """Stream ``fileobj`` into ``key``."""
+
+    def _put_file_sha256(self, key: str, path: Path, content_type: str | None) -> tuple[int, str]:
+        """Stream the file through a hashing reader into ``_put`` (one read of the file)."""
+        from storage.hashing import HashingReader  # noqa: PLC0415 - avoids an import cycle
+
+        with path.open("rb") as raw, HashingReader(raw) as reader:
+            size = self._put(key, reader, content_type)  # type: ignore[arg-type]
+            return size, reader.hexdigest()
 
     def _put_file(self, key: str, path: Path, content_type: str | None) -> int:
         """Stream the local file ``path`` into ``key``."""

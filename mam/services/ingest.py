@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from mam import search
 from mam.errors import Conflict, InvalidInput, NotFound
-from mam.hashing import HashingReader
 from mam.models import (
     Asset,
     AuditEvent,
@@ -118,9 +117,7 @@ class IngestService:
         path, shown = req.path, req.filename
         incoming = f"incoming/{uuid.uuid4().hex}"
         try:
-            with path.open("rb") as raw, HashingReader(raw) as reader:
-                size = self.storage.put(incoming, reader)  # type: ignore[arg-type]
-                sha = reader.hexdigest()
+            size, sha = self.storage.put_file_sha256(incoming, path)
             self._refuse_duplicate(sha, shown)
             key = original_key(sha)
             existed = self.storage.exists(key)  # an orphan left by a crash, or a racing ingest

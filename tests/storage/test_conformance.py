@@ -345,3 +345,20 @@ def test_hostile_keys_rejected_by_every_method(
     assert list(storage.list()) == [ObjectInfo("ok/src", 4)]
     assert not (tmp_path / "dl").exists()
     assert {p.name for p in tmp_path.iterdir()} <= {"store", "upload.bin"}  # nothing escaped
+
+
+def test_put_file_sha256_stores_and_hashes_in_one_pass(storage: Storage, tmp_path: Path) -> None:
+    """Bigger than a copy piece (8 MiB) and not a multiple of it; empty works too."""
+    data = os.urandom(9 << 20) + b"tail"
+    src = tmp_path / "film 乡村.bin"
+    src.write_bytes(data)
+    size, sha = storage.put_file_sha256("originals/x", src)
+    assert (size, sha) == (len(data), hashlib.sha256(data).hexdigest())
+    with storage.open("originals/x") as fh:
+        assert fh.read() == data
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    assert storage.put_file_sha256("originals/e", empty) == (0, hashlib.sha256().hexdigest())
+    with pytest.raises(InvalidKey):
+        storage.put_file_sha256("../x", src)
+    assert sorted(o.key for o in storage.list("originals/")) == ["originals/e", "originals/x"]
