@@ -18,8 +18,9 @@ Each run measures, in a rotating order, the wall time of:
                   loudness), in this process.  The broker hand-off is left out (a few
                   milliseconds on Redis).  ``processing`` is the part from ``begin``;
 * ``hand_all``    the same outputs from hand-written ffmpeg command lines (below): the
-                  loudness measurement, ONE command for every rendition, the poster
-                  candidates, sprite cells and black/freeze analysis, and the stills run;
+                  loudness measurement, ONE command for every rendition, the ten
+                  thumbnails, the poster candidates, sprite cells and black/freeze
+                  analysis, and the run making the sprite sheet and the poster;
 * ``hand_ladder`` ONE hand-written command making the renditions only (broadcast,
                   playback, mobile, proxy MP4s and the web HLS ladder) from one decode;
 * ``per_profile`` the same renditions, one ffmpeg process per rendition (5 processes, one
@@ -134,7 +135,8 @@ LADDER_AND_MORE = (
     "[d720]scale=1280:720,setsar=1,split=3[p][w1][d540];"
     "[d540]scale=960:540,setsar=1,split=4[x][w2][pc][d360];"
     "[d360]scale=640:360,setsar=1,split=3[m][w3][d180];"
-    "[d180]scale=320:180,setsar=1,split=2[qa][sc];"
+    "[d180]scale=320:180,setsar=1,split=3[qa][sc][th];"
+    "[th]select='eq(n,0)+{thumbs}'[ths];"
     "[pc]select='eq(n,0)+between(t,{p0},{p1})*not(eq(n,0))*not(mod(n,{step}))'[pcs];"
     "[sc]fps=1,scale=160:90,setsar=1[cells];"
     "[qa]blackdetect=d=1:pix_th=0.1:pic_th=0.98,freezedetect=n=-60dB:d=2[qc];"
@@ -194,27 +196,24 @@ def hand_all(source: Path, out: Path, seconds: int) -> None:
              f"[w]loudnorm=I=-16:TP=-1:LRA=20:{measured},aresample=48000,"
              "asplit=4[a0][a1][a2][a3]")  # fmt: skip
     step = max(1, int((0.5 - 0.1) * seconds * 25 / 50))
-    graph = LADDER_AND_MORE.format(p0=0.1 * seconds, p1=0.5 * seconds, step=step) + audio
+    thumbs = "+".join(f"eq(n,{int(seconds * (i + 0.5) / 10 * 25)})" for i in range(10))
+    graph = LADDER_AND_MORE.format(p0=0.1 * seconds, p1=0.5 * seconds, step=step,
+                                   thumbs=thumbs) + audio  # fmt: skip
     _run([*FFMPEG, "-i", str(source), "-filter_complex", graph, *_renditions(out),
           *_maps("pcs"), "-fps_mode", "vfr", "-q:v", "2",
           str(out / "poster-candidates" / "%03d.jpg"),
           *_maps("cells"), "-fps_mode", "vfr", "-q:v", "4", str(out / "sprite-cells" / "%05d.jpg"),
+          *_maps("ths"), "-fps_mode", "vfr", "-start_number", "0", "-q:v", "3",
+          str(out / "thumbs" / "thumb-%02d.jpg"),
           *_maps("qc"), "-f", "null", "-"])  # fmt: skip
-    # 3. ten thumbnails by input seeking, the sprite sheet, the poster
-    seeks: list[str] = []
-    for i in range(10):
-        at = f"{seconds * (i + 0.5) / 10:.3f}"
-        seeks += ["-noaccurate_seek", "-ss", at, "-threads", "1", "-i", str(source)]
-    graph = ";".join(f"[{i}:v]scale=320:180,setsar=1[t{i}]" for i in range(10))
-    graph += (";[10:v]tile=10x10[sheet];[11:v]entropy,metadata=mode=select:"
-              "key=lavfi.entropy.normalized_entropy.normal.Y:value=0.25:function=greater,"
-              "thumbnail=n=50[poster]")  # fmt: skip
-    thumbs = [a for i in range(10) for a in ("-map", f"[t{i}]", "-frames:v", "1", "-update", "1",
-                                             str(out / "thumbs" / f"thumb-{i + 1:02d}.jpg"))]  # fmt: skip
-    _run([*FFMPEG, *seeks,
+    # 3. the sprite sheet and the poster, from the small JPEGs of the decode
+    graph = ("[0:v]tile=10x10[sheet];[1:v]entropy,metadata=mode=select:"
+             "key=lavfi.entropy.normalized_entropy.normal.Y:value=0.25:function=greater,"
+             "thumbnail=n=50[poster]")  # fmt: skip
+    _run([*FFMPEG,
           "-framerate", "1", "-i", str(out / "sprite-cells" / "%05d.jpg"),
           "-framerate", "1", "-start_number", "2", "-i", str(out / "poster-candidates" / "%03d.jpg"),
-          "-filter_complex", graph, *thumbs,
+          "-filter_complex", graph,
           "-map", "[sheet]", "-fps_mode", "vfr", "-q:v", "4", str(out / "thumbs" / "sprite-%03d.jpg"),
           "-map", "[poster]", "-frames:v", "1", "-update", "1", "-q:v", "2",
           str(out / "thumbs" / "poster.jpg")])  # fmt: skip

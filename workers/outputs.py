@@ -123,13 +123,12 @@ class Collected:
     def result(
         self,
         out: Path,
-        plan: EncodePlan,
         layout: stills.SpriteLayout | None,
         report: dict[str, Any],
         loudness: dict[str, Any],
     ) -> ProcessingResult:
         """Return the publishable result: renditions, poster, thumbnails, QC and loudness."""
-        vid = self.version_id
+        vid, plan = self.version_id, self.plan
         renditions = []
         for m in plan.mp4:
             key = rendition_key(vid, m.spec.name, m.file)

@@ -249,5 +249,5 @@ def process_source(
             raise ProcessingError(
                 failure_reason(report), permanent=True, qc_report=report, loudness=loudness
             )
-        publish(collected.result(out, encode, layout, report, loudness))
+        publish(collected.result(out, layout, report, loudness))
     progress.at(100.0)

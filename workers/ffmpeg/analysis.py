@@ -139,8 +139,8 @@ def _float(value: str) -> float:
         return math.nan
 
 
-def parse_loudnorm(log: Iterable[LogLine], instance: str) -> LoudnessMeasurement | None:
-    """Return the figures of the loudnorm called ``instance`` from its JSON summary."""
+def _loudnorm(log: Iterable[LogLine], instance: str, prefix: str) -> LoudnessMeasurement | None:
+    """Return the ``input_*`` or ``output_*`` figures of the JSON summary of ``instance``."""
     text = "\n".join(line.text for line in log if line.component == instance)
     match = re.search(r"\{[^{}]*\}", text)
     if not match:
@@ -148,33 +148,24 @@ def parse_loudnorm(log: Iterable[LogLine], instance: str) -> LoudnessMeasurement
     try:
         data = json.loads(match.group(0))
         return LoudnessMeasurement(
-            integrated=_float(data["input_i"]),
-            true_peak=_float(data["input_tp"]),
-            lra=_float(data["input_lra"]),
-            threshold=_float(data["input_thresh"]),
+            integrated=_float(data[f"{prefix}_i"]),
+            true_peak=_float(data[f"{prefix}_tp"]),
+            lra=_float(data[f"{prefix}_lra"]),
+            threshold=_float(data[f"{prefix}_thresh"]),
             normalization=data.get("normalization_type"),
         )
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def parse_loudnorm(log: Iterable[LogLine], instance: str) -> LoudnessMeasurement | None:
+    """Return what the loudnorm called ``instance`` measured on its input (pass 1)."""
+    return _loudnorm(log, instance, "input")
 
 
 def parse_output_loudness(log: Iterable[LogLine], instance: str) -> LoudnessMeasurement | None:
     """Return what pass 2 of loudnorm produced (its ``output_*`` figures and mode)."""
-    text = "\n".join(line.text for line in log if line.component == instance)
-    match = re.search(r"\{[^{}]*\}", text)
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group(0))
-        return LoudnessMeasurement(
-            integrated=_float(data["output_i"]),
-            true_peak=_float(data["output_tp"]),
-            lra=_float(data["output_lra"]),
-            threshold=_float(data["output_thresh"]),
-            normalization=data.get("normalization_type"),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
+    return _loudnorm(log, instance, "output")
 
 
 def _close(start: float | None, end: float) -> list[Segment]:
