@@ -141,9 +141,11 @@ class ProcessingService:
             job.state = JobState.SUCCEEDED if version.state != VersionState.FAILED else job.state
             self.session.commit()
             return None
-        if job.state == JobState.RUNNING and job.attempts >= self.max_attempts:
+        if job.attempts >= self.max_attempts:
             # Every attempt so far ended with the worker gone (killed by the hard time
-            # limit or out of memory): do not feed the same file to a worker again.
+            # limit or out of memory; redelivered, or re-queued by the reconciler): a
+            # failure the worker could record would have failed or re-queued it below the
+            # limit. Do not feed the same file to a worker again.
             self._give_up(
                 job,
                 version,
