@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.http import parse_range_header
 
 from mam.errors import InvalidInput
 from mam.models import Role, User
@@ -71,6 +72,11 @@ def download(package_id: int) -> ResponseReturnValue:
     """Send a package with Range/If-Range/ETag (local) or a short-lived link (S3)."""
     service = _service()
     package = service.package_for_download(package_id, current_user)
+    raw_range = request.headers.get("Range")
+    if raw_range is not None and parse_range_header(raw_range) is None:
+        # Werkzeug would ignore a malformed Range and send everything; a resuming client
+        # is better told plainly that its request makes no sense.
+        abort(416)
     key, size, pid, user_id = (
         package.storage_key or "",
         package.size or 0,

@@ -83,6 +83,9 @@ def test_county_downloads_resumably_and_confirms(
         assert resumed.status_code == 206 and resumed.get_data() == full[100:]
     with client.get(url, headers={"Range": f"bytes={size + 5}-"}) as beyond:
         assert beyond.status_code == 416
+    for malformed in ("bytes=abc-", "bytes=9-3", "pages=1-2"):
+        with client.get(url, headers={"Range": malformed}) as bad:
+            assert bad.status_code == 416, malformed
     with runtime.db.session() as s:
         rows = s.scalars(select(Download).order_by(Download.id)).all()
         assert [(r.range_start, r.bytes_sent, r.completed) for r in rows] == [
