@@ -250,7 +250,7 @@ def warm(path: Path) -> None:
 def probe_seconds(path: Path, repeat: int = 3) -> tuple[float, str]:
     """Return the median time of ``mam.probe.probe(path)`` and a one-line summary."""
     sys.path.insert(0, str(REPO))
-    from mam.probe import probe  # noqa: PLC0415 - after sys.path is set
+    from mam.probe import probe
 
     times = []
     for _ in range(repeat):
