@@ -1,15 +1,19 @@
 """Search benchmark: 100,000 generated episodes on SQLite and PostgreSQL, p50/p95 of queries.
 
     .venv/bin/python bench/search.py [--episodes 100000] [--runs 20] [--pg URL] [--no-pg]
+                                     [--keep DIR]
 
 SQLite goes to a temporary file; PostgreSQL to a throw-away schema of the given database
 (default: the test database at 127.0.0.1:5432). Both are built through the migrations.
+``--keep DIR`` keeps them instead (DIR/bench-N.db and schema mam_bench_keep_N) and reuses
+them on the next run, so changes to the queries can be measured without regenerating.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import statistics
 import sys
@@ -149,7 +153,7 @@ def populate(db: Database, n: int, rng: random.Random) -> None:
 def measure(db: Database, runs: int) -> dict[str, list[float]]:
     """Run every query ``runs`` times; return milliseconds per query."""
     times: dict[str, list[float]] = {}
-    hits: dict[str, int] = {}
+    hits: dict[str, str] = {}
     with db.session() as s:
         topic = s.scalar(sa.select(Topic.id).where(Topic.name == "党的建设"))
         prog = s.scalar(sa.select(Programme.id).where(Programme.name == "科技之光"))
@@ -163,7 +167,7 @@ def measure(db: Database, runs: int) -> dict[str, list[float]]:
                 elapsed = (time.perf_counter() - t0) * 1000
                 label = (text or "(all)") + (" " + ",".join(filters) if filters else "")
                 times.setdefault(label, []).append(elapsed)
-                hits[label] = result.total
+                hits[label] = f"{result.total}{'' if result.total_exact else '+'}"
                 s.rollback()
     return {f"{label} [{hits[label]}]": ts for label, ts in times.items()}
 
@@ -175,43 +179,56 @@ def report(name: str, times: dict[str, list[float]], n: int) -> None:
         values = sorted(values)
         return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
-    print(f"\n{name}: {n} episodes, {len(everything)} searches (page + total + 5 facets each)")
+    print(f"\n{name}: {n} episodes, {len(everything)} searches (page + total + 5 facets each;")
+    print(f"  counting stops at {search.COUNT_LIMIT} hits, shown as N+)")
     print(f"  {'query [hits]':<36} {'p50 ms':>8} {'p95 ms':>8}")
     for label, ts in times.items():
         print(f"  {label:<36} {pct(ts, 50):8.1f} {pct(ts, 95):8.1f}")
     print(f"  {'ALL':<36} {pct(everything, 50):8.1f} {pct(everything, 95):8.1f}")
     print(f"  mean {statistics.mean(everything):.1f} ms")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  load average {load} on {os.cpu_count()} CPUs (other work slows the figures)")
 
 
-def run_sqlite(n: int, runs: int, rng: random.Random) -> None:
+def _populated(db: Database, n: int) -> bool:
+    with db.session() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(Episode)) == n
+
+
+def _generate(db: Database, n: int, rng: random.Random, name: str) -> None:
+    t0 = time.perf_counter()
+    populate(db, n, rng)
+    print(f"  {name}: generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+def run_sqlite(n: int, runs: int, rng: random.Random, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="mam-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        url = f"sqlite:///{(keep or Path(tmp)) / f'bench-{n}.db'}"
         migrate.upgrade(url)
         db = Database(url)
-        t0 = time.perf_counter()
-        populate(db, n, rng)
-        print(f"  sqlite: generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        if not (keep and _populated(db, n)):
+            _generate(db, n, rng, "sqlite")
         report("SQLite (FTS5 bigram)", measure(db, runs), n)
         db.dispose()
 
 
-def run_postgres(url: str, n: int, runs: int, rng: random.Random) -> None:
-    schema = f"mam_bench_{uuid.uuid4().hex[:8]}"
+def run_postgres(url: str, n: int, runs: int, rng: random.Random, keep: bool) -> None:
+    schema = f"mam_bench_keep_{n}" if keep else f"mam_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(url)
     with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     scoped = f"{url}?options=-csearch_path%3D{schema}"
     try:
         migrate.upgrade(scoped)
         db = Database(scoped)
-        t0 = time.perf_counter()
-        populate(db, n, rng)
-        print(f"  postgres: generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        if not (keep and _populated(db, n)):
+            _generate(db, n, rng, "postgres")
         report("PostgreSQL (tsvector bigram + GIN)", measure(db, runs), n)
         db.dispose()
     finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        if not keep:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
 
 
@@ -222,11 +239,14 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep and reuse the generated databases")
     args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     if not args.no_sqlite:
-        run_sqlite(args.episodes, args.runs, random.Random(1))
+        run_sqlite(args.episodes, args.runs, random.Random(1), args.keep)
     if not args.no_pg:
-        run_postgres(args.pg, args.episodes, args.runs, random.Random(1))
+        run_postgres(args.pg, args.episodes, args.runs, random.Random(1), bool(args.keep))
 
 
 if __name__ == "__main__":

@@ -336,10 +336,22 @@ def probe(
         raise InvalidMedia(f"{name} does not exist", file=name) from None
     if st.st_size == 0:
         raise InvalidMedia(f"{name} is empty (0 bytes)", file=name)
+    return _ffprobe([target], target, name, timeout)
+
+
+def probe_url(url: str, *, display_name: str, timeout: float = 60) -> MediaInfo:
+    """Probe media behind an http(s) URL (a presigned object-store link), reading by range."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("probe_url takes an http(s) URL")
+    args = ["-protocol_whitelist", "http,https,tcp,tls,crypto", url]
+    return _ffprobe(args, url, display_name, timeout)
+
+
+def _ffprobe(args: list[str], target: str, name: str, timeout: float) -> MediaInfo:
     argv = [FFPROBE, "-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
     try:
         result = subprocess.run(
-            [*argv, target],
+            [*argv, *args],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,

@@ -1,27 +1,44 @@
-"""Facet counts of a search (programme, topic, source type, state, year)."""
+"""Facet counts of a search (programme, topic, source type, state, year), in one statement.
+
+Counts are disjunctive, as shoppers expect: the counts of a facet ignore that facet's own
+filter (so choosing one programme still shows how many hits the others have) and apply
+every other filter.
+
+Counting visits every hit, so it stops at ``COUNT_LIMIT``: past it the total is a lower
+bound and the counts are those of the newest ``COUNT_LIMIT`` hits. The hits are
+evaluated once into a materialised CTE (the newest ``COUNT_LIMIT`` + 1) that gives the
+total, the page of ids and every count in one round trip; a chosen facet adds one CTE of the hits
+without its own filter. The database groups; Python reads a few dozen rows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, func, literal, select, union_all
+from sqlalchemy import String, func, literal, null, or_, select, union_all
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from mam.models import Programme, Version
-from mam.models.catalogue import EpisodeSearch, Topic, episode_topic
+from mam.models import Programme
+from mam.models.catalogue import Topic, episode_topic
 
-# What facets_in_one_statement expects the matched rows to have, in this order.
-FACET_COLUMNS = (
-    EpisodeSearch.episode_id,
-    EpisodeSearch.programme_id,
-    EpisodeSearch.source_type,
-    EpisodeSearch.year,
-    EpisodeSearch.latest_version_id,
-)
+COUNT_LIMIT = 1000
+
+
+def hit_columns(es: Any) -> tuple[Any, ...]:
+    """Return the facet values read with every hit (topics, many per episode, are joined)."""
+    return (
+        es.programme_id.label("programme"),
+        es.source_type.label("source"),
+        es.year.label("year"),
+        es.state.label("state"),
+    )
+
+
+_INT_VALUES = {"programme", "year", "topic", "page"}
 
 
 @dataclass
@@ -31,97 +48,104 @@ class Facet:
     count: int
 
 
-def facets_in_one_statement(
-    session: Session, matched_rows: Select[Any]
-) -> tuple[int, dict[str, list[Facet]]]:
-    """Count facets in one statement over a materialised match (PostgreSQL).
+@dataclass
+class Counted:
+    total: int  # at most ``limit``
+    exact: bool  # False: there are more hits than ``total``
+    page_ids: list[int]
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
 
-    There each GIN match re-reads the wide search rows, so evaluating it once and
-    grouping the narrow result five ways is the cheaper plan.
+
+def count_hits(
+    session: Session,
+    matched: Callable[[str | None, int], Select[Any]],
+    *,
+    active: set[str],
+    offset: int,
+    per_page: int,
+    limit: int = COUNT_LIMIT,
+    facets: bool = True,
+) -> Counted:
+    """Count the hits of ``matched(None)``, list one page of them, count facet values.
+
+    ``matched(name, n)`` returns the hits (``hit_id`` and ``hit_columns``), newest first,
+    with every filter except facet ``name``'s, of which the first ``n`` will be taken;
+    ``active`` names the facets filtered on.
     """
-    matched = matched_rows.cte("matched").prefix_with("MATERIALIZED")
-    m = matched.c
 
-    def grouped(name: str, column: Any, *joins: Any) -> Any:
-        stmt = select(literal(name), sa_cast(column, String), func.count()).select_from(matched)
-        for target, on in joins:
-            stmt = stmt.join(target, on)
-        return stmt.group_by(column)
+    def newest(name: str, without: str | None) -> tuple[Any, Any]:
+        """Return a CTE of up to limit + 1 hits, and a subquery of the newest ``limit``."""
+        hits = matched(without, limit + 1).limit(limit + 1).cte(name).prefix_with("MATERIALIZED")
+        oldest = select(func.min(hits.c.hit_id)).scalar_subquery()
+        within = select(func.count()).select_from(hits).scalar_subquery() <= limit
+        counted = select(hits).where(or_(within, hits.c.hit_id > oldest))
+        return hits, counted.subquery(f"counted_{name}")
 
-    union = union_all(
-        select(literal("total"), sa_cast(literal(""), String), func.count()).select_from(matched),
-        grouped("programme", m.programme_id),
-        grouped("source", m.source_type),
-        grouped("year", m.year),
-        grouped("state", Version.state, (Version, Version.id == m.latest_version_id)),
-        grouped(
-            "topic",
-            episode_topic.c.topic_id,
-            (episode_topic, episode_topic.c.episode_id == m.episode_id),
-        ),
+    hits, counted = newest("hits", None)
+
+    def row(kind: str, value: Any, label: Any, n: Any) -> Any:
+        return select(literal(kind), sa_cast(value, String), sa_cast(label, String), n)
+
+    page = (
+        row("page", hits.c.hit_id, null(), hits.c.hit_id)
+        .order_by(hits.c.hit_id.desc())
+        .limit(per_page)
+        .offset(offset)
+        .subquery("page")
     )
-    counts: dict[str, list[tuple[str, int]]] = {}
-    for name, value, n in session.execute(union):
-        if value is not None:
-            counts.setdefault(name, []).append((value, n))
-    for rows in counts.values():
-        rows.sort(key=lambda r: -r[1])
-    ids = [int(v) for v, _ in counts.get("programme", [])]
-    prog_names = dict(
-        session.execute(select(Programme.id, Programme.name).where(Programme.id.in_(ids))).all()
+    parts = [
+        row("total", null(), null(), func.count()).select_from(hits),
+        select(page),
+    ]
+    for name in ("programme", "source", "year", "state", "topic") if facets else ():
+        source = counted
+        if name in active:  # disjunctive: this facet's counts without its own filter
+            source = newest(f"without_{name}", name)[1]
+        if name == "programme":  # group first, then look up the dozen names
+            n = (
+                select(source.c.programme.label("id"), func.count().label("n"))
+                .group_by(source.c.programme)
+                .subquery("by_programme")
+            )
+            parts.append(
+                row("programme", n.c.id, Programme.name, n.c.n).join_from(
+                    n, Programme, Programme.id == n.c.id
+                )
+            )
+        elif name == "topic":  # grouped by topic name: the hits drive the join
+            et = episode_topic.c
+            parts.append(
+                row("topic", Topic.id, Topic.name, func.count())
+                .select_from(source)
+                .join(episode_topic, et.episode_id == source.c.hit_id)
+                .join(Topic, Topic.id == et.topic_id)
+                .group_by(Topic.id, Topic.name)
+            )
+        else:
+            column = source.c[name]
+            parts.append(
+                row(name, column, null(), func.count())
+                .select_from(source)
+                .where(column.is_not(None))
+                .group_by(column)
+            )
+    total, page_ids = 0, []
+    found: dict[str, list[Facet]] = {}
+    for kind, text, label, n in session.connection().execute(union_all(*parts)):
+        value = int(text) if kind in _INT_VALUES and text is not None else text
+        if kind == "total":
+            total = n
+        elif kind == "page":
+            page_ids.append((n, value))
+        else:
+            found.setdefault(kind, []).append(Facet(value, label or str(value), n))
+    if facets:
+        for kind in ("programme", "topic", "source", "state", "year"):
+            found.setdefault(kind, []).sort(key=lambda f: (-f.count, str(f.value)))
+        found["year"].sort(key=lambda f: -f.value)
+    return Counted(
+        total=min(total, limit),
+        exact=total <= limit,
+        page_ids=[i for _, i in sorted(page_ids, reverse=True)],
+        facets=found,
     )
-    topic_names = dict(session.execute(select(Topic.id, Topic.name)).all())
-    total = counts.pop("total", [("", 0)])[0][1]
-    return total, {
-        "programme": [
-            Facet(int(v), prog_names.get(int(v), "?"), n) for v, n in counts.get("programme", [])
-        ],
-        "topic": [
-            Facet(int(v), topic_names.get(int(v), "?"), n) for v, n in counts.get("topic", [])
-        ],
-        "source": [Facet(v, v, n) for v, n in counts.get("source", [])],
-        "state": [Facet(v, v, n) for v, n in counts.get("state", [])],
-        "year": sorted(
-            (Facet(int(v), v, n) for v, n in counts.get("year", [])), key=lambda f: -f.value
-        ),
-    }
-
-
-def facets_by_query(
-    session: Session, filtered: Callable[[Sequence[Any]], Select[Any]], *, joined_version: bool
-) -> tuple[int, dict[str, list[Facet]]]:
-    """Count the hits, and the hits per facet value (one small GROUP BY each).
-
-    Each query repeats the text match as ``episode_id IN (match)``: both databases then
-    probe the search table by primary key, which for a few thousand hits is far cheaper
-    than materialising the match and joining against it.
-    """
-    es = EpisodeSearch
-
-    def grouped(column: Any, *joins: Any) -> list[tuple[Any, int]]:
-        stmt = filtered((column, func.count()))
-        for target, on in joins:
-            stmt = stmt.join(target, on)
-        rows = session.execute(stmt.group_by(column).order_by(func.count().desc())).all()
-        return [(v, n) for v, n in rows if v is not None]
-
-    total = session.scalar(filtered((func.count(),))) or 0
-    programmes = grouped(es.programme_id)
-    topics = grouped(
-        episode_topic.c.topic_id, (episode_topic, episode_topic.c.episode_id == es.episode_id)
-    )
-    version_join = () if joined_version else ((Version, Version.id == es.latest_version_id),)
-    states = grouped(Version.state, *version_join)  # the state filter joined it already
-    prog_names = dict(
-        session.execute(
-            select(Programme.id, Programme.name).where(Programme.id.in_([v for v, _ in programmes]))
-        ).all()
-    )
-    topic_names = dict(session.execute(select(Topic.id, Topic.name)).all())
-    return total, {
-        "programme": [Facet(v, prog_names.get(v, "?"), n) for v, n in programmes],
-        "topic": [Facet(v, topic_names.get(v, "?"), n) for v, n in topics],
-        "source": [Facet(v, v, n) for v, n in grouped(es.source_type)],
-        "state": [Facet(str(v), str(v), n) for v, n in states],
-        "year": sorted((Facet(v, str(v), n) for v, n in grouped(es.year)), key=lambda f: -f.value),
-    }

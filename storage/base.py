@@ -35,6 +35,7 @@ __all__ = [
     "ObjectNotFound",
     "Storage",
     "StorageError",
+    "UploadedPart",
     "content_disposition",
     "copy_stream",
     "validate_key",
@@ -74,6 +75,15 @@ class ObjectInfo:
     """A listed object: its key and size in bytes."""
 
     key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    """One part of a multipart upload: its number (1-based), ETag and size in bytes."""
+
+    number: int
+    etag: str
     size: int
 
 
@@ -184,6 +194,55 @@ class Storage(ABC):
         """Store the local file at ``path`` under ``key``; return (bytes, SHA-256) of one pass."""
         validate_key(key)
         return self._put_file_sha256(key, Path(path), content_type)
+
+    # ---- multipart uploads (object stores) ------------------------------------------
+    #
+    # A big object can be written as numbered parts sent one at a time, possibly by
+    # different processes, then assembled with ``complete_multipart``. Backends without
+    # it leave ``multipart_min_part`` as None (local storage appends and renames instead).
+
+    multipart_min_part: int | None = None  # smallest part but the last; None: unsupported
+    multipart_max_parts = 10_000
+
+    def start_multipart(self, key: str, *, content_type: str | None = None) -> str:
+        """Begin a multipart upload to ``key``; return its id."""
+        return self._start_multipart(validate_key(key), content_type)
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, fileobj: BinaryIO, size: int
+    ) -> UploadedPart:
+        """Send ``size`` bytes of the seekable ``fileobj`` as part ``number`` (1-based)."""
+        validate_key(key)
+        if not 1 <= number <= self.multipart_max_parts:
+            raise ValueError(f"part number must be in 1..{self.multipart_max_parts}")
+        if size < 1:
+            raise ValueError("a part holds at least one byte")
+        return self._upload_part(key, upload_id, number, fileobj, size)
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[UploadedPart]) -> None:
+        """Assemble ``parts`` (in number order) into the object ``key``."""
+        validate_key(key)
+        if not parts:
+            raise ValueError("a multipart upload needs at least one part")
+        self._complete_multipart(key, upload_id, sorted(parts, key=lambda p: p.number))
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abandon a multipart upload and free its parts; an unknown id is not an error."""
+        self._abort_multipart(validate_key(key), upload_id)
+
+    def _start_multipart(self, key: str, content_type: str | None) -> str:
+        raise StorageError(f"the {self.name} backend has no multipart uploads")
+
+    def _upload_part(
+        self, key: str, upload_id: str, number: int, fileobj: BinaryIO, size: int
+    ) -> UploadedPart:
+        raise StorageError(f"the {self.name} backend has no multipart uploads")
+
+    def _complete_multipart(self, key: str, upload_id: str, parts: list[UploadedPart]) -> None:
+        raise StorageError(f"the {self.name} backend has no multipart uploads")
+
+    def _abort_multipart(self, key: str, upload_id: str) -> None:
+        raise StorageError(f"the {self.name} backend has no multipart uploads")
 
     # ---- reading -----------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
+    UploadedPart,
     content_disposition,
     validate_key,
 )
@@ -130,6 +131,7 @@ class S3Storage(Storage):
     """
 
     name = "s3"
+    multipart_min_part = 5 * MiB
 
     def __init__(
         self,
@@ -273,6 +275,53 @@ class S3Storage(Storage):
                 Config=self._transfer,
             )
         return size
+
+    def _start_multipart(self, key: str, content_type: str | None) -> str:
+        """CreateMultipartUpload."""
+        with self._errors("multipart start", key, not_found=False):
+            result = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self._full(key), **self._extra_args(key, content_type)
+            )
+        return str(result["UploadId"])
+
+    def _upload_part(
+        self, key: str, upload_id: str, number: int, fileobj: BinaryIO, size: int
+    ) -> UploadedPart:
+        """UploadPart from a seekable file (botocore may read it twice for its checksum)."""
+        with self._errors("multipart part upload", key, not_found=False):
+            result = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self._full(key),
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=fileobj,
+                ContentLength=size,
+            )
+        return UploadedPart(number, str(result["ETag"]), size)
+
+    def _complete_multipart(self, key: str, upload_id: str, parts: list[UploadedPart]) -> None:
+        """CompleteMultipartUpload."""
+        listed = [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
+        with self._errors("multipart complete", key, not_found=False):
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._full(key),
+                UploadId=upload_id,
+                MultipartUpload={"Parts": listed},
+            )
+
+    def _abort_multipart(self, key: str, upload_id: str) -> None:
+        """AbortMultipartUpload; an upload S3 no longer knows is already gone."""
+        try:
+            with self._errors("multipart abort", key, not_found=False):
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self._full(key), UploadId=upload_id
+                )
+        except StorageError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and _error_code(cause) in ("NoSuchUpload", "404"):
+                return
+            raise
 
     def _open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
         """Start a GetObject and return a buffered reader over its body."""

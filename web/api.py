@@ -128,6 +128,7 @@ def episodes() -> ResponseReturnValue:
     result = search_episodes(db_session(), q)
     return jsonify(
         total=result.total,
+        total_exact=result.total_exact,
         page=result.page,
         per_page=result.per_page,
         episodes=[episode_summary(e) for e in result.episodes],

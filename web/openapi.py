@@ -100,6 +100,11 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "total": _INT,
+            "total_exact": {
+                "type": "boolean",
+                "description": "false: counting stopped; there are more than `total` hits and "
+                "the facet counts are those of the newest `total`",
+            },
             "page": _INT,
             "per_page": _INT,
             "episodes": {"type": "array", "items": _ref("EpisodeSummary")},

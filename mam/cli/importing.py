@@ -199,7 +199,8 @@ def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) 
         out = csv.writer(sys.stdout, delimiter="\t")
         for ep in result.episodes:
             out.writerow([ep.id, ep.programme.name, ep.title])
-        click.echo(f"{result.total} found", err=True)
+        more = "" if result.total_exact else "more than "
+        click.echo(f"{more}{result.total} found", err=True)
 
 
 @cli.command("uploads-cleanup")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -120,6 +121,12 @@ class UploadSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # The running SHA-256 of the first ``offset`` bytes (storage.hashing.ResumableSha256).
+    sha256_state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # On object storage: the multipart upload receiving the bytes, and its parts so far
+    # ([{"n": number, "etag": ..., "size": bytes}]); bytes past the parts wait in a spool file.
+    multipart_id: Mapped[str | None] = mapped_column(String(1024))
+    parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     user: Mapped[User] = relationship()
 
@@ -164,6 +171,15 @@ class EpisodeSearch(Base):
         ForeignKey("version.id", ondelete="SET NULL"), index=True
     )
     sort_title: Mapped[str] = mapped_column(String(300), default="")
+    # The latest version's state, kept current by a trigger on ``version`` (migration 0008).
+    state: Mapped[str | None] = mapped_column(String(32))
+    # The searched fields, normalised (NFKC, lower case) and one per line: a query word of
+    # three or more CJK characters must appear in it as typed, not just as scattered bigrams.
+    phrase_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     # GIN on PostgreSQL; on SQLite the column stays empty (FTS5 holds the tokens).
-    __table_args__ = (Index("ix_episode_search_document", "document", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_episode_search_document", "document", postgresql_using="gin"),
+        # Newest first within a state: the catalogue filtered by state reads only its page.
+        Index("ix_episode_search_state", "state", "episode_id"),
+    )

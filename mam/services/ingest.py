@@ -29,7 +29,7 @@ from mam.models import (
     User,
     Version,
 )
-from mam.probe import MediaInfo, probe
+from mam.probe import MediaInfo, probe, probe_url
 from mam.queue import NullQueue, TaskQueue
 from mam.services.review import ReviewService
 from storage import Storage
@@ -154,6 +154,46 @@ class IngestService:
         if not existed:
             self._adopt(path, key)
         return self._finish(req, sha=sha256, key=key, size=size, existed=existed)
+
+    def ingest_object(
+        self,
+        key: str,
+        *,
+        sha256: str,
+        size: int,
+        programme: str,
+        title: str,
+        source: SourceType | str = SourceType.SELF,
+        uploader: User | None = None,
+        filename: str,
+    ) -> IngestResult:
+        """Ingest an object already in storage under ``key`` (a finished multipart upload).
+
+        It is probed where it lies (through a presigned URL on object storage) and moved to
+        its original key. Refused before storing (not media, duplicate), it is left in place.
+        """
+        shown = display_filename(filename)
+        programme = clean_text(programme, "programme", MAX_PROGRAMME)
+        title = clean_text(title, "title", MAX_TITLE)
+        kind = _source_type(source)
+        local = self.storage.local_path(key)
+        if local is not None:
+            info = self.prober(local, display_name=shown)
+        else:
+            url = self.storage.presigned_url(key, expires=3600)
+            if url is None:
+                raise InvalidInput(f"{shown}: the {self.storage.name} storage cannot be probed")
+            info = probe_url(url, display_name=shown)
+        self.session.commit()
+        req = _Request(Path(key), shown, programme, title, kind, uploader, True, info)
+        self._refuse_duplicate(sha256, shown)
+        dest = original_key(sha256)
+        existed = self.storage.exists(dest)
+        if existed:
+            self.storage.delete(key)
+        else:
+            self.storage.move(key, dest)
+        return self._finish(req, sha=sha256, key=dest, size=size, existed=existed)
 
     def _adopt(self, path: Path, key: str) -> None:
         """Move the file at ``path`` into storage under ``key``."""

@@ -1,18 +1,21 @@
 """Resumable uploads (the tus 1.0 model): sessions, offsets, incremental SHA-256, expiry.
 
-Bytes are staged in one local file per upload under ``<work_dir>/uploads`` whatever the
-storage backend; when the last byte arrives the file is ingested (renamed into local
-storage, or streamed to S3) and the staging file is gone.
+Where the bytes go depends on the storage. On local storage they are appended to one
+staging file per upload under ``<work_dir>/uploads``, which is renamed into storage when
+the last byte arrives. On object storage (S3) they are streamed into a multipart upload:
+bytes gather in a small local spool file (the same staging path) and every
+``part_size`` bytes become one part; the parts' ETags are recorded on the session and
+the upload is completed, probed in place and moved to its original key at the end.
 
-SHA-256 is computed while bytes arrive. A hashlib object cannot be saved, so each process
-keeps the running hash of the uploads it served in memory together with the offset it
-covers; a PATCH served by a process that has no hash at exactly the committed offset
-(after a restart, or on another gunicorn worker) first re-hashes the staged prefix from
-disk. Only bytes covered by a committed offset are ever hashed, so the result is always
-the digest of the complete file.
+SHA-256 is computed while bytes arrive, and its running state is saved on the session
+in the same commit as the offset (``storage.hashing.ResumableSha256``), so a PATCH
+served by another process or after a restart continues the hash exactly where the
+committed offset is. Without a usable saved state, a local upload re-hashes its staged
+prefix; an S3 upload, whose bytes are no longer local, has to start again.
 
-The database offset is the truth: a PATCH truncates the staging file to it before
-appending, so bytes written by a request that died before committing are discarded.
+The database offset is the truth: a PATCH truncates the staging/spool file to the part
+of the offset it holds before appending, so bytes written by a request that died before
+committing are discarded; the file is fdatasync'ed once before the offset is committed.
 An exclusive ``flock`` on the staging file serialises concurrent PATCHes of one upload
 across threads and processes.
 """
@@ -20,15 +23,13 @@ across threads and processes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
-import hashlib
 import logging
 import mimetypes
 import os
 import secrets
-import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,11 +43,22 @@ from mam.models.catalogue import UploadSession, UploadState
 from mam.queue import TaskQueue
 from mam.services import metadata
 from mam.services.ingest import IngestService, clean_text, display_filename
-from storage import Storage
+from mam.services.upload_receive import (
+    Digest,
+    MappedFileTarget,
+    Receiver,
+    WriteTarget,
+    hash_file_prefix,
+    pwrite_all,
+    resume_digest,
+    saved_state,
+)
+from storage import Storage, StorageError
+from storage.base import UploadedPart
 
 log = logging.getLogger(__name__)
 
-CHUNK = 4 << 20
+PART_SIZE = 16 << 20  # multipart part size on object storage (the spool's size)
 DEFAULT_EXPIRY = timedelta(hours=24)
 _MEDIA = (
     "mp4 m4v mov mkv avi wmv asf flv f4v webm ogv ogg mpg mpeg m2v vob ts mts m2ts mxf dv 3gp "
@@ -61,14 +73,16 @@ class TooLarge(MamError):
     http_status = 413
 
 
+class NoSpace(MamError):
+    """The staging disk cannot hold the bytes announced."""
+
+    http_status = 507
+
+
 class Busy(MamError):
     """Another request is writing to this upload right now."""
 
     http_status = 423
-
-
-_hashes: dict[str, tuple[int, Any]] = {}  # upload id -> (offset covered, running sha256)
-_hashes_lock = threading.Lock()
 
 
 def looks_like_media(filename: str, filetype: str = "") -> str | None:
@@ -132,6 +146,9 @@ class UploadService:
             meta=cleaned,
             expires_at=utcnow() + self.expiry,
         )
+        if self.storage.multipart_min_part is not None:
+            upload.multipart_id = self.storage.start_multipart(self.object_key(upload.id))
+            upload.parts = []
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         self.staging_path(upload.id).touch(exist_ok=False)
         self.session.add(upload)
@@ -179,96 +196,154 @@ class UploadService:
         path = self.staging_path(upload.id)
         self.session.commit()  # no transaction (nor SQLite write lock) across the transfer
         with _locked(path) as fh:
-            received = self._receive(upload, fh, stream)
-        upload.offset += received
+            if upload.multipart_id:
+                digest = self._receive_parts(upload, fh.fileno(), stream, size)
+            else:
+                digest = self._receive_local(upload, fh.fileno(), stream, size)
+        if upload.offset == upload.length:
+            self._finish(upload, user, digest)
+        return upload
+
+    # ---- receiving -------------------------------------------------------------------
+
+    def _commit_offset(self, upload: UploadSession, offset: int, digest: Digest) -> None:
+        upload.offset = offset
+        upload.sha256_state = saved_state(digest)
         upload.updated_at = utcnow()
         upload.expires_at = upload.updated_at + self.expiry
         self.session.commit()
-        if upload.offset == upload.length:
-            self._finish(upload, user)
-        return upload
 
-    def _receive(self, upload: UploadSession, fh: BinaryIO, stream: BinaryIO) -> int:
-        """Copy the body into the staging file; return the bytes kept (even if cut off)."""
-        fh.truncate(upload.offset)
-        fh.seek(upload.offset)
-        digest = self._hash_at(upload.id, upload.offset, fh)
-        room = upload.length - upload.offset
-        received = 0
-        # Hash chunk n on a helper thread while chunk n+1 is read and written (hashlib
-        # and file/socket I/O release the GIL), so hashing costs no extra wall time.
-        pending: Future[None] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="upload-sha256") as pool:
+    def _receive_local(
+        self, upload: UploadSession, fd: int, stream: BinaryIO, size: int | None
+    ) -> Digest:
+        """Append the body to the staging file; commit the new offset once it is durable."""
+        base = upload.offset
+        if os.fstat(fd).st_size < base:
+            raise Conflict("the staged upload is shorter than its recorded offset; start again")
+        os.ftruncate(fd, base)
+        digest = resume_digest(upload.sha256_state, base)
+        if digest is None:  # no usable saved state (an old row, another OpenSSL): re-read
+            digest = hash_file_prefix(fd, base)
+        pos = base
+
+        def write(block: memoryview) -> None:
+            nonlocal pos
+            pwrite_all(fd, block, pos)
+            pos += len(block)
+
+        target: MappedFileTarget | WriteTarget = WriteTarget(write)
+        if size:  # the body's length is known: reserve it and receive into mapped pages
             try:
-                while True:
-                    chunk = stream.read(min(CHUNK, room - received + 1))
-                    if not chunk:
-                        break
-                    if received + len(chunk) > room:
-                        raise InvalidInput(f"the body runs past Upload-Length {upload.length}")
-                    fh.write(chunk)
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(digest.update, chunk)
-                    received += len(chunk)
-            except InvalidInput:
-                if pending is not None:
-                    pending.result()
-                fh.truncate(upload.offset)
-                with _hashes_lock:
-                    _hashes.pop(upload.id, None)
+                os.posix_fallocate(fd, base, size)
+            except OSError as exc:
+                os.ftruncate(fd, base)
+                if exc.errno == errno.ENOSPC:
+                    raise NoSpace(f"the server has no room for {size} more bytes now") from None
                 raise
-            except Exception as exc:  # the client went away mid-chunk: keep what arrived
-                log.info("upload %s cut off after %d bytes: %s", upload.id, received, exc)
-            if pending is not None:
-                pending.result()
-        fh.flush()
-        os.fsync(fh.fileno())
-        with _hashes_lock:
-            _hashes[upload.id] = (upload.offset + received, digest)
-        return received
-
-    def _hash_at(self, upload_id: str, offset: int, fh: BinaryIO) -> Any:
-        with _hashes_lock:
-            cached = _hashes.pop(upload_id, None)
-        if cached is not None and cached[0] == offset:
-            return cached[1]
-        digest = hashlib.sha256()  # no hash for this offset here: re-read the staged prefix
-        fh.seek(0)
-        left = offset
-        while left:
-            chunk = fh.read(min(CHUNK * 8, left))
-            if not chunk:
-                raise Conflict("the staged upload is shorter than its recorded offset")
-            digest.update(chunk)
-            left -= len(chunk)
+            target = MappedFileTarget(fd, base)
+        try:
+            with Receiver(digest) as receiver:
+                received = receiver.run(stream, size, upload.length - base, target)
+        except BaseException:
+            os.ftruncate(fd, base)
+            raise
+        os.ftruncate(fd, base + received)  # drop what was reserved but never arrived
+        os.fdatasync(fd)
+        self._commit_offset(upload, base + received, digest)
         return digest
 
-    def _finish(self, upload: UploadSession, user: User) -> None:
-        with _hashes_lock:
-            cached = _hashes.pop(upload.id, None)
-        path = self.staging_path(upload.id)
-        if cached is None or cached[0] != upload.length:
-            with path.open("rb") as fh:
-                cached = (upload.length, self._hash_at(upload.id, upload.length, fh))
-        upload.sha256 = cached[1].hexdigest()
-        meta = dict(upload.meta)
+    def part_size(self, length: int) -> int:
+        """Return the multipart part size for an upload of ``length`` bytes."""
+        most = self.storage.multipart_max_parts - 1
+        return max(PART_SIZE, self.storage.multipart_min_part or 0, -(-length // most))
+
+    def _receive_parts(
+        self, upload: UploadSession, fd: int, stream: BinaryIO, size: int | None
+    ) -> Digest:
+        """Spool the body locally and send every ``part_size`` bytes as a multipart part."""
+        parts = [UploadedPart(**p) for p in upload.parts or []]
+        sent = sum(p.size for p in parts)
+        spooled = upload.offset - sent
+        if os.fstat(fd).st_size < spooled:
+            raise Conflict("the spooled bytes of this upload are gone; start it again")
+        os.ftruncate(fd, spooled)  # a part sent and committed before a crash is not re-sent
+        digest = resume_digest(upload.sha256_state, upload.offset)
+        if digest is None:
+            raise Conflict("the checksum state of this upload was lost; start it again")
+        part_size = self.part_size(upload.length)
+        receiver = Receiver(digest)
+
+        def send_part() -> None:
+            nonlocal sent, spooled
+            receiver.settle()  # the saved hash state must cover every byte sent
+            with os.fdopen(os.dup(fd), "rb") as spool:
+                part = self.storage.upload_part(
+                    self.object_key(upload.id), upload.multipart_id or "", len(parts) + 1,
+                    spool, spooled,
+                )  # fmt: skip
+            parts.append(part)
+            sent += spooled
+            spooled = 0
+            upload.parts = [vars(p) for p in parts]
+            self._commit_offset(upload, sent, digest)
+            os.ftruncate(fd, 0)
+
+        def write(block: memoryview) -> None:
+            nonlocal spooled
+            pwrite_all(fd, block, spooled)
+            spooled += len(block)
+            if spooled >= part_size:
+                send_part()
+
         try:
-            result = self.ingest.ingest_stored(
-                path,
-                sha256=upload.sha256,
-                programme=meta["programme"],
-                title=meta["title"],
-                source=meta.get("source") or "self",
-                uploader=user,
-                filename=upload.filename,
-            )
+            with receiver:
+                receiver.run(stream, size, upload.length - upload.offset, WriteTarget(write))
+        except BaseException:
+            os.ftruncate(fd, upload.offset - sent)
+            raise
+        if sent + spooled == upload.length and spooled:
+            send_part()  # the last part may be small
+        os.fdatasync(fd)
+        self._commit_offset(upload, sent + spooled, digest)
+        return digest
+
+    # ---- finishing -------------------------------------------------------------------
+
+    def object_key(self, upload_id: str) -> str:
+        """Return the storage key a multipart upload assembles the file under."""
+        return f"incoming/uploads/{upload_id}"
+
+    def _finish(self, upload: UploadSession, user: User, digest: Digest) -> None:
+        upload.sha256 = digest.hexdigest()
+        meta = dict(upload.meta)
+        fields: dict[str, Any] = {
+            "sha256": upload.sha256,
+            "programme": meta["programme"],
+            "title": meta["title"],
+            "source": meta.get("source") or "self",
+            "uploader": user,
+            "filename": upload.filename,
+        }
+        path = self.staging_path(upload.id)
+        key = self.object_key(upload.id)
+        try:
+            if upload.multipart_id:
+                parts = [UploadedPart(**p) for p in upload.parts or []]
+                self.storage.complete_multipart(key, upload.multipart_id, parts)
+                upload.multipart_id = None
+                self.session.commit()
+                path.unlink(missing_ok=True)
+                result = self.ingest.ingest_object(key, size=upload.length, **fields)
+            else:
+                result = self.ingest.ingest_stored(path, **fields)
         except MamError as exc:
             self.session.rollback()
             upload.state = UploadState.FAILED
             upload.error = exc.message
             self.session.commit()
             path.unlink(missing_ok=True)
+            if not upload.multipart_id:
+                self.storage.delete(key)
             raise
         upload.state = UploadState.DONE
         upload.version_id = result.version.id
@@ -288,7 +363,7 @@ class UploadService:
         if upload.state is UploadState.OPEN:
             upload.state = UploadState.CANCELLED
         self.session.commit()
-        self._discard(upload.id)
+        self._discard(upload)
 
     def expire(self, now: datetime | None = None) -> int:
         """Expire open uploads untouched past their expiry; delete their bytes. Return count."""
@@ -304,13 +379,19 @@ class UploadService:
             upload.state = UploadState.EXPIRED
         self.session.commit()
         for upload in stale:
-            self._discard(upload.id)
+            self._discard(upload)
         return len(stale)
 
-    def _discard(self, upload_id: str) -> None:
-        with _hashes_lock:
-            _hashes.pop(upload_id, None)
-        self.staging_path(upload_id).unlink(missing_ok=True)
+    def _discard(self, upload: UploadSession) -> None:
+        self.staging_path(upload.id).unlink(missing_ok=True)
+        if upload.multipart_id:
+            try:
+                self.storage.abort_multipart(self.object_key(upload.id), upload.multipart_id)
+            except StorageError:
+                log.exception("could not abort the multipart upload of %s", upload.id)
+                return
+            upload.multipart_id = None
+            self.session.commit()
 
 
 @contextlib.contextmanager

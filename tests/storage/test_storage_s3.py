@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import urllib.parse
 import urllib.request
@@ -192,3 +193,39 @@ def test_presigned_links_use_the_public_endpoint(s3_options: dict[str, Any]) -> 
     store.put_bytes("a/b.mp4", b"x")
     assert store.presigned_url("a/b.mp4", expires=60).startswith(public + "/")
     assert store.exists("a/b.mp4")  # data calls still go to the internal endpoint
+
+
+def test_multipart_upload_parts_from_separate_calls(s3: S3Storage, tmp_path: Path) -> None:
+    data = os.urandom(11 * MiB + 3)
+    cuts = [0, 6 * MiB, 11 * MiB, len(data)]
+    upload_id = s3.start_multipart("incoming/up")
+    parts = []
+    for number, (lo, hi) in enumerate(itertools.pairwise(cuts), start=1):
+        spool = tmp_path / f"spool-{number}"
+        spool.write_bytes(data[lo:hi])
+        with spool.open("rb") as fh:
+            parts.append(s3.upload_part("incoming/up", upload_id, number, fh, hi - lo))
+    s3.complete_multipart("incoming/up", upload_id, list(reversed(parts)))  # any order
+    with s3.open("incoming/up") as fh:
+        assert fh.read() == data
+    assert _head(s3, "incoming/up")["ETag"].strip('"').endswith("-3")
+
+
+def test_aborted_multipart_leaves_nothing(s3: S3Storage, tmp_path: Path) -> None:
+    upload_id = s3.start_multipart("incoming/gone")
+    spool = tmp_path / "spool"
+    spool.write_bytes(b"x" * (5 * MiB))
+    with spool.open("rb") as fh:
+        s3.upload_part("incoming/gone", upload_id, 1, fh, 5 * MiB)
+    s3.abort_multipart("incoming/gone", upload_id)
+    s3.abort_multipart("incoming/gone", upload_id)  # twice is fine
+    listed = s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])
+    assert [u for u in listed if u["UploadId"] == upload_id] == []
+    assert not s3.exists("incoming/gone")
+
+
+def test_local_storage_has_no_multipart(tmp_path: Path) -> None:
+    local = create_storage("local", root=tmp_path / "store")
+    assert local.multipart_min_part is None
+    with pytest.raises(StorageError, match="no multipart"):
+        local.start_multipart("a/b")

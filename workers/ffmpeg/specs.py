@@ -96,7 +96,7 @@ class PosterSpec:
 
 @dataclass(frozen=True)
 class ThumbnailSpec:
-    """``count`` evenly spaced JPEG thumbnails, each found by input seeking."""
+    """``count`` evenly spaced JPEG thumbnails, selected from the one decode (see ``stills``)."""
 
     count: int = 10
     max_height: int = 180
