@@ -104,6 +104,7 @@ def test_upload_resumes_after_network_cut_and_reload(
     page.fill("[data-testid=programme]", "时代风采")
     page.set_input_files("[data-testid=file-input]", str(film))
     page.wait_for_selector("[data-testid=episode-link]", timeout=30_000)
+    assert page.locator("[data-testid=unfinished]").count() == 0  # finished: off the list
     shot(page, "upload-resumed")
     with rt.db.session() as s:
         assert s.scalar(select(func.count()).select_from(UploadSession)) == 1  # same upload

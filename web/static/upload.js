@@ -137,6 +137,12 @@
             setProgress(1, 1);
             button.remove();
             const id = upload.url.split("/").pop();
+            // It is no longer unfinished: take it off the list rendered with the page.
+            document.querySelectorAll('[data-testid="unfinished"] tr').forEach((tr) => {
+              if (tr.dataset.uploadId === id) tr.remove();
+            });
+            const left = document.querySelector('[data-testid="unfinished"]');
+            if (left && !left.querySelector("tr")) left.remove();
             fetch(form.dataset.statusUrl.replace("UPLOAD_ID", id), { credentials: "same-origin" })
               .then((r) => r.json())
               .then((info) => {
