@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -23,8 +22,8 @@ from mam.models.catalogue import UploadSession
 from mam.runtime import build_runtime
 from mam.services.tokens import TokenService
 from mam.services.users import UserService
-from tests.conftest import make_settings, unique_copy
-from tests.web.test_upload_resume import cut_patch
+from tests.conftest import make_settings
+from tests.web.tus_helpers import cut_patch, padded_copy
 
 pytest.importorskip("gunicorn")
 pytestmark = pytest.mark.slow
@@ -71,10 +70,7 @@ def gunicorn_server(home: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
 
 @pytest.fixture
 def padded_clip(clip: Path, tmp_path: Path) -> Path:
-    path = unique_copy(clip, tmp_path / "长片.mp4")
-    with path.open("ab") as fh:
-        fh.write(random.Random(9).randbytes(3_000_000))  # noqa: S311 - junk ffprobe ignores
-    return path
+    return padded_copy(clip, tmp_path / "长片.mp4", seed=9, pad=3_000_000)
 
 
 def stored_sha(home: Path, upload_id: str) -> str:

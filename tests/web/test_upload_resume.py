@@ -3,89 +3,32 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import random
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 from tusclient import client as tus_client
-from werkzeug.serving import make_server
 
-from mam.models import User, Version
+from mam.models import Version
 from mam.models.catalogue import UploadSession
 from mam.runtime import Runtime
-from mam.services.tokens import TokenService
-from tests.conftest import unique_copy
 from tests.web.test_upload import RecordingQueue, forget_hash_state
+from tests.web.tus_helpers import bearer, cut_patch, padded_copy, server_offset, serving
 
 
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
     app.extensions["mam_queue"] = RecordingQueue()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
 def bigger_clip(clip: Path, tmp_path: Path) -> Path:
     """A unique file of some hundreds of KB (a clip with padding appended)."""
-    path = unique_copy(clip, tmp_path / "长片.mp4")
-    with path.open("ab") as fh:
-        fh.write(random.Random(7).randbytes(400_000))  # noqa: S311 - junk ffprobe ignores
-    return path
-
-
-def bearer(runtime: Runtime) -> dict[str, str]:
-    with runtime.db.session() as s:
-        user = s.scalar(select(User).where(User.username == "producer"))
-        assert user is not None
-        secret, _ = TokenService(s).issue(user, "tuspy")
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def cut_patch(url: str, headers: dict[str, str], data: bytes, offset: int, send: int) -> None:
-    """Start a PATCH for the rest of the file, send ``send`` bytes, then drop the connection."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.putrequest("PATCH", parts.path)
-        for k, v in {
-            **headers,
-            "Tus-Resumable": "1.0.0",
-            "Upload-Offset": str(offset),
-            "Content-Type": "application/offset+octet-stream",
-            "Content-Length": str(len(data) - offset),
-        }.items():
-            conn.putheader(k, v)
-        conn.endheaders()
-        conn.send(data[offset : offset + send])
-        conn.sock.shutdown(socket.SHUT_RDWR)  # the network goes away mid-body
-    finally:
-        conn.close()
-
-
-def server_offset(runtime: Runtime, upload_id: str, expected: int) -> int:
-    """Wait until the server has kept what it received (it commits when the body ends)."""
-    deadline = time.monotonic() + 30  # generous: a loaded CI machine, S3 parts
-    offset = -1
-    while time.monotonic() < deadline:
-        with runtime.db.session() as s:
-            offset = s.get(UploadSession, upload_id).offset  # type: ignore[union-attr]
-        if offset == expected:
-            return offset
-        time.sleep(0.05)
-    return offset
+    return padded_copy(clip, tmp_path / "长片.mp4", seed=7, pad=400_000)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,20 +12,17 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 from tusclient import client as tus_client
-from werkzeug.serving import make_server
 
 from mam import migrate
-from mam.models import Role, User, Version, utcnow
+from mam.models import Role, Version, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.runtime import Runtime, build_runtime
 from mam.services import uploads
-from mam.services.tokens import TokenService
 from mam.services.users import UserService
-from tests.conftest import make_settings, unique_copy
+from tests.conftest import make_settings
 from tests.web.test_upload import RecordingQueue, forget_hash_state
-from tests.web.test_upload_resume import cut_patch, server_offset
+from tests.web.tus_helpers import bearer, cut_patch, padded_copy, server_offset, serving
 from web import create_app
 
 MiB = 1 << 20
@@ -57,29 +53,14 @@ def s3_runtime(
 def s3_server(s3_runtime: Runtime) -> Iterator[str]:
     app: Flask = create_app({"TESTING": True}, runtime=s3_runtime)
     app.extensions["mam_queue"] = RecordingQueue()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
 def twelve_mib(clip: Path, tmp_path: Path) -> Path:
     """A unique media file of 12 MiB and a bit: a few parts and a short last one."""
-    path = unique_copy(clip, tmp_path / "大文件.mp4")
-    with path.open("ab") as fh:
-        fh.write(random.Random(11).randbytes(12 * MiB + 12345 - path.stat().st_size))  # noqa: S311
-    return path
-
-
-def bearer(runtime: Runtime) -> dict[str, str]:
-    with runtime.db.session() as s:
-        user = s.scalar(select(User).where(User.username == "producer"))
-        assert user is not None
-        secret, _ = TokenService(s).issue(user, "tuspy")
-    return {"Authorization": f"Bearer {secret}"}
+    return padded_copy(clip, tmp_path / "大文件.mp4", seed=11, total=12 * MiB + 12345)
 
 
 def open_multiparts(runtime: Runtime) -> list[dict[str, Any]]:
