@@ -62,3 +62,10 @@ class ProcessingError(MamError):
     def __init__(self, message: str, *, permanent: bool, **details: object) -> None:
         super().__init__(message, **details)
         self.permanent = permanent
+
+
+class Unavailable(MamError):
+    """Storage or the database failed under a valid request; trying again later may work."""
+
+    http_status = 503
+    exit_code = 8

@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound
+from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound, Unavailable
 from mam.models import Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.queue import TaskQueue
@@ -338,13 +338,20 @@ class UploadService:
                 result = self.ingest.ingest_stored(path, **fields)
         except MamError as exc:
             self.session.rollback()
-            upload.state = UploadState.FAILED
-            upload.error = exc.message
-            self.session.commit()
-            path.unlink(missing_ok=True)
-            if not upload.multipart_id:
-                self.storage.delete(key)
+            self._fail(upload, exc.message)
             raise
+        except Exception as exc:  # storage or database trouble once every byte had arrived
+            self.session.rollback()
+            log.exception(
+                "upload %s: the finished file could not be stored or catalogued", upload.id
+            )
+            message = (
+                f"{upload.filename}: every byte arrived, but the file could not be stored or "
+                f"catalogued ({type(exc).__name__}: {exc}); nothing was kept, "
+                "please upload it again"
+            )
+            self._fail(upload, message)
+            raise Unavailable(message) from exc
         upload.state = UploadState.DONE
         upload.version_id = result.version.id
         extra = {k: v for k, v in meta.items() if k in metadata.FIELDS}
@@ -356,6 +363,28 @@ class UploadService:
                 self.session, episode, metadata.clean_metadata(self.session, extra), user
             )
         self.session.commit()
+
+    def _fail(self, upload: UploadSession, message: str) -> None:
+        """Mark ``upload`` failed with ``message`` and remove the bytes it left anywhere.
+
+        A failed upload is never half-registered: no version refers to its bytes, so the
+        staged file, the assembled object and any open multipart upload all go; a client
+        resuming it is told (410) and starts a new upload.
+        """
+        upload.state = UploadState.FAILED
+        upload.error = message[:2000]
+        self.session.commit()
+        self.staging_path(upload.id).unlink(missing_ok=True)
+        key = self.object_key(upload.id)
+        try:
+            if upload.multipart_id:
+                self.storage.abort_multipart(key, upload.multipart_id)
+                upload.multipart_id = None
+                self.session.commit()
+            else:
+                self.storage.delete(key)
+        except StorageError:
+            log.exception("could not remove what failed upload %s left in storage", upload.id)
 
     def cancel(self, upload_id: str, user: User) -> None:
         """Terminate an upload and delete its staged bytes."""

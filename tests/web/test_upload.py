@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mam.models import User, Version
 from mam.models.catalogue import UploadSession, UploadState
 from mam.runtime import Runtime
+from mam.services.ingest import IngestService
 from mam.services.tokens import TokenService
 from tests.conftest import unique_copy
 from tests.web.conftest import csrf_from
@@ -311,3 +312,41 @@ def test_abandoned_uploads_expire(
     assert client.head(f"/upload/files/{upload_id}", headers=producer_headers).status_code == 404
     r = patch(client, producer_headers, upload_id, 10, b"more")
     assert r.status_code == 404 and "expired" in r.get_data(as_text=True)
+
+
+def test_storage_failure_after_the_last_byte_fails_cleanly(
+    client: FlaskClient,
+    runtime: Runtime,
+    producer_headers: dict[str, str],
+    queue: RecordingQueue,
+    fresh_clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The disk or the database failing as a finished upload is registered: the client is
+    told why (503), nothing is half-registered, no bytes are left behind, and a resuming
+    client is sent to start a new upload (410), which then works."""
+    data = fresh_clip.read_bytes()
+    upload_id = create(client, producer_headers, len(data))
+
+    def broken_adopt(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(IngestService, "_adopt", broken_adopt)
+        r = patch(client, producer_headers, upload_id, 0, data)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 503, text
+    assert "No space left on device" in text and "upload it again" in text
+    head = client.head(f"/upload/files/{upload_id}", headers=producer_headers)
+    assert head.status_code == 410
+    with runtime.db.session() as s:
+        assert s.get_one(UploadSession, upload_id).state is UploadState.FAILED
+        assert s.scalar(select(func.count()).select_from(Version)) == 0
+    assert [o.key for o in runtime.storage.list("")] == []
+    assert not list(runtime.settings.upload_staging_dir.iterdir())
+    assert queue.calls == []
+
+    # the disk has room again: a new upload of the same file goes through
+    again = create(client, producer_headers, len(data))
+    assert patch(client, producer_headers, again, 0, data).status_code == 204
+    assert len(queue.calls) == 1

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 from tusclient import client as tus_client
 
 from mam import migrate
@@ -20,6 +21,7 @@ from mam.models.catalogue import UploadSession, UploadState
 from mam.runtime import Runtime, build_runtime
 from mam.services import uploads
 from mam.services.users import UserService
+from storage.base import StorageError
 from tests.conftest import make_settings
 from tests.web.test_upload import RecordingQueue, forget_hash_state
 from tests.web.tus_helpers import bearer, cut_patch, padded_copy, server_offset, serving
@@ -206,5 +208,37 @@ def test_cancel_and_expiry_abort_the_multipart_upload(
         )
         assert service.expire(utcnow() + timedelta(days=2)) == 1
         assert s.get_one(UploadSession, ids[1]).state is UploadState.EXPIRED
+    assert open_multiparts(s3_runtime) == []
+    assert not list(s3_runtime.settings.upload_staging_dir.iterdir())
+
+
+def test_s3_failure_after_the_last_part_leaves_nothing(
+    s3_server: str, s3_runtime: Runtime, twelve_mib: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The assembled object cannot be moved to its original key: the upload fails with the
+    reason, the object under incoming/ is deleted and no version refers to anything."""
+    storage_cls = type(s3_runtime.storage)
+
+    def broken_move(self: object, src: str, dst: str) -> None:
+        raise StorageError(f"copy {src} -> {dst}: SlowDown")
+
+    monkeypatch.setattr(storage_cls, "move", broken_move)
+    client = tus_client.TusClient(f"{s3_server}/upload/files", headers=bearer(s3_runtime))
+    with twelve_mib.open("rb") as stream:
+        uploader = client.uploader(
+            file_stream=stream,
+            chunk_size=6 * MiB,
+            metadata={"filename": "失败.mp4", "programme": "时代风采", "title": "存储故障"},
+            retries=0,
+        )
+        with pytest.raises(Exception, match=r"503|SlowDown"):
+            uploader.upload()
+        assert uploader.url is not None
+        upload_id = uploader.url.rsplit("/", 1)[1]
+    with s3_runtime.db.session() as s:
+        upload = s.get_one(UploadSession, upload_id)
+        assert upload.state is UploadState.FAILED and "SlowDown" in (upload.error or "")
+        assert s.scalar(select(func.count()).select_from(Version)) == 0
+    assert list(s3_runtime.storage.list("")) == []
     assert open_multiparts(s3_runtime) == []
     assert not list(s3_runtime.settings.upload_staging_dir.iterdir())
