@@ -207,6 +207,14 @@ def _sounds(
     return sounds
 
 
+def _jpegs(stream: Any, directory: Path, digits: int, quality: int, **extra: Any) -> Any:
+    """Return an output writing each frame of ``stream`` as a numbered JPEG in ``directory``."""
+    pattern = str(directory / f"%0{digits}d.jpg")
+    return ffmpeg.output(
+        stream, pattern, format="image2", fps_mode="vfr", **{"q:v": quality}, **extra
+    )
+
+
 def build_process_command(
     source: str,
     info: MediaInfo,
@@ -246,27 +254,11 @@ def build_process_command(
         outputs.append(ffmpeg.output(*streams, playlists, **options))
     if plan.poster:
         select = _poster_select(plan.poster, plan.rate, info.duration)
-        outputs.append(
-            ffmpeg.output(
-                legs["poster"].filter("select", select),
-                str(out / CANDIDATES / "%03d.jpg"),
-                format="image2",
-                fps_mode="vfr",
-                **{"q:v": 2},
-            )
-        )
+        outputs.append(_jpegs(legs["poster"].filter("select", select), out / CANDIDATES, 3, 2))
     if plan.thumb_frames:
         frames = "+".join(f"eq(n,{n})" for n in plan.selected_thumb_frames)
-        outputs.append(
-            ffmpeg.output(
-                legs["thumbs"].filter("select", frames),
-                str(out / THUMB_FRAMES / "%03d.jpg"),
-                format="image2",
-                fps_mode="vfr",
-                start_number=0,
-                **{"q:v": 3},
-            )
-        )
+        selected = legs["thumbs"].filter("select", frames)
+        outputs.append(_jpegs(selected, out / THUMB_FRAMES, 3, 3, start_number=0))
     if plan.sprite and plan.cell_size:
         cells = (
             legs["cells"]
@@ -274,11 +266,7 @@ def build_process_command(
             .filter("scale", plan.cell_size[0], plan.cell_size[1])
             .filter("setsar", "1")
         )
-        outputs.append(
-            ffmpeg.output(
-                cells, str(out / CELLS / "%05d.jpg"), format="image2", fps_mode="vfr", **{"q:v": 4}
-            )
-        )
+        outputs.append(_jpegs(cells, out / CELLS, 5, 4))
     if plan.qc:
         qc = plan.qc
         checked = (
