@@ -293,11 +293,9 @@ def _zip(root: Path, archive: Path, top: str) -> int:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    """Return the SHA-256 of a file."""
     with path.open("rb") as fh:
-        while chunk := fh.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _mime_by_ext(key: str) -> str:
