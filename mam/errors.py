@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from mam.i18n import render
+
 
 class MamError(Exception):
     """Base class of every error the domain raises on purpose."""
@@ -9,10 +13,25 @@ class MamError(Exception):
     http_status = 400
     exit_code = 1
 
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        **details: object,
+    ) -> None:
+        # ``message`` is an English template marked with ``mam.i18n.N_``; with ``params`` it
+        # holds %(name)s placeholders. ``self.message`` is the English text (logs, old rows);
+        # ``translated()`` gives it in the reader's language.
+        self.template = message
+        self.params: dict[str, object] = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.details = details
+
+    def translated(self, translate: Callable[[str], str]) -> str:
+        """Return the message in the language of ``translate`` (a gettext function)."""
+        return render(self.template, self.params, translate)
 
     def __str__(self) -> str:
         return self.message
@@ -59,8 +78,15 @@ class ProcessingError(MamError):
     http_status = 500
     exit_code = 7
 
-    def __init__(self, message: str, *, permanent: bool, **details: object) -> None:
-        super().__init__(message, **details)
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        params: Mapping[str, object] | None = None,
+        **details: object,
+    ) -> None:
+        super().__init__(message, params=params, **details)
         self.permanent = permanent
 
 

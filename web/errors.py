@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(MamError)
     def domain_error(exc: MamError) -> ResponseReturnValue:
-        return _render(exc.http_status, exc.message)
+        return _render(exc.http_status, exc.translated(_))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> ResponseReturnValue:

@@ -1,0 +1,29 @@
+"""Messages the domain says to people: written in English, translated where they are shown.
+
+The domain imports no web framework, so it cannot translate. It marks a message with
+:func:`N_` (so ``pybabel extract`` collects it into the catalogue) and keeps the parameters
+apart; whoever shows the message to a person (a page, the API, the CLI) translates the
+template and fills in the parameters in that person's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+def render(
+    template: str, params: Mapping[str, object] | None, translate: Callable[[str], str]
+) -> str:
+    """Translate ``template`` with ``translate`` and fill in ``params`` (%-style, by name)."""
+    text = translate(template)
+    if not params:
+        return text
+    try:
+        return text % dict(params)
+    except (KeyError, ValueError, TypeError):
+        return template % dict(params)
