@@ -29,6 +29,7 @@ import logging
 import mimetypes
 import os
 import secrets
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,7 @@ from storage.base import UploadedPart
 log = logging.getLogger(__name__)
 
 PART_SIZE = 16 << 20  # multipart part size on object storage (the spool's size)
+LOCK_WAIT = 3.0  # seconds a PATCH waits for the previous one on the same upload to finish
 DEFAULT_EXPIRY = timedelta(hours=24)
 _MEDIA = (
     "mp4 m4v mov mkv avi wmv asf flv f4v webm ogv ogg mpg mpeg m2v vob ts mts m2ts mxf dv 3gp "
@@ -431,10 +433,18 @@ def _locked(path: Path) -> Iterator[BinaryIO]:
     except FileNotFoundError:
         raise NotFound("the staged bytes of this upload are gone; start it again") from None
     with fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy("another request is writing to this upload; retry shortly") from None
+        # A PATCH whose connection was just cut is still committing its offset for a moment;
+        # a client that resumes at once waits for it instead of getting 423. A writer that
+        # holds the lock longer than LOCK_WAIT is a real concurrent request: 423.
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy("another request is writing to this upload; retry shortly") from None
+                time.sleep(0.05)
         try:
             yield fh
         finally:
