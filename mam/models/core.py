@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models: the core of the data model in DESIGN.md."""
+"""SQLAlchemy 2.0 models: the core of the data model (docs/architecture.md)."""
 
 from __future__ import annotations
 
