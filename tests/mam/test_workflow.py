@@ -106,7 +106,7 @@ def test_concurrent_transitions_one_wins(runtime: Runtime) -> None:
 
 P, R, PUB, A, SYS = Role.PRODUCER, Role.REVIEWER, Role.PUBLISHER, Role.ADMIN, Role.SYSTEM
 S = VersionState
-# The table as docs/architecture.md states it, written out: a change to TRANSITIONS must change this too.
+# The table as docs/architecture.md states it, written out: changing TRANSITIONS changes this.
 EXPECTED = {
     (S.UPLOADED, Event.START_PROCESSING): (S.PROCESSING, {SYS}),
     (S.PROCESSING, Event.START_PROCESSING): (S.PROCESSING, {SYS}),
