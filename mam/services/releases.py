@@ -25,6 +25,7 @@ from mam.models.release import (
     ReleaseTarget,
     Screening,
 )
+from mam.services.downloads import DownloadLog
 from mam.workflow import Event, transition
 
 PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
@@ -282,20 +283,10 @@ class ReleaseService:
         return package
 
     def record_download(
-        self, package: ReleasePackage, user: User, *, start: int, sent: int, completed: bool
+        self, package: ReleasePackage, user: User, *, start: int, sent: int
     ) -> Download:
-        """Log what a download transferred."""
-        row = Download(
-            package_id=package.id,
-            county_id=user.county_id,
-            user_id=user.id,
-            range_start=start,
-            bytes_sent=sent,
-            completed=completed,
-        )
-        self.session.add(row)
-        self.session.commit()
-        return row
+        """Log what a download transferred (completed once the county has every byte)."""
+        return DownloadLog(self.session).record(package, user, start=start, sent=sent)
 
     def confirm_receipt(self, release: ReleaseSet, user: User) -> Receipt:
         """Record that the user's county received the set (idempotent)."""
