@@ -60,8 +60,8 @@ def _if_range_matches(value: str, rep: Representation) -> bool:
     if value.startswith('"'):
         return rep.etag is not None and value == quote_etag(rep.etag)
     date = parse_date(value)
-    return date is not None and rep.last_modified is not None and _same_second(
-        date, rep.last_modified
+    return (
+        date is not None and rep.last_modified is not None and _same_second(date, rep.last_modified)
     )
 
 

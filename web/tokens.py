@@ -65,9 +65,7 @@ def _accepted_scopes() -> frozenset[str]:
     declared: frozenset[str] | None = getattr(view, "_mam_token_scopes", None)
     if declared is not None:
         return declared
-    return next(
-        (s for p, s in _DEFAULT_SCOPES.items() if request.path.startswith(p)), frozenset()
-    )
+    return next((s for p, s in _DEFAULT_SCOPES.items() if request.path.startswith(p)), frozenset())
 
 
 def _refuse(status: int, message: str) -> ResponseReturnValue:
@@ -137,7 +135,7 @@ def require_csrf() -> None:
 
 
 EXPIRY_CHOICES = {
-    "": lazy_gettext("Never"),
+    "": lazy_gettext("Does not expire"),
     "30": lazy_gettext("In 30 days"),
     "90": lazy_gettext("In 90 days"),
     "365": lazy_gettext("In a year"),
