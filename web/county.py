@@ -100,6 +100,7 @@ def _visible_release(release_id: int) -> ReleaseSet:
 
 @bp.route("/releases/<int:release_id>/posters/<int:version_id>")
 @allow(Role.COUNTY, Role.PUBLISHER, Role.ADMIN)
+@accepts_token(*TOKEN_SCOPES)
 def poster(release_id: int, version_id: int) -> ResponseReturnValue:
     """Return the poster of an episode in a set the user may see."""
     release = _visible_release(release_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 import time
@@ -26,8 +27,13 @@ from tests.conftest import make_settings
 from web import create_app
 
 PASSWORD = "correct horse battery"
-# A stand-in JPEG: the poster route serves whatever bytes the rendition holds.
-POSTER = b"\xff\xd8\xff\xe0" + b"poster" * 100 + b"\xff\xd9"
+# A real 32x18 JPEG (made with ffmpeg's lavfi colour source), the episode's poster.
+POSTER = base64.b64decode(
+    "/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU5LjM3LjEwMAD/2wBDAAgQEBMQExYWFhYWFhoYGhsbGxoaGhob"
+    "GxsdHR0iIiIdHR0bGx0dICAiIiUmJSMjIiMmJigoKDAwLi44ODpFRVP/xABNAAEBAAAAAAAAAAAAAAAAAAAABgEB"
+    "AQEAAAAAAAAAAAAAAAAAAAUGEAEAAAAAAAAAAAAAAAAAAAAAEQEAAAAAAAAAAAAAAAAAAAAA/8AAEQgAEgAgAwEi"
+    "AAIRAAMRAP/aAAwDAQACEQMRAD8AnQGqQAAAAAAH/9k="
+)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from mam.runtime import Runtime
-from tests.web.county_fixtures import CountyWorld, build_world
+from tests.web.county_fixtures import POSTER, CountyWorld, build_world
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_county_sees_its_sets_episodes_and_packages(small: CountyWorld) -> None:
     assert episode["synopsis"].startswith("讲述村里")
     assert "counties" not in detail  # a county is not told who else gets the set
     poster = client.get(episode["poster_url"], headers=auth)
-    assert poster.status_code == 403  # a poster is for the page (session), not for tokens
+    assert poster.status_code == 200 and poster.get_data() == POSTER
     packages = client.get(f"/api/v1/releases/{small.release}/packages", headers=auth).json
     tv = next(p for p in packages["packages"] if p["kind"] == "tv")
     assert (tv["state"], tv["size"], tv["sha256"]) == ("ready", len(small.data), small.sha256)
