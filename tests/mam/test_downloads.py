@@ -85,7 +85,7 @@ def test_two_halves_at_once_complete_exactly_once(pg_url: str) -> None:
                     user = s.get_one(User, user_id)
                     barrier.wait(timeout=10)
                     DownloadLog(s).record(package, user, start=start, sent=500)
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:  # reported below
                 errors.append(exc)
 
         threads = [threading.Thread(target=half, args=(n,)) for n in (0, 500)]
@@ -124,12 +124,14 @@ def test_upgrade_recomputes_old_download_figures(home) -> None:  # type: ignore[
             (3, 1, 60, 40, 1),  # closes the gap: this one completes county a's copy
             (4, 2, 0, 0, 0),  # an S3 redirect: nothing was seen
         ]
-        for rid, county, start, sent, completed in rows:
-            conn.exec_driver_sql(
+        conn.execute(
+            sa.text(
                 "INSERT INTO download (id, package_id, county_id, range_start, bytes_sent, "
-                f"completed, started_at) VALUES ({rid}, 1, {county}, {start}, {sent}, "
-                f"{completed}, '2026-11-02')"
-            )
+                "completed, started_at) VALUES (:id, 1, :county, :start, :sent, :done, "
+                "'2026-11-02')"
+            ),
+            [{"id": i, "county": c, "start": st, "sent": n, "done": d} for i, c, st, n, d in rows],
+        )
     migrate.upgrade(url)
     with engine.connect() as conn:
         flags = conn.exec_driver_sql("SELECT id, completed FROM download ORDER BY id").all()
