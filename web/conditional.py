@@ -17,7 +17,10 @@ from flask import Request, Response
 from werkzeug.datastructures import ETags
 from werkzeug.http import http_date, parse_date, parse_etags, parse_range_header, quote_etag
 
+from mam.errors import NotFound, Unavailable
+from mam.i18n import N_
 from storage import Storage, content_disposition
+from storage.base import ObjectNotFound, StorageError
 
 CHUNK = 256 << 10  # small enough that a cut connection is noticed within a few chunks
 
@@ -152,25 +155,40 @@ def send_object(
         if length == 0 and request.method == "GET" and on_sent is not None:
             on_sent(decision.start, 0)
     else:
-        body = _stream(store, key, decision.start, decision.stop, on_sent)
+        chunks = store.iter_range(key, decision.start, decision.stop - 1, chunk_size=CHUNK)
+        try:  # read the first chunk now: a missing object is a 404, not a broken 200
+            first = next(chunks, b"")
+        except ObjectNotFound:
+            raise NotFound(N_("The file is missing from storage.")) from None
+        except StorageError as exc:
+            raise Unavailable(
+                N_("Storage cannot be read just now (%(reason)s). Try again later."),
+                params={"reason": str(exc)[:200]},
+            ) from exc
+        body = _stream(first, chunks, decision.start, on_sent)
     response = Response(body, status=decision.status, headers=headers, mimetype=mimetype)
     response.direct_passthrough = True  # the length is known; do not buffer or re-chunk
     return response
 
 
 def _stream(
-    store: Storage,
-    key: str,
+    first: bytes,
+    chunks: Iterator[bytes],
     start: int,
-    stop: int,
     on_sent: Callable[[int, int], None] | None,
 ) -> Iterator[bytes]:
-    """Yield bytes [start, stop) of ``key``; count a chunk once the server took it."""
+    """Yield ``first`` then the rest of ``chunks``; count a chunk once the server took it."""
     sent = 0
     try:
-        for chunk in store.iter_range(key, start, stop - 1, chunk_size=CHUNK):
-            yield chunk  # returns here only after the server wrote it to the socket
+        if first:
+            yield first  # returns here only after the server wrote it to the socket
+            sent += len(first)
+        for chunk in chunks:
+            yield chunk
             sent += len(chunk)
     finally:  # also when the client goes away mid-download (the generator is closed)
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
         if on_sent is not None:
             on_sent(start, sent)

@@ -126,3 +126,10 @@ def test_interrupted_transfer_counts_only_the_bytes_sent(backend_runtime) -> Non
         resumed.close()
     assert big.wait_downloads(2)[1][2] is True
     assert big.downloaded()
+
+
+def test_a_package_missing_from_storage_is_404_not_a_broken_download(world: CountyWorld) -> None:
+    world.runtime.storage.delete(f"packages/{world.release}/tv.zip")
+    response, body = get(world, {"Accept-Language": "en"})
+    assert response.status_code == 404 and b"missing from storage" in body
+    assert world.downloads() == []
