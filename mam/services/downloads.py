@@ -87,3 +87,24 @@ class DownloadLog:
             row.completed = covers(self.spans(package.id, user.county_id), package.size or 0)
         self.session.commit()
         return row
+
+    def received_percent(self, sizes: dict[int, int]) -> dict[int | None, int]:
+        """Return per county the best share (0-99, rounded down) of any package's bytes sent.
+
+        ``sizes`` maps package ids to their sizes; 100 is left to the completed flag.
+        """
+        spans: dict[tuple[int | None, int], list[tuple[int, int]]] = {}
+        rows = self.session.execute(
+            select(
+                Download.county_id, Download.package_id, Download.range_start, Download.bytes_sent
+            ).where(Download.package_id.in_(list(sizes)), Download.bytes_sent > 0)
+        )
+        for county_id, package_id, start, sent in rows:
+            spans.setdefault((county_id, package_id), []).append((start, start + sent))
+        best: dict[int | None, int] = {}
+        for (county_id, package_id), pieces in spans.items():
+            size = sizes.get(package_id) or 0
+            if size > 0:
+                share = min(99, covered_bytes(pieces) * 100 // size)
+                best[county_id] = max(best.get(county_id, 0), share)
+        return best

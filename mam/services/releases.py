@@ -45,6 +45,9 @@ class CountyCoverage:
     copies_needed: int
     screenings: int
     viewers: int
+    # Of the package the county got furthest with, the percentage of its bytes sent so far
+    # (100 once downloaded); tells "started but cut off" from "not started".
+    received_percent: int = 0
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,9 @@ class ReleaseService:
                 )
             )
         )
+        received = DownloadLog(self.session).received_percent(
+            {p.id: p.size or 0 for p in release.packages}
+        )
         receipts = {
             r.county_id: r.confirmed_at
             for r in self.session.scalars(select(Receipt).where(Receipt.release_id == release.id))
@@ -381,6 +387,7 @@ class ReleaseService:
                 copies_needed=copies_needed(c, villages_per_set),
                 screenings=use.get(c.id, (0, 0))[0],
                 viewers=int(use.get(c.id, (0, 0))[1]),
+                received_percent=100 if c.id in downloaded else received.get(c.id, 0),
             )
             for c in self.target_counties(release)
         ]

@@ -133,3 +133,20 @@ def test_a_package_missing_from_storage_is_404_not_a_broken_download(world: Coun
     response, body = get(world, {"Accept-Language": "en"})
     assert response.status_code == 404 and b"missing from storage" in body
     assert world.downloads() == []
+
+
+def test_publisher_sees_a_cut_download_as_partial(world: CountyWorld) -> None:
+    size = len(world.data)
+    get(world, {"Range": f"bytes=0-{size * 43 // 100}"})
+    client = world.app.test_client()
+    html = client.get(f"/releases/{world.release}", headers=world.token("publisher", ("api",)))
+    assert html.status_code == 403  # the release pages are for the browser session
+    from tests.web.test_county_page import signed_in
+
+    page = signed_in(world, "publisher").get(f"/releases/{world.release}").get_data(as_text=True)
+    row = page.split('data-county="c1"')[1].split("</tr>")[0]
+    assert "部分（已收到数据包的 43%）" in row
+    get(world, {"Range": f"bytes={size * 43 // 100 + 1}-"})
+    page = signed_in(world, "publisher").get(f"/releases/{world.release}").get_data(as_text=True)
+    row = page.split('data-county="c1"')[1].split("</tr>")[0]
+    assert '<td data-testid="downloaded">是</td>' in row
