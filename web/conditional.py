@@ -22,7 +22,7 @@ from mam.i18n import N_
 from storage import Storage, content_disposition
 from storage.base import ObjectNotFound, StorageError
 
-CHUNK = 256 << 10  # small enough that a cut connection is noticed within a few chunks
+CHUNK = 1 << 20  # a cut connection is noticed within a chunk or two (kernel buffers hold more)
 
 
 @dataclass(frozen=True)
