@@ -70,3 +70,29 @@ def test_brand_and_error_links_lead_where_a_county_may_go(world: CountyWorld) ->
         for link in links:
             with client.get(link) as linked:
                 assert linked.status_code == 200, (url, link)
+
+
+def test_county_errors_read_in_chinese(world: CountyWorld) -> None:
+    client = signed_in(world, "county")
+    html = client.get("/county/").get_data(as_text=True)
+    r = client.post(
+        f"/county/releases/{world.release}/screenings",
+        data={
+            "csrf_token": csrf_from(html),
+            "screened_on": "2026-11-20",
+            "place": " ",
+            "viewers": "10",
+        },
+    )
+    assert r.status_code == 400 and "请填写乡镇或放映地点" in r.get_data(as_text=True)
+    with world.runtime.db.session() as s:
+        from mam.services.releases import ReleaseService
+        from mam.services.users import UserService
+
+        svc = ReleaseService(s)
+        svc.withdraw(
+            svc.get(world.release), "片中数据有误", UserService(s).by_username("publisher")
+        )
+    refused = client.get(world.url)
+    assert refused.status_code == 403
+    assert "供片批次 2026年第12期 已撤回：片中数据有误" in refused.get_data(as_text=True)
