@@ -15,10 +15,11 @@ from mam.search import search as search_episodes
 from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
 from mam.services.ingest import clean_text
+from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
 from web.auth import STAFF, allow
 from web.extensions import csrf, db_session
 from web.openapi import document as openapi_document
-from web.tokens import require_csrf
+from web.tokens import accepts_token, require_csrf
 from web.upload import service as upload_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -215,6 +216,7 @@ def topics() -> ResponseReturnValue:
 
 @bp.route("/openapi.json")
 @allow(*EVERYONE)
+@accepts_token(SCOPE_API, SCOPE_COUNTY)
 def openapi_json() -> ResponseReturnValue:
     """Return the OpenAPI 3 description of this API."""
     return jsonify(openapi_document(request.host_url.rstrip("/")))

@@ -1,10 +1,14 @@
-"""County portal: this county's releases, resumable package downloads, receipts, screenings."""
+"""County portal: this county's releases, resumable package downloads, receipts, screenings.
+
+Package downloads go through the app on every storage backend (ranged reads from S3), so
+the server knows which bytes each county was really sent (``mam.services.downloads``).
+Scripts use a personal API token (scope ``county:download`` or ``api``) on the feeds, the
+JSON list, the downloads and receipts; see ``web.tokens``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import (
@@ -12,29 +16,29 @@ from flask import (
     Response,
     abort,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.http import parse_range_header
 
 from mam.errors import InvalidInput
 from mam.models import Role, User
-from mam.models.release import Receipt, ReleasePackage
-from mam.runtime import Runtime
+from mam.models.release import Receipt, ReleasePackage, ReleaseSet, Screening
 from mam.services.releases import ReleaseService
+from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
 from web.auth import allow
-from web.extensions import db_session, runtime, storage
+from web.conditional import Representation, send_object
+from web.extensions import csrf, db_session, runtime, storage
+from web.tokens import accepts_token, require_csrf, token_authenticated
 
 bp = Blueprint("county", __name__, url_prefix="/county")
-PRESIGN_SECONDS = 10 * 60
-CHUNK = 1 << 20
+TOKEN_SCOPES = (SCOPE_API, SCOPE_COUNTY)
 
 
 def _service() -> ReleaseService:
@@ -47,16 +51,36 @@ def _county_id() -> int:
     return int(current_user.county_id)
 
 
+def episode_duration(item_version: object) -> float | None:
+    """Return a pinned version's duration in seconds (from its source), if known."""
+    asset = getattr(item_version, "asset", None)
+    value = (asset.media_info or {}).get("duration") if asset is not None else None
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 @bp.route("/")
 @allow(Role.COUNTY)
 def index() -> ResponseReturnValue:
-    """List the releases aimed at the signed-in county."""
-    releases = _service().for_county(_county_id())
+    """List the releases aimed at the signed-in county, their episodes and screenings."""
+    county_id = _county_id()
+    releases = _service().for_county(county_id)
+    screenings: dict[int, list[Screening]] = {}
+    for row in db_session().scalars(
+        select(Screening)
+        .where(Screening.county_id == county_id)
+        .order_by(Screening.screened_on.desc(), Screening.id.desc())
+    ):
+        screenings.setdefault(row.release_id, []).append(row)
     return render_template(
         "county/index.html",
         releases=releases,
         today=date.today(),
         receipts={r.release_id for r in _receipts()},
+        screenings=screenings,
+        duration=episode_duration,
     )
 
 
@@ -66,76 +90,62 @@ def _receipts() -> list[Receipt]:
     )
 
 
-@bp.route("/packages/<int:package_id>/download")
-@allow(Role.COUNTY)
-def download(package_id: int) -> ResponseReturnValue:
-    """Send a package with Range/If-Range/ETag (local) or a short-lived link (S3)."""
+def _visible_release(release_id: int) -> ReleaseSet:
     service = _service()
-    package = service.package_for_download(package_id, current_user)
-    raw_range = request.headers.get("Range")
-    if raw_range is not None and parse_range_header(raw_range) is None:
-        # Werkzeug would ignore a malformed Range and send everything; a resuming client
-        # is better told plainly that its request makes no sense.
-        abort(416)
-    key, size, pid, user_id = (
-        package.storage_key or "",
-        package.size or 0,
-        package.id,
-        current_user.id,
-    )
-    url = storage().presigned_url(
-        key, expires=PRESIGN_SECONDS, filename=_filename(package), content_type="application/zip"
-    )
-    if url is not None:
-        service.record_download(package, current_user, start=0, sent=0, completed=False)
-        return redirect(url, code=302)
-    path = storage().local_path(key)
-    if path is None or not path.is_file():
+    release = db_session().get(ReleaseSet, release_id)
+    if release is None or not service.visible_to(release, current_user):
         abort(404)
-    name = _filename(package)
-    db_session().close()  # no database transaction held while streaming gigabytes
-    response = send_file(
-        path,
-        mimetype="application/zip",
-        conditional=True,
-        etag=True,
-        as_attachment=True,
-        download_name=name,
-        max_age=0,
-    )
-    if response.status_code not in (200, 206):
-        return response
-    rng = response.content_range
-    start, stop = (rng.start, rng.stop) if rng and rng.start is not None else (0, size)
-    close = getattr(response.response, "close", None)
-    if close is not None:  # replaced by 1 MiB reads (Werkzeug's wrapper reads 8 KiB)
-        close()
-    response.response = _stream(path, start, stop or size, runtime(), pid, user_id, size)
+    return release
+
+
+@bp.route("/releases/<int:release_id>/posters/<int:version_id>")
+@allow(Role.COUNTY, Role.PUBLISHER, Role.ADMIN)
+@accepts_token(*TOKEN_SCOPES)
+def poster(release_id: int, version_id: int) -> ResponseReturnValue:
+    """Return the poster of an episode in a set the user may see."""
+    release = _visible_release(release_id)
+    item = next((i for i in release.items if i.version_id == version_id), None)
+    image = item.version.rendition("poster") if item else None
+    if image is None:
+        abort(404)
+    key, size = image.storage_key, image.size
+    rep = Representation(size=size, etag=f"poster-{version_id}-{size}", last_modified=None)
+    db_session().close()
+    response = send_object(request, storage(), key, rep, mimetype=image.mime_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
 
-def _stream(
-    path: Path, start: int, stop: int, rt: Runtime, package_id: int, user_id: int, size: int
-) -> Iterator[bytes]:
-    """Yield bytes ``start``..``stop`` of the file, then log how many really went out."""
-    sent = 0
-    try:
-        with path.open("rb") as fh:
-            fh.seek(start)
-            while sent < stop - start:
-                chunk = fh.read(min(CHUNK, stop - start - sent))
-                if not chunk:
-                    break
-                sent += len(chunk)
-                yield chunk
-    finally:  # also when the client goes away mid-download (the generator is closed)
+@bp.route("/packages/<int:package_id>/download", methods=["GET", "HEAD"])
+@allow(Role.COUNTY)
+@accepts_token(*TOKEN_SCOPES)
+def download(package_id: int) -> ResponseReturnValue:
+    """Send a package with Range/If-Range/ETag/If-Match, counting the bytes really sent."""
+    package = _service().package_for_download(package_id, current_user)
+    key, pid, user_id = package.storage_key or "", package.id, current_user.id
+    rep = Representation(
+        size=package.size or 0, etag=package.sha256, last_modified=package.built_at
+    )
+    name = _filename(package)
+    rt = runtime()
+    db_session().close()  # no database transaction held while streaming gigabytes
+
+    def sent(start: int, count: int) -> None:
         with rt.db.session() as session:
-            package = session.get(ReleasePackage, package_id)
+            row = session.get(ReleasePackage, pid)
             user = session.get(User, user_id)
-            if package is not None and user is not None:
-                ReleaseService(session).record_download(
-                    package, user, start=start, sent=sent, completed=start + sent >= size
-                )
+            if row is not None and user is not None:
+                ReleaseService(session).record_download(row, user, start=start, sent=count)
+
+    return send_object(
+        request,
+        storage(),
+        key,
+        rep,
+        mimetype="application/zip",
+        download_name=name,
+        on_sent=sent,
+    )
 
 
 def _filename(package: ReleasePackage) -> str:
@@ -144,10 +154,15 @@ def _filename(package: ReleasePackage) -> str:
 
 @bp.route("/releases/<int:release_id>/receipt", methods=["POST"])
 @allow(Role.COUNTY)
+@accepts_token(*TOKEN_SCOPES)
+@csrf.exempt
 def confirm_receipt(release_id: int) -> ResponseReturnValue:
     """Confirm that the county received the release set."""
+    require_csrf()  # the form's token, unless a script signs in with an API token
     service = _service()
-    service.confirm_receipt(service.get(release_id), current_user)
+    receipt = service.confirm_receipt(service.get(release_id), current_user)
+    if token_authenticated():
+        return jsonify(release_id=release_id, confirmed_at=receipt.confirmed_at.isoformat())
     flash(_("Receipt confirmed. Thank you."), "info")
     return redirect(url_for(".index"))
 
@@ -173,8 +188,21 @@ def report_screening(release_id: int) -> ResponseReturnValue:
     return redirect(url_for(".index"))
 
 
+def package_dict(p: ReleasePackage) -> dict[str, object]:
+    """Return a package as the JSON list and the API show it."""
+    return {
+        "id": p.id,
+        "kind": p.kind.value,
+        "state": p.state.value,
+        "size": p.size,
+        "sha256": p.sha256,
+        "url": url_for("county.download", package_id=p.id, _external=True),
+    }
+
+
 @bp.route("/releases.json")
 @allow(Role.COUNTY)
+@accepts_token(*TOKEN_SCOPES)
 def releases_json() -> ResponseReturnValue:
     """Return this county's releases for automated fetchers."""
     items = []
@@ -186,17 +214,7 @@ def releases_json() -> ResponseReturnValue:
                 "state": r.state.value,
                 "published_at": r.published_at.isoformat() if r.published_at else None,
                 "withdrawn_reason": r.withdrawn_reason,
-                "packages": [
-                    {
-                        "id": p.id,
-                        "kind": p.kind.value,
-                        "state": p.state.value,
-                        "size": p.size,
-                        "sha256": p.sha256,
-                        "url": url_for(".download", package_id=p.id, _external=True),
-                    }
-                    for p in r.packages
-                ],
+                "packages": [package_dict(p) for p in r.packages],
             }
         )
     return {"releases": items}
@@ -204,6 +222,7 @@ def releases_json() -> ResponseReturnValue:
 
 @bp.route("/feed.atom")
 @allow(Role.COUNTY)
+@accepts_token(*TOKEN_SCOPES)
 def feed() -> ResponseReturnValue:
     """Return an Atom feed of this county's releases."""
     releases = _service().for_county(_county_id())

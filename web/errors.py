@@ -12,7 +12,11 @@ from mam.errors import MamError
 
 
 def _render(status: int, message: str) -> ResponseReturnValue:
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if (
+        request.path.startswith("/api/")
+        or request.accept_mimetypes.best == "application/json"
+        or request.headers.get("Authorization", "").startswith("Bearer ")  # scripts
+    ):
         return jsonify(error=message, status=status), status
     return render_template("error.html", status=status, message=message), status
 

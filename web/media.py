@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, send_file
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, redirect, request
 from flask.typing import ResponseReturnValue
 
 from mam.models import Rendition, Version
 from web.auth import STAFF, allow
+from web.conditional import Representation, send_object
 from web.extensions import db_session, storage
 
 bp = Blueprint("media", __name__, url_prefix="/media")
@@ -21,10 +24,15 @@ def _serve(key: str, mime_type: str, download_name: str) -> ResponseReturnValue:
     path = store.local_path(key)
     if path is None or not path.is_file():
         abort(404)
-    # conditional=True: ETag, Last-Modified, Range and If-Range handled by Werkzeug.
-    response = send_file(
-        path, mimetype=mime_type, conditional=True, download_name=download_name, max_age=3600
+    # Range, If-Range (strong only), If-Match (412 without a body), ETag, Last-Modified:
+    # the same RFC 9110 handling as the county's package downloads.
+    st = path.stat()
+    rep = Representation(
+        size=st.st_size,
+        etag=f"{st.st_mtime_ns:x}-{st.st_size:x}",
+        last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
     )
+    response = send_object(request, store, key, rep, mimetype=mime_type)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mam.models import SourceType, VersionState
+from web.openapi_releases import RELEASE_SCHEMAS, release_paths
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -286,6 +287,7 @@ def document(server: str) -> dict[str, Any]:
             }
         },
     }
+    paths.update(release_paths(errors, _error))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -299,7 +301,7 @@ def document(server: str) -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | RELEASE_SCHEMAS,
         },
         "paths": paths,
     }

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_login import current_user
 
 from mam.models import JobState, Role, SourceType, VersionState
 from mam.models.release import PackageKind, PackageState, ReleaseState
-from web.auth import STAFF
+from web.auth import STAFF, home_for
 
 STATE_LABELS = {
     VersionState.UPLOADED: lazy_gettext("Uploaded"),
@@ -104,6 +104,9 @@ def init_app(app: Flask) -> None:
         return {
             "current_lang": get_locale().language if get_locale() else "zh",
             "is_staff": lambda: current_user.is_authenticated and current_user.has_role(*STAFF),
+            "home_url": lambda: home_for(current_user.roles)
+            if current_user.is_authenticated
+            else url_for("auth.login"),
             "state_label": lambda s: STATE_LABELS.get(s, s),
             "source_label": lambda s: SOURCE_LABELS.get(s, s),
             "job_state_label": lambda s: JOB_LABELS.get(s, s),

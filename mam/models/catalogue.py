@@ -146,8 +146,16 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # Space-separated scopes (see mam.services.tokens.SCOPES); "api" for older tokens.
+    scopes: Mapped[str] = mapped_column(String(200), default="api", server_default="api")
+    expires_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """Return the token's scopes as a set."""
+        return frozenset(self.scopes.split())
 
 
 class EpisodeSearch(Base):

@@ -1,95 +1,59 @@
-"""Release sets for county centres: assemble, publish, withdraw, and what counties did."""
+"""Release sets for county centres: assemble, publish, withdraw, and what counties did.
+
+The service is one class in three parts: publishing (here), the county side
+(:mod:`mam.services.county_distribution`) and coverage figures (:mod:`mam.services.coverage`).
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from mam.models import AuditEvent, County, Role, User, Version, VersionState, utcnow
+from mam.models import County, User, Version, VersionState, utcnow
 from mam.models.release import (
-    Download,
     PackageKind,
     PackageState,
-    Receipt,
     ReleaseItem,
     ReleasePackage,
     ReleaseSet,
     ReleaseState,
     ReleaseTarget,
-    Screening,
 )
+from mam.services.coverage import (
+    OVERDUE_AFTER,
+    VILLAGES_PER_SET,
+    CountyCoverage,
+    CoverageReports,
+    ReleaseSummary,
+    copies_needed,
+)
+from mam.services.release_base import PUBLISHERS, require_role
 from mam.workflow import Event, transition
 
-PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
-# Supply standard: one set of discs/USB sticks per this many administrative villages.
-VILLAGES_PER_SET = 3
-OVERDUE_AFTER = timedelta(days=15)
+__all__ = [
+    "OVERDUE_AFTER",
+    "PUBLISHERS",
+    "VILLAGES_PER_SET",
+    "CountyCoverage",
+    "ReleaseService",
+    "ReleaseSummary",
+    "copies_needed",
+]
 
 
-@dataclass(frozen=True)
-class CountyCoverage:
-    """One targeted county's progress on one release set."""
-
-    county: County
-    downloaded: bool
-    confirmed_at: datetime | None
-    overdue: bool
-    copies_needed: int
-    screenings: int
-    viewers: int
-
-
-@dataclass(frozen=True)
-class ReleaseSummary:
-    """One release set's totals over its target counties."""
-
-    release: ReleaseSet
-    counties: int
-    downloaded: int
-    confirmed: int
-    overdue: int
-    copies: int
-    screenings: int
-    viewers: int
-
-    @property
-    def confirmed_percent(self) -> float:
-        """Return the share of target counties that confirmed receipt."""
-        return 100.0 * self.confirmed / self.counties if self.counties else 0.0
-
-
-def copies_needed(county: County, villages_per_set: int = VILLAGES_PER_SET) -> int:
-    """Return the sets a county must duplicate: one per ``villages_per_set`` villages."""
-    return max(1, math.ceil(county.villages / villages_per_set)) if county.villages else 1
-
-
-class ReleaseService:
+class ReleaseService(CoverageReports):
     """Release sets and the county side of them."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
     # ---- publisher side ------------------------------------------------------------
-
-    def get(self, release_id: int) -> ReleaseSet:
-        """Return a release set or raise NotFound."""
-        release = self.session.get(ReleaseSet, release_id)
-        if release is None:
-            raise NotFound(f"release set {release_id} does not exist")
-        return release
 
     def create(
         self, name: str, actor: User, *, notes: str = "", publish_date: date | None = None
     ) -> ReleaseSet:
         """Start a draft release set, e.g. 2026年第12期."""
-        _require(actor, PUBLISHERS, "create release sets")
+        require_role(actor, PUBLISHERS, "create release sets")
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise InvalidInput("a release set needs a name of at most 200 characters")
@@ -106,7 +70,7 @@ class ReleaseService:
 
     def add_version(self, release: ReleaseSet, version_id: int, actor: User) -> ReleaseItem:
         """Pin an approved version of an episode into a draft set (replacing another cut)."""
-        _require(actor, PUBLISHERS, "edit release sets")
+        require_role(actor, PUBLISHERS, "edit release sets")
         self._require_draft(release)
         version = self.session.get(Version, version_id)
         if version is None:
@@ -128,7 +92,7 @@ class ReleaseService:
 
     def remove_item(self, release: ReleaseSet, item_id: int, actor: User) -> None:
         """Take an episode out of a draft set."""
-        _require(actor, PUBLISHERS, "edit release sets")
+        require_role(actor, PUBLISHERS, "edit release sets")
         self._require_draft(release)
         item = next((i for i in release.items if i.id == item_id), None)
         if item is None:
@@ -141,7 +105,7 @@ class ReleaseService:
         self, release: ReleaseSet, county_ids: Iterable[int] | None, actor: User
     ) -> None:
         """Target every county (``None``) or the given ones."""
-        _require(actor, PUBLISHERS, "edit release sets")
+        require_role(actor, PUBLISHERS, "edit release sets")
         self._require_draft(release)
         release.all_counties = county_ids is None
         wanted = set() if county_ids is None else set(county_ids)
@@ -161,15 +125,9 @@ class ReleaseService:
         )
         self.session.commit()
 
-    def target_counties(self, release: ReleaseSet) -> list[County]:
-        """Return the counties a set is sent to."""
-        if release.all_counties:
-            return list(self.session.scalars(select(County).order_by(County.code)))
-        return sorted((t.county for t in release.targets), key=lambda c: c.code)
-
     def publish(self, release: ReleaseSet, actor: User) -> list[ReleasePackage]:
         """Publish a draft: every pinned version must still be approved; queue packages."""
-        _require(actor, PUBLISHERS, "publish release sets")
+        require_role(actor, PUBLISHERS, "publish release sets")
         self._require_draft(release)
         if not release.items:
             raise InvalidInput("a release set needs at least one episode")
@@ -200,7 +158,7 @@ class ReleaseService:
 
     def rebuild_package(self, package_id: int, actor: User) -> ReleasePackage:
         """Queue a failed (or stuck) package build again; the caller enqueues it."""
-        _require(actor, PUBLISHERS, "rebuild packages")
+        require_role(actor, PUBLISHERS, "rebuild packages")
         package = self.session.get(ReleasePackage, package_id)
         if package is None:
             raise NotFound(f"package {package_id} does not exist")
@@ -215,7 +173,7 @@ class ReleaseService:
 
     def withdraw(self, release: ReleaseSet, reason: str, actor: User) -> None:
         """Withdraw a published set: downloads stop and counties see the reason."""
-        _require(actor, PUBLISHERS, "withdraw release sets")
+        require_role(actor, PUBLISHERS, "withdraw release sets")
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(f"release set {release.name} is {release.state.value}, not published")
         reason = (reason or "").strip()
@@ -235,219 +193,6 @@ class ReleaseService:
         release.withdrawn_reason = reason
         release.withdrawn_at = utcnow()
         self._audit(actor, release, "release_withdrawn", to_state="withdrawn", reason=reason)
-        self.session.commit()
-
-    # ---- county side ----------------------------------------------------------------
-
-    def for_county(self, county_id: int) -> list[ReleaseSet]:
-        """Published (and withdrawn, for the notice) sets aimed at a county, newest first."""
-        targeted = select(ReleaseTarget.release_id).where(ReleaseTarget.county_id == county_id)
-        return list(
-            self.session.scalars(
-                select(ReleaseSet)
-                .where(
-                    ReleaseSet.state != ReleaseState.DRAFT,
-                    or_(ReleaseSet.all_counties, ReleaseSet.id.in_(targeted)),
-                )
-                .order_by(ReleaseSet.published_at.desc())
-            )
-        )
-
-    def visible_to(self, release: ReleaseSet, user: User) -> bool:
-        """Say whether ``user`` may see ``release`` (county users: only their county's)."""
-        if user.has_role(Role.PUBLISHER, Role.ADMIN):
-            return True
-        if not user.has_role(Role.COUNTY) or user.county_id is None:
-            return False
-        return release.state != ReleaseState.DRAFT and (
-            release.all_counties or any(t.county_id == user.county_id for t in release.targets)
-        )
-
-    def package_for_download(self, package_id: int, user: User) -> ReleasePackage:
-        """Return a ready package ``user`` may download; log and refuse anything else."""
-        package = self.session.get(ReleasePackage, package_id)
-        if package is None or not self.visible_to(package.release, user):
-            self._audit(user, None, "download_refused", package_id=package_id)
-            self.session.commit()
-            raise NotFound(f"package {package_id} does not exist")
-        if package.release.state == ReleaseState.WITHDRAWN:
-            self._audit(user, package.release, "download_refused", package_id=package_id)
-            self.session.commit()
-            raise NotAllowed(
-                f"release set {package.release.name} was withdrawn: "
-                f"{package.release.withdrawn_reason}"
-            )
-        if package.state != PackageState.READY or not package.storage_key:
-            raise Conflict(f"package {package.kind.value} of {package.release.name} is not ready")
-        return package
-
-    def record_download(
-        self, package: ReleasePackage, user: User, *, start: int, sent: int, completed: bool
-    ) -> Download:
-        """Log what a download transferred."""
-        row = Download(
-            package_id=package.id,
-            county_id=user.county_id,
-            user_id=user.id,
-            range_start=start,
-            bytes_sent=sent,
-            completed=completed,
-        )
-        self.session.add(row)
-        self.session.commit()
-        return row
-
-    def confirm_receipt(self, release: ReleaseSet, user: User) -> Receipt:
-        """Record that the user's county received the set (idempotent)."""
-        if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
-            raise NotFound(f"release set {release.id} does not exist")
-        if release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(f"release set {release.name} is {release.state.value}")
-        receipt = self.session.scalar(
-            select(Receipt).where(
-                Receipt.release_id == release.id, Receipt.county_id == user.county_id
-            )
-        )
-        if receipt is not None:
-            return receipt
-        receipt = Receipt(release_id=release.id, county_id=user.county_id, user_id=user.id)
-        self.session.add(receipt)
-        self._audit(user, release, "receipt_confirmed")
-        try:
-            self.session.commit()
-        except IntegrityError:  # a double click from two tabs
-            self.session.rollback()
-            return self.confirm_receipt(release, user)
-        return receipt
-
-    def report_screening(
-        self, release: ReleaseSet, user: User, *, screened_on: date, place: str, viewers: int
-    ) -> Screening:
-        """Record a screening a county held of a release set."""
-        if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
-            raise NotFound(f"release set {release.id} does not exist")
-        place = (place or "").strip()
-        if not place or len(place) > 200:
-            raise InvalidInput("name the township or place (at most 200 characters)")
-        if viewers < 0 or viewers > 1_000_000:
-            raise InvalidInput("the number of viewers must be between 0 and 1,000,000")
-        if screened_on > date.today() + timedelta(days=1):
-            raise InvalidInput("a screening cannot be reported before it happens")
-        row = Screening(
-            release_id=release.id,
-            county_id=user.county_id,
-            user_id=user.id,
-            screened_on=screened_on,
-            place=place,
-            viewers=viewers,
-        )
-        self.session.add(row)
-        self.session.commit()
-        return row
-
-    def coverage(
-        self,
-        release: ReleaseSet,
-        *,
-        now: datetime | None = None,
-        villages_per_set: int = VILLAGES_PER_SET,
-    ) -> list[CountyCoverage]:
-        """Return, per targeted county: downloaded, confirmed, overdue, copies needed, use."""
-        now = now or utcnow()
-        package_ids = [p.id for p in release.packages]
-        downloaded = set(
-            self.session.scalars(
-                select(Download.county_id).where(
-                    Download.package_id.in_(package_ids), Download.completed
-                )
-            )
-        )
-        receipts = {
-            r.county_id: r.confirmed_at
-            for r in self.session.scalars(select(Receipt).where(Receipt.release_id == release.id))
-        }
-        use = {
-            cid: (n, v)
-            for cid, n, v in self.session.execute(
-                select(
-                    Screening.county_id, func.count(), func.coalesce(func.sum(Screening.viewers), 0)
-                )
-                .where(Screening.release_id == release.id)
-                .group_by(Screening.county_id)
-            )
-        }
-        late = (
-            release.published_at is not None
-            and release.state == ReleaseState.PUBLISHED
-            and now - release.published_at > OVERDUE_AFTER
-        )
-        return [
-            CountyCoverage(
-                county=c,
-                downloaded=c.id in downloaded,
-                confirmed_at=receipts.get(c.id),
-                overdue=late and c.id not in receipts,
-                copies_needed=copies_needed(c, villages_per_set),
-                screenings=use.get(c.id, (0, 0))[0],
-                viewers=int(use.get(c.id, (0, 0))[1]),
-            )
-            for c in self.target_counties(release)
-        ]
-
-    def dashboard(self, *, now: datetime | None = None) -> list[ReleaseSummary]:
-        """Summarise every published or withdrawn set, oldest first (for the chart)."""
-        sets = self.session.scalars(
-            select(ReleaseSet)
-            .where(ReleaseSet.state != ReleaseState.DRAFT)
-            .order_by(ReleaseSet.published_at)
-        ).all()
-        rows = []
-        for release in sets:
-            cov = self.coverage(release, now=now)
-            rows.append(
-                ReleaseSummary(
-                    release=release,
-                    counties=len(cov),
-                    downloaded=sum(c.downloaded for c in cov),
-                    confirmed=sum(c.confirmed_at is not None for c in cov),
-                    overdue=sum(c.overdue for c in cov),
-                    copies=sum(c.copies_needed for c in cov),
-                    screenings=sum(c.screenings for c in cov),
-                    viewers=sum(c.viewers for c in cov),
-                )
-            )
-        return rows
-
-    def county_history(self, county: County) -> list[tuple[ReleaseSet, CountyCoverage]]:
-        """Return each set sent to ``county`` with what the county did with it."""
-        history = []
-        for release in self.for_county(county.id):
-            row = next(c for c in self.coverage(release) if c.county.id == county.id)
-            history.append((release, row))
-        return history
-
-    def update_county_profile(
-        self, county: County, *, villages: int, playback_points: int, actor: User
-    ) -> None:
-        """Set a county's villages and playback points (the copies-needed figure uses them)."""
-        _require(actor, PUBLISHERS, "edit county profiles")
-        if not (0 <= villages <= 100_000 and 0 <= playback_points <= 100_000):
-            raise InvalidInput("villages and playback points must be between 0 and 100,000")
-        before = {"villages": county.villages, "playback_points": county.playback_points}
-        county.villages, county.playback_points = villages, playback_points
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id,
-                action="county_profile_changed",
-                object_type="county",
-                object_id=county.id,
-                details={
-                    "before": before,
-                    "villages": villages,
-                    "playback_points": playback_points,
-                },
-            )
-        )
         self.session.commit()
 
     # ---- helpers ----------------------------------------------------------------------
@@ -472,30 +217,3 @@ class ReleaseService:
                 )
             )
         )
-
-    def _audit(
-        self,
-        actor: User | None,
-        release: ReleaseSet | None,
-        action: str,
-        *,
-        to_state: str | None = None,
-        reason: str | None = None,
-        **details: object,
-    ) -> None:
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action=action,
-                object_type="release_set",
-                object_id=release.id if release else None,
-                to_state=to_state,
-                reason=reason,
-                details=details,
-            )
-        )
-
-
-def _require(actor: User, roles: tuple[Role, ...], what: str) -> None:
-    if not actor.has_role(*roles):
-        raise NotAllowed(f"only publishers may {what}")

@@ -274,7 +274,7 @@ def test_receipts_screenings_and_coverage(
     svc = ReleaseService(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
     PackageBuilder(session, runtime.storage, tmp_path).build(tv.id)
-    svc.record_download(tv, world["county_a"], start=0, sent=tv.size or 0, completed=True)
+    svc.record_download(tv, world["county_a"], start=0, sent=tv.size or 0)
     first = svc.confirm_receipt(release, world["county_a"])
     assert svc.confirm_receipt(release, world["county_a"]).id == first.id  # idempotent
     svc.report_screening(

@@ -15,6 +15,9 @@ from mam.runtime import Runtime
 from mam.services.ingest import IngestService
 from mam.services.processing import ProcessingService
 from mam.services.users import UserService
+
+# The county fixtures (a published set with a ready package, on local storage and S3).
+from tests.web.county_fixtures import backend_runtime, county_s3_runtime, world  # noqa: F401
 from web import create_app
 
 PASSWORD = "correct horse battery"

@@ -138,7 +138,7 @@ def test_openapi_document_validates_and_docs_page_lists_operations(
     page = client.get("/account/tokens").get_data(as_text=True)
     r = client.post(
         "/account/tokens",
-        data={"csrf_token": csrf_from(page), "name": "脚本"},
+        data={"csrf_token": csrf_from(page), "name": "脚本", "scopes": "api"},
     )
     html = r.get_data(as_text=True)
     secret = html.split('data-testid="new-token"')[1].split("<code")[1].split(">")[1].split("<")[0]

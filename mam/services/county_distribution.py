@@ -1,0 +1,139 @@
+"""The county side of release sets: what a county sees, downloads, confirms and reports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.i18n import N_
+from mam.models import Role, User
+from mam.models.release import (
+    Download,
+    PackageState,
+    Receipt,
+    ReleasePackage,
+    ReleaseSet,
+    ReleaseState,
+    ReleaseTarget,
+    Screening,
+)
+from mam.services.downloads import DownloadLog
+from mam.services.release_base import ReleaseBase
+
+
+class CountyDistribution(ReleaseBase):
+    """Release sets as a county centre meets them."""
+
+    def for_county(self, county_id: int) -> list[ReleaseSet]:
+        """Published (and withdrawn, for the notice) sets aimed at a county, newest first."""
+        targeted = select(ReleaseTarget.release_id).where(ReleaseTarget.county_id == county_id)
+        return list(
+            self.session.scalars(
+                select(ReleaseSet)
+                .where(
+                    ReleaseSet.state != ReleaseState.DRAFT,
+                    or_(ReleaseSet.all_counties, ReleaseSet.id.in_(targeted)),
+                )
+                .order_by(ReleaseSet.published_at.desc())
+            )
+        )
+
+    def visible_to(self, release: ReleaseSet, user: User) -> bool:
+        """Say whether ``user`` may see ``release`` (county users: only their county's)."""
+        if user.has_role(Role.PUBLISHER, Role.ADMIN):
+            return True
+        if not user.has_role(Role.COUNTY) or user.county_id is None:
+            return False
+        return release.state != ReleaseState.DRAFT and (
+            release.all_counties or any(t.county_id == user.county_id for t in release.targets)
+        )
+
+    def package_for_download(self, package_id: int, user: User) -> ReleasePackage:
+        """Return a ready package ``user`` may download; log and refuse anything else."""
+        package = self.session.get(ReleasePackage, package_id)
+        if package is None or not self.visible_to(package.release, user):
+            self._audit(user, None, "download_refused", package_id=package_id)
+            self.session.commit()
+            raise NotFound(N_("Package %(id)s does not exist."), params={"id": package_id})
+        if package.release.state == ReleaseState.WITHDRAWN:
+            self._audit(user, package.release, "download_refused", package_id=package_id)
+            self.session.commit()
+            raise NotAllowed(
+                N_("Release set %(name)s was withdrawn: %(reason)s"),
+                params={
+                    "name": package.release.name,
+                    "reason": package.release.withdrawn_reason,
+                },
+            )
+        if package.state != PackageState.READY or not package.storage_key:
+            raise Conflict(
+                N_("The %(kind)s package of %(name)s is not ready yet."),
+                params={"kind": package.kind.value, "name": package.release.name},
+            )
+        return package
+
+    def record_download(
+        self, package: ReleasePackage, user: User, *, start: int, sent: int
+    ) -> Download:
+        """Log what a download transferred (completed once the county has every byte)."""
+        return DownloadLog(self.session).record(package, user, start=start, sent=sent)
+
+    def confirm_receipt(self, release: ReleaseSet, user: User) -> Receipt:
+        """Record that the user's county received the set (idempotent)."""
+        if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
+            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release.id})
+        if release.state != ReleaseState.PUBLISHED:
+            raise NotAllowed(
+                N_("Release set %(name)s is %(state)s."),
+                params={"name": release.name, "state": release.state.value},
+            )
+        receipt = self.session.scalar(
+            select(Receipt).where(
+                Receipt.release_id == release.id, Receipt.county_id == user.county_id
+            )
+        )
+        if receipt is not None:
+            return receipt
+        receipt = Receipt(release_id=release.id, county_id=user.county_id, user_id=user.id)
+        self.session.add(receipt)
+        self._audit(user, release, "receipt_confirmed")
+        try:
+            self.session.commit()
+        except IntegrityError:  # a double click from two tabs
+            self.session.rollback()
+            return self.confirm_receipt(release, user)
+        return receipt
+
+    def report_screening(
+        self, release: ReleaseSet, user: User, *, screened_on: date, place: str, viewers: int
+    ) -> Screening:
+        """Record a screening a county held of a release set."""
+        if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
+            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release.id})
+        place = (place or "").strip()
+        if not place or len(place) > 200:
+            raise InvalidInput(
+                N_("Name the township or place (at most 200 characters)."), field="place"
+            )
+        if viewers < 0 or viewers > 1_000_000:
+            raise InvalidInput(
+                N_("The number of viewers must be between 0 and 1,000,000."), field="viewers"
+            )
+        if screened_on > date.today() + timedelta(days=1):
+            raise InvalidInput(
+                N_("A screening cannot be reported before it happens."), field="screened_on"
+            )
+        row = Screening(
+            release_id=release.id,
+            county_id=user.county_id,
+            user_id=user.id,
+            screened_on=screened_on,
+            place=place,
+            viewers=viewers,
+        )
+        self.session.add(row)
+        self.session.commit()
+        return row

@@ -1,0 +1,61 @@
+"""What every part of the release service shares: the session, lookups, the audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mam.errors import NotAllowed, NotFound
+from mam.i18n import N_
+from mam.models import AuditEvent, County, Role, User
+from mam.models.release import ReleaseSet
+
+PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
+
+
+class ReleaseBase:
+    """The session and the helpers the publishing, county and coverage parts share."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, release_id: int) -> ReleaseSet:
+        """Return a release set or raise NotFound."""
+        release = self.session.get(ReleaseSet, release_id)
+        if release is None:
+            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release_id})
+        return release
+
+    def target_counties(self, release: ReleaseSet) -> list[County]:
+        """Return the counties a set is sent to."""
+        if release.all_counties:
+            return list(self.session.scalars(select(County).order_by(County.code)))
+        return sorted((t.county for t in release.targets), key=lambda c: c.code)
+
+    def _audit(
+        self,
+        actor: User | None,
+        release: ReleaseSet | None,
+        action: str,
+        *,
+        to_state: str | None = None,
+        reason: str | None = None,
+        **details: object,
+    ) -> None:
+        self.session.add(
+            AuditEvent(
+                actor_id=actor.id if actor else None,
+                action=action,
+                object_type="release_set",
+                object_id=release.id if release else None,
+                to_state=to_state,
+                reason=reason,
+                details=details,
+            )
+        )
+
+
+def require_role(actor: User, roles: tuple[Role, ...], what: str) -> None:
+    """Refuse ``actor`` unless they hold one of ``roles`` (``what`` names the act)."""
+    if not actor.has_role(*roles):
+        raise NotAllowed(f"only publishers may {what}")
