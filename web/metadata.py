@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from mam import search
-from mam.errors import InvalidInput, MamError
+from mam.errors import InvalidInput, MamError, NotAllowed
 from mam.i18n import N_
 from mam.models import Episode, Role
 from mam.models.catalogue import Subtitle, Topic, episode_topic
@@ -66,6 +66,8 @@ def edit(episode_id: int) -> ResponseReturnValue:
         s.commit()
     except MamError as exc:
         s.rollback()
+        if isinstance(exc, NotAllowed):
+            raise  # a 403 page with the reason and who may edit
         flash(_("Not saved: %(reason)s", reason=exc.translated(_)), "error")
     else:
         flash(_("Metadata saved."), "info")
@@ -93,6 +95,8 @@ def add_subtitle(episode_id: int) -> ResponseReturnValue:
             flash(_("Subtitles added."), "info")
         except MamError as exc:
             s.rollback()
+            if isinstance(exc, NotAllowed):
+                raise
             flash(_("Subtitles refused: %(reason)s", reason=exc.translated(_)), "error")
         finally:
             upload.close()

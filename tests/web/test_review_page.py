@@ -8,8 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from mam.models import AuditEvent, VersionState
+from mam.models import AuditEvent, Role, VersionState
 from mam.runtime import Runtime
+from mam.services.users import UserService
+from tests.web.conftest import PASSWORD
 from tests.web.review_fixtures import ReviewWorld, make_review_world
 
 S = VersionState
@@ -217,3 +219,21 @@ def test_a_decision_without_stage_and_lock_version_is_a_400(world: ReviewWorld) 
         )
         assert status == 400, act
     assert world.state() is S.IN_REVIEW and approvals(world) == 0
+
+
+def test_a_producer_who_may_not_submit_is_told_why_and_who_may(world: ReviewWorld) -> None:
+    with world.runtime.db.session() as s:
+        UserService(s).create("stranger", PASSWORD, [Role.PRODUCER], display_name="赵编导")
+    world.as_user("stranger")
+    html = page(world)
+    assert 'data-testid="submit-review"' not in html
+    assert 'data-testid="submit-blocked"' in html
+    blocked = html.split('data-testid="submit-blocked">')[1].split("</p>")[0]
+    assert "producer-显示名" in blocked and "时代风采" in blocked
+    assert 'data-testid="to-submit"' not in world.client.get("/inbox").get_data(as_text=True)
+    status, html = world.post(f"/review/versions/{world.version_id}/submit")
+    assert status == 403 and "producer-显示名" in html
+    assert world.state() is S.READY
+    world.as_user("producer")  # the responsible producer sees the button, not the note
+    html = page(world)
+    assert 'data-testid="submit-review"' in html and 'data-testid="submit-blocked"' not in html
