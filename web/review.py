@@ -47,6 +47,11 @@ ACTION_LABELS = {
     "user_created": lazy_gettext("Account created"),
     "login": lazy_gettext("Signed in"),
     "login_failed": lazy_gettext("Sign-in failed"),
+    "logout": lazy_gettext("Signed out"),
+    "sessions_ended": lazy_gettext("Signed out everywhere"),
+    "password_changed": lazy_gettext("Password changed"),
+    "password_reset": lazy_gettext("Password reset"),
+    "programme_created": lazy_gettext("Programme created"),
 }
 
 
