@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mam.models import AuditEvent, User, utcnow
 from mam.models.auth import LoginSession
+
+KEEP_ENDED = timedelta(days=30)
 
 
 def _digest(token: str) -> str:
@@ -30,6 +33,13 @@ class SessionService:
     def start(self, user: User, *, ip: str | None = None, user_agent: str | None = None) -> str:
         """Record a new sign-in of ``user``; return the token for the cookie."""
         token = secrets.token_urlsafe(32)
+        # Forget this user's sessions that ended long ago (the audit log keeps the acts).
+        self.session.execute(
+            delete(LoginSession).where(
+                LoginSession.user_id == user.id,
+                LoginSession.ended_at < utcnow() - KEEP_ENDED,
+            )
+        )
         self.session.add(
             LoginSession(
                 token_sha256=_digest(token),

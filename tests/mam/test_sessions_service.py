@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mam.db import Database
 from mam.errors import InvalidInput, NotAllowed
-from mam.models import Role, VersionState
+from mam.models import Role, VersionState, utcnow
+from mam.models.auth import LoginSession
 from mam.models.review import ProgrammeEditor
 from mam.services import metadata
 from mam.services.edit_rights import programme_editors, require_edit
@@ -90,3 +93,23 @@ def test_the_edit_rule_names_who_may(db_session: Session) -> None:
     s.rollback()
     metadata.apply_metadata(s, v.episode, metadata.clean_metadata(s, {"keywords": "党建"}), editor)
     s.commit()
+
+
+def test_sessions_that_ended_long_ago_are_forgotten_at_the_next_sign_in(
+    db_session: Session,
+) -> None:
+    s = db_session
+    user = factories.user(s, Role.REVIEWER)
+    sessions = SessionService(s)
+    old, recent = sessions.start(user), sessions.start(user)
+    s.flush()
+    sessions.end(old)
+    sessions.end(recent)
+    rows = {r.token_sha256: r for r in s.scalars(select(LoginSession))}
+    for row in rows.values():
+        row.ended_at = utcnow() - timedelta(days=1)
+    next(iter(rows.values())).ended_at = utcnow() - timedelta(days=31)
+    s.commit()
+    sessions.start(user)
+    s.commit()
+    assert s.scalar(select(func.count()).select_from(LoginSession)) == 2
