@@ -130,10 +130,11 @@ def require_episode_change(
     if frozen and is_released(session, episode):
         raise NotAllowed(
             N_(
-                "《%(title)s》 has been released to the counties, so %(fields)s can no longer "
-                "change; only topics, keywords and the rights holder and expiry can"
+                "《%(title)s》 has been released to the counties: its title, number, synopsis, "
+                "source, production details and subtitles can no longer change; only topics, "
+                "keywords and the rights holder and expiry can"
             ),
-            params={"title": episode.title, "fields": ", ".join(frozen)},
+            params={"title": episode.title},
             rule="released",
             fields=frozen,
         )
