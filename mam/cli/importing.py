@@ -61,7 +61,11 @@ def _plan(importer: Importer, directory: Path, manifest: Path, uploader: User | 
 @click.option("--watch", is_flag=True, help="Keep watching DIRECTORY; import files once stable.")
 @click.option("--programme", help="With --watch and no manifest: the programme of every file.")
 @click.option("--create-programmes", is_flag=True, help="Create programmes the library lacks.")
-@click.option("--as-user", "as_user", help="Record this user as the uploader.")
+@click.option(
+    "--as-user",
+    "as_user",
+    help="Act as this user: the uploader, held to their edit rights (else: the system).",
+)
 @click.option("--interval", type=float, default=10.0, show_default=True, help="Watch poll (s).")
 @click.option("--cycles", type=int, default=0, hidden=True, help="Stop watching after N polls.")
 @pass_ctx

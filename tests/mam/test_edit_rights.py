@@ -6,9 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mam.cli import cli
 from mam.errors import NotAllowed
 from mam.models import Episode, Programme, Role, User, Version, VersionState
 from mam.models.catalogue import Subtitle, UploadSession
@@ -204,3 +206,32 @@ def test_the_importer_reports_rights_per_line_in_a_dry_run(
     assert "张编导" in plan.problems[0]
     assert importer.plan(folder, manifest, uploader=people["zhang"]).problems == []
     assert importer.plan(folder, manifest, uploader=people["reviewer"]).bad_lines() == {2, 3}
+
+
+def test_the_cli_holds_as_user_to_edit_rights(
+    runtime: Runtime,
+    session: Session,
+    people: dict[str, User],
+    fresh_clip: Path,
+    clip: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ingest(runtime, session, fresh_clip, people["zhang"])
+    session.commit()
+    for key, value in runtime.settings.to_env().items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    other = unique_copy(clip, tmp_path / "b.mp4")
+    args = ["ingest", str(other), "--programme", "党建引领", "--title", "第2集", "--as-user"]
+    refused = runner.invoke(cli, [*args, "wang"])
+    assert refused.exit_code == NotAllowed.exit_code and "张编导" in refused.output
+    folder = tmp_path / "批次"
+    folder.mkdir()
+    unique_copy(clip, folder / "a.mp4")
+    manifest = write_manifest(folder, [{"文件": "a.mp4", "栏目": "党建引领", "标题": "第3集"}])
+    dry = ["import", str(folder), "--manifest", str(manifest), "--dry-run", "--as-user"]
+    result = runner.invoke(cli, [*dry, "wang"])
+    assert result.exit_code == 2 and "line 2: Only the responsible producer" in result.output
+    assert runner.invoke(cli, [*dry, "zhang"]).exit_code == 0
+    assert versions(session) == 1
