@@ -16,6 +16,7 @@ from mam.models import AuditEvent, County, Programme, Role, User
 from mam.services.audit import AuditFilter, AuditService
 from mam.services.review import ReviewService
 from mam.services.review_chain import editors_of, save_programme
+from mam.services.sessions import SessionService
 from mam.services.users import UserService
 from web.auth import allow
 from web.extensions import db_session
@@ -110,11 +111,49 @@ def update_user(user_id: int) -> ResponseReturnValue:
                     details={"active": [user.active, active], "email": [user.email, email]},
                 )
             )
-            user.active, user.email = active, email
+            UserService(session).set_active(user, active, actor=current_user)
+            user.email = email
             session.commit()
     except MamError as exc:
         return _refused(exc, "admin.users")
     flash(_("Account %(name)s saved.", name=user.username), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@allow(Role.ADMIN)
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """Give an account a temporary password (shown once) and end all its sessions."""
+    session = db_session()
+    user = session.get(User, user_id)
+    if user is None:
+        return redirect(url_for("admin.users"))
+    temporary = UserService(session).reset_password(user, actor=current_user)
+    flash(
+        _(
+            "Temporary password for %(name)s: %(password)s — give it to them in person; "
+            "they must choose a new one when they sign in. It is not shown again.",
+            name=user.username,
+            password=temporary,
+        ),
+        "info",
+    )
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@allow(Role.ADMIN)
+def end_sessions(user_id: int) -> ResponseReturnValue:
+    """Sign an account out everywhere (a lost phone, a shared computer)."""
+    session = db_session()
+    user = session.get(User, user_id)
+    if user is None:
+        return redirect(url_for("admin.users"))
+    ended = SessionService(session).end_all(
+        user, reason="signed_out_by_admin", actor=current_user
+    )
+    session.commit()
+    flash(_("%(name)s was signed out of %(n)d sessions.", name=user.username, n=ended), "info")
     return redirect(url_for("admin.users"))
 
 

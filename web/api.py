@@ -167,10 +167,11 @@ def update_episode(episode_id: int) -> ResponseReturnValue:
         unknown = sorted(set(data) - {*metadata.FIELDS, "title"})
         if unknown:
             raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
+        title = None
         if "title" in data:
-            ep.title = clean_text(str(data["title"] or ""), "title", 300)
+            title = clean_text(str(data["title"] or ""), "title", 300)
         cleaned = metadata.clean_metadata(s, data)
-        metadata.apply_metadata(s, ep, cleaned, current_user)
+        metadata.apply_metadata(s, ep, cleaned, current_user, title=title)
         s.commit()
     except InvalidInput as exc:
         s.rollback()

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -25,15 +26,19 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from mam.errors import MamError
 from mam.models import AuditEvent, Role
 from mam.services.audit import login_blocked
+from mam.services.sessions import SessionService
 from mam.services.users import UserService
-from web.extensions import db_session, login_manager
+from web.extensions import SESSION_TOKEN, db_session, login_manager
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 STAFF = (Role.PRODUCER, Role.REVIEWER, Role.PUBLISHER, Role.ADMIN)
+# What a user signed in with a temporary password may do before choosing a new one.
+WHILE_TEMPORARY = frozenset({"auth.password", "auth.logout", "i18n.set_language"})
 
 
 def allow(*roles: Role | str) -> Callable[[F], F]:
@@ -72,6 +77,21 @@ def init_policy(app: Flask) -> None:
         if not current_user.roles & allowed:
             abort(403)
         return None
+
+    @app.before_request
+    def require_new_password() -> ResponseReturnValue | None:
+        if (
+            not current_user.is_authenticated
+            or not current_user.must_change_password
+            or request.endpoint in WHILE_TEMPORARY
+            or request.endpoint in (None, "static")
+        ):
+            return None
+        message = _("Your password was reset. Choose a new password to go on.")
+        if _wants_json():
+            return jsonify(error=message, status=403), 403
+        flash(message, "info")
+        return redirect(url_for("auth.password"))
 
 
 class LoginForm(FlaskForm):
@@ -121,7 +141,11 @@ def login() -> ResponseReturnValue:
             session.commit()
             flash(_("Wrong username or password."), "error")
             return render_template("login.html", form=form), 401
+        token = SessionService(session).start(
+            user, ip=request.remote_addr, user_agent=request.user_agent.string
+        )
         login_user(user)
+        flask_session[SESSION_TOKEN] = token
         session.add(
             AuditEvent(
                 actor_id=user.id,
@@ -132,6 +156,9 @@ def login() -> ResponseReturnValue:
             )
         )
         session.commit()
+        if user.must_change_password:
+            flash(_("Your password was reset. Choose a new password to go on."), "info")
+            return redirect(url_for("auth.password"))
         return redirect(_safe_next(request.args.get("next")) or home_for(user.roles))
     return render_template("login.html", form=form)
 
@@ -139,7 +166,19 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @allow(*Role)
 def logout() -> ResponseReturnValue:
-    """Sign out (POST with CSRF token, so a link cannot log anyone out)."""
+    """Sign out (POST with CSRF token, so a link cannot log anyone out).
+
+    The sign-in session ends on the server, so a copy of the cookie opens nothing either.
+    """
+    session = db_session()
+    if SessionService(session).end(flask_session.pop(SESSION_TOKEN, None)):
+        session.add(
+            AuditEvent(
+                actor_id=current_user.id, action="logout", object_type="user",
+                object_id=current_user.id, details={"ip": request.remote_addr},
+            )
+        )  # fmt: skip
+    session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -148,5 +187,63 @@ def logout() -> ResponseReturnValue:
 @bp.route("/account")
 @allow(*Role)
 def account() -> ResponseReturnValue:
-    """Show who is signed in and with which roles."""
-    return render_template("account.html")
+    """Show who is signed in, with which roles, and the open sign-in sessions."""
+    sessions = SessionService(db_session()).open_sessions(current_user)
+    return render_template("account.html", sessions=sessions)
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        lazy_gettext("Current password"), validators=[DataRequired(), Length(max=256)]
+    )
+    new = PasswordField(lazy_gettext("New password"), validators=[DataRequired(), Length(max=256)])
+    repeat = PasswordField(
+        lazy_gettext("New password again"), validators=[DataRequired(), Length(max=256)]
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(*Role)
+def password() -> ResponseReturnValue:
+    """Change one's own password (the current one is required); other sessions end."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        if form.new.data != form.repeat.data:
+            flash(_("The two new passwords differ."), "error")
+            return render_template("account_password.html", form=form), 400
+        session = db_session()
+        try:
+            ended = UserService(session).change_password(
+                current_user,
+                form.current.data or "",
+                form.new.data or "",
+                keep_session=flask_session.get(SESSION_TOKEN),
+            )
+        except MamError as exc:
+            session.rollback()
+            flash(exc.translated(_), "error")
+            return render_template("account_password.html", form=form), exc.http_status
+        flash(
+            _("Password changed. Sessions signed out elsewhere: %(n)d.", n=ended),
+            "info",
+        )
+        return redirect(url_for("auth.account"))
+    if request.method == "POST":
+        status = 400
+    return render_template("account_password.html", form=form), status
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@allow(*Role)
+def end_sessions() -> ResponseReturnValue:
+    """Sign out everywhere: end every session of the user, this one included."""
+    session = db_session()
+    SessionService(session).end_all(
+        current_user, reason="signed_out_everywhere", actor=current_user
+    )
+    session.commit()
+    flask_session.pop(SESSION_TOKEN, None)
+    logout_user()
+    flash(_("You have been signed out everywhere."), "info")
+    return redirect(url_for("auth.login"))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mam.models import User
 from mam.runtime import Runtime
+from mam.services.sessions import SessionService
 from storage import Storage
 
 LOCALES = ("zh_CN", "en")
@@ -66,12 +67,22 @@ def _close_session(_exc: BaseException | None) -> None:
         s.close()
 
 
+# The flask session key of the sign-in session's token (see mam.services.sessions).
+SESSION_TOKEN = "_mam_sid"  # noqa: S105 - a key name, not a secret
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """Return the signed-in user if the cookie's sign-in session is still open on the server."""
     if not user_id.isdigit():
         return None
-    user = db_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    s = db_session()
+    user = s.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    if SessionService(s).find(user.id, session.get(SESSION_TOKEN)) is None:
+        return None  # signed out, password changed, or signed out everywhere
+    return user
 
 
 def init_extensions(app: Flask) -> None:

@@ -11,10 +11,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from mam import search
-from mam.errors import InvalidInput
+from mam.errors import InvalidInput, MamError, NotAllowed
+from mam.i18n import N_
 from mam.models import Episode, Role
 from mam.models.catalogue import Subtitle, Topic, episode_topic
 from mam.services import metadata
+from mam.services.edit_rights import may_edit_programme
 from mam.services.subtitles import SubtitleService
 from web.auth import STAFF, allow
 from web.extensions import db_session, storage
@@ -37,8 +39,10 @@ def _helpers() -> dict[str, Any]:
             "subtitles": subtitles,
         }
 
-    def can_edit_metadata() -> bool:
-        return bool(current_user.is_authenticated and current_user.has_role(*EDITORS))
+    def can_edit_metadata(episode: Episode | None = None) -> bool:
+        if not (current_user.is_authenticated and current_user.has_role(*EDITORS)):
+            return False
+        return episode is None or may_edit_programme(db_session(), current_user, episode.programme)
 
     return {"catalogue_meta": catalogue_meta, "can_edit_metadata": can_edit_metadata}
 
@@ -56,15 +60,15 @@ def edit(episode_id: int) -> ResponseReturnValue:
     title = request.form.get("title", "").strip()
     try:
         cleaned = metadata.clean_metadata(s, raw)
-        if title and title != episode.title:
-            if len(title) > 300:
-                raise InvalidInput(_("The title is longer than 300 characters."))
-            episode.title = title
-        metadata.apply_metadata(s, episode, cleaned, current_user)
+        if len(title) > 300:
+            raise InvalidInput(N_("The title is longer than 300 characters."))
+        metadata.apply_metadata(s, episode, cleaned, current_user, title=title or None)
         s.commit()
-    except InvalidInput as exc:
+    except MamError as exc:
         s.rollback()
-        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+        if isinstance(exc, NotAllowed):
+            raise  # a 403 page with the reason and who may edit
+        flash(_("Not saved: %(reason)s", reason=exc.translated(_)), "error")
     else:
         flash(_("Metadata saved."), "info")
     return redirect(url_for("catalogue.episode", episode_id=episode_id) + "#metadata")
@@ -89,9 +93,11 @@ def add_subtitle(episode_id: int) -> ResponseReturnValue:
                 current_user,
             )
             flash(_("Subtitles added."), "info")
-        except InvalidInput as exc:
+        except MamError as exc:
             s.rollback()
-            flash(_("Subtitles refused: %(reason)s", reason=exc.message), "error")
+            if isinstance(exc, NotAllowed):
+                raise
+            flash(_("Subtitles refused: %(reason)s", reason=exc.translated(_)), "error")
         finally:
             upload.close()
     return redirect(url_for("catalogue.episode", episode_id=episode_id) + "#metadata")

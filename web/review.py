@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from mam.errors import MamError
-from mam.models import Role, User, Version
+from mam.models import Role, User, Version, VersionState
 from mam.services.audit import AuditService
 from mam.services.comments import (
     CommentService,
@@ -20,6 +20,7 @@ from mam.services.comments import (
     timecode,
     version_fps,
 )
+from mam.services.edit_rights import require_edit
 from mam.services.review import ReviewService
 from web.auth import STAFF, allow
 from web.extensions import db_session, runtime
@@ -46,6 +47,11 @@ ACTION_LABELS = {
     "user_created": lazy_gettext("Account created"),
     "login": lazy_gettext("Signed in"),
     "login_failed": lazy_gettext("Sign-in failed"),
+    "logout": lazy_gettext("Signed out"),
+    "sessions_ended": lazy_gettext("Signed out everywhere"),
+    "password_changed": lazy_gettext("Password changed"),
+    "password_reset": lazy_gettext("Password reset"),
+    "programme_created": lazy_gettext("Programme created"),
 }
 
 
@@ -75,7 +81,6 @@ def rule_message(exc: MamError) -> str:
         "stage_grant": _("You may not sign the current review stage of this version."),
         "reason": _("Please give a reason."),
         "qc": _("QC found problems. A reviewer must waive them with a reason before approval."),
-        "programme": _("You may not edit this programme."),
         "state": _("This is not possible in the version's current state."),
         "role": _("You do not have permission to do this."),
         "sha256": _("The file you reviewed is not this version's file."),
@@ -87,7 +92,7 @@ def rule_message(exc: MamError) -> str:
     }
     if rule == "too_long":
         return _("The text is too long (at most %(limit)d characters).", limit=exc.details["limit"])
-    return messages.get(str(rule), exc.message)
+    return messages.get(str(rule)) or exc.translated(_)
 
 
 def _user() -> User:
@@ -112,6 +117,7 @@ def page_context(version: Version) -> dict[str, Any]:
     review = _service()
     fps = version_fps(version)
     findings, waiver = review.qc_status(version)
+    can = review.can(version, _user())
     signatures = {d.stage_id: d for d in review.signatures(version)}
     return {
         "version": version,
@@ -121,7 +127,8 @@ def page_context(version: Version) -> dict[str, Any]:
         "signatures": signatures,
         "decisions": review.decisions(version),
         "current_stage": review.next_stage(version),
-        "can": review.can(version, _user()),
+        "can": can,
+        "submit_blocked": submit_blocked(version, can, review),
         "newer": review.newer_version(version),
         "findings": findings,
         "waiver": waiver,
@@ -135,6 +142,23 @@ def page_context(version: Version) -> dict[str, Any]:
         "qc_markers": qc_markers(version),
         "tc": lambda frame: "" if frame is None else timecode(frame, fps),
     }
+
+
+def submit_blocked(version: Version, can: dict[str, bool], review: ReviewService) -> str | None:
+    """Return why the current producer cannot submit this ready version, naming who can."""
+    user = _user()
+    if (
+        can["submit"]
+        or version.state is not VersionState.READY
+        or not user.has_role(Role.PRODUCER)
+        or review.newer_version(version) is not None
+    ):
+        return None
+    try:
+        require_edit(db_session(), user, version.episode.programme)
+    except MamError as exc:
+        return exc.translated(_)
+    return None
 
 
 def qc_markers(version: Version) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -96,7 +97,7 @@ def _protocol(view: Any) -> Any:
             return _error(403, "missing or wrong X-CSRFToken header; reload the page")
         except MamError as exc:
             db_session().rollback()
-            return _error(exc.http_status, exc.message)
+            return _error(exc.http_status, exc.translated(_))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

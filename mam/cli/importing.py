@@ -41,9 +41,11 @@ def _table(outcomes: list[Outcome]) -> None:
     click.echo("summary: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
 
 
-def _plan(importer: Importer, directory: Path, manifest: Path) -> Plan:
+def _plan(importer: Importer, directory: Path, manifest: Path, uploader: User | None) -> Plan:
     with click.progressbar(length=0, label="checking files", file=sys.stderr) as bar:
-        plan = importer.plan(directory, manifest, on_file=lambda _row: bar.update(1))
+        plan = importer.plan(
+            directory, manifest, on_file=lambda _row: bar.update(1), uploader=uploader
+        )
     click.echo(f"manifest {manifest.name}: {len(plan.rows)} rows, encoding {plan.encoding}")
     return plan
 
@@ -59,7 +61,11 @@ def _plan(importer: Importer, directory: Path, manifest: Path) -> Plan:
 @click.option("--watch", is_flag=True, help="Keep watching DIRECTORY; import files once stable.")
 @click.option("--programme", help="With --watch and no manifest: the programme of every file.")
 @click.option("--create-programmes", is_flag=True, help="Create programmes the library lacks.")
-@click.option("--as-user", "as_user", help="Record this user as the uploader.")
+@click.option(
+    "--as-user",
+    "as_user",
+    help="Act as this user: the uploader, held to their edit rights (else: the system).",
+)
 @click.option("--interval", type=float, default=10.0, show_default=True, help="Watch poll (s).")
 @click.option("--cycles", type=int, default=0, hidden=True, help="Stop watching after N polls.")
 @pass_ctx
@@ -102,7 +108,8 @@ def import_(
             None if dry_run else ctx.queue(),
             create_programmes=create_programmes,
         )
-        plan = _plan(importer, directory, manifest)
+        uploader = _uploader(ctx, session, as_user)
+        plan = _plan(importer, directory, manifest, uploader)
         if plan.problems:
             click.secho(
                 f"{len(plan.problems)} problem(s); nothing was imported:", fg="red", err=True
@@ -123,7 +130,6 @@ def import_(
                 ]
             )
             return
-        uploader = _uploader(ctx, session, as_user)
         with click.progressbar(length=len(plan.rows), label="importing", file=sys.stderr) as bar:
             outcomes = importer.run(plan, uploader, on_row=lambda _o: bar.update(1))
         _table(outcomes)
@@ -156,10 +162,11 @@ def _watch(
                     session, rt.storage, ctx.queue(), create_programmes=create_programmes
                 )
                 target = manifest or _auto_manifest(directory, ready, programme or "")
-                plan = importer.plan(directory, target, only=ready)
+                uploader = _uploader(ctx, session, as_user)
+                plan = importer.plan(directory, target, only=ready, uploader=uploader)
                 for problem in plan.problems:
                     click.secho(f"  {problem}", fg="red", err=True)
-                outcomes = importer.run(plan.without_bad_rows(), _uploader(ctx, session, as_user))
+                outcomes = importer.run(plan.without_bad_rows(), uploader)
                 if outcomes:
                     _table(outcomes)
                 done |= {r.path for r in plan.rows if r.path is not None}

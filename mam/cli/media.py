@@ -30,7 +30,11 @@ FINAL = {VersionState.READY, VersionState.FAILED}
     show_default=True,
     help="self = 自制, imported = 引进, general = 省市通用教材.",
 )
-@click.option("--as-user", "as_user", help="Record this user as the uploader.")
+@click.option(
+    "--as-user",
+    "as_user",
+    help="Act as this user: the uploader, held to their edit rights (else: the system).",
+)
 @click.option("--wait", is_flag=True, help="Wait until processing ends; exit 1 if it failed.")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after N seconds.")
 @pass_ctx

@@ -85,6 +85,35 @@ def users_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
         click.echo(f"{username}: {', '.join(sorted(r.value for r in user.roles))}")
 
 
+@users.command("passwd")
+@click.argument("username")
+@click.option(
+    "--generate",
+    is_flag=True,
+    help="Make a random temporary password (printed once); it must be changed at sign-in.",
+)
+@pass_ctx
+def users_passwd(ctx: Context, username: str, generate: bool) -> None:
+    """Set USERNAME's password (prompted twice) and sign them out everywhere."""
+    with domain_errors(), ctx.runtime.db.session() as session:
+        service = UserService(session)
+        user = service.by_username(username)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        chosen = None
+        if not generate:
+            chosen = click.prompt(
+                f"new password for {username}", hide_input=True, confirmation_prompt=True
+            )
+        password = service.reset_password(user, actor=None, password=chosen)
+        if generate:
+            click.echo(f"temporary password for {username}: {password}")
+            click.echo("it must be changed at the next sign-in; it is not shown again")
+        else:
+            click.echo(f"password of {username} changed")
+        click.echo("every session of this account has been signed out")
+
+
 def worker_argv(concurrency: int, beat: bool, loglevel: str = "INFO") -> list[str]:
     """Return the command line of a Celery worker on both queues."""
     argv = [

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -135,6 +136,9 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))  # review notices, if SMTP is set
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by an administrator's reset: the temporary password must be replaced at sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column()
 
     county: Mapped[County | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(

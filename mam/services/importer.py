@@ -24,11 +24,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.errors import InvalidInput, MamError
-from mam.models import Asset, Programme, User, Version
+from mam.errors import InvalidInput, MamError, NotAllowed
+from mam.models import Asset, Episode, Programme, User, Version
 from mam.probe import probe
 from mam.queue import TaskQueue
 from mam.services import metadata
+from mam.services.edit_rights import require_create_programme, require_edit
 from mam.services.ingest import IngestService, clean_text
 from mam.services.subtitles import SubtitleService, decode_text, parse_subtitles
 from mam.services.uploads import looks_like_media
@@ -177,10 +178,12 @@ class Importer:
         *,
         on_file: Callable[[Row], None] | None = None,
         only: set[Path] | None = None,
+        uploader: User | None = None,
     ) -> Plan:
         """Validate every row; hash and probe every file; return rows and all problems.
 
         With ``only`` (watch mode), rows whose file is not in it are left out unchecked.
+        With ``uploader``, each row is also checked against what that user may change.
         """
         entries, encoding = read_manifest(manifest)
         if only is not None:
@@ -223,6 +226,10 @@ class Importer:
                     f"{where}: unknown programme 《{prog}》 "
                     "(create it first, or use --create-programmes)"
                 )
+            if prog and prog != "-" and title and title != "-":
+                problem = self._rights_problem(uploader, prog, title, row.meta)
+                if problem:
+                    problems.append(f"{where}: {problem}")
             if title and (prog, title) in titles:
                 problems.append(
                     f"{where}: 《{prog}》 {title} is also on line {titles[(prog, title)]}"
@@ -252,6 +259,26 @@ class Importer:
                         problems.append(f"{where}: {exc.message}")
             rows.append(row)
         return Plan(rows, problems, encoding)
+
+    def _rights_problem(
+        self, uploader: User | None, programme: str, title: str, meta: dict[str, Any]
+    ) -> str | None:
+        """Return why ``uploader`` may not import this row, or None."""
+        prog = self.session.scalar(select(Programme).where(Programme.name == programme))
+        try:
+            if prog is None:
+                require_create_programme(uploader, programme)
+                return None
+            require_edit(self.session, uploader, prog)
+            episode = self.session.scalar(
+                select(Episode).where(Episode.programme_id == prog.id, Episode.title == title)
+            )
+            if episode is not None:
+                extra = {k: v for k, v in meta.items() if k != "source"}
+                metadata.require_change(self.session, uploader, episode, extra)
+        except NotAllowed as exc:
+            return exc.message
+        return None
 
     def _check_file(
         self,

@@ -25,12 +25,14 @@ from mam.models import (
     Job,
     JobKind,
     Programme,
+    Role,
     SourceType,
     User,
     Version,
 )
 from mam.probe import MediaInfo, probe, probe_url
 from mam.queue import NullQueue, TaskQueue
+from mam.services.edit_rights import require_create_programme, require_edit
 from mam.services.review import ReviewService
 from storage import Storage
 
@@ -176,6 +178,7 @@ class IngestService:
         programme = clean_text(programme, "programme", MAX_PROGRAMME)
         title = clean_text(title, "title", MAX_TITLE)
         kind = _source_type(source)
+        self.check_rights(programme, uploader)
         local = self.storage.local_path(key)
         if local is not None:
             info = self.prober(local, display_name=shown)
@@ -225,6 +228,7 @@ class IngestService:
         programme = clean_text(programme, "programme", MAX_PROGRAMME)
         title = clean_text(title, "title", MAX_TITLE)
         source = _source_type(source)
+        self.check_rights(programme, uploader)
         if not path.is_file():
             raise InvalidInput(f"{shown}: no such file", field="file")
         info = self.prober(path, display_name=shown)
@@ -268,9 +272,9 @@ class IngestService:
         if prog is None:
             if not create_programme:
                 raise NotFound(f"programme 《{programme}》 does not exist")
-            prog = Programme(name=programme)
-            self.session.add(prog)
-            self.session.flush()
+            prog = self._create_programme(programme, uploader)
+        else:
+            require_edit(self.session, uploader, prog)
         episode = self.session.scalar(
             select(Episode).where(Episode.programme_id == prog.id, Episode.title == title)
         )
@@ -326,6 +330,37 @@ class IngestService:
         ReviewService(self.session).supersede_older(version)
         self.session.commit()
         return IngestResult(version=version, job=job, new_episode=new_episode)
+
+    def check_rights(self, programme: str, uploader: User | None) -> None:
+        """Refuse before any byte is stored unless ``uploader`` may add to ``programme``.
+
+        An existing programme takes new episodes and versions from the people who may edit
+        it; a new one may be created by any producer or admin. None is the system (an
+        operator's ``mam ingest`` without ``--as-user``).
+        """
+        prog = self.session.scalar(select(Programme).where(Programme.name == programme))
+        if prog is None:
+            require_create_programme(uploader, programme)
+        else:
+            require_edit(self.session, uploader, prog)
+
+    def _create_programme(self, name: str, uploader: User | None) -> Programme:
+        """Create programme ``name``; the producer who creates it becomes responsible for it."""
+        require_create_programme(uploader, name)
+        producer = uploader if uploader is not None and uploader.has_role(Role.PRODUCER) else None
+        prog = Programme(name=name, producer_id=producer.id if producer else None)
+        self.session.add(prog)
+        self.session.flush()
+        self.session.add(
+            AuditEvent(
+                actor_id=uploader.id if uploader else None,
+                action="programme_created",
+                object_type="programme",
+                object_id=prog.id,
+                details={"name": name, "producer_id": prog.producer_id},
+            )
+        )
+        return prog
 
     def _refuse_duplicate(self, sha: str, shown: str) -> None:
         existing = self.session.scalar(select(Version).join(Asset).where(Asset.sha256 == sha))

@@ -16,6 +16,7 @@ from mam import search
 from mam.errors import InvalidInput, NotFound
 from mam.models import AuditEvent, Episode, SourceType, User
 from mam.models.catalogue import DEFAULT_TOPICS, EpisodeDetail, Topic, episode_topic
+from mam.services.edit_rights import require_episode_change
 
 # Field names accepted from forms, tus Upload-Metadata, manifests and the API.
 TEXT_LIMITS = {"producer": 100, "language": 50, "rights_holder": 200}
@@ -188,30 +189,71 @@ def topic_ids(session: Session, episode_id: int) -> list[int]:
     )
 
 
-def apply_metadata(
-    session: Session, episode: Episode, cleaned: Mapping[str, Any], actor: User | None
-) -> None:
-    """Write cleaned metadata to ``episode``, audit it and refresh its search row (no commit)."""
-    detail = detail_of(session, episode)
+def changed_fields(
+    session: Session, episode: Episode, cleaned: Mapping[str, Any], title: str | None = None
+) -> list[str]:
+    """Return the names of the fields whose cleaned value differs from the episode's."""
+    detail = session.get(EpisodeDetail, episode.id)
     changed: list[str] = []
+    if title is not None and title != episode.title:
+        changed.append("title")
     for name, value in cleaned.items():
         if name == "topics":
             if sorted(value) != sorted(topic_ids(session, episode.id)):
-                session.execute(
-                    delete(episode_topic).where(episode_topic.c.episode_id == episode.id)
-                )
-                if value:
-                    session.execute(
-                        insert(episode_topic),
-                        [{"episode_id": episode.id, "topic_id": t} for t in value],
-                    )
                 changed.append(name)
             continue
-        target: Any = episode if name in ("number", "synopsis", "source") else detail
-        attr = "source_type" if name == "source" else name
-        if getattr(target, attr) != value:
-            setattr(target, attr, value)
+        if name in ("number", "synopsis", "source"):
+            current = getattr(episode, "source_type" if name == "source" else name)
+        else:
+            current = getattr(detail, name) if detail is not None else None
+            if current is None and value in ("", [], None):
+                continue  # nothing was there and nothing is given
+        if current != value:
             changed.append(name)
+    return changed
+
+
+def require_change(
+    session: Session,
+    actor: User | None,
+    episode: Episode,
+    cleaned: Mapping[str, Any],
+    title: str | None = None,
+) -> list[str]:
+    """Refuse unless ``actor`` may make these changes to ``episode``; return what changes."""
+    changed = changed_fields(session, episode, cleaned, title)
+    require_episode_change(session, actor, episode, changed)
+    return changed
+
+
+def apply_metadata(
+    session: Session,
+    episode: Episode,
+    cleaned: Mapping[str, Any],
+    actor: User | None,
+    *,
+    title: str | None = None,
+) -> None:
+    """Check the actor's rights, write cleaned metadata (and ``title``) to ``episode``, audit
+    it and refresh its search row (no commit). ``actor`` None is the system."""
+    changed = require_change(session, actor, episode, cleaned, title)
+    if "title" in changed and title is not None:
+        episode.title = title
+    detail = detail_of(session, episode)
+    for name in changed:
+        if name == "title":
+            continue
+        value = cleaned[name]
+        if name == "topics":
+            session.execute(delete(episode_topic).where(episode_topic.c.episode_id == episode.id))
+            if value:
+                session.execute(
+                    insert(episode_topic),
+                    [{"episode_id": episode.id, "topic_id": t} for t in value],
+                )
+            continue
+        target: Any = episode if name in ("number", "synopsis", "source") else detail
+        setattr(target, "source_type" if name == "source" else name, value)
     if changed:
         session.add(
             AuditEvent(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.i18n import N_
 from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
 from mam.models.review import (
     DecisionKind,
@@ -20,8 +21,9 @@ from mam.models.review import (
     ReviewerStage,
     ReviewStage,
 )
+from mam.services.edit_rights import may_edit_programme, require_edit
 from mam.services.notify import Notice, Notifier, NullNotifier
-from mam.services.review_chain import ReviewChain, may_edit_programme
+from mam.services.review_chain import ReviewChain
 from mam.workflow import TRANSITIONS, Event, transition
 
 MAX_REASON = 2000
@@ -144,13 +146,8 @@ class ReviewService(ReviewChain):
         with self._act():
             version = self.version(version_id)
             self._refuse_superseded(version)
-            if actor.has_role(Role.PRODUCER, Role.ADMIN) and not may_edit_programme(
-                self.session, actor, version.episode.programme
-            ):
-                raise NotAllowed(
-                    f"you may not edit 《{version.episode.programme.name}》",
-                    rule="programme",
-                )
+            if actor.has_role(Role.PRODUCER, Role.ADMIN):
+                require_edit(self.session, actor, version.episode.programme)
             first = self.stages()[0]
             self.supersede_older(version)
             audit = transition(
@@ -169,11 +166,15 @@ class ReviewService(ReviewChain):
         version_id: int,
         actor: User,
         *,
-        stage_id: int | None = None,
+        stage_id: int | None,
+        expected_lock_version: int | None,
         sha256: str | None = None,
-        expected_lock_version: int | None = None,
     ) -> ReviewDecision:
-        """Sign the version's current stage; the last stage approves it."""
+        """Sign the stage ``stage_id`` of the version as last seen at ``expected_lock_version``.
+
+        Both are required: a decision names the stage and the state it was aimed at, so a
+        signature meant for 初审 can never land on 终审 after someone else signed first.
+        """
         with self._act():
             version, stage = self._reviewable(version_id, actor, stage_id, expected_lock_version)
             if any(d.reviewer_id == actor.id for d in self.signatures(version)):
@@ -222,8 +223,8 @@ class ReviewService(ReviewChain):
         actor: User,
         reason: str | None,
         *,
-        stage_id: int | None = None,
-        expected_lock_version: int | None = None,
+        stage_id: int | None,
+        expected_lock_version: int | None,
     ) -> ReviewDecision:
         """Send the version back to its producer with a reason."""
         with self._act():
@@ -252,7 +253,7 @@ class ReviewService(ReviewChain):
     def waive_qc(self, version_id: int, actor: User, reason: str | None) -> QcWaiver:
         """Record that the version's QC failures do not block approval (reason required)."""
         with self._act():
-            version, stage = self._reviewable(version_id, actor, None, None)
+            version, stage = self._reviewable(version_id, actor, None, None, decision=False)
             reason = clean_reason(reason)
             if not reason:
                 raise NotAllowed("waiving QC findings needs a reason", rule="reason")
@@ -310,10 +311,20 @@ class ReviewService(ReviewChain):
         actor: User,
         stage_id: int | None,
         expected_lock_version: int | None,
+        *,
+        decision: bool = True,
     ) -> tuple[Version, ReviewStage]:
         """Check what every reviewer act needs; return the version and its current stage."""
         if not actor.has_role(Role.REVIEWER):
             raise NotAllowed("only reviewers may do this", rule="role")
+        if decision and (stage_id is None or expected_lock_version is None):
+            raise InvalidInput(
+                N_(
+                    "a review decision must name the stage (stage_id) and the version's "
+                    "lock_version as shown on the page; reload the page and try again"
+                ),
+                rule="lock_required",
+            )
         version = self.version(version_id)
         self._refuse_superseded(version)
         if expected_lock_version is not None and expected_lock_version != version.lock_version:

@@ -10,26 +10,10 @@ from sqlalchemy.orm import Session
 from mam.errors import InvalidInput, NotFound
 from mam.models import AuditEvent, Episode, Programme, Role, User
 from mam.models.review import ProgrammeEditor, ReviewerStage, ReviewStage
+from mam.services.edit_rights import may_edit_programme
 
 DEFAULT_STAGES: list[tuple[str, str]] = [("first", "初审"), ("final", "终审")]
-
-
-def may_edit_programme(session: Session, user: User, programme: Programme) -> bool:
-    """Say whether ``user`` may edit and submit the programme's episodes."""
-    if user.has_role(Role.ADMIN):
-        return True
-    if not user.has_role(Role.PRODUCER):
-        return False
-    if programme.producer_id == user.id:
-        return True
-    return (
-        session.scalar(
-            select(ProgrammeEditor.id).where(
-                ProgrammeEditor.programme_id == programme.id, ProgrammeEditor.user_id == user.id
-            )
-        )
-        is not None
-    )
+__all__ = ["ReviewChain", "editors_of", "episodes_of", "may_edit_programme", "save_programme"]
 
 
 class ReviewChain:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mam.errors import InvalidInput
 from mam.models import AuditEvent, Episode, User
 from mam.models.catalogue import Subtitle
+from mam.services.edit_rights import require_episode_change
 from storage import Storage
 
 MAX_SUBTITLE_BYTES = 5 * 1000 * 1000
@@ -105,6 +106,7 @@ class SubtitleService:
         self, episode: Episode, data: bytes, filename: str, language: str, actor: User | None
     ) -> Subtitle:
         """Store ``data`` (SRT or VTT) as WebVTT for ``episode``; commit."""
+        require_episode_change(self.session, actor, episode, ["subtitles"])
         if not filename.lower().endswith((".srt", ".vtt")):
             raise InvalidInput(f"{filename}: subtitles must be .srt or .vtt files")
         if len(data) > MAX_SUBTITLE_BYTES:

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound, Unavailable
-from mam.models import Role, User, utcnow
+from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.queue import TaskQueue
 from mam.services import metadata
@@ -138,6 +138,7 @@ class UploadService:
         if reason:
             raise InvalidMedia(reason)
         cleaned = self.clean_target(meta)
+        self._check_rights(user, cleaned)
         self.expire()
         upload = UploadSession(
             id=secrets.token_hex(16),
@@ -170,6 +171,21 @@ class UploadService:
         for key, value in cleaned.items():
             out[key] = value.isoformat() if hasattr(value, "isoformat") else value
         return out
+
+    def _check_rights(self, user: User, target: Mapping[str, Any]) -> None:
+        """Refuse at creation, before any byte is sent, what the finished upload could not do:
+        add to a programme ``user`` may not edit, or change a released episode's metadata."""
+        self.ingest.check_rights(target["programme"], user)
+        episode = self.session.scalar(
+            select(Episode)
+            .join(Programme)
+            .where(Programme.name == target["programme"], Episode.title == target["title"])
+        )
+        if episode is not None:
+            extra = {k: v for k, v in target.items() if k in metadata.FIELDS and k != "source"}
+            metadata.require_change(
+                self.session, user, episode, metadata.clean_metadata(self.session, extra)
+            )
 
     def get(self, upload_id: str, user: User) -> UploadSession:
         """Return the caller's upload; someone else's is reported as missing."""

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
-from mam.errors import Conflict, InvalidInput, NotFound
-from mam.models import AuditEvent, County, Role, User, UserRole
+from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.i18n import N_
+from mam.models import AuditEvent, County, Role, User, UserRole, utcnow
+from mam.services.sessions import SessionService
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" (about 10^8 guesses)
 _dummy_hash: str | None = None
 
 
@@ -30,6 +36,37 @@ def _dummy() -> str:
 def hash_password(password: str) -> str:
     """Return an argon2id hash of ``password``."""
     return _hasher.hash(password)
+
+
+def check_strength(password: str, user: User | None = None) -> None:
+    """Refuse a password that is short or easy to guess (for this user)."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            N_("The password must have at least %(n)d characters."),
+            params={"n": MIN_PASSWORD},
+            rule="password_short",
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(
+            N_("The password must have at most %(n)d characters."),
+            params={"n": MAX_PASSWORD},
+            rule="password_long",
+        )
+    hints = [user.username, user.display_name] if user is not None else []
+    if zxcvbn(password, user_inputs=hints)["score"] < MIN_STRENGTH:
+        raise InvalidInput(
+            N_(
+                "This password is too easy to guess (a common word, a name, a date or a "
+                "sequence). Use several unrelated words or a longer mix of characters."
+            ),
+            rule="password_weak",
+        )
+
+
+def generate_password() -> str:
+    """Return a random temporary password (16 characters, easy to read out)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
 
 
 def parse_roles(names: Iterable[str]) -> set[Role]:
@@ -124,6 +161,71 @@ class UserService:
             user.password_hash = hash_password(password)
             self.session.commit()
         return user
+
+    def verify(self, user: User, password: str) -> bool:
+        """Say whether ``password`` is ``user``'s password."""
+        try:
+            return bool(_hasher.verify(user.password_hash, password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def change_password(
+        self, user: User, current: str, new: str, *, keep_session: str | None = None
+    ) -> int:
+        """Replace ``user``'s password after checking the current one; end their other
+        sessions (all but ``keep_session``); return how many ended. Commits."""
+        if not self.verify(user, current):
+            raise NotAllowed(N_("The current password is wrong."), rule="password_wrong")
+        if new == current:
+            raise InvalidInput(
+                N_("The new password must differ from the current one."), rule="password_same"
+            )
+        check_strength(new, user)
+        self._set_password(user, new, temporary=False)
+        ended = SessionService(self.session).end_all(
+            user, reason="password_changed", actor=user, keep=keep_session
+        )
+        self._audit(user, user, "password_changed", sorted(r.value for r in user.roles))
+        self.session.commit()
+        return ended
+
+    def reset_password(
+        self, user: User, *, actor: User | None, password: str | None = None
+    ) -> str:
+        """Set a password for ``user`` and end all their sessions; return the password.
+
+        Without ``password`` a random temporary one is made, which must be changed at the
+        next sign-in. Commits.
+        """
+        temporary = password is None
+        if password is None:
+            password = generate_password()
+        else:
+            check_strength(password, user)
+        self._set_password(user, password, temporary=temporary)
+        SessionService(self.session).end_all(user, reason="password_reset", actor=actor)
+        self.session.add(
+            AuditEvent(
+                actor_id=actor.id if actor else None,
+                action="password_reset",
+                object_type="user",
+                object_id=user.id,
+                details={"temporary": temporary},
+            )
+        )
+        self.session.commit()
+        return password
+
+    def set_active(self, user: User, active: bool, *, actor: User | None) -> None:
+        """Let ``user`` sign in or not; deactivating ends their sessions (no commit)."""
+        if not active and user.active:
+            SessionService(self.session).end_all(user, reason="deactivated", actor=actor)
+        user.active = active
+
+    def _set_password(self, user: User, password: str, *, temporary: bool) -> None:
+        user.password_hash = hash_password(password)
+        user.must_change_password = temporary
+        user.password_changed_at = utcnow()
 
     def ensure_county(self, code: str, name: str) -> County:
         """Return the county with ``code``, creating it if missing."""

@@ -85,6 +85,7 @@ def test_review_flow_in_the_browser(live_system: LiveSystem, browser: Any, tmp_p
     assert a.inner_text("[data-testid=inbox-count]") == "1"
     a.click("[data-testid=nav-inbox]")
     a.click(f"[data-testid=to-review] a:has-text('{TITLE}')")
+    a.wait_for_selector("[data-testid=player]")  # the review page, not the inbox still
     a.wait_for_function("() => document.querySelector('[data-testid=player]').readyState >= 1")
     assert a.locator("[data-testid=sign]").inner_text().strip() == "Sign 初审" or (
         "初审" in a.locator("[data-testid=sign]").inner_text()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from mam.models import Asset, Episode, Programme, Role, User, Version, VersionState
+from mam.models.review import ReviewDecision
 from mam.services.review import ReviewService
 from tests import factories
 
@@ -46,6 +48,26 @@ class World:
         self.session.add(v)
         self.session.commit()
         return v
+
+    def sign(
+        self, v: Version, user: User, *, review: ReviewService | None = None, **kw: Any
+    ) -> ReviewDecision:
+        """Sign as the review page does: the stage and lock_version it shows (or ``kw``)."""
+        review = review or self.review
+        kw.setdefault("stage_id", self.shown_stage(v))
+        kw.setdefault("expected_lock_version", v.lock_version)
+        return review.sign(v.id, user, **kw)
+
+    def request_changes(self, v: Version, user: User, reason: str, **kw: Any) -> ReviewDecision:
+        """Request changes as the review page does (its stage and lock_version)."""
+        kw.setdefault("stage_id", self.shown_stage(v))
+        kw.setdefault("expected_lock_version", v.lock_version)
+        return self.review.request_changes(v.id, user, reason, **kw)
+
+    def shown_stage(self, v: Version) -> int:
+        """Return the id of the stage the page shows as current (the first one if none)."""
+        stage = self.review.next_stage(v)
+        return stage.id if stage is not None else self.review.stages()[0].id
 
     def in_review(self) -> Version:
         v = self.version()

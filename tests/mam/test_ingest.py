@@ -70,7 +70,14 @@ def test_ingest_stores_hashes_probes_and_enqueues_after_commit(
     assert v.episode.source_type.value == "imported"
     assert queue.calls == [(v.id, result.job.id)]
     assert result.job.state == JobState.QUEUED and result.job.task_id == f"task-{result.job.id}"
-    assert session.scalar(select(AuditEvent.action).where(AuditEvent.object_id == v.id)) == "ingest"
+    assert (
+        session.scalar(
+            select(AuditEvent.action).where(
+                AuditEvent.object_type == "version", AuditEvent.object_id == v.id
+            )
+        )
+        == "ingest"
+    )
 
 
 def test_second_cut_becomes_version_two(

@@ -78,10 +78,10 @@ def test_reviewers_do_not_submit(world: World) -> None:
 
 def test_two_stages_signed_by_two_reviewers_approve_with_the_sha256(world: World) -> None:
     v = world.in_review()
-    d1 = world.review.sign(v.id, world.first)
+    d1 = world.sign(v, world.first)
     assert v.state is S.IN_REVIEW and d1.stage.name == "初审"
     assert world.review.next_stage(v).name == "终审"  # type: ignore[union-attr]
-    d2 = world.review.sign(v.id, world.final, sha256=v.sha256)
+    d2 = world.sign(v, world.final, sha256=v.sha256)
     assert v.state is S.APPROVED
     assert [d.sha256 for d in (d1, d2)] == [v.sha256, v.sha256]
     assert audit_actions(world.session, v) == ["submit", "sign_stage", "approve"]
@@ -97,7 +97,7 @@ def test_nobody_approves_a_version_they_uploaded(world: World) -> None:
     v.uploaded_by_id = world.first.id
     world.session.commit()
     with pytest.raises(NotAllowed) as err:
-        world.review.sign(v.id, world.first)
+        world.sign(v, world.first)
     assert err.value.details["rule"] == "own_upload"
     assert world.review.signatures(v) == [] and v.state is S.IN_REVIEW
 
@@ -105,9 +105,9 @@ def test_nobody_approves_a_version_they_uploaded(world: World) -> None:
 def test_nobody_signs_two_stages_of_one_version(world: World) -> None:
     world.review.set_grants(world.first, ["初审", "终审"])
     v = world.in_review()
-    world.review.sign(v.id, world.first)
+    world.sign(v, world.first)
     with pytest.raises(NotAllowed) as err:
-        world.review.sign(v.id, world.first)
+        world.sign(v, world.first)
     assert err.value.details["rule"] == "two_stages"
     assert v.state is S.IN_REVIEW and len(world.review.signatures(v)) == 1
 
@@ -115,7 +115,7 @@ def test_nobody_signs_two_stages_of_one_version(world: World) -> None:
 def test_a_reviewer_signs_only_the_stages_granted(world: World) -> None:
     v = world.in_review()
     with pytest.raises(NotAllowed) as err:
-        world.review.sign(v.id, world.final)  # 终审 reviewer, but 初审 comes first
+        world.sign(v, world.final)  # 终审 reviewer, but 初审 comes first
     assert err.value.details["rule"] == "stage_grant"
     assert world.review.signatures(v) == []
 
@@ -124,16 +124,16 @@ def test_a_page_for_another_stage_is_refused(world: World) -> None:
     v = world.in_review()
     final_stage = world.review.stages()[1]
     with pytest.raises(Conflict):
-        world.review.sign(v.id, world.first, stage_id=final_stage.id)
+        world.sign(v, world.first, stage_id=final_stage.id)
 
 
 def test_a_rejection_needs_a_reason(world: World) -> None:
     v = world.in_review()
     with pytest.raises(NotAllowed) as err:
-        world.review.request_changes(v.id, world.first, "   ")
+        world.request_changes(v, world.first, "   ")
     assert err.value.details["rule"] == "reason"
     assert v.state is S.IN_REVIEW
-    d = world.review.request_changes(v.id, world.first, "片头字幕有错别字")
+    d = world.request_changes(v, world.first, "片头字幕有错别字")
     assert v.state is S.CHANGES_REQUESTED
     assert (d.kind, d.reason, d.sha256) == (
         DecisionKind.CHANGES_REQUESTED,
@@ -147,14 +147,14 @@ def test_a_rejection_needs_a_reason(world: World) -> None:
 def test_an_overlong_reason_is_refused(world: World) -> None:
     v = world.in_review()
     with pytest.raises(InvalidInput, match="longer than"):
-        world.review.request_changes(v.id, world.first, "x" * 2001)
+        world.request_changes(v, world.first, "x" * 2001)
     assert v.state is S.IN_REVIEW
 
 
 def test_a_new_version_voids_approvals_of_older_ones(world: World) -> None:
     v1 = world.in_review()
-    world.review.sign(v1.id, world.first)
-    world.review.sign(v1.id, world.final)
+    world.sign(v1, world.first)
+    world.sign(v1, world.final)
     assert v1.state is S.APPROVED
     v2 = world.in_review()  # submitting v2 retires v1
     assert v1.state is S.SUPERSEDED
@@ -166,8 +166,8 @@ def test_a_new_version_voids_approvals_of_older_ones(world: World) -> None:
 
 def test_supersede_on_upload_retires_an_approved_version(world: World) -> None:
     v1 = world.in_review()
-    world.review.sign(v1.id, world.first)
-    world.review.sign(v1.id, world.final)
+    world.sign(v1, world.first)
+    world.sign(v1, world.final)
     v2 = world.version(S.UPLOADED)
     world.review.supersede_older(v2)
     world.session.commit()
@@ -178,7 +178,7 @@ def test_approving_a_superseded_version_is_a_conflict(world: World) -> None:
     v1 = world.in_review()
     world.version(S.UPLOADED)  # a newer cut arrives while v1 is in review
     with pytest.raises(Conflict) as err:
-        world.review.sign(v1.id, world.first)
+        world.sign(v1, world.first)
     assert err.value.details["rule"] == "superseded"
     assert err.value.http_status == 409
     assert world.review.signatures(v1) == [] and v1.state is S.IN_REVIEW
@@ -187,7 +187,7 @@ def test_approving_a_superseded_version_is_a_conflict(world: World) -> None:
 def test_an_approval_is_tied_to_the_file_reviewed(world: World) -> None:
     v = world.in_review()
     with pytest.raises(Conflict, match="SHA-256"):
-        world.review.sign(v.id, world.first, sha256="0" * 64)
+        world.sign(v, world.first, sha256="0" * 64)
     assert world.review.signatures(v) == []
 
 
@@ -196,7 +196,7 @@ def test_qc_failures_block_approval_until_waived_with_a_reason(session: Session)
     review = ReviewService(session, qc=lambda _s, _v: ["loudness -12 LUFS, target -23"])
     v = world.in_review()
     with pytest.raises(NotAllowed) as err:
-        review.sign(v.id, world.first)
+        world.sign(v, world.first, review=review)
     assert err.value.details["rule"] == "qc" and "loudness" in err.value.message
     with pytest.raises(NotAllowed):
         review.waive_qc(v.id, world.first, "  ")
@@ -205,17 +205,17 @@ def test_qc_failures_block_approval_until_waived_with_a_reason(session: Session)
     audit = session.scalar(select(AuditEvent).where(AuditEvent.action == "qc_waived"))
     assert audit is not None and audit.reason == "原始素材如此，已与编导确认"
     assert audit.actor_id == world.first.id
-    review.sign(v.id, world.first)
-    review.sign(v.id, world.final)
+    world.sign(v, world.first, review=review)
+    world.sign(v, world.final, review=review)
     assert v.state is S.APPROVED
 
 
 def test_a_stale_page_gets_a_conflict(world: World) -> None:
     v = world.in_review()
     shown = v.lock_version
-    world.review.sign(v.id, world.first, expected_lock_version=shown)
+    world.sign(v, world.first, expected_lock_version=shown)
     with pytest.raises(Conflict, match="reload"):
-        world.review.request_changes(v.id, world.final, "no", expected_lock_version=shown)
+        world.request_changes(v, world.final, "no", expected_lock_version=shown)
     assert v.state is S.IN_REVIEW
 
 
@@ -224,14 +224,14 @@ def test_the_chain_is_configurable(world: World) -> None:
     third = factories.user(world.session, Role.REVIEWER)
     world.review.set_grants(third, ["复审"])
     v = world.in_review()
-    world.review.sign(v.id, world.first)
-    world.review.sign(v.id, third)
+    world.sign(v, world.first)
+    world.sign(v, third)
     assert v.state is S.IN_REVIEW
-    world.review.sign(v.id, world.final)
+    world.sign(v, world.final)
     assert v.state is S.APPROVED
     world.review.set_chain(["终审"])
     v2 = world.in_review()
-    world.review.sign(v2.id, world.final)
+    world.sign(v2, world.final)
     assert v2.state is S.APPROVED
 
 
@@ -277,5 +277,5 @@ def test_error_findings_of_the_processing_qc_report_block_approval(world: World)
     world.session.commit()
     world.session.expire(v)
     with pytest.raises(NotAllowed, match="decode errors at 3 s") as err:
-        world.review.sign(v.id, world.first)
+        world.sign(v, world.first)
     assert "quiet" not in err.value.message  # warnings do not block

@@ -87,7 +87,7 @@ def test_publishers_do_not_comment(session: Session) -> None:
 def test_audit_filters_history_and_csv(session: Session) -> None:
     world = make_world(session)
     v = world.in_review()
-    world.review.request_changes(v.id, world.first, '=HYPERLINK("http://x")')
+    world.request_changes(v, world.first, '=HYPERLINK("http://x")')
     audit = AuditService(session)
     mine = audit.events(AuditFilter(actor=world.first.username))
     assert {e.action for e in mine} == {"request_changes"}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from mam.errors import Conflict
+from mam.errors import Conflict, InvalidInput, MamError
 from mam.models import AuditEvent, User, Version, VersionState
 from mam.models.review import ReviewDecision
 from mam.runtime import Runtime, build_runtime
@@ -48,7 +48,8 @@ def test_two_threads_approving_one_version_exactly_one_wins(pg_runtime: Runtime)
         second = factories.user(s, *world.final.roles)
         ReviewService(s).set_grants(second, ["终审"])
         v = world.in_review()
-        ReviewService(s).sign(v.id, world.first)
+        world.sign(v, world.first)
+        final_id, shown = world.shown_stage(v), v.lock_version
         vid, reviewers = v.id, [world.final.id, second.id]
         s.commit()
 
@@ -60,7 +61,9 @@ def test_two_threads_approving_one_version_exactly_one_wins(pg_runtime: Runtime)
             user = session.get_one(User, user_id)
             _meet_before_writing(session, barrier)
             try:
-                ReviewService(session).sign(vid, user)
+                ReviewService(session).sign(
+                    vid, user, stage_id=final_id, expected_lock_version=shown
+                )
                 outcomes[user_id] = "approved"
             except Conflict as exc:
                 outcomes[user_id] = exc.message
@@ -80,3 +83,57 @@ def test_two_threads_approving_one_version_exactly_one_wins(pg_runtime: Runtime)
         assert s.scalar(select(func.count()).where(AuditEvent.action == "approve")) == 1
         signed = s.scalars(select(ReviewDecision).where(ReviewDecision.version_id == vid)).all()
         assert len(signed) == 2  # 初审 + the one winning 终审
+
+
+def test_three_signatures_without_stage_and_lock_version_are_all_refused(
+    pg_runtime: Runtime,
+) -> None:
+    """The reported race: 初审 and 终审 signed at once by requests that named no stage."""
+    with pg_runtime.db.session() as s:
+        world = make_world(s)
+        both = factories.user(s, *world.first.roles)
+        ReviewService(s).set_grants(both, ["初审", "终审"])
+        v = world.in_review()
+        vid, reviewers = v.id, [world.first.id, both.id, world.final.id]
+        s.commit()
+
+    outcomes: dict[int, MamError | str] = {}
+
+    def sign(user_id: int) -> None:
+        with pg_runtime.db.session() as session:
+            user = session.get_one(User, user_id)
+            try:
+                ReviewService(session).sign(vid, user, stage_id=None, expected_lock_version=None)
+                outcomes[user_id] = "signed"
+            except MamError as exc:
+                outcomes[user_id] = exc
+
+    threads = [threading.Thread(target=sign, args=(uid,)) for uid in reviewers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert len(outcomes) == 3
+    for outcome in outcomes.values():
+        assert isinstance(outcome, InvalidInput), outcomes
+        assert outcome.http_status == 400 and "lock_version" in outcome.message
+    with pg_runtime.db.session() as s:
+        assert s.get_one(Version, vid).state is VersionState.IN_REVIEW
+        signed = s.scalars(select(ReviewDecision).where(ReviewDecision.version_id == vid)).all()
+        assert signed == []
+
+
+def test_a_signature_aimed_at_the_first_stage_never_approves(pg_runtime: Runtime) -> None:
+    """Two reviewers aim at 初审 from the same page; the second is not moved on to 终审."""
+    with pg_runtime.db.session() as s:
+        world = make_world(s)
+        both = factories.user(s, *world.first.roles)
+        ReviewService(s).set_grants(both, ["初审", "终审"])
+        v = world.in_review()
+        first_stage, shown = world.shown_stage(v), v.lock_version
+        world.sign(v, world.first, stage_id=first_stage, expected_lock_version=shown)
+        with pytest.raises(Conflict, match="reload"):
+            ReviewService(s).sign(v.id, both, stage_id=first_stage, expected_lock_version=shown)
+        s.expire_all()
+        assert s.get_one(Version, v.id).state is VersionState.IN_REVIEW

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,28 @@ class ReviewWorld:
         result = (response.status_code, response.get_data(as_text=True))
         response.close()
         return result
+
+    def shown(self) -> dict[str, str]:
+        """Return the stage_id and lock_version the review page's forms carry (or would)."""
+        response = self.client.get(f"/review/versions/{self.version_id}")
+        html = response.get_data(as_text=True)
+        response.close()
+        with self.runtime.db.session() as s:
+            v = s.get_one(Version, self.version_id)
+            review = ReviewService(s)
+            stage = review.next_stage(v) or review.stages()[0]
+            fields = {"stage_id": str(stage.id), "lock_version": str(v.lock_version)}
+        for name in fields:
+            found = re.search(rf'name="{name}" value="(\d+)"', html)
+            if found:
+                fields[name] = found.group(1)
+        return fields
+
+    def decide(self, act: str, data: dict[str, str] | None = None) -> tuple:
+        """POST a review decision (sign, request-changes) as the page's form sends it."""
+        return self.post(
+            f"/review/versions/{self.version_id}/{act}", {**self.shown(), **(data or {})}
+        )
 
     def add_version(self, state: VersionState = VersionState.READY) -> int:
         """Add the next version of the episode, uploaded by the producer."""

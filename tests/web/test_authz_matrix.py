@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
-from mam.models import Role
+from mam.models import Episode, Role, Version, VersionState
+from mam.models.catalogue import Subtitle, UploadSession
+from mam.models.review import ProgrammeEditor
+from mam.services.users import UserService
+from tests import factories
 from tests.web.conftest import PASSWORD, csrf_from
 
 ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "admin"]
@@ -29,7 +36,7 @@ EXPECTED: dict[str, set[str]] = {
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")
-SKIP = {"static", "auth.logout"}  # logout is covered in test_auth; it would end the session
+SKIP = {"static", "auth.logout", "auth.end_sessions"}  # covered in test_auth; they end the session
 
 
 def _client(app: Flask, role: str) -> FlaskClient:
@@ -91,3 +98,96 @@ def test_every_route_for_every_role(app: Flask, role: str) -> None:
             else:
                 assert status == 403, where
     assert checked > 10
+
+
+# ---- programme edit rights: every path that changes an episode or adds a version ------------
+
+EDIT_ACTORS = {
+    "producer": True,  # the programme's responsible producer
+    "editor": True,  # named as an editor of the programme
+    "admin": True,
+    "stranger": False,  # a producer of other programmes
+    "reviewer": False,
+}
+
+
+def _edit_world(app: Flask) -> tuple[int, int]:
+    """A ready version of 时代风采, whose producer is ``producer`` and editor ``editor``."""
+    runtime = app.extensions["mam"]
+    with runtime.db.session() as s:
+        users = UserService(s)
+        for name in ("editor", "stranger"):
+            users.create(name, PASSWORD, [Role.PRODUCER], display_name=f"{name}-显示名")
+        v = factories.version(s, VersionState.READY, title="基层党建")
+        v.asset.media_info = {"container": "mp4", "duration": 2.0, "video": [], "audio": []}
+        programme = v.episode.programme
+        programme.producer_id = users.by_username("producer").id  # type: ignore[union-attr]
+        s.flush()
+        s.add(
+            ProgrammeEditor(programme_id=programme.id, user_id=users.by_username("editor").id)  # type: ignore[union-attr]
+        )
+        s.commit()
+        return v.episode_id, v.id
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
+@pytest.mark.parametrize("actor", sorted(EDIT_ACTORS))
+def test_programme_edit_paths_for_every_actor(app: Flask, actor: str) -> None:
+    episode_id, version_id = _edit_world(app)
+    client = _client(app, actor)
+    token = csrf_from(client.get("/account").get_data(as_text=True))
+    ajax = {"X-CSRFToken": token}
+    tus = {**ajax, "Tus-Resumable": "1.0.0", "Upload-Length": "1000"}
+    srt = (io.BytesIO("1\n00:00:00,000 --> 00:00:01,000\n字幕\n".encode()), "a.srt")
+    attempts = {
+        "metadata form": client.post(
+            f"/episodes/{episode_id}/metadata",
+            data={"csrf_token": token, "title": "改名", "synopsis": "改写"},
+        ),
+        "API PATCH": client.patch(
+            f"/api/v1/episodes/{episode_id}", json={"title": "改名2"}, headers=ajax
+        ),
+        "subtitles": client.post(
+            f"/episodes/{episode_id}/subtitles",
+            data={"csrf_token": token, "file": srt},
+            content_type="multipart/form-data",
+        ),
+        "tus creation": client.post(
+            "/upload/files",
+            headers={
+                **tus,
+                "Upload-Metadata": f"filename {_b64('b.mp4')},episode_id {_b64(str(episode_id))}",
+            },
+        ),
+        "API upload": client.post(
+            "/api/v1/uploads",
+            json={"length": 1000, "filename": "b.mp4", "episode_id": episode_id},
+            headers=ajax,
+        ),
+        "submit": client.post(
+            f"/review/versions/{version_id}/submit", data={"csrf_token": token}
+        ),
+    }
+    statuses = {path: r.status_code for path, r in attempts.items()}
+    runtime = app.extensions["mam"]
+    with runtime.db.session() as s:
+        episode = s.get_one(Episode, episode_id)
+        state = s.get_one(Version, version_id).state
+        subtitles = s.scalar(select(func.count()).select_from(Subtitle))
+        uploads = s.scalar(select(func.count()).select_from(UploadSession))
+    if EDIT_ACTORS[actor]:
+        assert all(code < 400 for code in statuses.values()), statuses
+        assert episode.title == "改名2" and episode.synopsis == "改写"
+        assert (state, subtitles, uploads) == (VersionState.IN_REVIEW, 1, 2)
+    else:
+        assert set(statuses.values()) == {403}, statuses
+        assert (episode.title, episode.synopsis) == ("基层党建", "")
+        assert (state, subtitles, uploads) == (VersionState.READY, 0, 0)
+        if actor == "stranger":  # told why, and who may
+            for path in ("metadata form", "API PATCH", "tus creation", "API upload"):
+                r = attempts[path]
+                body = r.json["error"] if r.is_json else r.get_data(as_text=True)  # type: ignore[index]
+                assert "producer-显示名" in body and "editor-显示名" in body, path

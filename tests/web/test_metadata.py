@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from mam import search
-from mam.models import Episode, VersionState
+from mam.models import Episode, User, VersionState
 from mam.models.catalogue import Topic
 from mam.runtime import Runtime
 from tests import factories
@@ -18,10 +18,16 @@ from tests.web.conftest import csrf_from
 INFO = {"container": "mp4", "duration": 2.0, "video": [], "audio": []}
 
 
-def make_episode(runtime: Runtime, title: str = "基层党建", versions: int = 1) -> int:
+def make_episode(
+    runtime: Runtime, title: str = "基层党建", versions: int = 1, owner: str | None = "producer"
+) -> int:
+    """Make an episode of 时代风采, a programme ``owner`` is the responsible producer of."""
     with runtime.db.session() as s:
         v = factories.version(s, VersionState.READY, title=title)
         v.asset.media_info = INFO
+        if owner is not None:
+            producer = s.scalar(select(User).where(User.username == owner))
+            v.episode.programme.producer_id = producer.id if producer else None
         for n in range(2, versions + 1):
             extra = factories.version(s, VersionState.UPLOADED, title=f"tmp{n}")
             extra.asset.media_info = INFO

@@ -8,8 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from mam.models import AuditEvent, VersionState
+from mam.models import AuditEvent, Role, VersionState
 from mam.runtime import Runtime
+from mam.services.users import UserService
+from tests.web.conftest import PASSWORD
 from tests.web.review_fixtures import ReviewWorld, make_review_world
 
 S = VersionState
@@ -60,11 +62,11 @@ def test_buttons_appear_only_for_whoever_may_use_them(world: ReviewWorld) -> Non
 def test_the_whole_chain_over_http(world: ReviewWorld) -> None:
     submit(world)
     world.as_user("reviewer1")
-    status, _ = world.post(f"/review/versions/{world.version_id}/sign")
+    status, _ = world.decide("sign")
     assert status == 302 and world.state() is S.IN_REVIEW
     world.as_user("reviewer2")
     assert "Approve (终审)" in page(world)
-    status, _ = world.post(f"/review/versions/{world.version_id}/sign")
+    status, _ = world.decide("sign")
     assert status == 302 and world.state() is S.APPROVED
     html = page(world)
     assert html.count("✓") == 2 and "李审片" in html and "王审片" in html
@@ -79,7 +81,7 @@ def test_a_form_without_csrf_token_is_refused(world: ReviewWorld) -> None:
 
 def test_a_producer_posting_approve_is_forbidden(world: ReviewWorld) -> None:
     submit(world)
-    status, _ = world.post(f"/review/versions/{world.version_id}/sign")
+    status, _ = world.decide("sign")
     assert status == 403
     assert world.state() is S.IN_REVIEW
     assert approvals(world) == 0
@@ -91,7 +93,7 @@ def test_approving_a_superseded_version_is_a_conflict(world: ReviewWorld) -> Non
     world.as_user("reviewer1")
     html = page(world)
     assert 'data-testid="superseded-note"' in html and 'data-testid="sign"' not in html
-    status, html = world.post(f"/review/versions/{world.version_id}/sign")
+    status, html = world.decide("sign")
     assert status == 409
     assert "superseded by a newer version" in html
     assert approvals(world) == 0
@@ -100,8 +102,8 @@ def test_approving_a_superseded_version_is_a_conflict(world: ReviewWorld) -> Non
 def test_a_stale_page_is_a_conflict_with_a_clear_message(world: ReviewWorld) -> None:
     submit(world)
     world.as_user("reviewer1")
-    status, html = world.post(
-        f"/review/versions/{world.version_id}/request-changes",
+    status, html = world.decide(
+        "request-changes",
         {"reason": "字幕有误", "lock_version": "1"},
     )
     assert status == 409 and "Someone else acted on this version meanwhile" in html
@@ -111,14 +113,10 @@ def test_a_stale_page_is_a_conflict_with_a_clear_message(world: ReviewWorld) -> 
 def test_requesting_changes_needs_a_reason(world: ReviewWorld) -> None:
     submit(world)
     world.as_user("reviewer1")
-    status, html = world.post(
-        f"/review/versions/{world.version_id}/request-changes", {"reason": " "}
-    )
+    status, html = world.decide("request-changes", {"reason": " "})
     assert status == 403 and "Please give a reason" in html
     assert world.state() is S.IN_REVIEW
-    status, _ = world.post(
-        f"/review/versions/{world.version_id}/request-changes", {"reason": "片头字幕有错别字"}
-    )
+    status, _ = world.decide("request-changes", {"reason": "片头字幕有错别字"})
     assert status == 302 and world.state() is S.CHANGES_REQUESTED
     world.as_user("producer")
     assert "片头字幕有错别字" in page(world)
@@ -191,7 +189,7 @@ def test_inbox_counts_what_awaits_each_user(world: ReviewWorld) -> None:
     world.as_user("reviewer2")
     assert 'data-testid="inbox-count"' not in world.client.get("/inbox").get_data(as_text=True)
     world.as_user("reviewer1")
-    world.post(f"/review/versions/{world.version_id}/request-changes", {"reason": "重剪"})
+    world.decide("request-changes", {"reason": "重剪"})
     world.as_user("producer")
     html = world.client.get("/inbox").get_data(as_text=True)
     assert 'data-testid="changes-requested"' in html
@@ -207,3 +205,38 @@ def test_episode_page_links_versions_to_review_and_compare(world: ReviewWorld) -
         as_text=True
     )
     response.close()
+
+
+def test_a_decision_without_stage_and_lock_version_is_a_400(world: ReviewWorld) -> None:
+    submit(world)
+    world.as_user("reviewer1")
+    for act, data in [("sign", {}), ("request-changes", {"reason": "字幕有误"})]:
+        status, html = world.post(f"/review/versions/{world.version_id}/{act}", data)
+        assert status == 400, act
+        assert "must name the stage (stage_id) and the version&#39;s lock_version" in html
+        status, html = world.post(
+            f"/review/versions/{world.version_id}/{act}", {**data, "stage_id": "1"}
+        )
+        assert status == 400, act
+    assert world.state() is S.IN_REVIEW and approvals(world) == 0
+
+
+def test_a_producer_who_may_not_submit_is_told_why_and_who_may(world: ReviewWorld) -> None:
+    with world.runtime.db.session() as s:
+        UserService(s).create("stranger", PASSWORD, [Role.PRODUCER], display_name="赵编导")
+    world.as_user("stranger")
+    html = page(world)
+    assert 'data-testid="submit-review"' not in html
+    assert 'data-testid="submit-blocked"' in html
+    blocked = html.split('data-testid="submit-blocked">')[1].split("</p>")[0]
+    assert "producer-显示名" in blocked and "时代风采" in blocked
+    assert 'data-testid="to-submit"' not in world.client.get("/inbox").get_data(as_text=True)
+    status, html = world.post(f"/review/versions/{world.version_id}/submit")
+    assert status == 403 and "producer-显示名" in html
+    assert world.state() is S.READY
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"  # the page speaks Chinese first
+    note = "只有《时代风采》的责任制片和编辑可以修改或送审其中的节目：producer-显示名"
+    assert note in page(world)
+    world.as_user("producer")  # the responsible producer sees the button, not the note
+    html = page(world)
+    assert 'data-testid="submit-review"' in html and 'data-testid="submit-blocked"' not in html
