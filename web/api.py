@@ -6,15 +6,17 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from mam import inputs
 from mam.errors import InvalidInput
-from mam.models import Episode, Role, SourceType, VersionState
-from mam.search import SearchQuery
+from mam.i18n import N_
+from mam.models import Episode, JobState, Role, SourceType, VersionState
+from mam.search import MAX_PAGE, SearchQuery
 from mam.search import search as search_episodes
 from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
-from mam.services.ingest import clean_text
 from web.auth import STAFF, allow
 from web.extensions import csrf, db_session
 from web.openapi import document as openapi_document
@@ -49,8 +51,11 @@ def progress(version_id: int) -> ResponseReturnValue:
 @allow(*STAFF)
 def jobs() -> ResponseReturnValue:
     """Return recent jobs, optionally filtered by ``state``."""
-    state = request.args.get("state")
-    rows = CatalogueService(db_session()).jobs(state=state)
+    try:
+        state = inputs.optional_choice(request.args.get("state"), "state", JobState)
+    except InvalidInput as exc:
+        return _bad_request(exc)
+    rows = CatalogueService(db_session()).jobs(state=state.value if state else None)
     return jsonify(jobs=[job_dict(j) for j in rows])
 
 
@@ -61,16 +66,18 @@ EVERYONE = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
 def _bad_request(exc: InvalidInput) -> ResponseReturnValue:
-    body: dict[str, Any] = {"error": exc.message, "status": 400}
+    body: dict[str, Any] = {"error": exc.translated(_), "status": 400}
     if exc.details.get("errors"):
         body["fields"] = exc.details["errors"]
+    if exc.details.get("allowed"):
+        body["allowed"] = exc.details["allowed"]
     return jsonify(body), 400
 
 
 def _json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise InvalidInput("send a JSON object with Content-Type: application/json")
+        raise InvalidInput(N_("send a JSON object with Content-Type: application/json"))
     return data
 
 
@@ -90,13 +97,8 @@ def episode_summary(episode: Episode) -> dict[str, Any]:
     }
 
 
-def _query_int(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a whole number, not {raw[:40]!r}", field=name)
-    return int(raw)
+def _query_int(name: str, *, minimum: int = 1, maximum: int = inputs.MAX_ID) -> int | None:
+    return inputs.optional_int(request.args.get(name), name, minimum=minimum, maximum=maximum)
 
 
 @bp.route("/episodes")
@@ -104,24 +106,17 @@ def _query_int(name: str) -> int | None:
 def episodes() -> ResponseReturnValue:
     """List or search episodes, newest first, with facet counts."""
     try:
-        state = request.args.get("state") or None
-        if state and state not in {s.value for s in VersionState}:
-            raise InvalidInput(f"state must be one of {', '.join(s.value for s in VersionState)}")
-        source = request.args.get("source") or None
-        if source and source not in {s.value for s in SourceType}:
-            raise InvalidInput(f"source must be one of {', '.join(s.value for s in SourceType)}")
-        per_page = _query_int("per_page") or 20
-        if not 1 <= per_page <= 100:
-            raise InvalidInput("per_page must be between 1 and 100", field="per_page")
+        state = inputs.optional_choice(request.args.get("state"), "state", VersionState)
+        source = inputs.optional_choice(request.args.get("source"), "source", SourceType)
         q = SearchQuery(
-            text=request.args.get("q", "")[:200],
+            text=inputs.optional_text(request.args.get("q"), "q", 200),
             programme_id=_query_int("programme"),
             topic_id=_query_int("topic"),
-            source=source,
-            state=state,
-            year=_query_int("year"),
-            page=_query_int("page") or 1,
-            per_page=per_page,
+            source=source.value if source else None,
+            state=state.value if state else None,
+            year=_query_int("year", maximum=9999),
+            page=_query_int("page", maximum=MAX_PAGE) or 1,
+            per_page=_query_int("per_page", maximum=100) or 20,
         )
     except InvalidInput as exc:
         return _bad_request(exc)
@@ -165,9 +160,11 @@ def update_episode(episode_id: int) -> ResponseReturnValue:
         data = _json_body()
         unknown = sorted(set(data) - {*metadata.FIELDS, "title"})
         if unknown:
-            raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
+            raise InvalidInput(
+                N_("unknown field(s): %(fields)s"), params={"fields": ", ".join(unknown)}
+            )
         if "title" in data:
-            ep.title = clean_text(str(data["title"] or ""), "title", 300)
+            metadata.rename_episode(s, ep, data["title"])
         cleaned = metadata.clean_metadata(s, data)
         metadata.apply_metadata(s, ep, cleaned, current_user)
         s.commit()
@@ -187,7 +184,9 @@ def start_upload() -> ResponseReturnValue:
         data = _json_body()
         length = data.get("length")
         if not isinstance(length, int) or isinstance(length, bool):
-            raise InvalidInput("length must be the file size in bytes (an integer)", field="length")
+            raise InvalidInput(
+                N_("length must be the file size in bytes (an integer)"), field="length"
+            )
         upload = upload_service().create(
             current_user,
             length=length,

@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
+from mam.inputs import lenient_id
 from mam.models import User
 from mam.runtime import Runtime
 from storage import Storage
@@ -68,9 +69,10 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    ident = lenient_id(user_id)
+    if ident is None:
         return None
-    user = db_session().get(User, int(user_id))
+    user = db_session().get(User, ident)
     return user if user is not None and user.active else None
 
 

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from mam import search
-from mam.errors import InvalidInput
+from mam import inputs, search
+from mam.errors import Conflict, InvalidInput
 from mam.models import Episode, Role
 from mam.models.catalogue import Subtitle, Topic, episode_topic
 from mam.services import metadata
@@ -53,18 +53,16 @@ def edit(episode_id: int) -> ResponseReturnValue:
     raw["topics"] = request.form.getlist("topics")
     if not raw["source"]:
         raw.pop("source")
-    title = request.form.get("title", "").strip()
+    title = request.form.get("title", "")
     try:
         cleaned = metadata.clean_metadata(s, raw)
-        if title and title != episode.title:
-            if len(title) > 300:
-                raise InvalidInput(_("The title is longer than 300 characters."))
-            episode.title = title
+        if title.strip():
+            metadata.rename_episode(s, episode, title)
         metadata.apply_metadata(s, episode, cleaned, current_user)
         s.commit()
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
         s.rollback()
-        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+        flash(_("Not saved: %(reason)s", reason=exc.translated(_)), "error")
     else:
         flash(_("Metadata saved."), "info")
     return redirect(url_for("catalogue.episode", episode_id=episode_id) + "#metadata")
@@ -91,7 +89,7 @@ def add_subtitle(episode_id: int) -> ResponseReturnValue:
             flash(_("Subtitles added."), "info")
         except InvalidInput as exc:
             s.rollback()
-            flash(_("Subtitles refused: %(reason)s", reason=exc.message), "error")
+            flash(_("Subtitles refused: %(reason)s", reason=exc.translated(_)), "error")
         finally:
             upload.close()
     return redirect(url_for("catalogue.episode", episode_id=episode_id) + "#metadata")
@@ -125,7 +123,7 @@ def topics() -> ResponseReturnValue:
                 s.add(Topic(name=name, position=position))
                 flash(_("Topic added."), "info")
         elif action in ("rename", "toggle"):
-            topic = s.get(Topic, request.form.get("topic_id", type=int) or 0)
+            topic = s.get(Topic, inputs.lenient_id(request.form.get("topic_id")) or 0)
             if topic is None:
                 abort(404)
             if action == "rename" and 0 < len(name) <= 100:

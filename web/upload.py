@@ -15,10 +15,12 @@ from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
+from mam import inputs
 from mam.errors import InvalidInput, MamError
 from mam.models import Programme, Role, SourceType, Version
 from mam.models.catalogue import UploadSession, UploadState
@@ -61,10 +63,7 @@ def _error(status: int, message: str) -> Response:
 
 
 def _int_header(name: str) -> int:
-    raw = request.headers.get(name, "")
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a whole number of bytes, not {raw[:40]!r}")
-    return int(raw)
+    return inputs.parse_int(request.headers.get(name, ""), name)
 
 
 def parse_metadata(header: str) -> dict[str, str]:
@@ -96,7 +95,7 @@ def _protocol(view: Any) -> Any:
             return _error(403, "missing or wrong X-CSRFToken header; reload the page")
         except MamError as exc:
             db_session().rollback()
-            return _error(exc.http_status, exc.message)
+            return _error(exc.http_status, exc.translated(_))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

@@ -11,7 +11,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mam import inputs
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.i18n import N_
 from mam.models import AuditEvent, County, Role, User, Version, VersionState, utcnow
 from mam.models.release import (
     Download,
@@ -31,6 +33,8 @@ PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
 # Supply standard: one set of discs/USB sticks per this many administrative villages.
 VILLAGES_PER_SET = 3
 OVERDUE_AFTER = timedelta(days=15)
+MAX_NAME = 200
+MAX_NOTES = 5000
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,14 @@ class ReleaseService:
     ) -> ReleaseSet:
         """Start a draft release set, e.g. 2026年第12期."""
         _require(actor, PUBLISHERS, "create release sets")
-        name = (name or "").strip()
-        if not name or len(name) > 200:
-            raise InvalidInput("a release set needs a name of at most 200 characters")
+        name = inputs.clean_text(name, "name", MAX_NAME)
+        notes = inputs.optional_text(notes, "notes", MAX_NOTES, multiline=True)
         if self.session.scalar(select(ReleaseSet.id).where(ReleaseSet.name == name)):
-            raise Conflict(f"a release set named {name!r} already exists")
+            raise Conflict(
+                N_("a release set named %(name)s already exists"), params={"name": name}
+            )
         release = ReleaseSet(
-            name=name, notes=notes.strip(), publish_date=publish_date, created_by_id=actor.id
+            name=name, notes=notes, publish_date=publish_date, created_by_id=actor.id
         )
         self.session.add(release)
         self.session.flush()
@@ -218,9 +223,9 @@ class ReleaseService:
         _require(actor, PUBLISHERS, "withdraw release sets")
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(f"release set {release.name} is {release.state.value}, not published")
-        reason = (reason or "").strip()
+        reason = inputs.optional_text(reason, "reason", MAX_NOTES, multiline=True)
         if not reason:
-            raise InvalidInput("withdrawing a release set needs a reason")
+            raise InvalidInput(N_("withdrawing a release set needs a reason"))
         for item in release.items:
             if item.version.state == VersionState.RELEASED and not self._in_other_release(item):
                 transition(
@@ -326,9 +331,9 @@ class ReleaseService:
         """Record a screening a county held of a release set."""
         if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
             raise NotFound(f"release set {release.id} does not exist")
-        place = (place or "").strip()
-        if not place or len(place) > 200:
-            raise InvalidInput("name the township or place (at most 200 characters)")
+        place = inputs.optional_text(place, "place", 200)
+        if not place:
+            raise InvalidInput(N_("name the township or place (at most 200 characters)"))
         if viewers < 0 or viewers > 1_000_000:
             raise InvalidInput("the number of viewers must be between 0 and 1,000,000")
         if screened_on > date.today() + timedelta(days=1):
