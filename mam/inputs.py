@@ -64,11 +64,7 @@ def label(field: str) -> Label:
 def _bad_char(ch: str, *, multiline: bool) -> bool:
     if multiline and ch in MULTILINE_KEEP:
         return False
-    category = unicodedata.category(ch)
-    if category in ("Cc", "Cs"):  # control characters, lone surrogates
-        return True
-    code = ord(ch)
-    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE  # noncharacters
+    return unicodedata.category(ch) in ("Cc", "Cs")  # control characters, lone surrogates
 
 
 def invalid_char(text: str, *, multiline: bool = False) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,12 +19,14 @@ from mam.search import search as search_episodes
 from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
 from web.auth import STAFF, allow
-from web.extensions import csrf, db_session
+from web.extensions import csrf, db_session, runtime
+from web.openapi import body_problems
 from web.openapi import document as openapi_document
 from web.tokens import require_csrf
 from web.upload import service as upload_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+E = TypeVar("E", bound=StrEnum)
 
 
 @bp.route("/versions/<int:version_id>")
@@ -52,7 +55,8 @@ def progress(version_id: int) -> ResponseReturnValue:
 def jobs() -> ResponseReturnValue:
     """Return recent jobs, optionally filtered by ``state``."""
     try:
-        state = inputs.optional_choice(request.args.get("state"), "state", JobState)
+        _only_params("state")
+        state = _query_choice("state", JobState)
     except InvalidInput as exc:
         return _bad_request(exc)
     rows = CatalogueService(db_session()).jobs(state=state.value if state else None)
@@ -74,10 +78,17 @@ def _bad_request(exc: InvalidInput) -> ResponseReturnValue:
     return jsonify(body), 400
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(schema_name: str) -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput(N_("send a JSON object with Content-Type: application/json"))
+    problems = body_problems(schema_name, data)
+    if problems:
+        raise InvalidInput(
+            N_("the request does not match the API description: %(problems)s"),
+            params={"problems": "; ".join(f"{k}: {v}" for k, v in problems.items())},
+            errors=problems,
+        )
     return data
 
 
@@ -98,7 +109,23 @@ def episode_summary(episode: Episode) -> dict[str, Any]:
 
 
 def _query_int(name: str, *, minimum: int = 1, maximum: int = inputs.MAX_ID) -> int | None:
-    return inputs.optional_int(request.args.get(name), name, minimum=minimum, maximum=maximum)
+    raw = request.args.get(name)  # sent empty is a mistake, not "any"
+    return None if raw is None else inputs.parse_int(raw, name, minimum=minimum, maximum=maximum)
+
+
+def _only_params(*names: str) -> None:
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        raise InvalidInput(
+            N_("unknown parameter(s): %(names)s; this URL takes %(allowed)s"),
+            params={"names": ", ".join(unknown), "allowed": ", ".join(names)},
+            allowed=list(names),
+        )
+
+
+def _query_choice(name: str, enum: type[E]) -> E | None:
+    raw = request.args.get(name)
+    return None if raw is None else inputs.parse_choice(raw, name, enum)
 
 
 @bp.route("/episodes")
@@ -106,8 +133,9 @@ def _query_int(name: str, *, minimum: int = 1, maximum: int = inputs.MAX_ID) -> 
 def episodes() -> ResponseReturnValue:
     """List or search episodes, newest first, with facet counts."""
     try:
-        state = inputs.optional_choice(request.args.get("state"), "state", VersionState)
-        source = inputs.optional_choice(request.args.get("source"), "source", SourceType)
+        _only_params("q", "programme", "topic", "source", "state", "year", "page", "per_page")
+        state = _query_choice("state", VersionState)
+        source = _query_choice("source", SourceType)
         q = SearchQuery(
             text=inputs.optional_text(request.args.get("q"), "q", 200),
             programme_id=_query_int("programme"),
@@ -157,7 +185,7 @@ def update_episode(episode_id: int) -> ResponseReturnValue:
     s = db_session()
     ep = CatalogueService(s).episode(episode_id)
     try:
-        data = _json_body()
+        data = _json_body("MetadataUpdate")
         unknown = sorted(set(data) - {*metadata.FIELDS, "title"})
         if unknown:
             raise InvalidInput(
@@ -181,12 +209,14 @@ def start_upload() -> ResponseReturnValue:
     """Open a resumable upload; send the bytes to ``upload_url`` with tus 1.0 PATCH requests."""
     require_csrf()
     try:
-        data = _json_body()
+        data = _json_body("UploadRequest")
         length = data.get("length")
         if not isinstance(length, int) or isinstance(length, bool):
             raise InvalidInput(
                 N_("length must be the file size in bytes (an integer)"), field="length"
             )
+        # A field of the JSON body out of bounds is a 400 like any other (tus says 413).
+        inputs.parse_int(length, "length", minimum=1, maximum=runtime().settings.max_upload_size)
         upload = upload_service().create(
             current_user,
             length=length,
@@ -216,11 +246,19 @@ def topics() -> ResponseReturnValue:
 @allow(*EVERYONE)
 def openapi_json() -> ResponseReturnValue:
     """Return the OpenAPI 3 description of this API."""
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(_document(request.host_url.rstrip("/")))
 
 
 @bp.route("/docs")
 @allow(*EVERYONE)
 def docs() -> ResponseReturnValue:
     """Show the API documentation as a page."""
-    return render_template("catalogue_api_docs.html", spec=openapi_document(""))
+    return render_template("catalogue_api_docs.html", spec=_document(""))
+
+
+def _document(server: str) -> dict[str, Any]:
+    return openapi_document(
+        server,
+        topics=[t.name for t in metadata.ensure_topics(db_session())],
+        max_upload=runtime().settings.max_upload_size,
+    )

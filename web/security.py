@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_talisman import Talisman
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from mam.config import Settings
 from mam.inputs import MAX_ID, well_formed
@@ -20,9 +21,11 @@ class BoundedIntConverter(IntegerConverter):
 
     Werkzeug's converter takes any Unicode digit (``\\d``) and any size; an id beyond 63
     bits overflows the database and "١٢" would quietly mean 12. Neither names a row: 404.
+    Out of range raises NotFound itself: a plain ValidationError lets Werkzeug answer 405
+    when another method's rule has the same path (its methods are checked before values).
     """
 
-    regex = r"[0-9]+"
+    regex = r"[0-9]{1,19}"  # 2**63 - 1 has 19 digits
 
     def __init__(
         self,
@@ -35,11 +38,10 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
     def to_python(self, value: str) -> Any:
-        if len(value.lstrip("-0")) > 20:  # out of range without converting it
-            from werkzeug.routing import ValidationError  # noqa: PLC0415
-
-            raise ValidationError()
-        return super().to_python(value)
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -18,7 +18,7 @@ from mam.models import JobState
 from mam.pbcore import episode_document
 
 
-@pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\x85b", "a\ud800b", "a\ufffeb", "a\nb"])
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\x85b", "a\ud800b", "a\nb"])
 def test_text_with_control_characters_or_lone_surrogates_is_refused(bad: str) -> None:
     with pytest.raises(InvalidInput) as err:
         inputs.clean_text(bad, "title", 300)

@@ -168,6 +168,22 @@ def test_ids_beyond_64_bits_or_not_ascii_are_404(
     assert client.get(url).status_code == 404
 
 
+def test_out_of_range_id_is_404_for_every_method(client: FlaskClient, runtime: Runtime) -> None:
+    auth = token_for(runtime, "producer")
+    for ident in (str(2**63), HUGE):  # 19 digits just past the bound, and far past it
+        r = client.patch(f"/api/v1/episodes/{ident}", json={"synopsis": "x"}, headers=auth)
+        assert r.status_code == 404, (ident, r.status_code)  # Werkzeug alone said 405
+
+
+def test_api_bodies_of_the_wrong_type_are_400(client: FlaskClient, runtime: Runtime) -> None:
+    episode_id = make_episode(runtime, "田间课堂")
+    auth = token_for(runtime, "producer")
+    for body in ({"number": "x"}, {"synopsis": 5}, {"rights_expiry": ""}, {"topics": "a"}):
+        r = client.patch(f"/api/v1/episodes/{episode_id}", json=body, headers=auth)
+        assert r.status_code == 400, body
+        assert set(r.json["fields"]) == set(body), r.json
+
+
 def test_ids_in_other_digits_name_no_row(
     client: FlaskClient, runtime: Runtime, login: Callable[[str], FlaskClient]
 ) -> None:
@@ -305,6 +321,13 @@ def test_release_csvs_neutralise_formulas(
         cells = [c for row in csv.reader(io.StringIO(r.get_data(as_text=True))) for c in row]
         assert "'=HYPERLINK(\"http://evil.example/\",\"点我\")" in cells, url
         assert not any(c[:1] in ("=", "+", "-", "@") for c in cells), url
+
+
+def test_method_not_allowed_says_which_methods(client: FlaskClient) -> None:
+    for path in ("/api/v1/topics", "/login"):
+        r = client.delete(path)
+        assert r.status_code == 405
+        assert "GET" in r.headers.get("Allow", ""), path
 
 
 # ---- security headers -----------------------------------------------------------------------
