@@ -114,7 +114,11 @@ def topics() -> ResponseReturnValue:
     metadata.ensure_topics(s)
     if request.method == "POST":
         action = request.form.get("action")
-        name = request.form.get("name", "").strip()
+        try:
+            name = inputs.optional_text(request.form.get("name"), "name", 100)
+        except InvalidInput as exc:
+            flash(exc.translated(_), "error")
+            return redirect(url_for("metadata.topics"))
         if action == "add" and 0 < len(name) <= 100:
             if s.scalar(select(Topic).where(Topic.name == name)):
                 flash(_("That topic exists already."), "error")

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam import inputs
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.models import AuditEvent, County, Role, User, UserRole
 
@@ -127,6 +128,7 @@ class UserService:
 
     def ensure_county(self, code: str, name: str) -> County:
         """Return the county with ``code``, creating it if missing."""
+        code, name = inputs.clean_text(code, "code", 32), inputs.clean_text(name, "name", 100)
         county = self.session.scalar(select(County).where(County.code == code))
         if county is None:
             county = County(code=code, name=name)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from mam.config import Settings
 from mam.models import County, Episode, Programme, VersionState
+from mam.models.catalogue import Topic
 from mam.models.core import utcnow
 from mam.models.release import ReleaseSet, ReleaseState, ReleaseTarget
 from mam.runtime import Runtime
@@ -86,6 +87,20 @@ def test_release_set_name_with_nul_is_refused(
     assert "控制字符" in r.get_data(as_text=True)
     with runtime.db.session() as s:
         assert s.scalar(select(ReleaseSet.id)) is None
+
+
+def test_county_and_topic_names_with_control_characters_are_refused(
+    client: FlaskClient, runtime: Runtime, login: Callable[[str], FlaskClient]
+) -> None:
+    login("admin")
+    csrf = token(client)
+    r = client.post("/admin/counties", data={"csrf_token": csrf, "code": "c9", "name": "丙\x00县"})
+    assert r.status_code == 400
+    r = client.post("/topics", data={"csrf_token": csrf, "action": "add", "name": "党\x07建"})
+    assert r.status_code == 302
+    with runtime.db.session() as s:
+        assert s.scalar(select(County.id).where(County.code == "c9")) is None
+        assert s.scalar(select(Topic.id).where(Topic.name.like("党%建"))) is None
 
 
 def test_atom_feed_is_well_formed_even_with_old_control_characters(
