@@ -16,6 +16,12 @@ def N_(message: str) -> str:
     return message
 
 
+class Label(str):
+    """A parameter that is itself translated where the message is shown (a field's name)."""
+
+    __slots__ = ()
+
+
 def render(
     template: str, params: Mapping[str, object] | None, translate: Callable[[str], str]
 ) -> str:
@@ -23,7 +29,8 @@ def render(
     text = translate(template)
     if not params:
         return text
+    values = {k: translate(v) if isinstance(v, Label) else v for k, v in params.items()}
     try:
-        return text % dict(params)
+        return text % values
     except (KeyError, ValueError, TypeError):
         return template % dict(params)

@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from mam.exports import xml_document
+
 NS = "http://www.pbcore.org/PBCore/PBCoreNamespace.html"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA = "https://raw.githubusercontent.com/WGBH/PBCore_2.1/master/pbcore-2.1.xsd"
@@ -104,8 +106,7 @@ def episode_document(
     _el(rights_node, "rightsSummary", rights)
     for entry in files:
         _instantiation(doc, entry)
-    ET.indent(doc)
-    return ET.tostring(doc, encoding="utf-8", xml_declaration=True)
+    return xml_document(doc)
 
 
 def _publisher(organization: str) -> ET.Element:

@@ -57,6 +57,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 MAX_QUERY = 200
+MAX_PAGE = 10_000  # no reader pages this far; bounds the OFFSET the database sees
 __all__ = ["SearchQuery", "SearchResult", "episode_topic", "index_episode", "search"]
 _FTS_READY: set[int] = set()  # engines whose FTS5 mirror is known to exist
 
@@ -429,7 +430,7 @@ def search(session: Session, q: SearchQuery, *, facets: bool = True) -> SearchRe
     counts are those of the newest ``COUNT_LIMIT`` hits (``total_exact`` is False).
     """
     per_page = max(1, min(q.per_page, 100))
-    page = max(1, q.page)
+    page = max(1, min(q.page, MAX_PAGE))
     offset = (page - 1) * per_page
     counted = count_hits(
         session,

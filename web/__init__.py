@@ -63,12 +63,14 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         metadata,
         releases,
         review,
+        security,
         templating,
         tokens,
         upload,
     )
     from web.extensions import init_extensions  # noqa: PLC0415
 
+    security.init_app(app, settings)  # before the blueprints: their <int:> rules use it
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
                    releases, county, admin, jobs, api_releases):

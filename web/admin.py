@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from mam import inputs
 from mam.errors import MamError
 from mam.models import AuditEvent, County, Programme, Role, User
 from mam.services.audit import AuditFilter, AuditService
@@ -24,6 +25,7 @@ from web.review import rule_message
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PERSON_ROLES = [r for r in Role if r is not Role.SYSTEM]
+MAX_PAGE = 100_000  # pages of 100 audit events; bounds the OFFSET the database sees
 
 
 def _refused(exc: MamError, endpoint: str) -> ResponseReturnValue:
@@ -34,7 +36,7 @@ def _refused(exc: MamError, endpoint: str) -> ResponseReturnValue:
 
 def _users_by_id(ids: list[str]) -> list[User]:
     session = db_session()
-    return [u for i in ids if i.isdigit() and (u := session.get(User, int(i))) is not None]
+    return [u for i in inputs.ids(ids) if (u := session.get(User, i)) is not None]
 
 
 @bp.route("/")
@@ -240,12 +242,11 @@ def _filter() -> AuditFilter:
             return None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    object_id = args.get("object_id", "")
     return AuditFilter(
         actor=args.get("actor") or None,
         action=args.get("action") or None,
         object_type=args.get("object_type") or None,
-        object_id=int(object_id) if object_id.isdigit() else None,
+        object_id=inputs.optional_int(args.get("object_id"), "object_id"),
         since=when("since"),
         until=when("until"),
     )
@@ -256,7 +257,7 @@ def _filter() -> AuditFilter:
 def audit() -> ResponseReturnValue:
     """Show the audit log with filters."""
     service = AuditService(db_session())
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = inputs.optional_int(request.args.get("page"), "page", minimum=1, maximum=MAX_PAGE) or 1
     events = service.events(_filter(), limit=100, offset=(page - 1) * 100)
     older = None
     if len(events) == 100:

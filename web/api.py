@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from mam import inputs
 from mam.errors import InvalidInput
-from mam.models import Episode, Role, SourceType, VersionState
-from mam.search import SearchQuery
+from mam.i18n import N_
+from mam.models import Episode, JobState, Role, SourceType, VersionState
+from mam.search import MAX_PAGE, SearchQuery
 from mam.search import search as search_episodes
 from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
-from mam.services.ingest import clean_text
 from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
 from web.auth import STAFF, allow
-from web.extensions import csrf, db_session
+from web.extensions import csrf, db_session, runtime
+from web.openapi import body_problems
 from web.openapi import document as openapi_document
 from web.tokens import accepts_token, require_csrf
 from web.upload import service as upload_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+E = TypeVar("E", bound=StrEnum)
 
 
 @bp.route("/versions/<int:version_id>")
@@ -50,8 +55,12 @@ def progress(version_id: int) -> ResponseReturnValue:
 @allow(*STAFF)
 def jobs() -> ResponseReturnValue:
     """Return recent jobs, optionally filtered by ``state``."""
-    state = request.args.get("state")
-    rows = CatalogueService(db_session()).jobs(state=state)
+    try:
+        _only_params("state")
+        state = _query_choice("state", JobState)
+    except InvalidInput as exc:
+        return _bad_request(exc)
+    rows = CatalogueService(db_session()).jobs(state=state.value if state else None)
     return jsonify(jobs=[job_dict(j) for j in rows])
 
 
@@ -62,16 +71,25 @@ EVERYONE = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
 def _bad_request(exc: InvalidInput) -> ResponseReturnValue:
-    body: dict[str, Any] = {"error": exc.message, "status": 400}
+    body: dict[str, Any] = {"error": exc.translated(_), "status": 400}
     if exc.details.get("errors"):
         body["fields"] = exc.details["errors"]
+    if exc.details.get("allowed"):
+        body["allowed"] = exc.details["allowed"]
     return jsonify(body), 400
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(schema_name: str) -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise InvalidInput("send a JSON object with Content-Type: application/json")
+        raise InvalidInput(N_("send a JSON object with Content-Type: application/json"))
+    problems = body_problems(schema_name, data)
+    if problems:
+        raise InvalidInput(
+            N_("the request does not match the API description: %(problems)s"),
+            params={"problems": "; ".join(f"{k}: {v}" for k, v in problems.items())},
+            errors=problems,
+        )
     return data
 
 
@@ -91,13 +109,24 @@ def episode_summary(episode: Episode) -> dict[str, Any]:
     }
 
 
-def _query_int(name: str) -> int | None:
+def _query_int(name: str, *, minimum: int = 1, maximum: int = inputs.MAX_ID) -> int | None:
+    raw = request.args.get(name)  # sent empty is a mistake, not "any"
+    return None if raw is None else inputs.parse_int(raw, name, minimum=minimum, maximum=maximum)
+
+
+def _only_params(*names: str) -> None:
+    unknown = sorted(set(request.args) - set(names))
+    if unknown:
+        raise InvalidInput(
+            N_("unknown parameter(s): %(names)s; this URL takes %(allowed)s"),
+            params={"names": ", ".join(unknown), "allowed": ", ".join(names)},
+            allowed=list(names),
+        )
+
+
+def _query_choice(name: str, enum: type[E]) -> E | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a whole number, not {raw[:40]!r}", field=name)
-    return int(raw)
+    return None if raw is None else inputs.parse_choice(raw, name, enum)
 
 
 @bp.route("/episodes")
@@ -105,24 +134,18 @@ def _query_int(name: str) -> int | None:
 def episodes() -> ResponseReturnValue:
     """List or search episodes, newest first, with facet counts."""
     try:
-        state = request.args.get("state") or None
-        if state and state not in {s.value for s in VersionState}:
-            raise InvalidInput(f"state must be one of {', '.join(s.value for s in VersionState)}")
-        source = request.args.get("source") or None
-        if source and source not in {s.value for s in SourceType}:
-            raise InvalidInput(f"source must be one of {', '.join(s.value for s in SourceType)}")
-        per_page = _query_int("per_page") or 20
-        if not 1 <= per_page <= 100:
-            raise InvalidInput("per_page must be between 1 and 100", field="per_page")
+        _only_params("q", "programme", "topic", "source", "state", "year", "page", "per_page")
+        state = _query_choice("state", VersionState)
+        source = _query_choice("source", SourceType)
         q = SearchQuery(
-            text=request.args.get("q", "")[:200],
+            text=inputs.optional_text(request.args.get("q"), "q", 200),
             programme_id=_query_int("programme"),
             topic_id=_query_int("topic"),
-            source=source,
-            state=state,
-            year=_query_int("year"),
-            page=_query_int("page") or 1,
-            per_page=per_page,
+            source=source.value if source else None,
+            state=state.value if state else None,
+            year=_query_int("year", maximum=9999),
+            page=_query_int("page", maximum=MAX_PAGE) or 1,
+            per_page=_query_int("per_page", maximum=100) or 20,
         )
     except InvalidInput as exc:
         return _bad_request(exc)
@@ -163,13 +186,13 @@ def update_episode(episode_id: int) -> ResponseReturnValue:
     s = db_session()
     ep = CatalogueService(s).episode(episode_id)
     try:
-        data = _json_body()
+        data = _json_body("MetadataUpdate")
         unknown = sorted(set(data) - {*metadata.FIELDS, "title"})
         if unknown:
-            raise InvalidInput(f"unknown field(s): {', '.join(unknown)}")
-        title = None
-        if "title" in data:
-            title = clean_text(str(data["title"] or ""), "title", 300)
+            raise InvalidInput(
+                N_("unknown field(s): %(fields)s"), params={"fields": ", ".join(unknown)}
+            )
+        title = data.get("title")
         cleaned = metadata.clean_metadata(s, data)
         metadata.apply_metadata(s, ep, cleaned, current_user, title=title)
         s.commit()
@@ -186,10 +209,14 @@ def start_upload() -> ResponseReturnValue:
     """Open a resumable upload; send the bytes to ``upload_url`` with tus 1.0 PATCH requests."""
     require_csrf()
     try:
-        data = _json_body()
+        data = _json_body("UploadRequest")
         length = data.get("length")
         if not isinstance(length, int) or isinstance(length, bool):
-            raise InvalidInput("length must be the file size in bytes (an integer)", field="length")
+            raise InvalidInput(
+                N_("length must be the file size in bytes (an integer)"), field="length"
+            )
+        # A field of the JSON body out of bounds is a 400 like any other (tus says 413).
+        inputs.parse_int(length, "length", minimum=1, maximum=runtime().settings.max_upload_size)
         upload = upload_service().create(
             current_user,
             length=length,
@@ -220,11 +247,19 @@ def topics() -> ResponseReturnValue:
 @accepts_token(SCOPE_API, SCOPE_COUNTY)
 def openapi_json() -> ResponseReturnValue:
     """Return the OpenAPI 3 description of this API."""
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(_document(request.host_url.rstrip("/")))
 
 
 @bp.route("/docs")
 @allow(*EVERYONE)
 def docs() -> ResponseReturnValue:
     """Show the API documentation as a page."""
-    return render_template("catalogue_api_docs.html", spec=openapi_document(""))
+    return render_template("catalogue_api_docs.html", spec=_document(""))
+
+
+def _document(server: str) -> dict[str, Any]:
+    return openapi_document(
+        server,
+        topics=[t.name for t in metadata.ensure_topics(db_session())],
+        max_upload=runtime().settings.max_upload_size,
+    )

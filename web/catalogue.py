@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from mam import inputs
 from mam.models import VersionState
-from mam.search import SearchQuery
+from mam.search import MAX_PAGE, SearchQuery
 from mam.search import search as search_episodes
 from mam.services.catalogue import CatalogueService
 from web.auth import STAFF, allow
@@ -33,9 +34,8 @@ def episode(episode_id: int) -> ResponseReturnValue:
     return render_template("episode.html", episode=ep, version=version, busy=BUSY)
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+def _int_arg(name: str, maximum: int = inputs.MAX_ID) -> int | None:
+    return inputs.optional_int(request.args.get(name), name, minimum=1, maximum=maximum)
 
 
 @bp.route("/search")
@@ -43,13 +43,13 @@ def _int_arg(name: str) -> int | None:
 def search() -> ResponseReturnValue:
     """Search episodes by Chinese text with facets (programme, topic, source, state, year)."""
     q = SearchQuery(
-        text=request.args.get("q", "")[:200],
+        text=inputs.optional_text(request.args.get("q"), "q", 200),
         programme_id=_int_arg("programme"),
         topic_id=_int_arg("topic"),
         source=request.args.get("source") or None,
         state=request.args.get("state") or None,
-        year=_int_arg("year"),
-        page=_int_arg("page") or 1,
+        year=_int_arg("year", 9999),
+        page=_int_arg("page", MAX_PAGE) or 1,
     )
     result = search_episodes(db_session(), q)
     return render_template("catalogue_search.html", q=q, result=result, busy=BUSY)

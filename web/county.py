@@ -9,7 +9,7 @@ JSON list, the downloads and receipts; see ``web.tokens``.
 from __future__ import annotations
 
 from datetime import date
-from xml.sax.saxutils import escape
+from xml.etree import ElementTree as ET
 
 from flask import (
     Blueprint,
@@ -27,7 +27,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from mam import inputs
 from mam.errors import InvalidInput
+from mam.exports import xml_document
 from mam.models import Role, User
 from mam.models.release import Receipt, ReleasePackage, ReleaseSet, Screening
 from mam.services.releases import ReleaseService
@@ -39,6 +41,8 @@ from web.tokens import accepts_token, require_csrf, token_authenticated
 
 bp = Blueprint("county", __name__, url_prefix="/county")
 TOKEN_SCOPES = (SCOPE_API, SCOPE_COUNTY)
+ATOM = "http://www.w3.org/2005/Atom"
+MAX_VIEWERS = 1_000_000
 
 
 def _service() -> ReleaseService:
@@ -174,8 +178,8 @@ def report_screening(release_id: int) -> ResponseReturnValue:
     service = _service()
     try:
         screened_on = date.fromisoformat(request.form.get("screened_on", ""))
-        viewers = int(request.form.get("viewers", ""))
-    except ValueError:
+        viewers = inputs.parse_int(request.form.get("viewers", ""), "viewers", maximum=MAX_VIEWERS)
+    except (ValueError, InvalidInput):
         raise InvalidInput(_("Give the date (2026-12-01) and the number of viewers.")) from None
     service.report_screening(
         service.get(release_id),
@@ -227,25 +231,29 @@ def feed() -> ResponseReturnValue:
     """Return an Atom feed of this county's releases."""
     releases = _service().for_county(_county_id())
     updated = max((r.published_at for r in releases if r.published_at), default=None)
-    entries = []
-    for r in releases:
-        links = "".join(
-            f'<link rel="enclosure" type="application/zip" length="{p.size or 0}" '
-            f'href="{escape(url_for(".download", package_id=p.id, _external=True))}"/>'
-            for p in r.packages
-            if p.state.value == "ready"
-        )
-        summary = r.withdrawn_reason if r.state.value == "withdrawn" else r.notes
-        entries.append(
-            f"<entry><id>urn:mam:release:{r.id}</id><title>{escape(r.name)}</title>"
-            f"<updated>{(r.withdrawn_at or r.published_at).isoformat()}</updated>"  # type: ignore[union-attr]
-            f"<summary>{escape(summary or '')}</summary>{links}</entry>"
-        )
-    xml = (
-        '<?xml version="1.0" encoding="utf-8"?>'
-        '<feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<id>urn:mam:county:{_county_id()}</id><title>{escape(_('Release sets'))}</title>"
-        f"<updated>{(updated.isoformat() if updated else '1970-01-01T00:00:00+00:00')}"
-        f"</updated>{''.join(entries)}</feed>"
+    doc = ET.Element("feed", xmlns=ATOM)  # plain names: rel, href stay unprefixed
+    ET.SubElement(doc, "id").text = f"urn:mam:county:{_county_id()}"
+    ET.SubElement(doc, "title").text = _("Release sets")
+    ET.SubElement(doc, "updated").text = (
+        updated.isoformat() if updated else "1970-01-01T00:00:00+00:00"
     )
+    for r in releases:
+        entry = ET.SubElement(doc, "entry")
+        ET.SubElement(entry, "id").text = f"urn:mam:release:{r.id}"
+        ET.SubElement(entry, "title").text = r.name
+        when = r.withdrawn_at or r.published_at
+        ET.SubElement(entry, "updated").text = when.isoformat() if when else ""
+        summary = r.withdrawn_reason if r.state.value == "withdrawn" else r.notes
+        ET.SubElement(entry, "summary").text = summary or ""
+        for p in r.packages:
+            if p.state.value == "ready":
+                ET.SubElement(
+                    entry,
+                    "link",
+                    rel="enclosure",
+                    type="application/zip",
+                    length=str(p.size or 0),
+                    href=url_for(".download", package_id=p.id, _external=True),
+                )
+    xml = xml_document(doc, indent=False)
     return Response(xml, mimetype="application/atom+xml")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -46,4 +46,8 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         if code in (301, 302, 304, 308, 416):  # keep their headers (Location, Content-Range)
             return exc
-        return _render(code, messages.get(code, exc.description or exc.name))
+        response = make_response(_render(code, messages.get(code, exc.description or exc.name)))
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:  # a 405 says which methods the URL takes
+            response.headers["Allow"] = allow
+        return response

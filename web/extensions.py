@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
+from mam.inputs import lenient_id
 from mam.models import User
 from mam.runtime import Runtime
 from mam.services.sessions import SessionService
@@ -74,10 +75,11 @@ SESSION_TOKEN = "_mam_sid"  # noqa: S105 - a key name, not a secret
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     """Return the signed-in user if the cookie's sign-in session is still open on the server."""
-    if not user_id.isdigit():
+    ident = lenient_id(user_id)
+    if ident is None:
         return None
     s = db_session()
-    user = s.get(User, int(user_id))
+    user = s.get(User, ident)
     if user is None or not user.active:
         return None
     if SessionService(s).find(user.id, session.get(SESSION_TOKEN)) is None:

@@ -36,7 +36,7 @@ def retry(job_id: int) -> ResponseReturnValue:
         job = ProcessingService(session, storage()).retry(job_id, current_user)
     except NotAllowed as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(exc.translated(_), "error")
     else:
         task_queue().enqueue_processing(job.version_id, job.id)  # after the commit
         flash(_("Job %(id)d is queued again.", id=job_id), "info")

@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from mam import search
+from mam import inputs, search
 from mam.errors import InvalidInput, MamError, NotAllowed
-from mam.i18n import N_
 from mam.models import Episode, Role
 from mam.models.catalogue import Subtitle, Topic, episode_topic
 from mam.services import metadata
@@ -57,12 +56,12 @@ def edit(episode_id: int) -> ResponseReturnValue:
     raw["topics"] = request.form.getlist("topics")
     if not raw["source"]:
         raw.pop("source")
-    title = request.form.get("title", "").strip()
+    title = request.form.get("title", "")
     try:
         cleaned = metadata.clean_metadata(s, raw)
-        if len(title) > 300:
-            raise InvalidInput(N_("The title is longer than 300 characters."))
-        metadata.apply_metadata(s, episode, cleaned, current_user, title=title or None)
+        metadata.apply_metadata(
+            s, episode, cleaned, current_user, title=title if title.strip() else None
+        )
         s.commit()
     except MamError as exc:
         s.rollback()
@@ -122,7 +121,11 @@ def topics() -> ResponseReturnValue:
     metadata.ensure_topics(s)
     if request.method == "POST":
         action = request.form.get("action")
-        name = request.form.get("name", "").strip()
+        try:
+            name = inputs.optional_text(request.form.get("name"), "name", 100)
+        except InvalidInput as exc:
+            flash(exc.translated(_), "error")
+            return redirect(url_for("metadata.topics"))
         if action == "add" and 0 < len(name) <= 100:
             if s.scalar(select(Topic).where(Topic.name == name)):
                 flash(_("That topic exists already."), "error")
@@ -131,7 +134,7 @@ def topics() -> ResponseReturnValue:
                 s.add(Topic(name=name, position=position))
                 flash(_("Topic added."), "info")
         elif action in ("rename", "toggle"):
-            topic = s.get(Topic, request.form.get("topic_id", type=int) or 0)
+            topic = s.get(Topic, inputs.lenient_id(request.form.get("topic_id")) or 0)
             if topic is None:
                 abort(404)
             if action == "rename" and 0 < len(name) <= 100:

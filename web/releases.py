@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -12,7 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from mam import inputs
 from mam.errors import InvalidInput
+from mam.exports import csv_text
 from mam.models import County, Role, Version, VersionState
 from mam.models.release import ReleaseSet
 from mam.services.releases import ReleaseService
@@ -21,6 +21,7 @@ from web.extensions import db_session, task_queue
 
 bp = Blueprint("releases", __name__, url_prefix="/releases")
 PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
+MAX_COUNT = 1_000_000  # villages or playback points of one county
 
 
 def _service() -> ReleaseService:
@@ -70,39 +71,34 @@ def dashboard() -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def utilisation_csv() -> ResponseReturnValue:
     """Export per release and county: received, screenings, viewers."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "release",
-            "published_at",
-            "county_code",
-            "county",
-            "downloaded",
-            "confirmed_at",
-            "screenings",
-            "viewers",
-            "copies_needed",
-        ]
-    )
+    header = [
+        "release",
+        "published_at",
+        "county_code",
+        "county",
+        "downloaded",
+        "confirmed_at",
+        "screenings",
+        "viewers",
+        "copies_needed",
+    ]
     service = _service()
-    for summary in service.dashboard():
-        release = summary.release
-        for row in service.coverage(release):
-            writer.writerow(
-                [
-                    release.name,
-                    release.published_at.isoformat() if release.published_at else "",
-                    row.county.code,
-                    row.county.name,
-                    int(row.downloaded),
-                    row.confirmed_at.isoformat() if row.confirmed_at else "",
-                    row.screenings,
-                    row.viewers,
-                    row.copies_needed,
-                ]
-            )
-    return _csv(out.getvalue(), "utilisation.csv")
+    rows = [
+        [
+            summary.release.name,
+            summary.release.published_at.isoformat() if summary.release.published_at else "",
+            row.county.code,
+            row.county.name,
+            int(row.downloaded),
+            row.confirmed_at.isoformat() if row.confirmed_at else "",
+            row.screenings,
+            row.viewers,
+            row.copies_needed,
+        ]
+        for summary in service.dashboard()
+        for row in service.coverage(summary.release)
+    ]
+    return _csv(csv_text(header, rows), "utilisation.csv")
 
 
 @bp.route("/counties/<int:county_id>", methods=["GET", "POST"])
@@ -114,9 +110,11 @@ def county_history(county_id: int) -> ResponseReturnValue:
         abort(404)
     if request.method == "POST":
         try:
-            villages = int(request.form.get("villages", ""))
-            points = int(request.form.get("playback_points", ""))
-        except ValueError:
+            villages = inputs.parse_int(request.form.get("villages"), "villages", maximum=MAX_COUNT)
+            points = inputs.parse_int(
+                request.form.get("playback_points"), "playback_points", maximum=MAX_COUNT
+            )
+        except InvalidInput:
             raise InvalidInput(_("Villages and playback points must be whole numbers.")) from None
         _service().update_county_profile(
             county, villages=villages, playback_points=points, actor=current_user
@@ -169,9 +167,7 @@ def detail(release_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def add_item(release_id: int) -> ResponseReturnValue:
     """Pin an approved version into the set."""
-    version_id = request.form.get("version_id", type=int)
-    if version_id is None:
-        abort(400)
+    version_id = inputs.parse_id(request.form.get("version_id"), "version_id")
     _service().add_version(_release(release_id), version_id, current_user)
     return redirect(url_for(".detail", release_id=release_id))
 
@@ -191,7 +187,7 @@ def targets(release_id: int) -> ResponseReturnValue:
     ids = (
         None
         if request.form.get("all")
-        else [int(c) for c in request.form.getlist("county") if c.isdigit()]
+        else inputs.ids(request.form.getlist("county"))
     )
     _service().set_targets(_release(release_id), ids, current_user)
     flash(_("Target counties saved."), "info")
@@ -255,31 +251,27 @@ def progress(release_id: int) -> ResponseReturnValue:
 def coverage_csv(release_id: int) -> ResponseReturnValue:
     """Export the coverage table (target assessment, 目标考核) as CSV for Excel."""
     release = _release(release_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = [
+        "county_code",
+        "county",
+        "downloaded",
+        "confirmed_at",
+        "overdue",
+        "copies_needed",
+        "screenings",
+        "viewers",
+    ]
+    rows = [
         [
-            "county_code",
-            "county",
-            "downloaded",
-            "confirmed_at",
-            "overdue",
-            "copies_needed",
-            "screenings",
-            "viewers",
+            row.county.code,
+            row.county.name,
+            int(row.downloaded),
+            row.confirmed_at.isoformat() if row.confirmed_at else "",
+            int(row.overdue),
+            row.copies_needed,
+            row.screenings,
+            row.viewers,
         ]
-    )
-    for row in _service().coverage(release):
-        writer.writerow(
-            [
-                row.county.code,
-                row.county.name,
-                int(row.downloaded),
-                row.confirmed_at.isoformat() if row.confirmed_at else "",
-                int(row.overdue),
-                row.copies_needed,
-                row.screenings,
-                row.viewers,
-            ]
-        )
-    return _csv(out.getvalue(), f"coverage-{release.id}.csv")
+        for row in _service().coverage(release)
+    ]
+    return _csv(csv_text(header, rows), f"coverage-{release.id}.csv")

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
+from mam import inputs
 from mam.errors import MamError
 from mam.models import Role, User, Version, VersionState
 from mam.services.audit import AuditService
@@ -107,8 +108,7 @@ def _service() -> ReviewService:
 
 
 def _int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    return inputs.optional_int(request.form.get(name), name)
 
 
 def page_context(version: Version) -> dict[str, Any]:
@@ -290,7 +290,7 @@ def add_comment(version_id: int) -> ResponseReturnValue:
             data.get("body"),
             start_frame=parse_timecode(start, fps) if start else None,
             end_frame=parse_timecode(end, fps) if end else None,
-            parent_id=int(str(parent)) if str(parent or "").isdigit() else None,
+            parent_id=inputs.optional_int(parent, "parent_id", minimum=1),
         )
     except MamError as exc:
         db_session().rollback()
@@ -335,8 +335,8 @@ def reopen(comment_id: int) -> ResponseReturnValue:
 def compare() -> ResponseReturnValue:
     """Show two versions of one episode side by side."""
     session = db_session()
-    left = session.get(Version, request.args.get("a", type=int) or 0)
-    right = session.get(Version, request.args.get("b", type=int) or 0)
+    left = session.get(Version, inputs.lenient_id(request.args.get("a")) or 0)
+    right = session.get(Version, inputs.lenient_id(request.args.get("b")) or 0)
     if left is None or right is None:
         abort(404)
     if left.episode_id != right.episode_id:

@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
+from mam import inputs
 from mam.errors import InvalidInput, MamError
 from mam.models import Programme, Role, SourceType, Version
 from mam.models.catalogue import UploadSession, UploadState
@@ -62,10 +63,7 @@ def _error(status: int, message: str) -> Response:
 
 
 def _int_header(name: str) -> int:
-    raw = request.headers.get(name, "")
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a whole number of bytes, not {raw[:40]!r}")
-    return int(raw)
+    return inputs.parse_int(request.headers.get(name, ""), name)
 
 
 def parse_metadata(header: str) -> dict[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from mam.exports import csv_row
 from mam.models import AuditEvent, User, Version, utcnow
 
 CSV_COLUMNS = [
@@ -113,10 +112,7 @@ def _columns(e: AuditEvent) -> list[str]:
 
 
 def _csv_row(values: Iterable[str]) -> str:
-    buf = io.StringIO()
-    # Neutralise spreadsheet formulas in user-supplied text (CSV injection).
-    csv.writer(buf).writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in values])
-    return buf.getvalue()
+    return csv_row(values)  # formula-safe cells (CSV injection)
 
 
 LOGIN_WINDOW = timedelta(minutes=15)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam import inputs
 from mam.errors import InvalidInput, NotAllowed, NotFound
 from mam.models import Role, User, Version, utcnow
 from mam.models.review import Comment
@@ -56,8 +56,7 @@ def parse_timecode(text: str, fps: float) -> int:
 
 def clean_body(body: str | None) -> str:
     """Normalise a comment: NFC, trimmed, no control characters but newlines, bounded."""
-    text = unicodedata.normalize("NFC", body or "").strip()
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = inputs.optional_text(body, "comment", 10 * MAX_COMMENT, multiline=True)
     if not text:
         raise InvalidInput("the comment is empty", rule="empty")
     if len(text) > MAX_COMMENT:

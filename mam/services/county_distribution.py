@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from mam import inputs
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import Role, User
@@ -113,8 +114,8 @@ class CountyDistribution(ReleaseBase):
         """Record a screening a county held of a release set."""
         if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
             raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release.id})
-        place = (place or "").strip()
-        if not place or len(place) > 200:
+        place = inputs.optional_text(place, "place", 200)
+        if not place:
             raise InvalidInput(
                 N_("Name the township or place (at most 200 characters)."), field="place"
             )

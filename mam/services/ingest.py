@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mam import search
+from mam import inputs, search
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.models import (
     Asset,
@@ -49,14 +49,7 @@ def original_key(sha256: str) -> str:
 
 def clean_text(value: str, field: str, limit: int) -> str:
     """Normalise a user-given name: NFC, trimmed, no control characters, bounded length."""
-    text = unicodedata.normalize("NFC", value or "").strip()
-    if not text:
-        raise InvalidInput(f"{field} must not be empty", field=field)
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise InvalidInput(f"{field} must not contain control characters", field=field)
-    if len(text) > limit:
-        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
-    return text
+    return inputs.clean_text(value, field, limit)
 
 
 def display_filename(name: str) -> str:

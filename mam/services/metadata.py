@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +11,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from mam import search
-from mam.errors import InvalidInput, NotFound
+from mam import inputs, search
+from mam.errors import Conflict, InvalidInput, NotFound
+from mam.i18n import N_
 from mam.models import AuditEvent, Episode, SourceType, User
 from mam.models.catalogue import DEFAULT_TOPICS, EpisodeDetail, Topic, episode_topic
 from mam.services.edit_rights import require_episode_change
@@ -44,6 +44,7 @@ FIELDS = (
 _SPLIT = re.compile(r"[,，;；、|]+")
 MAX_SYNOPSIS = 5000
 MAX_KEYWORDS = 30
+MAX_TITLE = 300
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,15 @@ class FieldError:
     message: str
 
 
-def _text(value: Any) -> str:
-    text = unicodedata.normalize("NFC", str(value if value is not None else "")).strip()
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+def _text(value: Any, field: str = "text", limit: int = MAX_SYNOPSIS) -> str:
+    return inputs.optional_text(value, field, limit, multiline=field == "synopsis")
 
 
 def parse_date(value: Any, field: str) -> date | None:
     """Parse 2024-05-01, 2024/5/1, 2024.5.1 or 2024年5月1日 (empty = None)."""
     if isinstance(value, date):
         return value
-    raw = _text(value)
+    raw = _text(value, field, 50)
     if not raw:
         return None
     m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", raw)
@@ -75,7 +75,7 @@ def parse_date(value: Any, field: str) -> date | None:
 
 def parse_source(value: Any) -> SourceType:
     """Accept self/imported/general or their Chinese names."""
-    raw = _text(value)
+    raw = _text(value, "source", 50)
     try:
         return SOURCE_ALIASES[raw.lower() if raw.isascii() else raw]
     except KeyError:
@@ -123,17 +123,9 @@ def clean_metadata(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def _clean_field(session: Session, name: str, value: Any) -> Any:  # noqa: PLR0911 - one per field
     if name == "number":
-        text = _text(value)
-        if not text:
-            return None
-        if not text.isdigit() or not 0 < int(text) < 100000:
-            raise InvalidInput(f"number: {text!r} is not a positive whole number", field=name)
-        return int(text)
+        return inputs.optional_int(_text(value, name), name, minimum=1, maximum=99999)
     if name == "synopsis":
-        text = _text(value)
-        if len(text) > MAX_SYNOPSIS:
-            raise InvalidInput(f"synopsis is longer than {MAX_SYNOPSIS} characters", field=name)
-        return text
+        return _text(value, name, MAX_SYNOPSIS)
     if name == "source":
         return parse_source(value)
     if name in ("production_date", "rights_expiry"):
@@ -145,10 +137,7 @@ def _clean_field(session: Session, name: str, value: Any) -> Any:  # noqa: PLR09
         return words
     if name == "topics":
         return _topics(session, split_list(value))
-    text = _text(value)
-    if len(text) > TEXT_LIMITS[name]:
-        raise InvalidInput(f"{name} is longer than {TEXT_LIMITS[name]} characters", field=name)
-    return text
+    return _text(value, name, TEXT_LIMITS[name])
 
 
 def _topics(session: Session, names: Iterable[str]) -> list[int]:
@@ -236,9 +225,11 @@ def apply_metadata(
 ) -> None:
     """Check the actor's rights, write cleaned metadata (and ``title``) to ``episode``, audit
     it and refresh its search row (no commit). ``actor`` None is the system."""
+    if title is not None:
+        title = inputs.clean_text(title, "title", MAX_TITLE)
     changed = require_change(session, actor, episode, cleaned, title)
     if "title" in changed and title is not None:
-        episode.title = title
+        rename_episode(session, episode, title)  # refuses a title the programme already has
     detail = detail_of(session, episode)
     for name in changed:
         if name == "title":
@@ -269,14 +260,32 @@ def apply_metadata(
 
 def episode_or_404(session: Session, episode_id: Any) -> Episode:
     """Return the episode with ``episode_id`` or raise NotFound."""
-    try:
-        ident = int(episode_id)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"episode_id: {episode_id!r} is not a number") from None
+    ident = inputs.parse_id(episode_id, "episode_id")
     episode = session.get(Episode, ident)
     if episode is None:
         raise NotFound(f"episode {ident} does not exist")
     return episode
+
+
+def rename_episode(session: Session, episode: Episode, title: object) -> None:
+    """Give ``episode`` a new title, refusing one its programme already has (no commit)."""
+    new = inputs.clean_text(title, "title", MAX_TITLE)
+    if new == episode.title:
+        return
+    clash = session.scalar(
+        select(Episode.id).where(
+            Episode.programme_id == episode.programme_id,
+            Episode.title == new,
+            Episode.id != episode.id,
+        )
+    )
+    if clash is not None:
+        raise Conflict(
+            N_("《%(programme)s》 already has an episode called %(title)s"),
+            params={"programme": episode.programme.name, "title": new},
+            field="title",
+        )
+    episode.title = new
 
 
 def metadata_dict(session: Session, episode: Episode) -> dict[str, Any]:

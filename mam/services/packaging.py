@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, NotAllowed, NotFound
+from mam.exports import tag_value
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
@@ -243,12 +244,13 @@ class PackageBuilder:
         self._readme_text = _readme(release, kind, episodes)
 
     def _bag_info(self, release: ReleaseSet, kind: PackageKind) -> dict[str, str]:
-        return {
+        info = {
             "Source-Organization": ORGANIZATION,
             "External-Identifier": f"release-{release.id}",
             "External-Description": f"{release.name} {kind.value}",
             "Bag-Group-Identifier": release.name,
         }
+        return {label: tag_value(value) for label, value in info.items()}
 
 
 def _readme(release: ReleaseSet, kind: PackageKind, episodes: list[dict]) -> str:

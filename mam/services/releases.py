@@ -11,7 +11,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from mam import inputs
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.i18n import N_
 from mam.models import County, User, Version, VersionState, utcnow
 from mam.models.release import (
     PackageKind,
@@ -42,6 +44,8 @@ __all__ = [
     "ReleaseSummary",
     "copies_needed",
 ]
+MAX_NAME = 200
+MAX_NOTES = 5000
 
 
 class ReleaseService(CoverageReports):
@@ -54,13 +58,14 @@ class ReleaseService(CoverageReports):
     ) -> ReleaseSet:
         """Start a draft release set, e.g. 2026年第12期."""
         require_role(actor, PUBLISHERS, "create release sets")
-        name = (name or "").strip()
-        if not name or len(name) > 200:
-            raise InvalidInput("a release set needs a name of at most 200 characters")
+        name = inputs.clean_text(name, "name", MAX_NAME)
+        notes = inputs.optional_text(notes, "notes", MAX_NOTES, multiline=True)
         if self.session.scalar(select(ReleaseSet.id).where(ReleaseSet.name == name)):
-            raise Conflict(f"a release set named {name!r} already exists")
+            raise Conflict(
+                N_("a release set named %(name)s already exists"), params={"name": name}
+            )
         release = ReleaseSet(
-            name=name, notes=notes.strip(), publish_date=publish_date, created_by_id=actor.id
+            name=name, notes=notes, publish_date=publish_date, created_by_id=actor.id
         )
         self.session.add(release)
         self.session.flush()
@@ -176,9 +181,9 @@ class ReleaseService(CoverageReports):
         require_role(actor, PUBLISHERS, "withdraw release sets")
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(f"release set {release.name} is {release.state.value}, not published")
-        reason = (reason or "").strip()
+        reason = inputs.optional_text(reason, "reason", MAX_NOTES, multiline=True)
         if not reason:
-            raise InvalidInput("withdrawing a release set needs a reason")
+            raise InvalidInput(N_("withdrawing a release set needs a reason"))
         for item in release.items:
             if item.version.state == VersionState.RELEASED and not self._in_other_release(item):
                 transition(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from mam import inputs
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import AuditEvent, County, Role, User, UserRole, utcnow
@@ -229,6 +230,7 @@ class UserService:
 
     def ensure_county(self, code: str, name: str) -> County:
         """Return the county with ``code``, creating it if missing."""
+        code, name = inputs.clean_text(code, "code", 32), inputs.clean_text(name, "name", 100)
         county = self.session.scalar(select(County).where(County.code == code))
         if county is None:
             county = County(code=code, name=name)

@@ -34,7 +34,7 @@ def test_token_lists_searches_and_reads_episodes(
     assert body["metadata"]["topics"] == []
 
     assert client.get("/api/v1/episodes?page=x", headers=auth).status_code == 400
-    r = client.get("/api/v1/episodes?state=nonsense", headers=auth)
+    r = client.get("/api/v1/episodes?state=nonsense", headers={**auth, "Accept-Language": "en"})
     assert r.status_code == 400 and "state must be one of" in r.json["error"]
     assert client.get("/api/v1/episodes/999999", headers=auth).status_code == 404
     r = client.get(
@@ -70,9 +70,9 @@ def test_token_updates_metadata_with_clear_errors(client: FlaskClient, runtime: 
     assert r.status_code == 400
     assert set(r.json["fields"]) == {"production_date", "source"}
     r = client.patch(f"/api/v1/episodes/{episode_id}", json={"colour": "red"}, headers=auth)
-    assert r.status_code == 400 and "unknown field(s): colour" in r.json["error"]
+    assert r.status_code == 400 and "未知字段：colour" in r.json["error"]
     r = client.patch(f"/api/v1/episodes/{episode_id}", data="nope", headers=auth)
-    assert r.status_code == 400 and "JSON object" in r.json["error"]
+    assert r.status_code == 400 and "JSON 对象" in r.json["error"]
 
 
 def test_cookie_session_api_writes_need_csrf_header(

@@ -177,7 +177,7 @@ def test_bad_headers_get_clear_errors(
         "/upload/files",
         headers={**h, "Upload-Length": "10", "Upload-Metadata": meta_header(filename="a.mp4")},
     )
-    assert r.status_code == 400 and "programme" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "栏目不能为空" in r.get_data(as_text=True)
     r = client.post(
         "/upload/files",
         headers={
