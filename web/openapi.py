@@ -272,7 +272,7 @@ def document(server: str) -> dict[str, Any]:
         "/api/v1/versions/{version_id}/progress": {
             "parameters": [version_id],
             "get": {
-                "summary": "A version's state and its newest job's progress",
+                "summary": "A version's state, its newest job's progress and all its jobs",
                 "operationId": "getProgress",
                 "responses": {"200": _json({"type": "object"}, "Progress"), **errors},
             },
