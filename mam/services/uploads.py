@@ -41,7 +41,7 @@ from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound,
 from mam.models import Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.queue import TaskQueue
-from mam.services import metadata
+from mam.services import fingerprints, metadata
 from mam.services.ingest import IngestService, clean_text, display_filename
 from mam.services.upload_receive import (
     Digest,
@@ -136,6 +136,9 @@ class UploadService:
         if reason:
             raise InvalidMedia(reason)
         cleaned = self.clean_target(meta)
+        if meta.get("fingerprint"):  # sent by the upload page: refuse a duplicate at once
+            value = fingerprints.parse(str(meta["fingerprint"]), length)
+            fingerprints.FingerprintIndex(self.session, self.storage).refuse(value, shown)
         self.expire()
         upload = UploadSession(
             id=secrets.token_hex(16),
