@@ -172,17 +172,18 @@ def _refused(exc: MamError) -> ResponseReturnValue:
 def _fragments(version: Version) -> dict[str, str]:
     """Return the parts of the review page a comment act changes, rendered as on the page."""
     fps = version_fps(version)
+    threads = CommentService(db_session()).threads(version.id)
     context = {
         "version": version,
         "fps": fps,
-        "threads": CommentService(db_session()).threads(version.id),
+        "threads": threads,
         "may_comment": _user().has_role(*COMMENTERS),
         "tc": lambda frame: "" if frame is None else timecode(frame, fps),
     }
     return {
         "threads": render_template("_review_threads.html", **context),
         "markers": render_template("_review_markers.html", **context),
-        "count": ngettext("%(num)d thread", "%(num)d threads", len(context["threads"])),
+        "count": ngettext("%(num)d thread", "%(num)d threads", len(threads)),
     }
 
 
