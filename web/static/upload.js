@@ -85,7 +85,8 @@
     const progCell = el("td");
     const status = el("div", { class: "status", "data-testid": "upload-status", role: "status" });
     const bar = el("div", { class: "progress" });
-    const fill = el("div", { class: "bar", style: "width: 0%" });
+    const fill = el("div", { class: "bar" });
+    fill.style.width = "0%";  // through CSSOM: a strict CSP may forbid style attributes
     const pct = el("span", { class: "pct" }, "0%");
     bar.append(fill, pct);
     progCell.append(status, bar);
