@@ -69,3 +69,25 @@ def test_start_without_a_programme_says_what_is_missing(
     page.wait_for_selector("[data-testid=episode-link]", timeout=30_000)
     with live_system.runtime.db.session() as s:
         assert s.scalars(select(Version)).one().episode.title == "无栏目"
+
+
+def test_start_all_sends_every_waiting_file_with_its_own_title(
+    live_system: LiveSystem, page: Any, clip: Path, tmp_path: Path
+) -> None:
+    films = [unique_copy(clip, tmp_path / f"素材{n}.mp4") for n in (1, 2)]
+    login(page, live_system.url)
+    page.goto(live_system.url + "/upload")
+    page.fill("[data-testid=programme]", "时代风采")
+    page.set_input_files("[data-testid=file-input]", [str(f) for f in films])
+    start_all = page.locator("[data-testid=start-all]")
+    start_all.wait_for(state="visible")
+    page.locator("[data-testid=title]").nth(1).fill("第二集")
+    start_all.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=episode-link]').length === 2",
+        timeout=30_000,
+    )
+    assert start_all.is_hidden()
+    with live_system.runtime.db.session() as s:
+        titles = {v.episode.title for v in s.scalars(select(Version))}
+    assert titles == {"素材1", "第二集"}
