@@ -151,6 +151,12 @@ SCHEMAS: dict[str, Any] = {
             "programme": {"type": "string", "description": "Required unless episode_id"},
             "title": {"type": "string", "description": "Required unless episode_id"},
             "episode_id": {"type": "integer", "description": "Upload a new cut of this episode"},
+            "fingerprint": {
+                "type": "string",
+                "description": "Optional `size:sha256(first 4 MiB):sha256(last 4 MiB)`; "
+                "a file whose fingerprint matches an original in the library is refused "
+                "(409) before any byte is sent",
+            },
             **METADATA_PROPS,
         },
     },
@@ -244,6 +250,7 @@ def document(server: str) -> dict[str, Any]:
                 "responses": {
                     "201": _json(_ref("Upload"), "The upload was opened"),
                     "400": _error("Missing or invalid fields"),
+                    "409": _error("The fingerprint matches a file already in the library"),
                     "413": _error("Larger than the maximum upload size"),
                     "422": _error("Not a video or audio file"),
                     **errors,

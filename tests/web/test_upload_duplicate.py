@@ -118,3 +118,18 @@ def test_a_malformed_fingerprint_is_a_clear_error(
     assert r.status_code == 400  # type: ignore[attr-defined]
     assert "指纹" in r.get_data(as_text=True)  # type: ignore[attr-defined]
     assert sessions(runtime) == 0
+
+
+def test_the_json_api_refuses_a_known_fingerprint_too(
+    client: FlaskClient, h: dict[str, str], runtime: Runtime, film: Path
+) -> None:
+    first_version(client, h, film, runtime)
+    body = {"length": SIZE, "filename": "再来.mp4", "programme": "时代风采", "title": "再来"}
+    r = client.post(
+        "/api/v1/uploads", json={**body, "fingerprint": file_fingerprint(film)}, headers=h
+    )
+    assert r.status_code == 409
+    assert "相同" in r.get_json()["error"]
+    assert sessions(runtime) == 1
+    r = client.post("/api/v1/uploads", json=body, headers=h)
+    assert r.status_code == 201  # without it, the full SHA-256 decides at the end
