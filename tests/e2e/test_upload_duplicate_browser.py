@@ -80,10 +80,11 @@ def test_a_duplicate_found_after_the_transfer_ends_at_once(
     page.wait_for_selector("#version-1")
 
 
+@pytest.mark.parametrize("size", [SIZE, SAMPLE + 1000], ids=["ends-apart", "ends-overlap"])
 def test_the_fingerprint_refuses_a_duplicate_before_the_transfer(
-    live_system: LiveSystem, page: Any, clip: Path, tmp_path: Path
+    live_system: LiveSystem, page: Any, clip: Path, tmp_path: Path, size: int
 ) -> None:
-    film = padded_copy(clip, tmp_path / "母版.mp4", seed=12, total=SIZE)
+    film = padded_copy(clip, tmp_path / "母版.mp4", seed=12, total=size)
     _, episode = in_library(live_system, film)
     login(page, live_system.url)
     seen = requests_to_upload(page)
