@@ -76,12 +76,14 @@ def test_comments_keep_the_player_going_and_the_page_in_place(
     assert same_page(page) and playing_at(page) >= before
     shot(page, "review-comments-without-reload")
 
-    # A second note lands on the timeline as well.
+    # A second note lands on the timeline as well; a reply being typed is not lost.
+    page.locator("[data-testid=comment] [data-testid=reply-body]").fill("还没写完")
     page.fill("[data-testid=start-tc]", "00:00:20:00")
     page.fill("[data-testid=comment-body]", "结尾音乐太响")
     page.click("[data-testid=add-comment]")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=comment]').length === 2")
     assert page.locator("[data-testid=comment-marker]").count() == 2
+    assert page.locator("[data-testid=reply-body]").first.input_value() == "还没写完"
     assert same_page(page)
 
     # A refused decision: the reason is shown by its button, the film plays on.

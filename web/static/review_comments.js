@@ -33,9 +33,22 @@
   }
 
   // Swap in the threads, the markers and the count the server rendered for this act.
-  function show(html, focusId) {
+  function show(html, focusId, sentForm) {
     const old = list();
+    // Replies being typed in other threads survive the redraw.
+    const typing = {};
+    if (old) {
+      old.querySelectorAll(".reply-form").forEach((f) => {
+        const input = f.querySelector("[name=body]");
+        if (f !== sentForm && input && input.value) typing[f.querySelector("[name=parent_id]").value] = input.value;
+      });
+    }
     if (old && html.threads) old.outerHTML = html.threads;
+    Object.entries(typing).forEach(([id, text]) => {
+      const input = document.querySelector('.reply-form [name=parent_id][value="' + id + '"]');
+      const body = input && input.form.querySelector("[name=body]");
+      if (body) body.value = text;
+    });
     const count = document.querySelector("[data-testid=thread-count]");
     if (count && html.count) count.textContent = html.count;
     const timeline = document.getElementById("timeline");
@@ -65,7 +78,7 @@
           form.querySelector("[name=body]").value = "";
           form.querySelectorAll("[name=start_tc], [name=end_tc]").forEach((i) => { i.value = ""; });
         }
-        show(data.html || {}, data.id);
+        show(data.html || {}, data.id, form);
       })
       .catch(() => {
         const holder = document.querySelector("[data-msg-network]");
