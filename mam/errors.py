@@ -95,3 +95,8 @@ class Unavailable(MamError):
 
     http_status = 503
     exit_code = 8
+
+
+class Duplicate(Conflict):
+    """The file is already in the library; ``details`` name its ``version_id`` and
+    ``episode_id``, and ``match`` says how it was recognised (``sha256`` or ``fingerprint``)."""

@@ -40,14 +40,18 @@ def version(version_id: int) -> ResponseReturnValue:
 @bp.route("/versions/<int:version_id>/progress")
 @allow(*STAFF)
 def progress(version_id: int) -> ResponseReturnValue:
-    """Return a version's state and its newest job's progress (polled by the pages)."""
+    """Return a version's state, its newest job's progress and all its jobs (polled by pages).
+
+    ``job`` drives the page's progress bar and ``jobs`` its jobs table, from one reading.
+    """
     v = CatalogueService(db_session()).version(version_id)
-    job = v.jobs[-1] if v.jobs else None
+    jobs = [job_dict(j) for j in v.jobs]
     return jsonify(
         version_id=v.id,
         state=v.state.value,
         failure_reason=v.failure_reason,
-        job=job_dict(job) if job else None,
+        job=jobs[-1] if jobs else None,
+        jobs=jobs,
     )
 
 

@@ -204,6 +204,13 @@ SCHEMAS: dict[str, Any] = {
             "programme": _text(200, description="Required unless episode_id"),
             "title": _text(MAX_TITLE, description="Required unless episode_id"),
             "episode_id": {**_ID, "description": "Upload a new cut of this episode"},
+            "fingerprint": {
+                "type": "string",
+                "maxLength": 160,
+                "description": "Optional `size:sha256(first 4 MiB):sha256(last 4 MiB)`; "
+                "a file whose fingerprint matches an original in the library is refused "
+                "(409) before any byte is sent",
+            },
             **METADATA_PROPS,
         },
     },
@@ -340,6 +347,7 @@ def document(
                     "201": _json(_ref("Upload"), "The upload was opened"),
                     "400": _error("Missing or invalid fields"),
                     "404": _error("No such episode (episode_id)"),
+                    "409": _error("The fingerprint matches a file already in the library"),
                     "413": _error("Larger than the maximum upload size"),
                     "422": _error("Not a video or audio file"),
                     **errors,
@@ -368,7 +376,7 @@ def document(
         "/api/v1/versions/{version_id}/progress": {
             "parameters": [version_id],
             "get": {
-                "summary": "A version's state and its newest job's progress",
+                "summary": "A version's state, its newest job's progress and all its jobs",
                 "operationId": "getProgress",
                 "responses": {
                     "200": _json({"type": "object"}, "Progress"),

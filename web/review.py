@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 
 from mam import inputs
 from mam.errors import MamError
 from mam.models import Role, User, Version, VersionState
+from mam.models.review import Comment
 from mam.services.audit import AuditService
 from mam.services.comments import (
     CommentService,
@@ -183,6 +184,42 @@ def _back(version_id: int) -> ResponseReturnValue:
     return redirect(url_for("review.version", version_id=version_id))
 
 
+def _wants_json() -> bool:
+    """Say whether the page's script sent this (fetch), not a plain form post."""
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _refused(exc: MamError) -> ResponseReturnValue:
+    return jsonify(error=rule_message(exc), status=exc.http_status), exc.http_status
+
+
+def _fragments(version: Version) -> dict[str, str]:
+    """Return the parts of the review page a comment act changes, rendered as on the page."""
+    fps = version_fps(version)
+    threads = CommentService(db_session()).threads(version.id)
+    context = {
+        "version": version,
+        "fps": fps,
+        "threads": threads,
+        "may_comment": _user().has_role(*COMMENTERS),
+        "tc": lambda frame: "" if frame is None else timecode(frame, fps),
+    }
+    return {
+        "threads": render_template("_review_threads.html", **context),
+        "markers": render_template("_review_markers.html", **context),
+        "count": ngettext("%(num)d thread", "%(num)d threads", len(threads)),
+    }
+
+
+def _thread_json(comment: Comment, status: int = 200) -> ResponseReturnValue:
+    """Return a thread as JSON, with the page fragments that show it."""
+    root = comment.parent or comment
+    version = db_session().get_one(Version, root.version_id)
+    body = comment_dict(root, version_fps(version))
+    body["html"] = _fragments(version)
+    return jsonify(body), status
+
+
 @bp.route("/versions/<int:version_id>")
 @allow(*STAFF)
 def version(version_id: int) -> ResponseReturnValue:
@@ -196,9 +233,13 @@ def _act(version_id: int, act: Any, done: str) -> ResponseReturnValue:
         act()
     except MamError as exc:
         db_session().rollback()
+        if _wants_json():  # the page shows the reason by the button, the player plays on
+            return _refused(exc)
         flash(rule_message(exc), "error")
         return _page(version_id, exc.http_status)
     flash(done, "info")
+    if _wants_json():
+        return jsonify(location=url_for("review.version", version_id=version_id))
     return _back(version_id)
 
 
@@ -294,12 +335,12 @@ def add_comment(version_id: int) -> ResponseReturnValue:
         )
     except MamError as exc:
         db_session().rollback()
-        if request.is_json:
-            return jsonify(error=rule_message(exc), status=exc.http_status), exc.http_status
+        if _wants_json():
+            return _refused(exc)
         flash(rule_message(exc), "error")
         return _page(version_id, exc.http_status)
-    if request.is_json:
-        return jsonify(comment_dict(comment.parent or comment, fps)), 201
+    if _wants_json():
+        return _thread_json(comment, 201)
     return redirect(url_for("review.version", version_id=version_id) + f"#c{comment.id}")
 
 
@@ -311,8 +352,12 @@ def _resolve(comment_id: int, *, resolved: bool) -> ResponseReturnValue:
         db_session().rollback()
         if exc.http_status == 404:
             abort(404)
+        if _wants_json():
+            return _refused(exc)
         flash(rule_message(exc), "error")
         return redirect(request.referrer or url_for("catalogue.index"))
+    if _wants_json():
+        return _thread_json(comment)
     return redirect(url_for("review.version", version_id=comment.version_id) + f"#c{comment.id}")
 
 

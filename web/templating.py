@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
             "state_label": lambda s: STATE_LABELS.get(s, s),
             "source_label": lambda s: SOURCE_LABELS.get(s, s),
             "job_state_label": lambda s: JOB_LABELS.get(s, s),
+            "job_state_labels": lambda: {s.value: str(label) for s, label in JOB_LABELS.items()},
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "field_order_label": lambda f: FIELD_ORDER_LABELS.get(f, f),
             "release_state_label": lambda s: RELEASE_STATE_LABELS.get(s, s),

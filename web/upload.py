@@ -21,7 +21,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from mam import inputs
-from mam.errors import InvalidInput, MamError
+from mam.errors import Duplicate, InvalidInput, MamError
 from mam.models import Programme, Role, SourceType, Version
 from mam.models.catalogue import UploadSession, UploadState
 from mam.services import metadata
@@ -62,6 +62,23 @@ def _error(status: int, message: str) -> Response:
     return _tus(Response(message + "\n", status, mimetype="text/plain"))
 
 
+def _duplicate(exc: Duplicate) -> Response:
+    """Refuse a file already in the library with a status no tus client retries.
+
+    409 would be natural, but tus reserves it for an offset mismatch, which clients
+    retry (tus-js-client re-sends the whole file); 422 is final. ``Link: rel=duplicate``
+    (RFC 6249) points at the episode and version that hold the same content, and
+    ``Upload-Duplicate`` says whether the full SHA-256 or the fingerprint matched.
+    """
+    response = _error(422, exc.translated(_))
+    episode_id, number = exc.details.get("episode_id"), exc.details.get("number")
+    if episode_id is not None:
+        href = url_for("catalogue.episode", episode_id=episode_id, _anchor=f"version-{number}")
+        response.headers["Link"] = f'<{href}>; rel="duplicate"'
+    response.headers["Upload-Duplicate"] = str(exc.details.get("match") or "sha256")
+    return response
+
+
 def _int_header(name: str) -> int:
     return inputs.parse_int(request.headers.get(name, ""), name)
 
@@ -93,6 +110,9 @@ def _protocol(view: Any) -> Any:
             return view(*args, **kwargs)
         except CSRFError:
             return _error(403, "missing or wrong X-CSRFToken header; reload the page")
+        except Duplicate as exc:
+            db_session().rollback()
+            return _duplicate(exc)
         except MamError as exc:
             db_session().rollback()
             return _error(exc.http_status, exc.translated(_))

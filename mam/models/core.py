@@ -229,10 +229,14 @@ class Asset(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     storage_key: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
     original_filename: Mapped[str] = mapped_column(String(500))
     media_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "<size>:<sha256 of the first 4 MiB>:<sha256 of the last 4 MiB>" (mam.services.fingerprints):
+    # lets an upload that is certainly a duplicate be refused before its bytes are sent.
+    # Filled at ingest; rows from before 0014 get it when a file of their size arrives.
+    fingerprint: Mapped[str | None] = mapped_column(String(160))
 
 
 class Version(Base):

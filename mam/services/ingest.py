@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mam import inputs, search
-from mam.errors import Conflict, InvalidInput, NotFound
+from mam.errors import Conflict, Duplicate, InvalidInput, NotFound
+from mam.i18n import N_
 from mam.models import (
     Asset,
     AuditEvent,
@@ -33,6 +34,7 @@ from mam.models import (
 from mam.probe import MediaInfo, probe, probe_url
 from mam.queue import NullQueue, TaskQueue
 from mam.services.edit_rights import require_create_programme, require_edit
+from mam.services.fingerprints import file_fingerprint, stored_fingerprint
 from mam.services.review import ReviewService
 from storage import Storage
 
@@ -114,13 +116,16 @@ class IngestService:
         try:
             size, sha = self.storage.put_file_sha256(incoming, path)
             self._refuse_duplicate(sha, shown)
+            fingerprint = file_fingerprint(path)
             key = original_key(sha)
             existed = self.storage.exists(key)  # an orphan left by a crash, or a racing ingest
             self.storage.move(incoming, key)
         except BaseException:
             self.storage.delete(incoming)
             raise
-        return self._finish(req, sha=sha, key=key, size=size, existed=existed)
+        return self._finish(
+            req, sha=sha, key=key, size=size, existed=existed, fingerprint=fingerprint
+        )
 
     def ingest_stored(
         self,
@@ -146,9 +151,12 @@ class IngestService:
         key = original_key(sha256)
         existed = self.storage.exists(key)
         size = path.stat().st_size
+        fingerprint = file_fingerprint(path)
         if not existed:
             self._adopt(path, key)
-        return self._finish(req, sha=sha256, key=key, size=size, existed=existed)
+        return self._finish(
+            req, sha=sha256, key=key, size=size, existed=existed, fingerprint=fingerprint
+        )
 
     def ingest_object(
         self,
@@ -183,13 +191,16 @@ class IngestService:
         self.session.commit()
         req = _Request(Path(key), shown, programme, title, kind, uploader, True, info)
         self._refuse_duplicate(sha256, shown)
+        fingerprint = stored_fingerprint(self.storage, key, size)
         dest = original_key(sha256)
         existed = self.storage.exists(dest)
         if existed:
             self.storage.delete(key)
         else:
             self.storage.move(key, dest)
-        return self._finish(req, sha=sha256, key=dest, size=size, existed=existed)
+        return self._finish(
+            req, sha=sha256, key=dest, size=size, existed=existed, fingerprint=fingerprint
+        )
 
     def _adopt(self, path: Path, key: str) -> None:
         """Move the file at ``path`` into storage under ``key``."""
@@ -231,11 +242,11 @@ class IngestService:
         return _Request(path, shown, programme, title, source, uploader, create_programme, info)
 
     def _finish(
-        self, req: _Request, *, sha: str, key: str, size: int, existed: bool
+        self, req: _Request, *, sha: str, key: str, size: int, existed: bool, fingerprint: str
     ) -> IngestResult:
         shown = req.filename
         try:
-            result = self._record(req, sha=sha, key=key, size=size)
+            result = self._record(req, sha=sha, key=key, size=size, fingerprint=fingerprint)
         except IntegrityError as exc:
             self.session.rollback()
             self._cleanup_original(sha, existed)
@@ -258,7 +269,9 @@ class IngestService:
             self.session.rollback()
             log.exception("could not index episode %s for search", result.version.episode_id)
 
-    def _record(self, req: _Request, *, sha: str, key: str, size: int) -> IngestResult:
+    def _record(
+        self, req: _Request, *, sha: str, key: str, size: int, fingerprint: str
+    ) -> IngestResult:
         programme, title, source, uploader = req.programme, req.title, req.source, req.uploader
         filename, info, create_programme = req.filename, req.info, req.create_programme
         prog = self.session.scalar(select(Programme).where(Programme.name == programme))
@@ -291,6 +304,7 @@ class IngestService:
             sha256=sha,
             storage_key=key,
             size=size,
+            fingerprint=fingerprint,
             original_filename=filename,
             media_info=info.to_dict(),
         )
@@ -359,12 +373,22 @@ class IngestService:
         existing = self.session.scalar(select(Version).join(Asset).where(Asset.sha256 == sha))
         if existing is not None:
             ep = existing.episode
-            raise Conflict(
-                f"{shown}: the same content is already in the library as "
-                f"《{ep.programme.name}》 {ep.title}, version {existing.number} "
-                f"(version id {existing.id})",
+            raise Duplicate(
+                N_(
+                    "%(filename)s: the same content is already in the library as "
+                    "《%(programme)s》 %(title)s, version %(number)s (version id %(version_id)s)"
+                ),
+                params={
+                    "filename": shown,
+                    "programme": ep.programme.name,
+                    "title": ep.title,
+                    "number": existing.number,
+                    "version_id": existing.id,
+                },
                 version_id=existing.id,
                 episode_id=ep.id,
+                number=existing.number,
+                match="sha256",
             )
 
     def _cleanup_original(self, sha: str, existed: bool) -> None:

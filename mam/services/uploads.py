@@ -42,7 +42,7 @@ from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound,
 from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.queue import TaskQueue
-from mam.services import metadata
+from mam.services import fingerprints, metadata
 from mam.services.ingest import IngestService, clean_text, display_filename
 from mam.services.upload_receive import (
     Digest,
@@ -139,6 +139,9 @@ class UploadService:
             raise InvalidMedia(reason)
         cleaned = self.clean_target(meta)
         self._check_rights(user, cleaned)
+        if meta.get("fingerprint"):  # sent by the upload page: refuse a duplicate at once
+            value = fingerprints.parse(str(meta["fingerprint"]), length)
+            fingerprints.FingerprintIndex(self.session, self.storage).refuse(value, shown)
         self.expire()
         upload = UploadSession(
             id=secrets.token_hex(16),

@@ -48,6 +48,7 @@ def test_upload_page_uploads_media_and_refuses_other_files(
     not_media = page.locator("#upload-form").get_attribute("data-msg-not-media")
     assert not_media and refused.locator("[data-testid=upload-status]").inner_text() == not_media
     assert refused.get_attribute("data-state") == "refused"
+    rows.nth(0).locator("[data-testid=start]").click()
     page.wait_for_selector("[data-testid=episode-link]", timeout=30_000)
     assert rows.nth(0).get_attribute("data-state") == "done"
     shot(page, "upload-done")
@@ -87,6 +88,7 @@ def test_upload_resumes_after_network_cut_and_reload(
     page.route("**/upload/files/*", cut_after_two)
     page.fill("[data-testid=programme]", "时代风采")
     page.set_input_files("[data-testid=file-input]", str(film))
+    page.click("[data-testid=start]")
     retrying = page.locator("#upload-form").get_attribute("data-msg-retrying")
     page.wait_for_function(
         "t => document.querySelector('[data-testid=upload-status]').innerText === t",
@@ -102,7 +104,7 @@ def test_upload_resumes_after_network_cut_and_reload(
     page.reload()  # the browser forgets the file; the user adds it again
     assert "长片.mp4" in page.locator("[data-testid=unfinished]").inner_text()
     page.fill("[data-testid=programme]", "时代风采")
-    page.set_input_files("[data-testid=file-input]", str(film))
+    page.set_input_files("[data-testid=file-input]", str(film))  # resumes by itself
     page.wait_for_selector("[data-testid=episode-link]", timeout=30_000)
     assert page.locator("[data-testid=unfinished]").count() == 0  # finished: off the list
     shot(page, "upload-resumed")

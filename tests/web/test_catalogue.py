@@ -43,6 +43,7 @@ def test_busy_versions_show_progress(
     data = client.get(f"/api/v1/versions/{vid}/progress").get_json()
     assert data["state"] == "uploaded" and data["job"]["state"] == "queued"
     assert data["job"]["progress"] == 0
+    assert data["jobs"] == [data["job"]]  # the jobs table reads the same poll as the bar
 
 
 def test_episode_page_plays_the_proxy(

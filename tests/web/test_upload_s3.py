@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from sqlalchemy import func, select
 from tusclient import client as tus_client
@@ -20,10 +21,11 @@ from mam.models import Role, Version, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.runtime import Runtime, build_runtime
 from mam.services import uploads
+from mam.services.fingerprints import SAMPLE, fingerprint
 from mam.services.users import UserService
 from storage.base import StorageError
 from tests.conftest import make_settings
-from tests.web.test_upload import RecordingQueue, forget_hash_state
+from tests.web.test_upload import RecordingQueue, forget_hash_state, meta_header
 from tests.web.tus_helpers import bearer, cut_patch, padded_copy, server_offset, serving
 from web import create_app
 
@@ -85,6 +87,8 @@ def assert_stored(runtime: Runtime, upload_id: str, data: bytes) -> None:
         version = s.get(Version, upload.version_id)
         assert version is not None and version.sha256 == expected
         assert version.asset.media_info["duration"] > 1  # probed through a presigned URL
+        sampled = fingerprint(len(data), data[:SAMPLE], data[-SAMPLE:])
+        assert version.asset.fingerprint == sampled  # read back from the assembled object
         key = version.asset.storage_key
     assert key == f"originals/{expected}"
     with runtime.storage.open(key) as fh:
@@ -242,3 +246,29 @@ def test_s3_failure_after_the_last_part_leaves_nothing(
     assert list(s3_runtime.storage.list("")) == []
     assert open_multiparts(s3_runtime) == []
     assert not list(s3_runtime.settings.upload_staging_dir.iterdir())
+
+
+def test_s3_duplicate_is_refused_by_its_fingerprint_before_any_byte(
+    s3_server: str, s3_runtime: Runtime, twelve_mib: Path
+) -> None:
+    data = twelve_mib.read_bytes()
+    client = tus_client.TusClient(f"{s3_server}/upload/files", headers=bearer(s3_runtime))
+    meta = {"filename": twelve_mib.name, "programme": "时代风采", "title": "原片"}
+    with twelve_mib.open("rb") as stream:
+        client.uploader(file_stream=stream, chunk_size=6 * MiB, metadata=meta).upload()
+    value = fingerprint(len(data), data[:SAMPLE], data[-SAMPLE:])
+    r = requests.post(
+        f"{s3_server}/upload/files",
+        headers={
+            **bearer(s3_runtime),
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": meta_header(**{**meta, "title": "再来一次", "fingerprint": value}),
+        },
+        timeout=30,
+    )
+    assert r.status_code == 422 and r.headers["Upload-Duplicate"] == "fingerprint"
+    assert 'rel="duplicate"' in r.headers["Link"]
+    with s3_runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(UploadSession)) == 1
+    assert open_multiparts(s3_runtime) == []  # no multipart upload was started for it

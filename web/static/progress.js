@@ -1,4 +1,5 @@
-// Keep progress bars and state badges current by polling the API while work is running.
+// Keep progress bars, state badges and jobs tables current by polling the API while work is
+// running. One reading per poll feeds everything on the page, so they never disagree.
 (function () {
   "use strict";
   const FINAL = new Set(["ready", "failed", "in_review", "changes_requested", "approved", "released", "withdrawn"]);
@@ -7,6 +8,26 @@
     const s = Math.max(0, Math.round(seconds));
     const m = Math.floor(s / 60);
     return (m ? m + " min " : "") + (s % 60) + " s";
+  }
+  function setText(row, testid, text) {
+    const cell = row.querySelector('[data-testid="' + testid + '"]');
+    if (cell && cell.textContent !== text) cell.textContent = text;
+  }
+  function updateJobs(versionId, jobs) {
+    document.querySelectorAll('[data-jobs-for="' + versionId + '"]').forEach((table) => {
+      let labels = {};
+      try { labels = JSON.parse(table.dataset.stateLabels || "{}"); } catch (e) { labels = {}; }
+      (jobs || []).forEach((job) => {
+        const row = table.querySelector('tr[data-job="' + job.id + '"]');
+        if (!row) return;  // a job created after the page was drawn shows after the reload
+        row.dataset.state = job.state;
+        setText(row, "job-state", labels[job.state] || job.state);
+        setText(row, "job-progress", Math.round(job.progress || 0) + "%");
+        setText(row, "job-attempts", String(job.attempts));
+        setText(row, "job-worker", job.worker || "");
+        setText(row, "job-error", job.last_error || "");
+      });
+    });
   }
   function poll(badge) {
     const url = badge.dataset.progressUrl;
@@ -22,6 +43,7 @@
         document.querySelectorAll('[data-eta-for="' + data.version_id + '"]').forEach((el) => {
           el.textContent = job.eta_seconds ? el.dataset.etaLabel + " " + fmtEta(job.eta_seconds) : "";
         });
+        updateJobs(data.version_id, data.jobs || (data.job ? [data.job] : []));
         if (FINAL.has(data.state) && data.state !== badge.dataset.state) {
           window.location.reload();  // the page shows the player, renditions, reason
           return;

@@ -68,11 +68,12 @@
       var box = timeline.getBoundingClientRect();
       if (isFinite(video.duration)) { seekSeconds(video.duration * (e.clientX - box.left) / box.width); }
     });
-    document.querySelectorAll("[data-seek]").forEach(function (el) {
-      el.addEventListener("click", function (e) {
-        e.stopPropagation(); pause(); seekSeconds(parseFloat(el.dataset.seek));
-        video.scrollIntoView({ block: "nearest" });
-      });
+    // Delegated: markers and comment timecodes are redrawn when a comment is added.
+    document.addEventListener("click", function (e) {
+      var el = e.target.closest ? e.target.closest("[data-seek]") : null;
+      if (!el) { return; }
+      e.stopPropagation(); pause(); seekSeconds(parseFloat(el.dataset.seek));
+      video.scrollIntoView({ block: "nearest" });
     });
 
     function mark(id) {
@@ -115,7 +116,9 @@
       render();
     });
     render();
-    window.mamReview = { seekFrame: seekFrame, currentFrame: currentFrame, timecode: timecode, fps: fps };
+    window.mamReview = {
+      seekFrame: seekFrame, currentFrame: currentFrame, timecode: timecode, fps: fps, placeMarkers: placeMarkers
+    };
   }
 
   function setupCompare(players) {
