@@ -69,6 +69,7 @@ class VideoStream:
     bit_rate: int | None
     frames: int | None
     duration: float | None = None  # of this stream (None when the container does not say)
+    start_time: float | None = None  # presentation time of its first frame, if known
 
     @property
     def _square_size(self) -> tuple[int, int]:
@@ -124,6 +125,7 @@ class AudioStream:
     sample_rate: int
     bit_rate: int | None
     duration: float | None = None
+    start_time: float | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ def _video_stream(stream: dict[str, Any]) -> VideoStream:
         bit_rate=_opt_int(stream.get("bit_rate")),
         frames=_opt_int(stream.get("nb_frames")),
         duration=_opt_float(stream.get("duration")),
+        start_time=_opt_float(stream.get("start_time")),
     )
 
 
@@ -265,6 +268,7 @@ def _audio_stream(stream: dict[str, Any]) -> AudioStream:
         sample_rate=_opt_int(stream.get("sample_rate")) or 0,
         bit_rate=_opt_int(stream.get("bit_rate")),
         duration=_opt_float(stream.get("duration")),
+        start_time=_opt_float(stream.get("start_time")),
     )
 
 

@@ -26,7 +26,7 @@ def _ffmpeg(*args: str) -> None:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stderr}")
 
 
-def _video_src(size: str, rate: int | float, seconds: float) -> list[str]:
+def _video_src(size: str, rate: int | float | str, seconds: float) -> list[str]:
     """Return input args for a moving test pattern."""
     return ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
 
@@ -258,6 +258,69 @@ def make_truncated_ts(path: str | os.PathLike[str], keep: float = 0.6) -> Path:
         whole = make_interlaced_mpeg2_ts(Path(tmp) / "whole.ts")
         data = whole.read_bytes()
     out.write_bytes(data[: int(len(data) * keep) + 100])  # +100: not on a packet boundary
+    return out
+
+
+def _has_encoder(name: str) -> bool:
+    """Return True when this ffmpeg has the encoder ``name``."""
+    result = subprocess.run(
+        [FFMPEG, "-hide_banner", "-h", f"encoder={name}"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    return result.returncode == 0 and "is not recognized" not in result.stdout
+
+
+def _mux_picture_late(elementary: Path, out: Path, muxer: str, video_delay: float) -> None:
+    """Remux ``elementary`` (video + audio) into an MPEG program/system stream whose
+    streams start at 0.233 s (the muxer's delay), the picture ``video_delay`` later."""
+    _ffmpeg(
+        "-itsoffset", f"{video_delay:g}", "-i", str(elementary), "-i", str(elementary),
+        "-map", "0:v", "-map", "1:a", "-c", "copy",
+        "-muxdelay", "0.233", "-muxpreload", "0.233",
+        "-f", muxer, str(out),
+    )  # fmt: skip
+
+
+def make_dvd_menu_ps(path: str | os.PathLike[str], video_delay: float = 0.1) -> Path:
+    """Write a DVD-menu style MPEG-2 program stream shorter than a second.
+
+    NTSC 720x480 MPEG-2 (27 frames, 0.9 s) and 0.54 s of AC-3: the sound starts at
+    0.233 s, the picture ``video_delay`` later, and the sound ends first.  (The streams
+    are encoded into Matroska first so that the remux keeps their timestamps.)
+    """
+    out = Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        elementary = Path(tmp) / "menu.mkv"
+        _ffmpeg(
+            *_video_src("720x480", "30000/1001", 0.9),
+            *_audio_src(0.54),
+            "-c:v", "mpeg2video", "-b:v", "4M", "-maxrate", "8M", "-bufsize", "1835k",
+            "-g", "15", "-aspect", "4:3",
+            "-c:a", "ac3", "-b:a", "192k",
+            str(elementary),
+        )  # fmt: skip
+        _mux_picture_late(elementary, out, "vob", video_delay)
+    return out
+
+
+def make_mpeg1_system(
+    path: str | os.PathLike[str], seconds: float = 12, video_delay: float = 0.134
+) -> Path:
+    """Write a VCD-style MPEG-1 system stream: NTSC 352x240 mpeg1video with B-frames and
+    MP3 at 44.1 kHz (mp2 when this ffmpeg has no MP3 encoder); the sound starts at
+    0.233 s, the picture ``video_delay`` later."""
+    out = Path(path)
+    audio = "libmp3lame" if _has_encoder("libmp3lame") else "mp2"
+    with tempfile.TemporaryDirectory() as tmp:
+        elementary = Path(tmp) / "vcd.mkv"
+        _ffmpeg(
+            *_video_src("352x240", "30000/1001", seconds),
+            *_audio_src(seconds, rate=44100),
+            "-c:v", "mpeg1video", "-b:v", "1150k", "-g", "18", "-bf", "2",
+            "-c:a", audio, "-b:a", "128k",
+            str(elementary),
+        )  # fmt: skip
+        _mux_picture_late(elementary, out, "mpeg", video_delay)
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +14,7 @@ from mam.errors import NotAllowed
 from mam.models import Job, Role, Version
 from mam.models.processing import ThumbnailSet
 from mam.services.processing import ProcessingService
+from storage import ObjectNotFound
 from web.auth import STAFF, allow
 from web.extensions import db_session, storage, task_queue
 from web.media import _serve
@@ -21,6 +22,7 @@ from web.media import _serve
 bp = Blueprint("jobs", __name__)
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MIME = {".jpg": "image/jpeg", ".vtt": "text/vtt"}
+SPRITE_LINK = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,99}\.jpg)(#xywh=[0-9,]+)$", re.MULTILINE)
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
@@ -62,4 +64,30 @@ def thumbnail_file(version_id: int, name: str) -> ResponseReturnValue:
         abort(404)
     session.close()  # do not hold a database transaction while streaming
     suffix = name[name.rfind(".") :]
+    if suffix == ".vtt":
+        return _thumbnails_track(version_id, key)
     return _serve(key, MIME.get(suffix, "application/octet-stream"), name)
+
+
+def _thumbnails_track(version_id: int, key: str) -> ResponseReturnValue:
+    """Serve the sprite WebVTT track from the app, its image links made absolute.
+
+    The page reads the track with fetch(): a redirect to a presigned S3 URL would be a
+    cross-origin read (refused without a CORS rule on the bucket), and the relative
+    ``sprite-001.jpg`` links would resolve against S3's signed URL. The images
+    themselves go through the route above (a redirect is fine for pictures).
+    """
+    try:
+        with storage().open(key) as fh:
+            text = fh.read().decode("utf-8")
+    except ObjectNotFound:
+        abort(404)
+
+    def absolute(match: re.Match[str]) -> str:
+        url = url_for("jobs.thumbnail_file", version_id=version_id, name=match[1], _external=True)
+        return url + match[2]
+
+    body = SPRITE_LINK.sub(absolute, text)
+    response = Response(body, mimetype="text/vtt")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, redirect, request
+from flask import Blueprint, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from mam.models import Rendition, Version
@@ -44,6 +44,9 @@ def rendition(rendition_id: int) -> ResponseReturnValue:
     item = db_session().get(Rendition, rendition_id)
     if item is None:
         abort(404)
+    if item.mime_type == "application/vnd.apple.mpegurl":  # relative links: see web/hls.py
+        target = url_for("hls.master", version_id=item.version_id, profile=item.profile)
+        return redirect(target, code=302)
     key, mime, name = item.storage_key, item.mime_type, item.storage_key.rsplit("/", 1)[-1]
     db_session().close()  # do not hold a database transaction while streaming
     return _serve(key, mime, name)

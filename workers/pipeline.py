@@ -9,8 +9,8 @@ The runs, in order (each through ``workers.ffmpeg.runner.run_ffmpeg``):
 3. a small stills run on those little JPEGs (sprite sheets, the poster), while the
    outputs are probed in parallel.
 
-Then the QC report is built.  Outputs that are unfit (an output shorter or longer
-than the source by more than a frame, a missing stream) are never published: the
+Then the QC report is built.  Outputs that are unfit (an output grossly shorter or
+longer than the source, see ``workers.qc``; a missing stream) are never published: the
 run fails permanently with the QC report stored.  Otherwise ``publish`` receives a
 ``ProcessingResult``.  Temporary files live in one directory per attempt, removed
 on every way out; a directory left by a killed worker is removed by the next attempt
@@ -49,7 +49,7 @@ from workers.ffmpeg.runner import Progress, RunResult, run_ffmpeg
 from workers.ffmpeg.specs import ProfileSet
 from workers.outputs import collect_outputs, picture_duration
 from workers.profiles import cached_profiles
-from workers.qc import blocking_errors, build_report, failure_reason
+from workers.qc import SourceSpan, blocking_errors, build_report, failure_parts, failure_reason
 
 # Leave ffmpeg this much of the task's soft time limit to be killed cleanly first.
 KILL_MARGIN = 60
@@ -101,6 +101,18 @@ def check_source(info: MediaInfo, name: str) -> None:
         )
     if info.duration <= 0:
         raise ProcessingError(f"{name}: the duration is unknown", permanent=True)
+
+
+def source_span(info: MediaInfo) -> SourceSpan | None:
+    """Return where the source's picture and sound start and end (None if unknown)."""
+    video, audio = info.primary_video, info.primary_audio
+    if video is None or video.start_time is None:
+        return None
+    picture = picture_duration(info)
+    sound_start = sound_end = None
+    if audio is not None and audio.start_time is not None and audio.duration:
+        sound_start, sound_end = audio.start_time, audio.start_time + audio.duration
+    return SourceSpan(video.start_time, video.start_time + picture, sound_start, sound_end)
 
 
 def remove_leftovers(work_dir: Path, job_id: int) -> None:
@@ -243,9 +255,11 @@ def process_source(
             source_loudness=measured,
             loudness=collected.loudness_results(result.log, measured),
             spec=profiles.qc,
+            span=source_span(info),
         )
         loudness = report["loudness"]
         if blocking_errors(report):
+            report["reason"] = failure_parts(report)  # the pages translate it
             raise ProcessingError(
                 failure_reason(report), permanent=True, qc_report=report, loudness=loudness
             )

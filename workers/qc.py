@@ -2,8 +2,12 @@
 
 Severities: ``info`` (worth knowing, e.g. a fade to black at the end), ``warning``
 (a reviewer should look: black, silence or a frozen picture inside the programme,
-loudness off target) and ``error`` (the result is damaged: decode errors, an output
-shorter or longer than the source by more than one frame, a missing stream).
+loudness off target, an output whose length differs from the source's by more than a
+frame and an audio packet) and ``error`` (the result is damaged: decode errors, an
+output grossly shorter or longer than the source, a missing stream).
+
+Every finding keeps its English ``message`` and, for pages, the ``template`` (marked
+with ``N_``) and ``params`` it was made from, so it is shown in the reader's language.
 
 The verdict is ``fail`` with any error, ``warn`` with any warning, else ``pass``.
 Errors that make the outputs unusable (``blocking``: wrong duration, missing stream)
@@ -17,27 +21,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mam.i18n import N_
 from workers.ffmpeg.analysis import LoudnessMeasurement, Segment
 from workers.ffmpeg.logs import LogLine
 from workers.ffmpeg.specs import Loudness, QcSpec
+from workers.qc_findings import finding, timecode
+from workers.qc_timing import (
+    AUDIO_FRAME,
+    OutputCheck,
+    SourceSpan,
+    blocking_errors,
+    duration_reference,
+    failure_parts,
+    failure_reason,
+    output_findings,
+    sound_edge_findings,
+)
+
+__all__ = [
+    "LoudnessResult",
+    "OutputCheck",
+    "SourceSpan",
+    "blocking_errors",
+    "build_report",
+    "failure_parts",
+    "failure_reason",
+    "timecode",
+]
 
 REPORT_VERSION = 1
 EDGE_SECONDS = 5.0  # black or silence this close to the start or end is a fade or leader
 MOSTLY = 0.9  # a finding covering this share of the programme is more than a detail
 MAX_DECODE_SAMPLES = 10
-BLOCKING = ("duration", "streams")
-
-
-@dataclass(frozen=True)
-class OutputCheck:
-    """What probing one finished output found."""
-
-    profile: str
-    duration: float
-    has_video: bool
-    has_audio: bool
-    width: int | None = None
-    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,22 +76,29 @@ class LoudnessResult:
         }
 
 
-def _finding(check: str, severity: str, message: str, **extra: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"check": check, "severity": severity, "message": message}
-    item.update({k: (round(v, 3) if isinstance(v, float) else v) for k, v in extra.items()})
-    return item
-
-
-def timecode(seconds: float) -> str:
-    """Return H:MM:SS.mmm."""
-    millis = round(max(seconds, 0.0) * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    return f"{hours}:{minutes:02d}:{millis / 1000:06.3f}"
+SEGMENT_TEMPLATES = {
+    "black": N_("black picture from %(start)s to %(end)s (%(seconds).1f s)"),
+    "freeze": N_("frozen picture from %(start)s to %(end)s (%(seconds).1f s)"),
+    "silence": N_("silence from %(start)s to %(end)s (%(seconds).1f s)"),
+}
+LOUDNESS_TEMPLATES = {
+    "linear": N_(
+        "%(profiles)s: %(integrated).1f LUFS, true peak %(true_peak).1f dBTP "
+        "(target %(target)s, linear normalisation)"
+    ),
+    "dynamic": N_(
+        "%(profiles)s: %(integrated).1f LUFS, true peak %(true_peak).1f dBTP "
+        "(target %(target)s, dynamic normalisation)"
+    ),
+    None: N_(
+        "%(profiles)s: %(integrated).1f LUFS, true peak %(true_peak).1f dBTP "
+        "(target %(target)s, no normalisation)"
+    ),
+}
 
 
 def _segments(
-    check: str, label: str, found: Sequence[Segment], duration: float, *, worst: str
+    check: str, found: Sequence[Segment], duration: float, *, worst: str
 ) -> list[dict[str, Any]]:
     """Classify black, silent or frozen stretches by where they are and how long."""
     items = []
@@ -89,10 +111,15 @@ def _segments(
         else:
             severity = "warning"
         items.append(
-            _finding(
+            finding(
                 check,
                 severity,
-                f"{label} from {timecode(seg.start)} to {timecode(seg.end)} ({seg.duration:.1f} s)",
+                SEGMENT_TEMPLATES[check],
+                {
+                    "start": timecode(seg.start),
+                    "end": timecode(seg.end),
+                    "seconds": seg.duration,
+                },
                 start=seg.start,
                 end=seg.end,
                 duration=seg.duration,
@@ -107,10 +134,10 @@ def _loudness(
     items = []
     if source is not None and source.is_silent:
         items.append(
-            _finding(
+            finding(
                 "loudness",
                 "warning",
-                "the sound is silent (or too short to measure); it was not normalised",
+                N_("the sound is silent (or too short to measure); it was not normalised"),
             )
         )
         return items
@@ -119,8 +146,12 @@ def _loudness(
         profiles = ", ".join(result.profiles)
         if m is None:
             items.append(
-                _finding(
-                    "loudness", "warning", f"no loudness figure for {profiles}", profiles=profiles
+                finding(
+                    "loudness",
+                    "warning",
+                    N_("no loudness figure for %(profiles)s"),
+                    {"profiles": profiles},
+                    profiles=profiles,
                 )
             )
             continue
@@ -128,11 +159,16 @@ def _loudness(
         peak_over = m.true_peak - t.true_peak
         ok = off <= tolerance and peak_over <= 0.5
         items.append(
-            _finding(
+            finding(
                 "loudness",
                 "info" if ok else "warning",
-                f"{profiles}: {m.integrated:.1f} LUFS, true peak {m.true_peak:.1f} dBTP "
-                f"(target {t.label}, {m.normalization or 'no'} normalisation)",
+                LOUDNESS_TEMPLATES.get(m.normalization, LOUDNESS_TEMPLATES[None]),
+                {
+                    "profiles": profiles,
+                    "integrated": m.integrated,
+                    "true_peak": m.true_peak,
+                    "target": t.label,
+                },
                 profiles=profiles,
                 integrated=m.integrated,
                 true_peak=m.true_peak,
@@ -140,34 +176,6 @@ def _loudness(
                 target_true_peak=t.true_peak,
             )
         )
-    return items
-
-
-def _outputs(outputs: Sequence[OutputCheck], duration: float, frame: float) -> list[dict[str, Any]]:
-    items = []
-    for out in outputs:
-        if not (out.has_video and out.has_audio):
-            missing = "video" if not out.has_video else "audio"
-            items.append(
-                _finding(
-                    "streams", "error", f"{out.profile} has no {missing} stream", output=out.profile
-                )
-            )
-        delta = out.duration - duration
-        if abs(delta) > frame:
-            items.append(
-                _finding(
-                    "duration",
-                    "error",
-                    f"{out.profile} lasts {out.duration:.3f} s but the source {duration:.3f} s "
-                    f"({delta:+.3f} s, more than one frame); the source may be damaged",
-                    output=out.profile,
-                    start=min(out.duration, duration),
-                    end=duration,
-                    expected=duration,
-                    actual=out.duration,
-                )
-            )
     return items
 
 
@@ -185,17 +193,29 @@ def build_report(
     source_loudness: LoudnessMeasurement | None,
     loudness: Sequence[LoudnessResult],
     spec: QcSpec,
+    span: SourceSpan | None = None,
 ) -> dict[str, Any]:
-    """Return the QC report (JSON-able) of one processing run."""
-    findings = _outputs(outputs, duration, frame_seconds)
+    """Return the QC report (JSON-able) of one processing run.
+
+    ``duration`` is the source's picture; ``span`` (from the probe) tells where its
+    picture and sound start and end.
+    """
+    findings = output_findings(outputs, duration, frame_seconds, span)
+    findings += sound_edge_findings(span, frame_seconds)
     if decode_error_count:
         first = decode_errors[0] if decode_errors else None
         findings.append(
-            _finding(
+            finding(
                 "decode",
                 "error",
-                f"{decode_error_count} error(s) reading or decoding the source"
-                + (f", the first near {timecode(first.at)}: {first.text}" if first else ""),
+                N_(
+                    "%(count)d error(s) reading or decoding the source, the first near %(at)s: "
+                    "%(text)s"
+                )
+                if first
+                else N_("%(count)d error(s) reading or decoding the source"),
+                {"count": decode_error_count}
+                | ({"at": timecode(first.at), "text": first.text} if first else {}),
                 start=first.at if first else None,
                 count=decode_error_count,
                 samples=[
@@ -206,14 +226,16 @@ def build_report(
         )
     if not source_has_audio:
         findings.append(
-            _finding(
-                "streams", "warning", "the source has no sound; a silent stereo track was added"
+            finding(
+                "streams",
+                "warning",
+                N_("the source has no sound; a silent stereo track was added"),
             )
         )
-    findings += _segments("black", "black picture", black, duration, worst="error")
-    findings += _segments("freeze", "frozen picture", freezes, duration, worst="warning")
+    findings += _segments("black", black, duration, worst="error")
+    findings += _segments("freeze", freezes, duration, worst="warning")
     if source_has_audio:
-        findings += _segments("silence", "silence", silences, duration, worst="warning")
+        findings += _segments("silence", silences, duration, worst="warning")
         findings += _loudness(loudness, source_loudness, spec.loudness_tolerance)
     order = {"error": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f["severity"]], f.get("start") or 0.0))
@@ -226,6 +248,7 @@ def build_report(
         "warnings": warnings,
         "duration": round(duration, 3),
         "frame_seconds": round(frame_seconds, 6),
+        "presentation": round(span.presentation, 3) if span else None,
         "outputs": [
             {
                 "profile": o.profile,
@@ -234,7 +257,8 @@ def build_report(
                 "audio": o.has_audio,
                 "width": o.width,
                 "height": o.height,
-                "duration_ok": abs(o.duration - duration) <= frame_seconds,
+                "duration_ok": abs(o.duration - duration_reference(o.duration, duration, span))
+                <= frame_seconds + AUDIO_FRAME,
             }
             for o in outputs
         ],
@@ -244,28 +268,3 @@ def build_report(
         },
         "findings": findings,
     }
-
-
-def blocking_errors(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the error findings that make the outputs unfit to publish."""
-    return [f for f in report["findings"] if f["severity"] == "error" and f["check"] in BLOCKING]
-
-
-def failure_reason(report: dict[str, Any]) -> str:
-    """Return one line saying why the outputs were not published (for the version)."""
-    blocking = blocking_errors(report)
-    parts = []
-    durations = [f for f in blocking if f["check"] == "duration"]
-    if durations:
-        first = durations[0]
-        every = len(durations) == len(report["outputs"])
-        names = "every output" if every else ", ".join(f["output"] for f in durations)
-        verb = "is" if every or len(durations) == 1 else "are"
-        parts.append(
-            f"{names} {verb} {'shorter' if first['actual'] < first['expected'] else 'longer'} "
-            f"than the source ({first['actual']:.3f} s against {first['expected']:.3f} s); "
-            "the source may be damaged"
-        )
-    parts += [f["message"] for f in blocking if f["check"] != "duration"]
-    parts += [f"{f['count']} decode error(s)" for f in report["findings"] if f["check"] == "decode"]
-    return "QC: " + "; ".join(parts)

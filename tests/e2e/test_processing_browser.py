@@ -99,7 +99,8 @@ def test_admin_retries_a_failed_job(
     _login(live_system, page, "admin")
     page.goto(f"{live_system.url}/episodes/{episode}")
     reason = page.locator("[data-testid=failure-reason]").inner_text()
-    assert reason.startswith("QC: every output is shorter than the source")
+    assert reason.startswith("质量检查：所有成品都比源文件短（")  # translated from the QC report
+    assert "源文件可能已损坏" in reason
     assert page.locator("[data-testid=qc-report]").get_attribute("data-verdict") == "fail"
     page.click("[data-testid=retry-job]")
     assert "已重新排队" in page.locator(".flash").inner_text()

@@ -12,7 +12,7 @@ from mam.errors import InvalidMedia
 from mam.probe import AudioStream, MediaInfo, VideoStream
 from workers.ffmpeg.analysis import LoudnessMeasurement
 from workers.ffmpeg.commands import build_process_command
-from workers.ffmpeg.normalise import scaled_size, snap_frame_rate
+from workers.ffmpeg.normalise import scaled_size, snap_frame_rate, sound_lead
 from workers.ffmpeg.plan import EncodePlan, plan_encode
 from workers.ffmpeg.specs import (
     HlsRendition,
@@ -198,7 +198,11 @@ def test_loudness_pass_two_per_target() -> None:
     assert "loudnorm@t0=I=-23.0:LRA=20.0:TP=-1.0:linear=true:measured_I=-20.5:" in graph
     assert "loudnorm@t1=I=-16.0:" in graph
     assert "measured_LRA=6.1:measured_TP=-3.2:measured_thresh=-30.6" in graph
-    assert _filters(argv, "aresample") == ["aresample=48000", "aresample=48000"]
+    assert _filters(argv, "aresample") == [
+        "aresample=async=1:first_pts=0",  # the sound put on the picture's timeline
+        "aresample=48000",
+        "aresample=48000",
+    ]
     assert _filters(argv, "aformat") == ["aformat=channel_layouts=stereo:sample_rates=48000"]
     # Without a measurement (or for silence) the sound is only made stereo 48 kHz.
     assert _filters(_build(renditions=(R540, WEB)), "loudnorm") == []
@@ -237,8 +241,9 @@ def test_poster_candidates_sprite_cells_and_analysis_ride_on_the_decode() -> Non
 def test_deinterlacing_only_for_interlaced_sources(field_order: str, expected: list[str]) -> None:
     graph = _graph(_build(_info(replace(HD, field_order=field_order))))
     assert [f for f in graph if f.startswith(("bwdif", "idet"))] == expected
+    assert graph[0] == "setpts=PTS-STARTPTS"  # the first frame at 0
     if expected:
-        assert graph[: len(expected)] == expected  # before scaling and splitting
+        assert graph[1 : len(expected) + 1] == expected  # before scaling and splitting
 
 
 def test_anamorphic_pal_becomes_square_pixels() -> None:
@@ -282,7 +287,7 @@ def test_silent_track_only_when_the_source_has_no_audio() -> None:
     assert argv.count("-i") == 2
     lavfi = argv.index("-i", argv.index("-i") + 1)
     assert argv[lavfi + 1] == "anullsrc=channel_layout=stereo:sample_rate=48000"
-    assert argv[lavfi - 4 : lavfi] == ["-f", "lavfi", "-t", "75.500"]
+    assert argv[lavfi - 4 : lavfi] == ["-f", "lavfi", "-t", "75.500000"]
     assert "[1:a]asplit=2" in argv[argv.index("-filter_complex") + 1]
     assert _filters(argv, "loudnorm") == []  # silence is not normalised
     for name in ("proxy", "small"):
@@ -326,8 +331,27 @@ def test_snap_frame_rate() -> None:
 def test_streams_are_picked_by_index() -> None:
     video = replace(HD, index=2)  # e.g. after a DVD navigation data stream
     graph = _build(_info(video))[_build(_info(video)).index("-filter_complex") + 1]
-    assert graph.startswith("[0:2]scale=")
+    assert graph.startswith("[0:2]setpts=PTS-STARTPTS[s0];[s0]scale=")
     assert "[0:1]aformat=" in graph
+
+
+def test_sound_is_put_on_the_pictures_timeline() -> None:
+    """An MPEG program stream: sound from 0.233 s, picture from 0.338 s for 0.901 s."""
+    video = replace(HD, start_time=0.338, duration=0.901)
+    info = _info(video)
+    info = replace(info, audio=(replace(info.audio[0], start_time=0.233, duration=0.544),))
+    assert sound_lead(info) == pytest.approx(0.105)
+    chain = _filters(_build(info), "asetpts") + _filters(_build(info), "apad")
+    chain += _filters(_build(info), "atrim")
+    assert chain == [
+        "asetpts=expr=PTS-STARTPTS-0.105000/TB",  # the sound before the first picture is cut
+        "apad=whole_dur=0.901000",  # and it is padded or cut to the picture's length
+        "atrim=end=0.901000",
+    ]
+    late = replace(info, audio=(replace(info.audio[0], start_time=0.5),))
+    assert _filters(_build(late), "asetpts") == ["asetpts=expr=PTS-STARTPTS+0.162000/TB"]
+    unknown = replace(info, video=(replace(video, start_time=None),))
+    assert _filters(_build(unknown), "asetpts") == ["asetpts=expr=PTS-STARTPTS+0.000000/TB"]
 
 
 def test_paths_with_spaces_and_chinese_are_single_arguments() -> None:

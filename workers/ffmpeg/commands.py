@@ -38,9 +38,11 @@ from workers.ffmpeg.analysis import LoudnessMeasurement, loudnorm_linear_options
 from workers.ffmpeg.normalise import (
     SILENCE,
     STEREO,
+    align_sound_filters,
     constant_frame_rate,
     deinterlace_filter,
     gop_frames,
+    picture_seconds,
     rate_text,
 )
 from workers.ffmpeg.plan import CANDIDATES, CELLS, THUMB_FRAMES, EncodePlan, PlannedHls
@@ -159,7 +161,8 @@ def _pictures(source_input: Any, info: MediaInfo, plan: EncodePlan) -> dict[str,
     """Return the normalised picture for every user, each size scaled from the next larger."""
     video = info.primary_video
     assert video is not None  # noqa: S101 - checked by the caller
-    picture = source_input[str(video.index)]
+    # The first frame is the outputs' first frame, at 0 (see normalise).
+    picture = source_input[str(video.index)].filter("setpts", "PTS-STARTPTS")
     deinterlace = deinterlace_filter(video)
     if deinterlace and deinterlace["deint"] == "interlaced":
         picture = picture.filter("idet")  # field order unknown: let the pictures tell
@@ -187,8 +190,10 @@ def _sounds(
     audio = info.primary_audio
     if audio is not None:
         sound = source_input[str(audio.index)].filter("aformat", **STEREO)
+        for name, options in align_sound_filters(info):
+            sound = sound.filter(name, **options)
     else:
-        sound = ffmpeg.input(SILENCE, format="lavfi", t=f"{info.duration:.3f}")["a"]
+        sound = ffmpeg.input(SILENCE, format="lavfi", t=f"{picture_seconds(info):.6f}")["a"]
     targets = plan.loudness_targets
     takers = {t: [m.spec.name for m in plan.mp4 if m.spec.loudness == t] for t in targets}
     for h in plan.hls:

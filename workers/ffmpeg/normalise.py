@@ -12,7 +12,13 @@
   a standard rate;
 * audio: the first audio stream, down- or up-mixed to stereo 48 kHz (5.1 keeps its
   centre and surrounds at -3 dB, the LFE is dropped); sources without audio get a
-  silent stereo track so every deliverable has sound.
+  silent stereo track so every deliverable has sound;
+* start offsets: the picture sets the timeline.  Its first frame is the outputs' first
+  frame, at 0 (never duplicated to fill a gap before it); the sound is placed relative
+  to it as the source has it (``sound_lead``): sound before the first frame is left
+  out, a late start is filled with silence (``aresample`` with ``first_pts=0``), and the
+  sound is padded or cut to the picture's length.  MPEG program and system streams
+  routinely start at 0.233 s with the sound a few frames before the picture.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from mam.probe import VideoStream, parse_rate
+from mam.probe import MediaInfo, VideoStream, parse_rate
 
 STANDARD_RATES: tuple[Fraction, ...] = (
     Fraction(24000, 1001),
@@ -102,3 +108,31 @@ def deinterlace_filter(video: VideoStream) -> dict[str, str] | None:
 def rate_text(rate: Fraction) -> str:
     """Return a rate as ffmpeg expects it (``25`` or ``30000/1001``)."""
     return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
+
+
+def picture_seconds(info: MediaInfo) -> float:
+    """Return how long the picture lasts (the video stream's duration when known)."""
+    video = info.primary_video
+    return video.duration if video is not None and video.duration else info.duration
+
+
+def sound_lead(info: MediaInfo) -> float:
+    """Return how many seconds the sound starts before the picture (negative: after it).
+
+    From the stream start times of the probe; 0 when either is unknown.
+    """
+    video, audio = info.primary_video, info.primary_audio
+    if video is None or audio is None or video.start_time is None or audio.start_time is None:
+        return 0.0
+    return video.start_time - audio.start_time
+
+
+def align_sound_filters(info: MediaInfo) -> list[tuple[str, dict[str, str]]]:
+    """Return the audio filters that put the sound on the picture's timeline (see above)."""
+    length = f"{picture_seconds(info):.6f}"
+    return [
+        ("asetpts", {"expr": f"PTS-STARTPTS{0.0 - sound_lead(info):+.6f}/TB"}),
+        ("aresample", {"async": "1", "first_pts": "0"}),
+        ("apad", {"whole_dur": length}),
+        ("atrim", {"end": length}),
+    ]

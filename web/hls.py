@@ -1,0 +1,130 @@
+"""HLS through the app: master and variant playlists rewritten, segments served or signed.
+
+The ladder is stored as ffmpeg wrote it (``renditions/<version>/<profile>/master.m3u8``,
+``<rung>/index.m3u8``, ``<rung>/seg_00000.ts``) with relative links. A presigned master
+on S3 cannot resolve those (each object needs its own signature), and local storage has
+no URL at all, so the app serves both playlists itself and rewrites every URI in them
+(with the ``m3u8`` library) into an absolute URL of this app:
+
+* master -> the variant playlist route of each rung;
+* variant -> the segment route of each segment.
+
+The segment route answers local storage with the file itself (Range, ETag) and S3 with
+a redirect to a presigned URL made at that moment. Why a redirect rather than signed
+URLs written into the playlist, or proxying: a VOD playlist is read once, so signed
+URLs in it would expire in the middle of a long film (or must live for hours); each
+segment request is checked against the viewer's session like every other medium of
+the version; and the bytes (the bulk of the traffic) go from the object store to the
+viewer, never through the web workers. The cost is one small redirect per 6 s segment.
+A player in a page (hls.js) fetches segments with XHR, so the bucket needs a CORS rule
+allowing GET from the site (docker/README.md); native players and ffmpeg do not.
+"""
+
+from __future__ import annotations
+
+import re
+
+import m3u8
+from flask import Blueprint, Response, abort, redirect, send_file, url_for
+from flask.typing import ResponseReturnValue
+
+from mam.models import Rendition, Version
+from storage import ObjectNotFound
+from web.auth import STAFF, allow
+from web.extensions import db_session, storage
+
+bp = Blueprint("hls", __name__, url_prefix="/media/versions/<int:version_id>/hls")
+HLS_MIME = "application/vnd.apple.mpegurl"
+SEGMENT_MIME = {".ts": "video/mp2t", ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
+PRESIGN_SECONDS = 15 * 60
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _ladder(version_id: int, profile: str) -> tuple[str, set[str]]:
+    """Return the storage folder of a version's HLS rendition and its rung names (or 404)."""
+    if not NAME.match(profile):
+        abort(404)
+    session = db_session()
+    version = session.get(Version, version_id)
+    item: Rendition | None = version.rendition(profile) if version else None
+    if item is None or item.mime_type != HLS_MIME:
+        abort(404)
+    folder = item.storage_key.rsplit("/", 1)[0]
+    rungs = {str(r["name"]) for r in (item.media_info or {}).get("rungs", [])}
+    session.close()  # do not hold a database transaction while serving
+    return folder, rungs
+
+
+def _read(key: str) -> str:
+    try:
+        with storage().open(key) as fh:
+            return fh.read().decode("utf-8")
+    except ObjectNotFound:
+        abort(404)
+
+
+def _playlist(text: str) -> Response:
+    response = Response(text, mimetype=HLS_MIME)
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@bp.route("/<profile>/master.m3u8")
+@allow(*STAFF)
+def master(version_id: int, profile: str) -> ResponseReturnValue:
+    """Return the master playlist with absolute links to the app's variant playlists."""
+    folder, rungs = _ladder(version_id, profile)
+    playlist = m3u8.loads(_read(f"{folder}/master.m3u8"))
+    for variant in playlist.playlists:
+        rung = variant.uri.split("/", 1)[0]
+        if rung not in rungs:
+            abort(404)
+        variant.uri = url_for(
+            "hls.variant", version_id=version_id, profile=profile, rung=rung, _external=True
+        )
+    return _playlist(playlist.dumps())
+
+
+@bp.route("/<profile>/<rung>/index.m3u8")
+@allow(*STAFF)
+def variant(version_id: int, profile: str, rung: str) -> ResponseReturnValue:
+    """Return a rung's playlist with absolute links to its segments."""
+    folder, rungs = _ladder(version_id, profile)
+    if rung not in rungs:
+        abort(404)
+    playlist = m3u8.loads(_read(f"{folder}/{rung}/index.m3u8"))
+    for segment in playlist.segments:
+        if not NAME.match(segment.uri):
+            abort(404)
+        segment.uri = url_for(
+            "hls.segment",
+            version_id=version_id,
+            profile=profile,
+            rung=rung,
+            name=segment.uri,
+            _external=True,
+        )
+    return _playlist(playlist.dumps())
+
+
+@bp.route("/<profile>/<rung>/<name>")
+@allow(*STAFF)
+def segment(version_id: int, profile: str, rung: str, name: str) -> ResponseReturnValue:
+    """Serve one segment (local storage, with Range) or redirect to a fresh signed URL."""
+    folder, rungs = _ladder(version_id, profile)
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    if rung not in rungs or not NAME.match(name) or suffix not in SEGMENT_MIME:
+        abort(404)
+    key = f"{folder}/{rung}/{name}"
+    store = storage()
+    if not store.exists(key):  # one HEAD on S3: a clear 404 rather than the store's 403
+        abort(404)
+    url = store.presigned_url(key, expires=PRESIGN_SECONDS, content_type=SEGMENT_MIME[suffix])
+    if url is not None:
+        return redirect(url, code=302)
+    path = store.local_path(key)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=SEGMENT_MIME[suffix], conditional=True, max_age=3600)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,30 @@
+// HLS players: <video data-hls-src="master.m3u8">. hls.js (vendor/hls.min.js) where the
+// browser has Media Source Extensions, the browser itself where it plays HLS natively
+// (Safari, iOS). The playlists come from the app with absolute links (web/hls.py).
+(function () {
+  "use strict";
+  function attach(video) {
+    const src = new URL(video.dataset.hlsSrc, window.location.href).href;
+    if (window.Hls && window.Hls.isSupported()) {
+      const hls = new window.Hls({ capLevelToPlayerSize: true });
+      hls.on(window.Hls.Events.MANIFEST_PARSED, function (_event, data) {
+        video.dataset.levels = String(data.levels.length);
+      });
+      hls.on(window.Hls.Events.ERROR, function (_event, data) {
+        if (!data.fatal) return;
+        video.dataset.error = data.type + ":" + data.details;
+        if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR) hls.startLoad();
+        else if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+      });
+      hls.loadSource(src);
+      hls.attachMedia(video);
+      video.dataset.engine = "hls.js";
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = src;
+      video.dataset.engine = "native";
+    } else {
+      video.dataset.engine = "none";
+    }
+  }
+  document.querySelectorAll("video[data-hls-src]").forEach(attach);
+})();
