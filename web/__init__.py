@@ -60,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         jobs,
         media,
         metadata,
+        ops,
         releases,
         review,
         templating,
@@ -70,7 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
 
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
-                   releases, county, admin, jobs):
+                   releases, county, admin, jobs, ops):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

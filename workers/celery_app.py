@@ -15,6 +15,12 @@ PROCESS_TASK = "mam.process_version"
 RECONCILE_TASK = "mam.reconcile_jobs"
 PACKAGE_TASK = "mam.build_release_package"
 EXPIRE_UPLOADS_TASK = "mam.expire_uploads"
+TASK_MODULES = (
+    "workers.tasks.processing",
+    "workers.tasks.maintenance",
+    "workers.tasks.packages",
+    "workers.tasks.uploads",
+)
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -61,18 +67,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             }
         },
         "result_backend_transport_options": dict(transport),
-        "worker_send_task_events": False,
+        # Task events for Flower and `celery events` (monitoring, docker/compose.yaml).
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
         "beat_schedule": {
             "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
             "expire-uploads": {"task": EXPIRE_UPLOADS_TASK, "schedule": 3600.0},
         },
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
-        "include": [
-            "workers.tasks.processing",
-            "workers.tasks.maintenance",
-            "workers.tasks.packages",
-            "workers.tasks.uploads",
-        ],
+        "include": list(TASK_MODULES),
     }
     if settings.embedded_broker:
         # kombu's filesystem transport: messages are files in one shared folder, moved

@@ -73,6 +73,6 @@ def main() -> None:
     cli()
 
 
-from mam.cli import importing, media, ops  # noqa: E402, F401 - registers the subcommands
+from mam.cli import check, importing, media, ops, serve  # noqa: E402, F401 - registers the subcommands
 from mam.cli import releases as _releases_cli  # noqa: E402, F401
 from mam.cli import review as _review_cli  # noqa: E402, F401

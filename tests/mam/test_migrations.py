@@ -7,7 +7,7 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
-HEAD = "0008_search_facets"
+HEAD = "0013_ops"
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
