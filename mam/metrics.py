@@ -116,8 +116,15 @@ class MamCollector(Collector):
         )
         uploaded.add_metric([], float(session.scalar(select(func.sum(UploadSession.offset))) or 0))
         yield uploaded
+        downloads = CounterMetricFamily(
+            "mam_package_downloads", "Package downloads started by counties."
+        )
+        downloads.add_metric([], float(session.scalar(select(func.count(Download.id))) or 0))
+        yield downloads
+        # Local storage streams through the web app and counts each byte; on S3 the county
+        # fetches a presigned link from the bucket, so those bytes are not seen here.
         downloaded = CounterMetricFamily(
-            "mam_downloaded_bytes", "Bytes of release packages sent to counties."
+            "mam_downloaded_bytes", "Bytes of release packages the web app sent to counties."
         )
         downloaded.add_metric([], float(session.scalar(select(func.sum(Download.bytes_sent))) or 0))
         yield downloaded

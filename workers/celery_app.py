@@ -41,6 +41,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             f"MAM_TRANSCODE_SOFT_TIME_LIMIT ({settings.transcode_soft_time_limit} s) must be "
             f"below MAM_TRANSCODE_TIME_LIMIT ({settings.transcode_time_limit} s)"
         )
+    # beat keeps its schedule under home; a beat started before anything else made home
+    # (a production host: nothing else writes there) failed on its first tick.
+    settings.home.mkdir(parents=True, exist_ok=True)
     transport: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
     conf: dict[str, Any] = {
         "broker_url": settings.broker_url,
