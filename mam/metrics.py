@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from mam.models import Asset, Job, JobState, Rendition
 from mam.models.catalogue import UploadSession
+from mam.models.fixity import FixityCheck, FixityObject
 from mam.models.release import Download, ReleasePackage
 from mam.runtime import Runtime
 
@@ -140,7 +141,6 @@ class MamCollector(Collector):
         yield used
 
     def _fixity(self, session: Session) -> Iterator[Metric]:
-        from mam.models.fixity import FixityCheck  # noqa: PLC0415
 
         checks = CounterMetricFamily(
             "mam_fixity_checks", "Fixity checks of stored objects, by result.", labels=["result"]
@@ -150,6 +150,13 @@ class MamCollector(Collector):
         ).all():
             checks.add_metric([str(result)], float(n))
         yield checks
+        damaged = GaugeMetricFamily(
+            "mam_fixity_damaged_objects", "Stored objects found changed or missing."
+        )
+        damaged.add_metric([], float(session.scalar(
+            select(func.count()).select_from(FixityObject).where(FixityObject.damaged.is_(True))
+        ) or 0))  # fmt: skip
+        yield damaged
 
     def _queue_depth(self) -> Metric:
         depth = GaugeMetricFamily(

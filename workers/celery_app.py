@@ -15,6 +15,7 @@ PROCESS_TASK = "mam.process_version"
 RECONCILE_TASK = "mam.reconcile_jobs"
 PACKAGE_TASK = "mam.build_release_package"
 EXPIRE_UPLOADS_TASK = "mam.expire_uploads"
+FIXITY_TASK = "mam.fixity_audit"
 TASK_MODULES = (
     "workers.tasks.processing",
     "workers.tasks.maintenance",
@@ -76,6 +77,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
             "expire-uploads": {"task": EXPIRE_UPLOADS_TASK, "schedule": 3600.0},
+            "fixity-audit": {"task": FIXITY_TASK, "schedule": float(settings.fixity_interval)},
         },
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
         "include": list(TASK_MODULES),

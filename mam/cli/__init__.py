@@ -73,6 +73,13 @@ def main() -> None:
     cli()
 
 
-from mam.cli import check, importing, media, ops, serve  # noqa: E402, F401 - registers the subcommands
+from mam.cli import (  # noqa: E402, F401 - registers the subcommands
+    check,
+    importing,
+    maintenance,
+    media,
+    ops,
+    serve,
+)
 from mam.cli import releases as _releases_cli  # noqa: E402, F401
 from mam.cli import review as _review_cli  # noqa: E402, F401
