@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from mam.config import Settings
+from mam.logs import configure_logging
 from mam.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -76,4 +77,5 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     errors.init_app(app)
     templating.init_app(app)
     auth.init_policy(app)
+    ops.init_request_ids(app, json_logs=configure_logging(settings))
     return app

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import logging
+import re
+import time
+import uuid
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from mam import logs
 from mam.health import readiness
 from mam.metrics import MamCollector
 from mam.models import Role
@@ -67,3 +72,37 @@ def metrics() -> ResponseReturnValue:
 
 
 csrf.exempt(bp)
+access_log = logging.getLogger("mam.access")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def init_request_ids(app: Flask, *, json_logs: bool) -> None:
+    """Give every request an id (the proxy's X-Request-ID or a new one), on every log line
+    and in the response; with JSON logs, log each request as one line too."""
+
+    @app.before_request
+    def start() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id_token = logs.request_id.set(rid)
+        g.request_started = time.monotonic()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        rid = logs.request_id.get()
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        if json_logs:
+            access_log.info(
+                "%s %s %s", request.method, request.path, response.status_code,
+                extra={"status": response.status_code, "method": request.method,
+                       "path": request.path,
+                       "seconds": round(time.monotonic() - g.get("request_started", 0.0), 4)},
+            )  # fmt: skip
+        return response
+
+    @app.teardown_request
+    def reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            logs.request_id.reset(token)

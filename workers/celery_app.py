@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
+from mam import logs
 from mam.config import Settings
+from mam.logs import use_json
 
 TRANSCODE = "transcode"
 DEFAULT = "default"
@@ -100,6 +103,30 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         conf["worker_enable_remote_control"] = False
     conf["broker_transport_options"] = transport
     return conf
+
+
+def _json_logs(logger: logging.Logger, **_kwargs: Any) -> None:
+    """With MAM_LOG_FORMAT=json, make Celery's handlers write JSON with the job id."""
+    if Settings.from_env().log_format.strip().lower() == "json":
+        for handler in logger.handlers:
+            use_json(handler)
+
+
+def _task_started(task_id: str | None = None, kwargs: dict[str, Any] | None = None,
+                  **_rest: Any) -> None:  # fmt: skip
+    logs.task_id.set(task_id)
+    logs.job_id.set((kwargs or {}).get("job_id"))
+
+
+def _task_finished(**_rest: Any) -> None:
+    logs.task_id.set(None)
+    logs.job_id.set(None)
+
+
+signals.after_setup_logger.connect(_json_logs, weak=False)
+signals.after_setup_task_logger.connect(_json_logs, weak=False)
+signals.task_prerun.connect(_task_started, weak=False)
+signals.task_postrun.connect(_task_finished, weak=False)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
