@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-deps translations messages lint typecheck bench clean help
+.PHONY: run test setup system-deps translations messages lint typecheck bench clean help lock
 
 help:
 	@echo "make run    - set up and run web + worker on the embedded default (SQLite, ./var)"
 	@echo "make test   - set up and run the test suite"
-	@echo "make lint / typecheck / bench / clean"
+	@echo "make lint / typecheck / bench / clean / lock (re-resolve requirements/*.txt)"
 
 system-deps:
 	@missing=""; \
@@ -21,11 +21,21 @@ system-deps:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+# Exact versions with hashes from the lock (requirements/dev.txt), then the project itself.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# After changing dependencies in pyproject.toml: re-resolve both lock files (with hashes).
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
+lock:
+	$(BIN)/pip install -q pip-tools
+	$(LOCK) -o requirements/prod.txt pyproject.toml
+	$(LOCK) --extra dev -o requirements/dev.txt pyproject.toml
 
 setup: system-deps $(STAMP) translations
 

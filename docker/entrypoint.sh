@@ -1,14 +1,16 @@
 #!/bin/sh
-# Entrypoint of the edufilm-mam image: `<role> [extra arguments]`.
+# Entrypoint of the edufilm-mam image: `<role> [extra arguments]`. Every role is a `mam`
+# subcommand (tests/prod/test_docker.py checks that each exists).
 #
-#   web      gunicorn "web:create_app()" on 0.0.0.0:$PORT (8000)
+#   web      mam web: gunicorn (gthread) on 0.0.0.0:$PORT (8000)
 #            WEB_CONCURRENCY (2) processes x WEB_THREADS (4) threads, WEB_TIMEOUT (120 s)
 #   worker   mam worker --no-beat: Celery on the transcode and default queues
 #            WORKER_CONCURRENCY (2) parallel jobs, LOGLEVEL (INFO)
-#   beat     celery -A workers.main beat (run exactly one in the whole deployment)
+#   beat     mam beat (run exactly one in the whole deployment)
 #   migrate  mam db upgrade
+#   check    mam check: settings, profiles, migrations, templates, translations
 #   mam      any other mam command, e.g. `mam users add admin --role admin`
-#   healthcheck   used by the image's HEALTHCHECK
+#   healthcheck   used by the image's HEALTHCHECK (GET /healthz on the web role)
 #   anything else is executed as is (sh, python, ...)
 set -eu
 
@@ -25,15 +27,11 @@ remember_role() {
 case "$role" in
     web)
         remember_role web
-        exec gunicorn "web:create_app()" \
-            --bind "0.0.0.0:${PORT:-8000}" \
+        exec mam web --host 0.0.0.0 --port "${PORT:-8000}" \
             --workers "${WEB_CONCURRENCY:-2}" \
-            --worker-class gthread \
             --threads "${WEB_THREADS:-4}" \
             --timeout "${WEB_TIMEOUT:-120}" \
-            --graceful-timeout "${WEB_GRACEFUL_TIMEOUT:-30}" \
             --worker-tmp-dir /dev/shm \
-            --access-logfile - \
             "$@"
         ;;
     worker)
@@ -45,10 +43,13 @@ case "$role" in
         ;;
     beat)
         remember_role beat
-        exec celery -A workers.main beat --loglevel "${LOGLEVEL:-INFO}" "$@"
+        exec mam beat --loglevel "${LOGLEVEL:-INFO}" "$@"
         ;;
     migrate)
         exec mam db upgrade "$@"
+        ;;
+    check)
+        exec mam check "$@"
         ;;
     mam)
         exec mam "$@"
@@ -59,7 +60,7 @@ case "$role" in
         fi
         exec python -c '
 import os, sys, urllib.request
-url = "http://127.0.0.1:%s/login" % os.environ.get("PORT", "8000")
+url = "http://127.0.0.1:%s/healthz" % os.environ.get("PORT", "8000")
 try:
     with urllib.request.urlopen(url, timeout=4) as response:
         sys.exit(0 if response.status == 200 else 1)

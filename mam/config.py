@@ -70,6 +70,19 @@ class Settings:
     # Review notices by mail: smtp://user:pass@host:587 (smtps:// for TLS); empty = no mail.
     smtp_url: str = ""
     mail_from: str = "mam@localhost"
+    # /readyz fails when the work dir has less free space than this (bytes; 1 GB).
+    min_free_bytes: int = 1000**3
+    # /metrics: a bearer token that may read it besides admins (empty = admins only).
+    metrics_token: str = ""
+    # Log lines as JSON objects ("json") or text ("text").
+    log_format: str = "text"
+    # Fixity audit: bytes re-hashed per beat run, and the seconds between runs.
+    fixity_bytes_per_run: int = 2 * 1000**3
+    fixity_interval: int = 3600
+    # Fast paths that rely on library internals, each checked against the pinned versions
+    # (requirements/*.txt): gunicorn's socket read and OpenSSL's SHA-256 state via ctypes.
+    fast_socket_read: bool = True
+    resumable_sha256_ctypes: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

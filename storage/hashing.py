@@ -108,9 +108,23 @@ def _crypto() -> Any:
     return _libcrypto
 
 
+_ctypes_allowed = True
+
+
+def allow_ctypes_sha256(allowed: bool) -> None:
+    """Allow or forbid the OpenSSL-through-ctypes hash (``MAM_RESUMABLE_SHA256_CTYPES``).
+
+    It reads OpenSSL's SHA256_CTX layout, checked against the OpenSSL of the pinned
+    Python image (requirements/README.md); forbidden, uploads re-read the staged bytes
+    after an interruption instead of resuming a saved hash state.
+    """
+    global _ctypes_allowed  # noqa: PLW0603 - one process-wide switch, set from the settings
+    _ctypes_allowed = allowed
+
+
 def resumable_sha256_available() -> bool:
-    """Return whether :class:`ResumableSha256` works here (OpenSSL's libcrypto found)."""
-    return _crypto() is not None
+    """Return whether :class:`ResumableSha256` works here (allowed, libcrypto found)."""
+    return _ctypes_allowed and _crypto() is not None
 
 
 class ResumableSha256:
@@ -122,7 +136,7 @@ class ResumableSha256:
     def __init__(self) -> None:
         import ctypes  # noqa: PLC0415
 
-        lib = _crypto()
+        lib = _crypto() if _ctypes_allowed else None
         if lib is None:
             raise RuntimeError("OpenSSL libcrypto is not available for a resumable SHA-256")
         self._lib = lib
@@ -165,7 +179,7 @@ class ResumableSha256:
         """Rebuild a hash from :meth:`state` output covering ``length`` bytes, or None."""
         import ctypes  # noqa: PLC0415
 
-        if not saved or not saved.startswith(_STATE_TAG) or _crypto() is None:
+        if not saved or not saved.startswith(_STATE_TAG) or not resumable_sha256_available():
             return None
         raw = saved[len(_STATE_TAG) :]
         if len(raw) != _CTX_SIZE:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from mam.config import Settings
+from mam.logs import configure_logging
 from mam.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         jobs,
         media,
         metadata,
+        ops,
         releases,
         review,
         security,
@@ -74,9 +76,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     security.init_app(app, settings)  # before the blueprints: their <int:> rules use it
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
-                   releases, county, admin, jobs, api_releases, hls):
+                   releases, county, admin, jobs, api_releases, hls, ops):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)
     auth.init_policy(app)
+    ops.init_request_ids(app, json_logs=configure_logging(settings))
     return app

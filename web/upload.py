@@ -238,6 +238,8 @@ def _body(size: int | None) -> BinaryIO:
     other server, or a gunicorn whose internals differ, gets the standard stream.
     """
     environ = request.environ
+    if not runtime().settings.fast_socket_read:  # MAM_FAST_SOCKET_READ=0: the standard stream
+        return request.stream  # type: ignore[return-value]
     sock = environ.get("gunicorn.socket")
     body = environ.get("wsgi.input")
     reader = getattr(body, "reader", None)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
+from mam import logs
 from mam.config import Settings
+from mam.logs import use_json
 
 TRANSCODE = "transcode"
 DEFAULT = "default"
@@ -15,6 +18,13 @@ PROCESS_TASK = "mam.process_version"
 RECONCILE_TASK = "mam.reconcile_jobs"
 PACKAGE_TASK = "mam.build_release_package"
 EXPIRE_UPLOADS_TASK = "mam.expire_uploads"
+FIXITY_TASK = "mam.fixity_audit"
+TASK_MODULES = (
+    "workers.tasks.processing",
+    "workers.tasks.maintenance",
+    "workers.tasks.packages",
+    "workers.tasks.uploads",
+)
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -35,6 +45,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             f"MAM_TRANSCODE_SOFT_TIME_LIMIT ({settings.transcode_soft_time_limit} s) must be "
             f"below MAM_TRANSCODE_TIME_LIMIT ({settings.transcode_time_limit} s)"
         )
+    # beat keeps its schedule under home; a beat started before anything else made home
+    # (a production host: nothing else writes there) failed on its first tick.
+    settings.home.mkdir(parents=True, exist_ok=True)
     transport: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
     conf: dict[str, Any] = {
         "broker_url": settings.broker_url,
@@ -61,18 +74,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             }
         },
         "result_backend_transport_options": dict(transport),
-        "worker_send_task_events": False,
+        # Task events for Flower and `celery events` (monitoring, docker/compose.yaml).
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
         "beat_schedule": {
             "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
             "expire-uploads": {"task": EXPIRE_UPLOADS_TASK, "schedule": 3600.0},
+            "fixity-audit": {"task": FIXITY_TASK, "schedule": float(settings.fixity_interval)},
         },
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
-        "include": [
-            "workers.tasks.processing",
-            "workers.tasks.maintenance",
-            "workers.tasks.packages",
-            "workers.tasks.uploads",
-        ],
+        "include": list(TASK_MODULES),
     }
     if settings.embedded_broker:
         # kombu's filesystem transport: messages are files in one shared folder, moved
@@ -92,6 +103,30 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         conf["worker_enable_remote_control"] = False
     conf["broker_transport_options"] = transport
     return conf
+
+
+def _json_logs(logger: logging.Logger, **_kwargs: Any) -> None:
+    """With MAM_LOG_FORMAT=json, make Celery's handlers write JSON with the job id."""
+    if Settings.from_env().log_format.strip().lower() == "json":
+        for handler in logger.handlers:
+            use_json(handler)
+
+
+def _task_started(task_id: str | None = None, kwargs: dict[str, Any] | None = None,
+                  **_rest: Any) -> None:  # fmt: skip
+    logs.task_id.set(task_id)
+    logs.job_id.set((kwargs or {}).get("job_id"))
+
+
+def _task_finished(**_rest: Any) -> None:
+    logs.task_id.set(None)
+    logs.job_id.set(None)
+
+
+signals.after_setup_logger.connect(_json_logs, weak=False)
+signals.after_setup_task_logger.connect(_json_logs, weak=False)
+signals.task_prerun.connect(_task_started, weak=False)
+signals.task_postrun.connect(_task_finished, weak=False)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:

@@ -36,6 +36,12 @@ class Context:
                 raise click.ClickException(str(exc)) from exc
         return self._runtime
 
+    def close(self) -> None:
+        """Release the runtime's pooled connections (at the end of the command)."""
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
     def queue(self) -> Any:
         """Return the Celery-backed task queue for this configuration."""
         from workers.celery_app import make_celery  # noqa: PLC0415 - keeps mam free of celery
@@ -60,8 +66,10 @@ def domain_errors() -> Iterator[None]:
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 @click.version_option(package_name="edufilm-mam")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(click_ctx: click.Context, verbose: bool) -> None:
     """Educational-film library: ingest, processing, review and release (教育影片资源库)."""
+    click_ctx.call_on_close(click_ctx.ensure_object(Context).close)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -73,6 +81,13 @@ def main() -> None:
     cli()
 
 
-from mam.cli import importing, media, ops  # noqa: E402, F401 - registers the subcommands
+from mam.cli import (  # noqa: E402, F401 - registers the subcommands
+    check,
+    importing,
+    maintenance,
+    media,
+    ops,
+    serve,
+)
 from mam.cli import releases as _releases_cli  # noqa: E402, F401
 from mam.cli import review as _review_cli  # noqa: E402, F401

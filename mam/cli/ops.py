@@ -1,12 +1,9 @@
-"""``mam db``, ``mam users``, ``mam worker``, ``mam web``, ``mam demo`` and ``mam run``."""
+"""``mam db``, ``mam users`` and ``mam worker`` (``mam web``/``run``/``beat``: mam/cli/serve.py)."""
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import threading
 
 import click
 
@@ -114,7 +111,9 @@ def users_passwd(ctx: Context, username: str, generate: bool) -> None:
         click.echo("every session of this account has been signed out")
 
 
-def worker_argv(concurrency: int, beat: bool, loglevel: str = "INFO") -> list[str]:
+def worker_argv(
+    concurrency: int, beat: bool, loglevel: str = "INFO", hostname: str | None = None
+) -> list[str]:
     """Return the command line of a Celery worker on both queues."""
     argv = [
         sys.executable,
@@ -134,6 +133,8 @@ def worker_argv(concurrency: int, beat: bool, loglevel: str = "INFO") -> list[st
     ]
     if beat:
         argv.append("--beat")
+    if hostname:
+        argv += ["--hostname", hostname]
     return argv
 
 
@@ -146,83 +147,8 @@ def worker_argv(concurrency: int, beat: bool, loglevel: str = "INFO") -> list[st
     help="Also run the scheduler (job reconciler). Run it in one worker only.",
 )
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(concurrency: int, beat: bool, loglevel: str) -> None:
+@click.option("--hostname", "-n", default=None, help="Node name, e.g. worker1@%h (Celery's -n).")
+def worker(concurrency: int, beat: bool, loglevel: str, hostname: str | None) -> None:
     """Start a Celery worker on the configured broker."""
-    argv = worker_argv(concurrency, beat, loglevel)
+    argv = worker_argv(concurrency, beat, loglevel, hostname)
     os.execv(argv[0], argv)
-
-
-@cli.command()
-@click.option("--host", default=None, help="Default: MAM_WEB_HOST (127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Default: MAM_WEB_PORT (5000).")
-@pass_ctx
-def web(ctx: Context, host: str | None, port: int | None) -> None:
-    """Serve the web interface with Flask's server (production: gunicorn)."""
-    from web import create_app  # noqa: PLC0415 - mam does not need flask otherwise
-
-    app = create_app()
-    app.run(
-        host=host or ctx.settings.web_host,
-        port=port or ctx.settings.web_port,
-        threaded=True,
-        use_reloader=False,
-    )
-
-
-@cli.command()
-@pass_ctx
-def demo(ctx: Context) -> None:
-    """Create the demo accounts and a demo clip if the catalogue is empty."""
-    from mam.demo import ensure_demo  # noqa: PLC0415
-
-    with domain_errors():
-        ensure_demo(ctx.runtime, ctx.queue(), echo=click.echo)
-
-
-@cli.command()
-@click.option("--concurrency", "-c", type=int, default=1, show_default=True)
-@pass_ctx
-def run(ctx: Context, concurrency: int) -> None:
-    """Migrate, create the demo, then run web and worker until Ctrl-C stops both."""
-    from mam.demo import ensure_demo  # noqa: PLC0415
-    from web import create_app  # noqa: PLC0415
-
-    settings = ctx.settings
-    migrate.upgrade(settings.database_url)
-    with domain_errors():
-        ensure_demo(ctx.runtime, ctx.queue(), echo=click.echo)
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    # Ctrl-C, and also SIGTERM from a service manager; SIGINT may arrive ignored when
-    # started in the background, so install the handlers explicitly.
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
-    proc = subprocess.Popen(worker_argv(concurrency, beat=True))
-    stopping = threading.Event()
-
-    def watch_worker() -> None:
-        proc.wait()
-        if not stopping.is_set():
-            click.secho(f"worker exited with status {proc.returncode}; stopping", err=True)
-            os.kill(os.getpid(), signal.SIGINT)
-
-    threading.Thread(target=watch_worker, daemon=True).start()
-    url = f"http://{settings.web_host}:{settings.web_port}/"
-    click.secho(f"\n  web: {url}   (Ctrl-C stops web and worker)\n", fg="green")
-    try:
-        create_app().run(
-            host=settings.web_host, port=settings.web_port, threaded=True, use_reloader=False
-        )
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stopping.set()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        click.echo("stopped web and worker")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.models import Role, User, Version, VersionState
+from mam.models.fixity import FixityObject
 from mam.services.review import ReviewService
 from mam.services.review_chain import episodes_of
 
@@ -19,11 +20,18 @@ class Inbox:
     to_review: list[Version] = field(default_factory=list)
     changes_requested: list[Version] = field(default_factory=list)
     to_submit: list[Version] = field(default_factory=list)
+    # Admins: stored objects the fixity audit found changed or missing.
+    damaged: list[FixityObject] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         """Return how many items await the user."""
-        return len(self.to_review) + len(self.changes_requested) + len(self.to_submit)
+        return (
+            len(self.to_review)
+            + len(self.changes_requested)
+            + len(self.to_submit)
+            + len(self.damaged)
+        )
 
 
 def inbox_for(session: Session, user: User) -> Inbox:
@@ -47,4 +55,12 @@ def inbox_for(session: Session, user: User) -> Inbox:
                 box.changes_requested.append(latest)
             elif latest.state is VersionState.READY:
                 box.to_submit.append(latest)
+    if user.has_role(Role.ADMIN):
+        box.damaged = list(
+            session.scalars(
+                select(FixityObject)
+                .where(FixityObject.damaged.is_(True))
+                .order_by(FixityObject.storage_key)
+            )
+        )
     return box

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 SUBJECTS = {
     "review_requested": "待审：{title}（{detail}）/ To review: {title} ({detail})",
     "changes_requested": "需修改：{title} / Changes requested: {title}",
+    "fixity_failed": "存储校验失败：{title} / Fixity check failed: {title}",
 }
 
 
@@ -60,6 +61,8 @@ class SmtpNotifier:
             title=notice.title, detail=notice.detail
         )
         link = f"{self.base_url}/review/versions/{notice.version_id}"
+        if notice.kind == "fixity_failed":  # a stored object, not a version: the audit log
+            link = f"{self.base_url}/admin/audit?action=fixity_failed"
         msg.set_content(f"{notice.title}\n{notice.detail}\n\n{link}\n")
         return msg
 

@@ -12,7 +12,10 @@ from mam.runtime import Runtime
 from tests.web.conftest import PASSWORD, csrf_from
 
 # Views that anyone may call; everything else must declare roles.
-PUBLIC_ENDPOINTS = {"auth.login", "i18n.set_language", "static"}
+# ops.metrics is public to the policy but checks an admin session or the metrics token itself.
+PUBLIC_ENDPOINTS = {
+    "auth.login", "i18n.set_language", "static", "ops.healthz", "ops.readyz", "ops.metrics",
+}
 
 
 def test_every_route_declares_who_may_use_it(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Housekeeping: re-enqueue jobs the broker lost (the Job table is the truth)."""
+"""Housekeeping: re-enqueue jobs the broker lost (the Job table is the truth); fixity audit."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pathlib import Path
 from celery import shared_task
 
 from mam.models import JobState, utcnow
+from mam.services.fixity import FixityAudit
+from mam.services.notify import make_notifier
 from mam.services.processing import ProcessingService
-from workers.celery_app import PROCESS_TASK, RECONCILE_TASK, TRANSCODE
+from workers.celery_app import FIXITY_TASK, PROCESS_TASK, RECONCILE_TASK, TRANSCODE
 from workers.pipeline import sweep_work_dir
 from workers.runtime import runtime
 
@@ -52,3 +54,19 @@ def reconcile_jobs() -> int:
     if swept:
         log.warning("removed %s temporary job directories left by killed workers", swept)
     return count
+
+
+@shared_task(name=FIXITY_TASK)
+def fixity_audit() -> int:
+    """Re-hash stored originals and packages, MAM_FIXITY_BYTES_PER_RUN at most; return the
+    number of problems found."""
+    rt = runtime()
+    settings = rt.settings
+    with rt.db.session() as session:
+        audit = FixityAudit(
+            session, rt.storage, notifier=make_notifier(settings.smtp_url, settings.mail_from)
+        )
+        run = audit.run(settings.fixity_bytes_per_run)
+        session.commit()
+        log.info("fixity: %s objects, %s bytes checked", len(run.checked), run.bytes)
+        return len(run.problems)
