@@ -206,10 +206,10 @@ SCHEMAS: dict[str, Any] = {
             "episode_id": {**_ID, "description": "Upload a new cut of this episode"},
             "fingerprint": {
                 "type": "string",
-                "maxLength": 160,
+                "pattern": "^[1-9][0-9]{0,18}:[0-9a-fA-F]{64}:[0-9a-fA-F]{64}$",
                 "description": "Optional `size:sha256(first 4 MiB):sha256(last 4 MiB)`; "
                 "a file whose fingerprint matches an original in the library is refused "
-                "(409) before any byte is sent",
+                "(409) before any byte is sent; one of another size is ignored",
             },
             **METADATA_PROPS,
         },

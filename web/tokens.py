@@ -46,6 +46,9 @@ from web.extensions import db_session
 
 bp = Blueprint("tokens", __name__)
 TOKEN_PATHS = ("/api/", "/upload/files", "/county/")
+# Endpoints that read a Bearer secret of their own (not a personal token): /metrics takes
+# MAM_METRICS_TOKEN for Prometheus.
+OWN_BEARER_ENDPOINTS = frozenset({"ops.metrics"})
 _DEFAULT_SCOPES = {"/api/": frozenset({SCOPE_API}), "/upload/files": frozenset({SCOPE_API})}
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,7 +102,7 @@ def _refusal(checked: TokenCheck) -> ResponseReturnValue | None:
 def _sign_in_by_token() -> ResponseReturnValue | None:
     """Take the user from a Bearer token (before anything looks at the cookie session)."""
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    if not header.startswith("Bearer ") or request.endpoint in OWN_BEARER_ENDPOINTS:
         return None
     if not request.path.startswith(TOKEN_PATHS) or request.endpoint is None:
         if request.endpoint is None:

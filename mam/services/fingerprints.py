@@ -53,10 +53,16 @@ def stored_fingerprint(storage: Storage, key: str, size: int) -> str:
     return fingerprint(size, head, tail)
 
 
-def parse(text: str, length: int) -> str:
-    """Return a fingerprint sent by a client for a file of ``length`` bytes, checked."""
+def parse(text: str, length: int) -> str | None:
+    """Return a fingerprint sent by a client for a file of ``length`` bytes, checked.
+
+    A well-formed fingerprint of another size cannot describe this file: it is ignored
+    (None), and the full SHA-256 at the end decides.
+    """
     match = _FORMAT.fullmatch(text.strip().lower())
-    if match is None or int(match.group(1)) != length:
+    if match is not None and int(match.group(1)) != length:
+        return None
+    if match is None:
         raise InvalidInput(
             N_("The file fingerprint %(value)s is not “size:sha256:sha256” for this file"),
             params={"value": repr(text[:40])},

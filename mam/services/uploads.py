@@ -141,7 +141,8 @@ class UploadService:
         self._check_rights(user, cleaned)
         if meta.get("fingerprint"):  # sent by the upload page: refuse a duplicate at once
             value = fingerprints.parse(str(meta["fingerprint"]), length)
-            fingerprints.FingerprintIndex(self.session, self.storage).refuse(value, shown)
+            if value is not None:
+                fingerprints.FingerprintIndex(self.session, self.storage).refuse(value, shown)
         self.expire()
         upload = UploadSession(
             id=secrets.token_hex(16),

@@ -44,7 +44,9 @@ def versions(live: LiveSystem) -> int:
 
 def pick_and_start(page: Any, url: str, path: Path, title: str) -> Any:
     page.goto(url + "/upload")
-    page.fill("[data-testid=programme]", "时代风采")
+    # The producer's own new programme: the library copy sits in 时代风采, which has no
+    # responsible producer (ingested by the system), where a producer may not add episodes.
+    page.fill("[data-testid=programme]", "党建引领")
     page.set_input_files("[data-testid=file-input]", str(path))
     row = page.locator("[data-testid=upload-row]").first
     row.locator("[data-testid=title]").fill(title)

@@ -94,9 +94,13 @@ def test_an_asset_from_before_fingerprints_gets_one_when_a_file_of_its_size_come
 
 
 @pytest.mark.parametrize(
-    "text", ["", "12:ab:cd", f"13:{'a' * 64}:{'b' * 64}", f"12:{'g' * 64}:{'b' * 64}"]
+    "text", ["", "12:ab:cd", f"12:{'g' * 64}:{'b' * 64}", f"0:{'a' * 64}:{'b' * 64}"]
 )
 def test_a_malformed_fingerprint_is_refused(text: str) -> None:
     with pytest.raises(Exception, match="fingerprint"):
         parse(text, 12)
     assert parse(f"12:{'A' * 64}:{'b' * 64}", 12) == f"12:{'a' * 64}:{'b' * 64}"
+
+
+def test_a_fingerprint_of_another_size_is_ignored() -> None:
+    assert parse(f"13:{'a' * 64}:{'b' * 64}", 12) is None

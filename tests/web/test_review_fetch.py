@@ -66,10 +66,10 @@ def test_a_decision_answers_json(world: ReviewWorld) -> None:
     submit(world)
     world.as_user("reviewer1")
     url = f"/review/versions/{world.version_id}/request-changes"
-    r = fetch(world, url, {"reason": "  "})
+    r = fetch(world, url, {**world.shown(), "reason": "  "})
     assert r.status_code == 403 and r.get_json()["error"] == "Please give a reason."
     assert world.state() is VersionState.IN_REVIEW
-    r = fetch(world, url, {"reason": "片头字幕有错别字"})
+    r = fetch(world, url, {**world.shown(), "reason": "片头字幕有错别字"})
     assert r.status_code == 200
     assert r.get_json()["location"] == f"/review/versions/{world.version_id}"
     assert world.state() is VersionState.CHANGES_REQUESTED
