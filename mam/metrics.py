@@ -122,8 +122,7 @@ class MamCollector(Collector):
         )
         downloads.add_metric([], float(session.scalar(select(func.count(Download.id))) or 0))
         yield downloads
-        # Local storage streams through the web app and counts each byte; on S3 the county
-        # fetches a presigned link from the bucket, so those bytes are not seen here.
+        # Packages stream through the web app on every backend, so each byte is counted.
         downloaded = CounterMetricFamily(
             "mam_downloaded_bytes", "Bytes of release packages the web app sent to counties."
         )
