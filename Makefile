@@ -57,7 +57,7 @@ test: setup
 
 lint: $(STAMP)
 	$(BIN)/ruff check mam workers web storage tests bench
-	$(MAKE) typecheck
+	$(BIN)/mypy  # packages: mam, storage, workers, web (pyproject.toml)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

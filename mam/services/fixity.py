@@ -125,7 +125,7 @@ class FixityAudit:
                 detail = f"expected {obj.sha256}, read {actual} ({size} bytes)"
         except ObjectNotFound:
             verdict, detail = FixityResult.MISSING, "the object is not in storage"
-        except Exception as exc:  # storage unreachable: try again next run
+        except Exception as exc:  # noqa: BLE001 - storage unreachable: recorded, tried next run
             verdict, detail = FixityResult.ERROR, f"{type(exc).__name__}: {exc}"
         check = FixityCheck(
             storage_key=obj.storage_key, kind=obj.kind, object_id=obj.object_id,

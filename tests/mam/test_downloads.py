@@ -85,7 +85,7 @@ def test_two_halves_at_once_complete_exactly_once(pg_url: str) -> None:
                     user = s.get_one(User, user_id)
                     barrier.wait(timeout=10)
                     DownloadLog(s).record(package, user, start=start, sent=500)
-            except BaseException as exc:  # reported below
+            except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
         threads = [threading.Thread(target=half, args=(n,)) for n in (0, 500)]

@@ -28,7 +28,8 @@ def main() -> int:
             continue
         plural = isinstance(message.id, tuple)
         key = message.id[0] if plural else message.id
-        current = message.string[0] if plural else message.string
+        string = message.string
+        current = string[0] if isinstance(string, tuple | list) else string
         if key in pending and not current:
             message.string = (pending[key],) if plural else pending[key]
         elif not current:
@@ -36,7 +37,7 @@ def main() -> int:
     with PO.open("wb") as fh:
         write_po(fh, catalog, width=100)
     for key in missing:
-        print(f"untranslated: {key!r}", file=sys.stderr)
+        sys.stderr.write(f"untranslated: {key!r}\n")
     return 1 if missing else 0
 
 
