@@ -51,6 +51,9 @@ class Settings:
     transcode_time_limit: int = 6 * 3600 + 300
     # Processing attempts before a job is failed for good (transient errors only).
     max_attempts: int = 3
+    # Seconds a running job's or package build's lease lasts without renewal; the reconciler
+    # takes over only an expired lease (renewed every third of this while the worker lives).
+    lease_seconds: int = 300
     # Threads given to ffmpeg (0 = ffmpeg decides).
     ffmpeg_threads: int = 0
     # Scratch space for ffmpeg outputs before they are published to storage.

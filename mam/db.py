@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from mam.uow import unit_of_work
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite make the directory, enable WAL, foreign keys, busy wait."""
@@ -51,6 +53,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Where the outbox is drained after a commit (a ``mam.queue.TaskQueue``); set by
+        # the entry point that knows the broker (web app, worker, CLI). None: the
+        # reconciler sends what is committed.
+        self.queue: Any = None
 
     @property
     def dialect(self) -> str:
@@ -58,16 +64,13 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """Yield a session that is rolled back on error and always closed."""
-        session = self.sessionmaker()
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def session(self, queue: Any = None) -> Iterator[Session]:
+        """Open a unit of work: commit at the end, roll back on error (``mam.uow``).
+
+        The outbox is drained into ``queue`` (default: ``self.queue``) after the commit.
+        """
+        with unit_of_work(self.sessionmaker, queue if queue is not None else self.queue) as s:
+            yield s
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -58,6 +58,10 @@ class Conflict(MamError):
     exit_code = 5
 
 
+class Superseded(Conflict):
+    """A worker's run lost its lease: a newer attempt owns the job; this one may not publish."""
+
+
 class InvalidMedia(MamError):
     """A file is not usable audio/video (unreadable, truncated, no streams)."""
 

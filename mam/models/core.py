@@ -323,6 +323,9 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    # The running attempt's lease (held by ``worker``, number ``attempts``): renewed by every
+    # stage; the reconciler takes over only an expired one (mam/leases.py).
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
 
     version: Mapped[Version | None] = relationship(back_populates="jobs")
 

@@ -122,6 +122,11 @@ class ReleasePackage(Base):
     files: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     built_at: Mapped[datetime | None] = mapped_column()
+    # Build attempts and the running one's lease, as on Job (mam/leases.py).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    worker: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
 
     release: Mapped[ReleaseSet] = relationship(back_populates="packages")
 

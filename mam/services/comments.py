@@ -123,7 +123,7 @@ class CommentService:
                 end_frame=end_frame if end_frame != start_frame else None,
             )
         self.session.add(comment)
-        self.session.commit()
+        self.session.flush()
         return comment
 
     def resolve(self, comment_id: int, user: User) -> Comment:
@@ -141,7 +141,7 @@ class CommentService:
             raise InvalidInput("only a whole thread is resolved or reopened", rule="thread")
         comment.resolved_at = utcnow() if resolved else None
         comment.resolved_by_id = user.id if resolved else None
-        self.session.commit()
+        self.session.flush()
         return comment
 
     def _comment(self, comment_id: int) -> Comment:

@@ -23,6 +23,7 @@ from mam.models.release import (
 )
 from mam.services.downloads import DownloadLog
 from mam.services.release_base import ReleaseBase
+from mam.uow import checkpoint
 
 
 class CountyDistribution(ReleaseBase):
@@ -57,11 +58,11 @@ class CountyDistribution(ReleaseBase):
         package = self.session.get(ReleasePackage, package_id)
         if package is None or not self.visible_to(package.release, user):
             self._audit(user, None, "download_refused", package_id=package_id)
-            self.session.commit()
+            checkpoint(self.session, "the refusal is audited although the request fails")
             raise NotFound(N_("Package %(id)s does not exist."), params={"id": package_id})
         if package.release.state == ReleaseState.WITHDRAWN:
             self._audit(user, package.release, "download_refused", package_id=package_id)
-            self.session.commit()
+            checkpoint(self.session, "the refusal is audited although the request fails")
             raise NotAllowed(
                 N_("Release set %(name)s was withdrawn: %(reason)s"),
                 params={
@@ -98,13 +99,12 @@ class CountyDistribution(ReleaseBase):
         )
         if receipt is not None:
             return receipt
-        receipt = Receipt(release_id=release.id, county_id=user.county_id, user_id=user.id)
-        self.session.add(receipt)
-        self._audit(user, release, "receipt_confirmed")
         try:
-            self.session.commit()
+            with self.session.begin_nested():  # a savepoint: only this insert is undone
+                receipt = Receipt(release_id=release.id, county_id=user.county_id, user_id=user.id)
+                self.session.add(receipt)
+                self._audit(user, release, "receipt_confirmed")
         except IntegrityError:  # a double click from two tabs
-            self.session.rollback()
             return self.confirm_receipt(release, user)
         return receipt
 
@@ -136,5 +136,5 @@ class CountyDistribution(ReleaseBase):
             viewers=viewers,
         )
         self.session.add(row)
-        self.session.commit()
+        self.session.flush()
         return row

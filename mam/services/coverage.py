@@ -170,4 +170,4 @@ class CoverageReports(CountyDistribution):
                 },
             )
         )
-        self.session.commit()
+        self.session.flush()

@@ -85,7 +85,7 @@ class DownloadLog:
         self.session.flush()
         if already is None and sent > 0:
             row.completed = covers(self.spans(package.id, user.county_id), package.size or 0)
-        self.session.commit()
+        self.session.flush()
         return row
 
     def received_percent(self, sizes: dict[int, int]) -> dict[int | None, int]:

@@ -100,7 +100,7 @@ class FingerprintIndex:
                 found = self.session.scalar(select(Version).where(Version.asset_id == asset.id))
                 break
         if filled:
-            self.session.commit()
+            self.session.flush()
         return found
 
     def refuse(self, value: str, filename: str) -> None:

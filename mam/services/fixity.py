@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from mam.models import Asset, AuditEvent, Role, User, UserRole, utcnow
 from mam.models.fixity import FixityCheck, FixityObject, FixityResult
 from mam.models.release import ReleasePackage
 from mam.services.notify import Notice, Notifier, NullNotifier
+from mam.uow import after_commit
 from storage import ObjectNotFound, Storage
 
 log = logging.getLogger(__name__)
@@ -169,7 +171,8 @@ class FixityAudit:
                 select(User).join(UserRole).where(UserRole.role == Role.ADMIN).distinct()
             )
         )
-        self.notifier.send(Notice(
+        notice = Notice(
             recipients=admins, kind="fixity_failed", version_id=0,
             title=obj.storage_key, detail=check.detail or str(check.result),
-        ))  # fmt: skip
+        )  # fmt: skip
+        after_commit(self.session, partial(self.notifier.send, notice))

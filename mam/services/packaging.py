@@ -11,18 +11,21 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import bagit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.errors import Conflict, NotAllowed, NotFound
+from mam.errors import Conflict, NotAllowed, NotFound, Superseded
 from mam.exports import tag_value
+from mam.leases import Lease, claim_values
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
 from mam.pbcore import FileEntry, episode_document
+from mam.uow import checkpoint
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -64,16 +67,32 @@ class _File:
 class PackageBuilder:
     """Assemble, bag, validate, zip and publish one package of a release set."""
 
-    def __init__(self, session: Session, storage: Storage, work_dir: Path) -> None:
+    def __init__(
+        self,
+        session: Session,
+        storage: Storage,
+        work_dir: Path,
+        *,
+        worker: str = "worker",
+        lease_ttl: timedelta = timedelta(minutes=5),
+    ) -> None:
         self.session = session
         self.storage = storage
         self.work_dir = work_dir
+        self.worker = worker
+        self.lease_ttl = lease_ttl
         self._readme_text = ""
 
     def build(
         self, package_id: int, on_progress: Callable[[float], None] | None = None
     ) -> ReleasePackage:
-        """Build the package; on any failure it is marked failed and nothing is published."""
+        """Build the package; on any failure it is marked failed and nothing is published.
+
+        The build is claimed (attempt number, lease) at a checkpoint before the long work;
+        the lease is renewed per fetched file and by a keep-alive thread through bagging,
+        validation and zipping; a superseded attempt publishes nothing
+        (``mam.errors.Superseded``).
+        """
         package = self.session.get(ReleasePackage, package_id)
         if package is None:
             raise NotFound(f"package {package_id} does not exist")
@@ -81,7 +100,32 @@ class PackageBuilder:
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(f"release set {release.name} is {release.state.value}")
         package.state, package.progress, package.last_error = PackageState.BUILDING, 0.0, None
-        self.session.commit()
+        package.attempts += 1
+        claim = claim_values(self.worker, self.lease_ttl)
+        package.worker, package.heartbeat_at = claim["worker"], claim["heartbeat_at"]
+        package.lease_expires_at = claim["lease_expires_at"]
+        checkpoint(self.session, "the claim of the build before the long work")
+        bind = self.session.get_bind()
+        lease = Lease(bind.engine, ReleasePackage, package.id, package.attempts, self.lease_ttl)
+        with lease.kept_alive():
+            return self._build(package, lease, on_progress)
+
+    def _build(
+        self,
+        package: ReleasePackage,
+        lease: Lease,
+        on_progress: Callable[[float], None] | None,
+    ) -> ReleasePackage:
+        release = package.release
+
+        def progress(percent: float) -> None:
+            # No transaction (on SQLite: the write lock) held across the fetches; nothing is
+            # pending here, the claim was committed.
+            checkpoint(self.session, "no transaction held while files are fetched")
+            lease.renew(progress=round(percent, 1))  # each fetched file renews the lease
+            if on_progress:
+                on_progress(percent)
+
         final = package_key(release.id, package.kind)
         staging_key = f"tmp/packages/{package.id}-{utcnow().timestamp():.0f}.zip"
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -90,8 +134,9 @@ class PackageBuilder:
             with tempfile.TemporaryDirectory(prefix=f"pkg{package.id}-", dir=self.work_dir) as tmp:
                 root = Path(tmp) / "bag"
                 root.mkdir()
-                self._fetch(files, root, on_progress)
+                self._fetch(files, root, progress)
                 self._describe(release, package.kind, files, root)
+                checkpoint(self.session, "no transaction held while bagging and zipping")
                 bag = bagit.make_bag(
                     str(root), self._bag_info(release, package.kind), checksums=["sha256"]
                 )
@@ -103,14 +148,22 @@ class PackageBuilder:
                 count = _zip(root, archive, f"{safe_name(release.name)}-{package.kind.value}")
                 digest = _sha256(archive)
                 size = self.storage.put_file(staging_key, archive, content_type="application/zip")
+            lease.check()  # fencing: a superseded attempt publishes nothing
             self.storage.move(staging_key, final)
+        except Superseded:
+            self.storage.delete(staging_key)
+            raise
         except Exception as exc:
             self.storage.delete(staging_key)
             self.session.rollback()
+            lease.check()
             package.state, package.last_error = PackageState.FAILED, str(exc)
-            self.session.commit()
+            package.lease_expires_at = None
+            checkpoint(self.session, "the failure is recorded although the error propagates")
             raise
+        lease.check()
         package.state, package.progress = PackageState.READY, 100.0
+        package.lease_expires_at = None
         package.storage_key, package.size, package.sha256, package.files = (
             final,
             size,
@@ -118,7 +171,7 @@ class PackageBuilder:
             count,
         )
         package.built_at = utcnow()
-        self.session.commit()
+        self.session.flush()
         return package
 
     def _plan(self, release: ReleaseSet, kind: PackageKind) -> list[_File]:

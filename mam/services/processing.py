@@ -11,13 +11,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from mam.errors import NotAllowed, NotFound
+from mam import outbox
+from mam.errors import NotAllowed, NotFound, Superseded
+from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
 from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
+from mam.uow import checkpoint, short_transaction
 from mam.workflow import Event, transition
 from storage import Storage
 
@@ -102,12 +105,26 @@ def version_prefixes(version_id: int) -> tuple[str, str]:
 
 
 class ProcessingService:
-    """The database side of a processing job; every method commits its own work."""
+    """The database side of a processing job, inside the caller's unit of work.
 
-    def __init__(self, session: Session, storage: Storage, *, max_attempts: int = 3) -> None:
+    Durable points of their own: the claim of a run (``begin``, a checkpoint: the version is
+    ``processing`` and the job leased before the long run starts) and lease renewals with
+    progress (short transactions, ``mam.leases``).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        storage: Storage,
+        *,
+        max_attempts: int = 3,
+        lease_ttl: timedelta = timedelta(minutes=5),
+    ) -> None:
         self.session = session
         self.storage = storage
         self.max_attempts = max_attempts
+        self.lease_ttl = lease_ttl
+        self.lease: Lease | None = None  # the run claimed by ``begin``
 
     def job_for(self, version_id: int) -> Job:
         """Return the newest processing job of a version, creating one if it has none."""
@@ -122,13 +139,15 @@ class ProcessingService:
                 raise NotFound(f"version {version_id} does not exist")
             job = Job(version_id=version_id, kind=JobKind.PROCESS)
             self.session.add(job)
-            self.session.commit()
+            self.session.flush()
         return job
 
     def begin(
         self, version_id: int, worker: str, job_id: int | None = None
     ) -> ProcessingPlan | None:
-        """Mark the job running and the version processing; None if there is nothing to do."""
+        """Claim the job (attempt number, lease) and mark the version processing; None if
+        there is nothing to do. The claim is committed here (a documented checkpoint): the
+        run that follows holds no transaction."""
         job = self.session.get(Job, job_id) if job_id else self.job_for(version_id)
         version = self.session.get(Version, version_id)
         if version is None or job is None or job.version_id != version_id:
@@ -139,7 +158,6 @@ class ProcessingService:
         if version.state not in (VersionState.UPLOADED, VersionState.PROCESSING):
             log.info("version %s is %s; not processing it again", version.id, version.state)
             job.state = JobState.SUCCEEDED if version.state != VersionState.FAILED else job.state
-            self.session.commit()
             return None
         if job.attempts >= self.max_attempts:
             # Every attempt so far ended with the worker gone (killed by the hard time
@@ -160,16 +178,17 @@ class ProcessingService:
             None,
             details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker},
         )
-        now = utcnow()
+        claim = claim_values(worker, self.lease_ttl)
         job.state = JobState.RUNNING
         job.attempts += 1
-        job.worker = worker
-        job.started_at = now
-        job.heartbeat_at = now
+        job.worker = claim["worker"]
+        job.started_at = job.heartbeat_at = claim["heartbeat_at"]
+        job.lease_expires_at = claim["lease_expires_at"]
         job.finished_at = None
         job.progress = 0.0
         job.eta_seconds = None
-        self.session.commit()
+        checkpoint(self.session, "the claim and the version's processing state before the run")
+        self.lease = Lease(self._bind(), Job, job.id, job.attempts, self.lease_ttl)
         return ProcessingPlan(
             job_id=job.id,
             version_id=version.id,
@@ -179,18 +198,41 @@ class ProcessingService:
             media_info=MediaInfo.from_dict(version.asset.media_info),
         )
 
+    def _bind(self) -> Engine:
+        bind = self.session.get_bind()
+        return bind.engine if hasattr(bind, "engine") else bind  # type: ignore[return-value]
+
     def record_progress(self, job_id: int, percent: float, eta_seconds: float | None) -> None:
-        """Store progress on the job row (a short transaction of its own)."""
-        self.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == JobState.RUNNING)
-            .values(
-                progress=round(min(max(percent, 0.0), 100.0), 2),
-                eta_seconds=eta_seconds,
-                heartbeat_at=utcnow(),
+        """Store progress on the job row and renew the run's lease (a short transaction).
+
+        Raise ``Superseded`` if a newer attempt owns the job.
+        """
+        values: dict[str, Any] = {
+            "progress": round(min(max(percent, 0.0), 100.0), 2),
+            "eta_seconds": eta_seconds,
+        }
+        if self.lease is not None and self.lease.row_id == job_id:
+            self.lease.renew(**values)
+            return
+        with short_transaction(self.session) as s:
+            s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == JobState.RUNNING)
+                .values(heartbeat_at=utcnow(), **values)
             )
-        )
-        self.session.commit()
+
+    def _fence(self, plan: ProcessingPlan) -> None:
+        """Raise ``Superseded`` unless ``plan``'s attempt still owns the job (read afresh)."""
+        query = select(Job.attempts, Job.state).where(Job.id == plan.job_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.session.execute(query).one()
+        if row.attempts != plan.attempt or row.state != JobState.RUNNING:
+            raise Superseded(SUPERSEDED, params={"attempt": plan.attempt})
+
+    def _renew(self) -> None:
+        if self.lease is not None:
+            self.lease.renew()
 
     def publish(self, plan: ProcessingPlan, result: ProcessingResult) -> None:
         """Publish a finished run: upload under temporary keys, move every file to its
@@ -204,28 +246,31 @@ class ProcessingService:
         staging = f"tmp/jobs/{plan.job_id}-{plan.attempt}"
         files = result.files
         sizes: dict[str, int] = {}
+        fenced = False
+
+        def stage(f: LocalFile) -> tuple[str, int]:
+            size = self.storage.put_file(f"{staging}/{f.key}", f.path, content_type=_mime(f.path))
+            self._renew()  # an upload of hundreds of files to S3 is a stage of its own
+            return f.key, size
+
         try:
             with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
-                staged = pool.map(
-                    lambda f: (
-                        f.key,
-                        self.storage.put_file(
-                            f"{staging}/{f.key}", f.path, content_type=_mime(f.path)
-                        ),
-                    ),
-                    files,
-                )
-                sizes = dict(staged)
+                sizes = dict(pool.map(stage, files))
+                if self.lease is not None:
+                    self.lease.check()  # fencing: a superseded attempt publishes nothing
+                fenced = True
                 list(pool.map(lambda f: self.storage.move(f"{staging}/{f.key}", f.key), files))
             for prefix in version_prefixes(plan.version_id):
                 for obj in list(self.storage.list(prefix)):
                     if obj.key not in sizes:
                         self.storage.delete(obj.key)
         except BaseException:
-            self.discard_outputs(plan.version_id)
+            if fenced:  # before the fence the final keys may belong to the newer attempt
+                self.discard_outputs(plan.version_id)
             raise
         finally:
             self.storage.delete_prefix(staging + "/")
+        self._fence(plan)
         version = self.session.get_one(Version, plan.version_id)
         self._record_renditions(version, result.renditions, sizes)
         if result.thumbnails is not None:
@@ -244,7 +289,7 @@ class ProcessingService:
         job.eta_seconds = 0.0
         job.finished_at = utcnow()
         job.last_error = None
-        self.session.commit()
+        job.lease_expires_at = None
 
     def discard_outputs(self, version_id: int) -> None:
         """Delete whatever processing wrote for a version that is not (yet) ready."""
@@ -334,8 +379,14 @@ class ProcessingService:
         loudness: dict[str, Any] | None = None,
     ) -> bool:
         """Record a failed attempt (and the QC report that explains it, if there is one);
-        return True if the job should be retried."""
-        self.session.rollback()
+        return True if the job should be retried. A superseded attempt records nothing."""
+        self.session.rollback()  # drop what the failed attempt had not finished writing
+        try:
+            self._fence(plan)
+        except Superseded:
+            log.warning("job %s attempt %s failed after being superseded: %s",
+                        plan.job_id, plan.attempt, reason)
+            return False
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
         retry = not permanent and job.attempts < self.max_attempts
@@ -345,19 +396,20 @@ class ProcessingService:
             job.state = JobState.QUEUED
             job.last_error = reason
             job.heartbeat_at = utcnow()
+            job.lease_expires_at = None
         else:
             self._give_up(job, version, reason)
         self._record_analysis(version, job.id, qc_report, loudness)
-        self.session.commit()
         return retry
 
     def _give_up(self, job: Job, version: Version, reason: str) -> None:
-        """Fail the job and (if it is processing) the version, for good; commit."""
+        """Fail the job and (if it is processing) the version, for good."""
         if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
             self.discard_outputs(version.id)
         job.state = JobState.FAILED
         job.last_error = reason
         job.heartbeat_at = job.finished_at = utcnow()
+        job.lease_expires_at = None
         if version.state == VersionState.PROCESSING:
             transition(
                 self.session,
@@ -367,10 +419,9 @@ class ProcessingService:
                 reason=reason,
                 details={"job_id": job.id, "attempts": job.attempts},
             )
-        self.session.commit()
 
     def retry(self, job_id: int, actor: User) -> Job:
-        """Queue a failed job again (admin action); the caller enqueues it after this."""
+        """Queue a failed job again (admin action); it is sent to the workers after the commit."""
         job = self.session.get(Job, job_id)
         if job is None or job.version is None:
             raise NotFound(f"job {job_id} does not exist")
@@ -383,16 +434,8 @@ class ProcessingService:
         job.attempts = 0
         job.progress = 0.0
         job.finished_at = None
-        self.session.commit()
+        outbox.enqueue_processing(self.session, job)
         return job
-
-    def stale_jobs(self, older_than: timedelta) -> list[Job]:
-        """Return queued or running jobs whose last sign of life is older than ``older_than``."""
-        cutoff = utcnow() - older_than
-        jobs = self.session.scalars(
-            select(Job).where(Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
-        ).all()
-        return [j for j in jobs if (j.heartbeat_at or j.created_at) < cutoff]
 
 
 _MIME = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".vtt": "text/vtt"}

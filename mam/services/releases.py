@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from mam import inputs
+from mam import inputs, outbox
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import County, User, Version, VersionState, utcnow
@@ -70,7 +70,7 @@ class ReleaseService(CoverageReports):
         self.session.add(release)
         self.session.flush()
         self._audit(actor, release, "release_created")
-        self.session.commit()
+        self.session.flush()
         return release
 
     def add_version(self, release: ReleaseSet, version_id: int, actor: User) -> ReleaseItem:
@@ -92,7 +92,7 @@ class ReleaseService(CoverageReports):
         item.version_id = version.id
         self.session.flush()
         self._audit(actor, release, "release_item_added", version_id=version.id)
-        self.session.commit()
+        self.session.flush()
         return item
 
     def remove_item(self, release: ReleaseSet, item_id: int, actor: User) -> None:
@@ -104,7 +104,7 @@ class ReleaseService(CoverageReports):
             raise NotFound(f"item {item_id} is not in release set {release.id}")
         release.items.remove(item)
         self._audit(actor, release, "release_item_removed", version_id=item.version_id)
-        self.session.commit()
+        self.session.flush()
 
     def set_targets(
         self, release: ReleaseSet, county_ids: Iterable[int] | None, actor: User
@@ -128,7 +128,7 @@ class ReleaseService(CoverageReports):
             "release_targets_set",
             counties="all" if county_ids is None else sorted(wanted),
         )
-        self.session.commit()
+        self.session.flush()
 
     def publish(self, release: ReleaseSet, actor: User) -> list[ReleasePackage]:
         """Publish a draft: every pinned version must still be approved; queue packages."""
@@ -158,11 +158,15 @@ class ReleaseService(CoverageReports):
         existing = {p.kind for p in release.packages}
         release.packages.extend(ReleasePackage(kind=k) for k in PackageKind if k not in existing)
         self._audit(actor, release, "release_published", to_state="published")
-        self.session.commit()
+        self.session.flush()
+        for package in release.packages:
+            if package.state == PackageState.QUEUED:
+                package.heartbeat_at = utcnow()
+                outbox.enqueue_package(self.session, package.id)  # built after the commit
         return list(release.packages)
 
     def rebuild_package(self, package_id: int, actor: User) -> ReleasePackage:
-        """Queue a failed (or stuck) package build again; the caller enqueues it."""
+        """Queue a failed (or stuck) package build again; it is sent after the commit."""
         require_role(actor, PUBLISHERS, "rebuild packages")
         package = self.session.get(ReleasePackage, package_id)
         if package is None:
@@ -172,8 +176,9 @@ class ReleaseService(CoverageReports):
         if package.state == PackageState.READY:
             raise Conflict(f"package {package.kind.value} of {package.release.name} is ready")
         package.state, package.progress, package.last_error = PackageState.QUEUED, 0.0, None
+        package.heartbeat_at, package.lease_expires_at = utcnow(), None
         self._audit(actor, package.release, "package_rebuild", package_id=package.id)
-        self.session.commit()
+        outbox.enqueue_package(self.session, package.id)
         return package
 
     def withdraw(self, release: ReleaseSet, reason: str, actor: User) -> None:
@@ -198,7 +203,7 @@ class ReleaseService(CoverageReports):
         release.withdrawn_reason = reason
         release.withdrawn_at = utcnow()
         self._audit(actor, release, "release_withdrawn", to_state="withdrawn", reason=reason)
-        self.session.commit()
+        self.session.flush()
 
     # ---- helpers ----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from mam.models.review import (
 from mam.services.edit_rights import may_edit_programme, require_edit
 from mam.services.notify import Notice, Notifier, NullNotifier
 from mam.services.review_chain import ReviewChain
+from mam.uow import after_commit
 from mam.workflow import TRANSITIONS, Event, transition
 
 MAX_REASON = 2000
@@ -359,10 +361,11 @@ class ReviewService(ReviewChain):
 
     @contextmanager
     def _act(self) -> Iterator[None]:
-        """Commit the block's work; on any refusal or lost race, roll it back."""
+        """Flush the block's work (the unit of work commits it); on any refusal or lost race,
+        roll it back."""
         try:
             yield
-            self.session.commit()
+            self.session.flush()
         except (StaleDataError, IntegrityError) as exc:
             self.session.rollback()
             raise Conflict(
@@ -380,15 +383,14 @@ class ReviewService(ReviewChain):
             .join(ReviewerStage, ReviewerStage.user_id == User.id)
             .where(ReviewerStage.stage_id == stage.id, User.active)
         ).all()
-        self.notifier.send(
-            Notice(
-                recipients=[u for u in reviewers if u.id != version.uploaded_by_id],
-                kind="review_requested",
-                version_id=version.id,
-                title=f"{version.episode.title} v{version.number}",
-                detail=stage.name,
-            )
+        notice = Notice(
+            recipients=[u for u in reviewers if u.id != version.uploaded_by_id],
+            kind="review_requested",
+            version_id=version.id,
+            title=f"{version.episode.title} v{version.number}",
+            detail=stage.name,
         )
+        after_commit(self.session, partial(self.notifier.send, notice))  # mail only what stands
 
     def _notify_producers(self, version: Version, reason: str) -> None:
         programme = version.episode.programme
@@ -397,12 +399,11 @@ class ReviewService(ReviewChain):
             select(ProgrammeEditor).where(ProgrammeEditor.programme_id == programme.id)
         ):
             people[editor.user_id] = editor.user
-        self.notifier.send(
-            Notice(
-                recipients=list(people.values()),
-                kind="changes_requested",
-                version_id=version.id,
-                title=f"{version.episode.title} v{version.number}",
-                detail=reason,
-            )
+        notice = Notice(
+            recipients=list(people.values()),
+            kind="changes_requested",
+            version_id=version.id,
+            title=f"{version.episode.title} v{version.number}",
+            detail=reason,
         )
+        after_commit(self.session, partial(self.notifier.send, notice))

@@ -26,7 +26,7 @@ class ReviewChain:
         if self.session.scalar(select(ReviewStage.id).limit(1)) is None:
             for position, (code, name) in enumerate(DEFAULT_STAGES, 1):
                 self.session.add(ReviewStage(code=code, name=name, position=position))
-            self.session.commit()
+            self.session.flush()
         return list(
             self.session.scalars(
                 select(ReviewStage).where(ReviewStage.active).order_by(ReviewStage.position)
@@ -56,7 +56,7 @@ class ReviewChain:
             stage.position, stage.active = position, True
             self.session.add(stage)
         self._audit(actor, "review_chain_changed", "review_stage", None, before=before, after=names)
-        self.session.commit()
+        self.session.flush()
         return self.stages()
 
     def grants(self, user: User) -> list[ReviewStage]:
@@ -80,7 +80,7 @@ class ReviewChain:
             self.session.add(ReviewerStage(user_id=user.id, stage_id=stage.id))
         after = sorted({s.name for s in stages})
         self._audit(actor, "stages_changed", "user", user.id, before=before, after=after)
-        self.session.commit()
+        self.session.flush()
 
     def _audit(
         self,
@@ -161,7 +161,7 @@ def save_programme(
             },
         )
     )
-    session.commit()
+    session.flush()
     return programme
 
 

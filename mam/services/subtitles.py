@@ -137,5 +137,5 @@ class SubtitleService:
                 details={"filename": row.original_filename, "cues": len(cues)},
             )
         )
-        self.session.commit()
+        self.session.flush()
         return row

@@ -106,7 +106,7 @@ class TokenService:
                 },
             )
         )
-        self.session.commit()
+        self.session.flush()
         return secret, row
 
     def tokens(self, user: User) -> list[ApiToken]:
@@ -131,7 +131,7 @@ class TokenService:
             return TokenCheck(None, reason="expired", token=row)
         if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
             row.last_used_at = now
-            self.session.commit()
+            self.session.flush()
         return TokenCheck(row.user, row.scope_set, token=row)
 
     def authenticate(self, secret: str) -> User | None:
@@ -152,4 +152,4 @@ class TokenService:
                 object_id=row.id,
             )
         )
-        self.session.commit()
+        self.session.flush()

@@ -130,7 +130,7 @@ class UserService:
         self.session.add(user)
         self.session.flush()
         self._audit(actor, user, "user_created", sorted(r.value for r in roles))
-        self.session.commit()
+        self.session.flush()
         return user
 
     def set_roles(self, user: User, roles: Iterable[Role], *, actor: User | None = None) -> None:
@@ -147,7 +147,7 @@ class UserService:
         user.role_rows.extend(UserRole(role=r) for r in sorted(roles - user.roles))
         self.session.flush()
         self._audit(actor, user, "roles_changed", sorted(r.value for r in roles), before)
-        self.session.commit()
+        self.session.flush()
 
     def authenticate(self, username: str, password: str) -> User | None:
         """Return the active user whose password matches, else None."""
@@ -160,7 +160,7 @@ class UserService:
             return None
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-            self.session.commit()
+            self.session.flush()
         return user
 
     def verify(self, user: User, password: str) -> bool:
@@ -187,7 +187,7 @@ class UserService:
             user, reason="password_changed", actor=user, keep=keep_session
         )
         self._audit(user, user, "password_changed", sorted(r.value for r in user.roles))
-        self.session.commit()
+        self.session.flush()
         return ended
 
     def reset_password(
@@ -214,7 +214,7 @@ class UserService:
                 details={"temporary": temporary},
             )
         )
-        self.session.commit()
+        self.session.flush()
         return password
 
     def set_active(self, user: User, active: bool, *, actor: User | None) -> None:
@@ -235,7 +235,7 @@ class UserService:
         if county is None:
             county = County(code=code, name=name)
             self.session.add(county)
-            self.session.commit()
+            self.session.flush()
         return county
 
     def _audit(

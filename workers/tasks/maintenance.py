@@ -1,4 +1,5 @@
-"""Housekeeping: re-enqueue jobs the broker lost (the Job table is the truth); fixity audit."""
+"""Housekeeping: deliver the outbox, take over stale jobs and package builds (the database is
+the truth), remove orphaned work directories; the fixity audit."""
 
 from __future__ import annotations
 
@@ -9,44 +10,28 @@ from pathlib import Path
 
 from celery import shared_task
 
-from mam.models import JobState, utcnow
+from mam import outbox
+from mam.runtime import Runtime
 from mam.services.fixity import FixityAudit
 from mam.services.notify import make_notifier
-from mam.services.processing import ProcessingService
-from workers.celery_app import FIXITY_TASK, PROCESS_TASK, RECONCILE_TASK, TRANSCODE
+from mam.services.reconcile import Reconciler
+from workers.celery_app import FIXITY_TASK, RECONCILE_TASK
 from workers.pipeline import sweep_work_dir
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=15)
+STALE_AFTER = timedelta(minutes=15)  # a queued job or package with no sign of life
+OUTBOX_AFTER = timedelta(seconds=30)  # an unsent message the committing process did not send
 
 
 @shared_task(name=RECONCILE_TASK)
 def reconcile_jobs() -> int:
-    """Re-enqueue queued or running jobs with no sign of life for ``STALE_AFTER``, and
-    remove temporary directories that no running job can still be using."""
+    """Send what the outbox still holds, take over expired leases and lost messages, and
+    remove temporary directories that no running job can still be using; return how many
+    jobs and packages were taken over."""
     rt = runtime()
-    count = 0
-    with rt.db.session() as session:
-        service = ProcessingService(session, rt.storage)
-        for job in service.stale_jobs(STALE_AFTER):
-            if job.version_id is None:
-                continue
-            log.warning(
-                "re-enqueueing stale job %s (%s since %s)",
-                job.id,
-                job.state,
-                job.heartbeat_at or job.created_at,
-            )
-            if job.state == JobState.RUNNING:
-                job.state = JobState.QUEUED
-            job.heartbeat_at = utcnow()
-            session.commit()
-            reconcile_jobs.app.send_task(
-                PROCESS_TASK, args=[job.version_id], kwargs={"job_id": job.id}, queue=TRANSCODE
-            )
-            count += 1
+    count = reconcile(rt, STALE_AFTER)
     swept = sweep_work_dir(
         rt.settings.work_dir or Path(tempfile.gettempdir()),
         older_than=rt.settings.transcode_time_limit + STALE_AFTER.total_seconds(),
@@ -54,6 +39,30 @@ def reconcile_jobs() -> int:
     if swept:
         log.warning("removed %s temporary job directories left by killed workers", swept)
     return count
+
+
+def reconcile(rt: Runtime, grace: timedelta, outbox_after: timedelta = OUTBOX_AFTER) -> int:
+    """One reconciler pass in one unit of work (its messages are sent after the commit)."""
+    if rt.db.queue is not None:  # the broker was down when these were committed
+        outbox.drain(rt.db.engine, rt.db.queue, older_than=outbox_after)
+    with rt.db.session() as session:
+        reconciler = Reconciler(session, grace)
+        jobs = reconciler.stale_jobs()
+        for job in jobs:
+            log.warning(
+                "taking over job %s (%s, attempt %s, lease until %s, last sign of life %s)",
+                job.id, job.state, job.attempts, job.lease_expires_at,
+                job.heartbeat_at or job.created_at,
+            )  # fmt: skip
+            reconciler.take_over_job(job)
+        packages = reconciler.stale_packages()
+        for package in packages:
+            log.warning(
+                "taking over package %s (%s, attempt %s, lease until %s)",
+                package.id, package.state, package.attempts, package.lease_expires_at,
+            )  # fmt: skip
+            reconciler.take_over_package(package)
+    return len(jobs) + len(packages)
 
 
 @shared_task(name=FIXITY_TASK)
@@ -67,6 +76,5 @@ def fixity_audit() -> int:
             session, rt.storage, notifier=make_notifier(settings.smtp_url, settings.mail_from)
         )
         run = audit.run(settings.fixity_bytes_per_run)
-        session.commit()
         log.info("fixity: %s objects, %s bytes checked", len(run.checked), run.bytes)
         return len(run.problems)

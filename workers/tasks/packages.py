@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 
-from mam.errors import MamError
+from mam.errors import MamError, Superseded
 from mam.models.release import PackageState, ReleasePackage
 from mam.services.packaging import PackageBuilder
 from workers.celery_app import PACKAGE_TASK
@@ -15,22 +16,28 @@ from workers.runtime import runtime
 log = logging.getLogger(__name__)
 
 
-@shared_task(name=PACKAGE_TASK, acks_late=True)
-def build_release_package(package_id: int) -> str:
-    """Build one package; safe to run twice (a ready package is left alone)."""
+@shared_task(bind=True, name=PACKAGE_TASK, acks_late=True)
+def build_release_package(self: Task, package_id: int) -> str:
+    """Build one package in one unit of work; safe to run twice (a ready package is left
+    alone, a superseded attempt publishes nothing)."""
     rt = runtime()
     with rt.db.session() as session:
         package = session.get(ReleasePackage, package_id)
         if package is None or package.state == PackageState.READY:
             return "skipped"
-        builder = PackageBuilder(session, rt.storage, rt.settings.work_dir or rt.settings.home)
-
-        def progress(percent: float) -> None:
-            package.progress = round(percent, 1)
-            session.commit()
-
+        builder = PackageBuilder(
+            session,
+            rt.storage,
+            rt.settings.work_dir or rt.settings.home,
+            worker=self.request.hostname or "worker",
+            lease_ttl=timedelta(seconds=rt.settings.lease_seconds),
+        )
         try:
-            builder.build(package_id, progress)
+            builder.build(package_id)
+        except Superseded as exc:  # a newer attempt owns the build
+            log.warning("package %s: %s", package_id, exc)
+            session.rollback()
+            return "superseded"
         except MamError as exc:  # recorded on the package row; nothing was published
             log.warning("package %s failed: %s", package_id, exc)
             return "failed"
