@@ -81,7 +81,7 @@ def make_demo_clip(path: Path, seconds: int = 20) -> Path:
 def ensure_demo(runtime: Runtime, queue: TaskQueue, echo: Callable[[str], object] = print) -> None:
     """Create missing demo accounts, print them, and ingest a demo clip into an empty library."""
     creds = _credentials(runtime.settings.home)
-    with runtime.db.session() as session:
+    with runtime.db.session(queue=queue) as session:
         users = UserService(session)
         users.ensure_county(*DEMO_COUNTY)
         for name, display, roles in DEMO_USERS:
@@ -102,7 +102,7 @@ def ensure_demo(runtime: Runtime, queue: TaskQueue, echo: Callable[[str], object
         producer = users.by_username("producer")
         with tempfile.TemporaryDirectory() as tmp:
             clip = make_demo_clip(Path(tmp) / "demo.mp4")
-            result = IngestService(session, runtime.storage, queue).ingest_file(
+            result = IngestService(session, runtime.storage).ingest_file(
                 clip,
                 programme=DEMO_PROGRAMME,
                 title=DEMO_TITLE,
@@ -110,7 +110,6 @@ def ensure_demo(runtime: Runtime, queue: TaskQueue, echo: Callable[[str], object
                 filename="乡村振兴 示范片.mp4",
             )
         result.version.episode.programme.producer = producer  # the producer may submit it
-        session.commit()
         echo(f"demo clip ingested as version {result.version.id}; the worker is processing it")
 
 

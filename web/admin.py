@@ -115,7 +115,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
             )
             UserService(session).set_active(user, active, actor=current_user)
             user.email = email
-            session.commit()
+            session.flush()
     except MamError as exc:
         return _refused(exc, "admin.users")
     flash(_("Account %(name)s saved.", name=user.username), "info")
@@ -154,7 +154,7 @@ def end_sessions(user_id: int) -> ResponseReturnValue:
     ended = SessionService(session).end_all(
         user, reason="signed_out_by_admin", actor=current_user
     )
-    session.commit()
+    session.flush()
     flash(_("%(name)s was signed out of %(n)d sessions.", name=user.username, n=ended), "info")
     return redirect(url_for("admin.users"))
 

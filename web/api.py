@@ -199,7 +199,7 @@ def update_episode(episode_id: int) -> ResponseReturnValue:
         title = data.get("title")
         cleaned = metadata.clean_metadata(s, data)
         metadata.apply_metadata(s, ep, cleaned, current_user, title=title)
-        s.commit()
+        s.flush()
     except InvalidInput as exc:
         s.rollback()
         return _bad_request(exc)

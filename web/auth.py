@@ -138,7 +138,7 @@ def login() -> ResponseReturnValue:
                     },
                 )
             )
-            session.commit()
+            session.flush()
             flash(_("Wrong username or password."), "error")
             return render_template("login.html", form=form), 401
         token = SessionService(session).start(
@@ -155,7 +155,7 @@ def login() -> ResponseReturnValue:
                 details={"ip": request.remote_addr},
             )
         )
-        session.commit()
+        session.flush()
         if user.must_change_password:
             flash(_("Your password was reset. Choose a new password to go on."), "info")
             return redirect(url_for("auth.password"))
@@ -178,7 +178,7 @@ def logout() -> ResponseReturnValue:
                 object_id=current_user.id, details={"ip": request.remote_addr},
             )
         )  # fmt: skip
-    session.commit()
+    session.flush()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -242,7 +242,7 @@ def end_sessions() -> ResponseReturnValue:
     SessionService(session).end_all(
         current_user, reason="signed_out_everywhere", actor=current_user
     )
-    session.commit()
+    session.flush()
     flask_session.pop(SESSION_TOKEN, None)
     logout_user()
     flash(_("You have been signed out everywhere."), "info")

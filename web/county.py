@@ -38,6 +38,7 @@ from web.auth import allow
 from web.conditional import Representation, send_object
 from web.extensions import csrf, db_session, runtime, storage
 from web.tokens import accepts_token, require_csrf, token_authenticated
+from web.transactions import commit_before_streaming
 
 bp = Blueprint("county", __name__, url_prefix="/county")
 TOKEN_SCOPES = (SCOPE_API, SCOPE_COUNTY)
@@ -114,7 +115,7 @@ def poster(release_id: int, version_id: int) -> ResponseReturnValue:
         abort(404)
     key, size = image.storage_key, image.size
     rep = Representation(size=size, etag=f"poster-{version_id}-{size}", last_modified=None)
-    db_session().close()
+    commit_before_streaming()
     response = send_object(request, storage(), key, rep, mimetype=image.mime_type)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
@@ -132,7 +133,7 @@ def download(package_id: int) -> ResponseReturnValue:
     )
     name = _filename(package)
     rt = runtime()
-    db_session().close()  # no database transaction held while streaming gigabytes
+    commit_before_streaming()  # no database transaction held while streaming gigabytes
 
     def sent(start: int, count: int) -> None:
         with rt.db.session() as session:

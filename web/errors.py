@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from mam.errors import MamError
+from web.transactions import view_failed
 
 
 def _render(status: int, message: str) -> ResponseReturnValue:
@@ -26,10 +27,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(MamError)
     def domain_error(exc: MamError) -> ResponseReturnValue:
+        view_failed()  # a refusal undoes whatever the view had done
         return _render(exc.http_status, exc.translated(_))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> ResponseReturnValue:
+        view_failed()
         return _render(
             400,
             _("The form expired or was not sent from this site. Reload the page and try again."),
@@ -37,6 +40,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
+        view_failed()
         messages = {
             403: _("You do not have permission to do this."),
             404: _("Not found."),

@@ -15,6 +15,7 @@ from mam.models import User
 from mam.runtime import Runtime
 from mam.services.sessions import SessionService
 from storage import Storage
+from web import transactions
 
 LOCALES = ("zh_CN", "en")
 babel = Babel()
@@ -29,9 +30,9 @@ def runtime() -> Runtime:
 
 
 def db_session() -> Session:
-    """Return this request's database session, opening it on first use."""
+    """Return this request's unit of work (web.transactions), opening it on first use."""
     if "db_session" not in g:
-        g.db_session = runtime().db.sessionmaker()
+        g.db_session = transactions.open_session()
     s: Session = g.db_session
     return s
 
@@ -62,12 +63,6 @@ def select_locale() -> str:
     return "en" if best == "en" else str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def _close_session(_exc: BaseException | None) -> None:
-    s = g.pop("db_session", None)
-    if s is not None:
-        s.close()
-
-
 # The flask session key of the sign-in session's token (see mam.services.sessions).
 SESSION_TOKEN = "_mam_sid"  # noqa: S105 - a key name, not a secret
 
@@ -96,4 +91,4 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    app.teardown_appcontext(_close_session)
+    transactions.init_app(app)

@@ -32,6 +32,7 @@ from mam.models import Rendition, Version
 from storage import ObjectNotFound
 from web.auth import STAFF, allow
 from web.extensions import db_session, storage
+from web.transactions import commit_before_streaming
 
 bp = Blueprint("hls", __name__, url_prefix="/media/versions/<int:version_id>/hls")
 HLS_MIME = "application/vnd.apple.mpegurl"
@@ -51,7 +52,7 @@ def _ladder(version_id: int, profile: str) -> tuple[str, set[str]]:
         abort(404)
     folder = item.storage_key.rsplit("/", 1)[0]
     rungs = {str(r["name"]) for r in (item.media_info or {}).get("rungs", [])}
-    session.close()  # do not hold a database transaction while serving
+    commit_before_streaming()  # do not hold a database transaction while serving
     return folder, rungs
 
 

@@ -16,8 +16,9 @@ from mam.models.processing import ThumbnailSet
 from mam.services.processing import ProcessingService
 from storage import ObjectNotFound
 from web.auth import STAFF, allow
-from web.extensions import db_session, storage, task_queue
+from web.extensions import db_session, storage
 from web.media import _serve
+from web.transactions import commit_before_streaming
 
 bp = Blueprint("jobs", __name__)
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -35,12 +36,11 @@ def retry(job_id: int) -> ResponseReturnValue:
         abort(404)
     episode_id = job.version.episode_id
     try:
-        job = ProcessingService(session, storage()).retry(job_id, current_user)
+        ProcessingService(session, storage()).retry(job_id, current_user)
     except NotAllowed as exc:
         session.rollback()
         flash(exc.translated(_), "error")
-    else:
-        task_queue().enqueue_processing(job.version_id, job.id)  # after the commit
+    else:  # sent to the workers after the request's commit (mam.outbox)
         flash(_("Job %(id)d is queued again.", id=job_id), "info")
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):
@@ -62,7 +62,7 @@ def thumbnail_file(version_id: int, name: str) -> ResponseReturnValue:
     known = set(thumbs.sprite_keys) | {t["key"] for t in thumbs.thumbnails} if thumbs else set()
     if thumbs is None or key not in known | {thumbs.vtt_key}:
         abort(404)
-    session.close()  # do not hold a database transaction while streaming
+    commit_before_streaming()  # do not hold a database transaction while streaming
     suffix = name[name.rfind(".") :]
     if suffix == ".vtt":
         return _thumbnails_track(version_id, key)

@@ -11,6 +11,7 @@ from mam.models import Rendition, Version
 from web.auth import STAFF, allow
 from web.conditional import Representation, send_object
 from web.extensions import db_session, storage
+from web.transactions import commit_before_streaming
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 PRESIGN_SECONDS = 15 * 60
@@ -48,7 +49,7 @@ def rendition(rendition_id: int) -> ResponseReturnValue:
         target = url_for("hls.master", version_id=item.version_id, profile=item.profile)
         return redirect(target, code=302)
     key, mime, name = item.storage_key, item.mime_type, item.storage_key.rsplit("/", 1)[-1]
-    db_session().close()  # do not hold a database transaction while streaming
+    commit_before_streaming()  # do not hold a database transaction while streaming
     return _serve(key, mime, name)
 
 
@@ -61,5 +62,5 @@ def poster(version_id: int) -> ResponseReturnValue:
     if item is None:
         abort(404)
     key, mime = item.storage_key, item.mime_type
-    db_session().close()
+    commit_before_streaming()
     return _serve(key, mime, f"poster-{version_id}.jpg")

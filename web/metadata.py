@@ -62,7 +62,7 @@ def edit(episode_id: int) -> ResponseReturnValue:
         metadata.apply_metadata(
             s, episode, cleaned, current_user, title=title if title.strip() else None
         )
-        s.commit()
+        s.flush()
     except MamError as exc:
         s.rollback()
         if isinstance(exc, NotAllowed):
@@ -148,7 +148,7 @@ def topics() -> ResponseReturnValue:
             flash(_("Topic saved."), "info")
         else:
             flash(_("Give the topic a name of 1 to 100 characters."), "error")
-        s.commit()
+        s.flush()
         return redirect(url_for("metadata.topics"))
     rows = s.scalars(select(Topic).order_by(Topic.position)).all()
     return render_template("catalogue_topics.html", topics=rows)

@@ -17,7 +17,7 @@ from mam.models import County, Role, Version, VersionState
 from mam.models.release import ReleaseSet
 from mam.services.releases import ReleaseService
 from web.auth import allow
-from web.extensions import db_session, task_queue
+from web.extensions import db_session
 
 bp = Blueprint("releases", __name__, url_prefix="/releases")
 PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
@@ -197,11 +197,8 @@ def targets(release_id: int) -> ResponseReturnValue:
 @bp.route("/<int:release_id>/publish", methods=["POST"])
 @allow(*PUBLISHERS)
 def publish(release_id: int) -> ResponseReturnValue:
-    """Publish the set and queue its package builds (after the commit)."""
-    packages = _service().publish(_release(release_id), current_user)
-    queue = task_queue()
-    for package in packages:
-        queue.enqueue_package(package.id)
+    """Publish the set and queue its package builds (sent after the commit)."""
+    _service().publish(_release(release_id), current_user)
     flash(_("Published. The packages are being built."), "info")
     return redirect(url_for(".detail", release_id=release_id))
 
@@ -219,8 +216,7 @@ def withdraw(release_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def rebuild(release_id: int, package_id: int) -> ResponseReturnValue:
     """Queue a failed package build again."""
-    package = _service().rebuild_package(package_id, current_user)
-    task_queue().enqueue_package(package.id)
+    _service().rebuild_package(package_id, current_user)
     return redirect(url_for(".detail", release_id=release_id))
 
 

@@ -27,7 +27,7 @@ from mam.models.catalogue import UploadSession, UploadState
 from mam.services import metadata
 from mam.services.uploads import UploadService
 from web.auth import allow
-from web.extensions import csrf, db_session, runtime, storage, task_queue
+from web.extensions import csrf, db_session, runtime, storage
 from web.tokens import require_csrf
 
 bp = Blueprint("upload", __name__)
@@ -43,7 +43,6 @@ def service() -> UploadService:
         db_session(),
         storage(),
         settings.upload_staging_dir,
-        task_queue(),
         max_size=settings.max_upload_size,
     )
 

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
+from mam import outbox
 from mam.config import Settings
 from mam.errors import MamError
 from mam.runtime import Runtime, build_runtime
@@ -48,6 +50,35 @@ class Context:
         from workers.dispatch import CeleryQueue  # noqa: PLC0415
 
         return CeleryQueue(make_celery(self.settings))
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """Open the command's unit of work: committed at the end (then its outbox is sent to
+        the broker), rolled back on error; broker trouble is reported once, on stderr."""
+        with self.runtime.db.session(queue=_LazyQueue(self)) as session:
+            yield session
+        trouble = outbox.queue_trouble(session)
+        if trouble is not None:
+            click.secho(f"note: {outbox.QUEUE_DELAYED} ({trouble.error})", err=True, fg="yellow")
+
+
+class _LazyQueue:
+    """The broker, connected only if the command enqueues something."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._queue: Any = None
+
+    def _real(self) -> Any:
+        if self._queue is None:
+            self._queue = self.ctx.queue()
+        return self._queue
+
+    def enqueue_processing(self, version_id: int, job_id: int) -> str | None:
+        return self._real().enqueue_processing(version_id, job_id)
+
+    def enqueue_package(self, package_id: int) -> str | None:
+        return self._real().enqueue_package(package_id)
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)

@@ -101,11 +101,10 @@ def import_(
     if manifest is None:
         raise click.UsageError("--manifest is required (or use --watch)")
     rt = ctx.runtime
-    with domain_errors(), rt.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         importer = Importer(
             session,
             rt.storage,
-            None if dry_run else ctx.queue(),
             create_programmes=create_programmes,
         )
         uploader = _uploader(ctx, session, as_user)
@@ -157,10 +156,8 @@ def _watch(
     while True:
         ready = {p.resolve() for p in stable_files(directory, seen)} - done
         if ready:
-            with domain_errors(), rt.db.session() as session:
-                importer = Importer(
-                    session, rt.storage, ctx.queue(), create_programmes=create_programmes
-                )
+            with domain_errors(), ctx.unit_of_work() as session:
+                importer = Importer(session, rt.storage, create_programmes=create_programmes)
                 target = manifest or _auto_manifest(directory, ready, programme or "")
                 uploader = _uploader(ctx, session, as_user)
                 plan = importer.plan(directory, target, only=ready, uploader=uploader)
@@ -195,11 +192,10 @@ def _auto_manifest(directory: Path, files: set[Path], programme: str) -> Path:
 @pass_ctx
 def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) -> None:
     """Search episodes by Chinese title, synopsis, keywords or programme."""
-    rt = ctx.runtime
-    with domain_errors(), rt.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         if reindex:
             click.echo(f"indexed {search_mod.reindex_all(session)} episodes")
-            session.commit()
+            session.flush()
         result = search_mod.search(
             session, search_mod.SearchQuery(text=" ".join(words), per_page=limit)
         )
@@ -216,7 +212,7 @@ def uploads_cleanup(ctx: Context) -> None:
     """Expire abandoned resumable uploads and delete their staged bytes."""
     rt = ctx.runtime
     staging = rt.settings.upload_staging_dir
-    with rt.db.session() as session:
+    with ctx.unit_of_work() as session:
         count = UploadService(
             session, rt.storage, staging, max_size=rt.settings.max_upload_size
         ).expire()

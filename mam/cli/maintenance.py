@@ -23,10 +23,10 @@ def fixity(click_ctx: click.Context) -> None:
     if click_ctx.invoked_subcommand is not None:
         return
     ctx = click_ctx.ensure_object(Context)
-    with ctx.runtime.db.session() as session:
+    with ctx.unit_of_work() as session:
         audit = FixityAudit(session, ctx.runtime.storage)
         audit.enrol()
-        session.commit()
+        session.flush()
         total = session.scalar(select(func.count()).select_from(FixityObject)) or 0
         never = session.scalar(
             select(func.count()).select_from(FixityObject).where(
@@ -56,11 +56,11 @@ def fixity_run(ctx: Context, budget: int | None, everything: bool) -> None:
     """Re-hash stored objects now; exit 1 if any is changed or missing."""
     settings = ctx.settings
     limit = sys.maxsize if everything else budget or settings.fixity_bytes_per_run
-    with ctx.runtime.db.session() as session:
+    with ctx.unit_of_work() as session:
         notifier = make_notifier(settings.smtp_url, settings.mail_from)
         audit = FixityAudit(session, ctx.runtime.storage, notifier=notifier)
         run = audit.run(limit)
-        session.commit()
+        session.flush()
         for check in run.checked:
             colour = None if check.result.value == "ok" else "red"
             click.secho(f"{check.result.value:<9} {check.kind:<8} {check.storage_key}", fg=colour)

@@ -50,11 +50,11 @@ def ingest(
 ) -> None:
     """Catalogue FILE as a new version of an episode and queue its processing."""
     rt = ctx.runtime
-    with domain_errors(), rt.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         uploader = UserService(session).by_username(as_user) if as_user else None
         if as_user and uploader is None:
             raise click.ClickException(f"no user {as_user!r}")
-        result = IngestService(session, rt.storage, ctx.queue()).ingest_file(
+        result = IngestService(session, rt.storage).ingest_file(
             file, programme=programme, title=title, source=source, uploader=uploader
         )
         version = result.version
@@ -73,7 +73,7 @@ def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
     started = time.monotonic()
     last = ""
     while True:
-        with ctx.runtime.db.session() as session:
+        with ctx.unit_of_work() as session:
             version = CatalogueService(session).version(version_id)
             job = version.jobs[-1] if version.jobs else None
             state = version.state
@@ -105,7 +105,7 @@ def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
 @pass_ctx
 def show(ctx: Context, version_id: int, as_json: bool) -> None:
     """Print a version's state, technical metadata, renditions and jobs."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         data = version_dict(CatalogueService(session).version(version_id))
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -151,7 +151,7 @@ def jobs(click_ctx: click.Context, state: str | None) -> None:
     if click_ctx.invoked_subcommand is not None:
         return
     ctx = click_ctx.ensure_object(Context)
-    with ctx.runtime.db.session() as session:
+    with ctx.unit_of_work() as session:
         rows = CatalogueService(session).jobs(state=state)
         if not rows:
             click.echo("no jobs")
@@ -176,10 +176,9 @@ def jobs(click_ctx: click.Context, state: str | None) -> None:
 def jobs_retry(ctx: Context, job_id: int, as_user: str) -> None:
     """Queue a failed job again."""
     rt = ctx.runtime
-    with domain_errors(), rt.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         actor = UserService(session).by_username(as_user)
         if actor is None:
             raise click.ClickException(f"no user {as_user!r}")
-        job = ProcessingService(session, rt.storage).retry(job_id, actor)
-        ctx.queue().enqueue_processing(job.version_id, job.id)
+        ProcessingService(session, rt.storage).retry(job_id, actor)
         click.echo(f"job {job_id} queued again")

@@ -53,7 +53,7 @@ def users_add(
     password: str,
 ) -> None:
     """Create an account."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         user = UserService(session).create(
             username,
             password,
@@ -73,7 +73,7 @@ def users_add(
 @pass_ctx
 def users_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
     """Replace USERNAME's roles with ROLES."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         service = UserService(session)
         user = service.by_username(username)
         if user is None:
@@ -92,7 +92,7 @@ def users_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
 @pass_ctx
 def users_passwd(ctx: Context, username: str, generate: bool) -> None:
     """Set USERNAME's password (prompted twice) and sign them out everywhere."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         service = UserService(session)
         user = service.by_username(username)
         if user is None:

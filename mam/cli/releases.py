@@ -20,7 +20,7 @@ def releases(click_ctx: click.Context) -> None:
     if click_ctx.invoked_subcommand is not None:
         return
     ctx = click_ctx.ensure_object(Context)
-    with ctx.runtime.db.session() as session:
+    with ctx.unit_of_work() as session:
         rows = session.scalars(select(ReleaseSet).order_by(ReleaseSet.id.desc())).all()
         if not rows:
             click.echo("no release sets")
@@ -49,7 +49,7 @@ def _print_packages(release: ReleaseSet) -> bool:
 def show(ctx: Context, release_id: int, follow: bool) -> None:
     """Show a release set's episodes and package build progress."""
     while True:
-        with domain_errors(), ctx.runtime.db.session() as session:
+        with domain_errors(), ctx.unit_of_work() as session:
             release = ReleaseService(session).get(release_id)
             click.echo(f"{release.name} ({release.state.value})")
             for item in release.items:
@@ -69,10 +69,9 @@ def show(ctx: Context, release_id: int, follow: bool) -> None:
 @pass_ctx
 def rebuild(ctx: Context, package_id: int, as_user: str) -> None:
     """Queue a failed package build again."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         actor = UserService(session).by_username(as_user)
         if actor is None:
             raise click.ClickException(f"no user {as_user!r}")
-        package = ReleaseService(session).rebuild_package(package_id, actor)
-        ctx.queue().enqueue_package(package.id)
+        ReleaseService(session).rebuild_package(package_id, actor)
         click.echo(f"package {package_id} queued again")

@@ -16,7 +16,7 @@ from mam.services.users import UserService
 @pass_ctx
 def users_stages(ctx: Context, username: str, stages: tuple[str, ...]) -> None:
     """Set the review STAGES USERNAME may sign (e.g. 初审 终审); none lists them."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         user = UserService(session).by_username(username)
         if user is None:
             raise click.ClickException(f"no user {username!r}")
@@ -36,7 +36,7 @@ def review() -> None:
 @pass_ctx
 def review_chain(ctx: Context, stages: tuple[str, ...]) -> None:
     """Show the review chain, or set it to STAGES in signing order."""
-    with domain_errors(), ctx.runtime.db.session() as session:
+    with domain_errors(), ctx.unit_of_work() as session:
         service = ReviewService(session)
         chain = service.set_chain(list(stages)) if stages else service.stages()
         click.echo(" → ".join(s.name for s in chain))

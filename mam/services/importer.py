@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 from mam.errors import InvalidInput, MamError, NotAllowed
 from mam.models import Asset, Episode, Programme, User, Version
 from mam.probe import probe
-from mam.queue import TaskQueue
 from mam.services import metadata
 from mam.services.edit_rights import require_create_programme, require_edit
 from mam.services.ingest import IngestService, clean_text
 from mam.services.subtitles import SubtitleService, decode_text, parse_subtitles
 from mam.services.uploads import looks_like_media
+from mam.uow import checkpoint
 from storage import Storage
 
 ALIASES = {
@@ -162,13 +162,11 @@ class Importer:
         self,
         session: Session,
         storage: Storage,
-        queue: TaskQueue | None = None,
         *,
         create_programmes: bool = False,
     ) -> None:
         self.session = session
         self.storage = storage
-        self.queue = queue
         self.create_programmes = create_programmes
 
     def plan(  # noqa: PLR0912, PLR0915 - one branch per check, reported together
@@ -315,7 +313,7 @@ class Importer:
         """Ingest the planned rows (the plan must have no problems)."""
         if plan.problems:
             raise InvalidInput("the manifest has problems; nothing was imported")
-        ingest = IngestService(self.session, self.storage, self.queue)
+        ingest = IngestService(self.session, self.storage)
         outcomes: list[Outcome] = []
         for row in plan.rows:
             outcome = self._one(ingest, row, uploader)
@@ -344,12 +342,14 @@ class Importer:
             if not result.new_episode:
                 extra.pop("source", None)
             metadata.apply_metadata(self.session, episode, extra, uploader)
-            self.session.commit()
             if row.subtitle is not None:
                 sub = row.subtitle
                 SubtitleService(self.session, self.storage).attach(
                     episode, sub.read_bytes(), sub.name, row.meta.get("language") or "zh", uploader
                 )
+            # Each line stands on its own: a later failure keeps what is imported (running
+            # the import again skips it), and its processing is sent now.
+            checkpoint(self.session, "each manifest line is imported on its own")
         except MamError as exc:
             self.session.rollback()
             return Outcome(row.line, name, "failed", exc.message)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mam import inputs, search
+from mam import inputs, outbox, search
 from mam.errors import Conflict, Duplicate, InvalidInput, NotFound
 from mam.i18n import N_
 from mam.models import (
@@ -32,10 +32,10 @@ from mam.models import (
     Version,
 )
 from mam.probe import MediaInfo, probe, probe_url
-from mam.queue import NullQueue, TaskQueue
 from mam.services.edit_rights import require_create_programme, require_edit
 from mam.services.fingerprints import file_fingerprint, stored_fingerprint
 from mam.services.review import ReviewService
+from mam.uow import checkpoint
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -89,13 +89,11 @@ class IngestService:
         self,
         session: Session,
         storage: Storage,
-        queue: TaskQueue | None = None,
         *,
         prober: Callable[..., MediaInfo] = probe,
     ) -> None:
         self.session = session
         self.storage = storage
-        self.queue = queue or NullQueue()
         self.prober = prober
 
     def ingest_file(
@@ -188,7 +186,7 @@ class IngestService:
             if url is None:
                 raise InvalidInput(f"{shown}: the {self.storage.name} storage cannot be probed")
             info = probe_url(url, display_name=shown)
-        self.session.commit()
+        checkpoint(self.session, "no transaction held while the object is fingerprinted and moved")
         req = _Request(Path(key), shown, programme, title, kind, uploader, True, info)
         self._refuse_duplicate(sha256, shown)
         fingerprint = stored_fingerprint(self.storage, key, size)
@@ -238,7 +236,7 @@ class IngestService:
         info = self.prober(path, display_name=shown)
         # End any transaction before the long copy: on SQLite an open one holds the
         # database's write lock, and the worker and web must keep writing meanwhile.
-        self.session.commit()
+        checkpoint(self.session, "no transaction held across the long copy into storage")
         return _Request(path, shown, programme, title, source, uploader, create_programme, info)
 
     def _finish(
@@ -261,12 +259,12 @@ class IngestService:
         return result
 
     def _index(self, result: IngestResult) -> None:
-        # The search row is derived data: a failure here must not undo the ingest.
+        # The search row is derived data: a failure here must not undo the ingest (a
+        # savepoint undoes only the index row).
         try:
-            search.index_episode(self.session, result.version.episode_id)
-            self.session.commit()
+            with self.session.begin_nested():
+                search.index_episode(self.session, result.version.episode_id)
         except Exception:
-            self.session.rollback()
             log.exception("could not index episode %s for search", result.version.episode_id)
 
     def _record(
@@ -335,7 +333,7 @@ class IngestService:
         # A new cut retires the older ones and voids their approvals, in the same
         # transaction (DESIGN: a new version voids approvals of older ones).
         ReviewService(self.session).supersede_older(version)
-        self.session.commit()
+        self.session.flush()
         return IngestResult(version=version, job=job, new_episode=new_episode)
 
     def check_rights(self, programme: str, uploader: User | None) -> None:
@@ -401,14 +399,8 @@ class IngestService:
             self.storage.delete(original_key(sha))
 
     def _enqueue(self, result: IngestResult) -> None:
-        try:
-            task_id = self.queue.enqueue_processing(result.version.id, result.job.id)
-        except Exception:  # the broker being down must not undo a committed ingest
-            log.exception("could not enqueue job %s; the reconciler will", result.job.id)
-            return
-        if task_id:
-            result.job.task_id = task_id
-            self.session.commit()
+        # Durable: the outbox row commits with the version; sent after the commit.
+        outbox.enqueue_processing(self.session, result.job)
 
 
 def _source_type(value: SourceType | str) -> SourceType:

@@ -32,6 +32,7 @@ import secrets
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -41,7 +42,6 @@ from sqlalchemy.orm import Session
 from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound, Unavailable
 from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
-from mam.queue import TaskQueue
 from mam.services import fingerprints, metadata
 from mam.services.ingest import IngestService, clean_text, display_filename
 from mam.services.upload_receive import (
@@ -54,6 +54,7 @@ from mam.services.upload_receive import (
     resume_digest,
     saved_state,
 )
+from mam.uow import after_commit, checkpoint
 from storage import Storage, StorageError
 from storage.base import UploadedPart
 
@@ -106,7 +107,6 @@ class UploadService:
         session: Session,
         storage: Storage,
         staging_dir: Path,
-        queue: TaskQueue | None = None,
         *,
         max_size: int,
         expiry: timedelta = DEFAULT_EXPIRY,
@@ -117,7 +117,7 @@ class UploadService:
         self.staging_dir = Path(staging_dir)
         self.max_size = max_size
         self.expiry = expiry
-        self.ingest = ingest or IngestService(session, storage, queue)
+        self.ingest = ingest or IngestService(session, storage)
 
     def staging_path(self, upload_id: str) -> Path:
         """Return where an upload's bytes are staged."""
@@ -159,7 +159,7 @@ class UploadService:
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         self.staging_path(upload.id).touch(exist_ok=False)
         self.session.add(upload)
-        self.session.commit()
+        self.session.flush()
         return upload
 
     def clean_target(self, meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,7 +216,7 @@ class UploadService:
                 f"{size} more bytes at offset {offset} would exceed Upload-Length {upload.length}"
             )
         path = self.staging_path(upload.id)
-        self.session.commit()  # no transaction (nor SQLite write lock) across the transfer
+        checkpoint(self.session, "no transaction (nor SQLite write lock) across the transfer")
         with _locked(path) as fh:
             if upload.multipart_id:
                 digest = self._receive_parts(upload, fh.fileno(), stream, size)
@@ -233,7 +233,7 @@ class UploadService:
         upload.sha256_state = saved_state(digest)
         upload.updated_at = utcnow()
         upload.expires_at = upload.updated_at + self.expiry
-        self.session.commit()
+        checkpoint(self.session, "the received offset and hash state survive a cut connection")
 
     def _receive_local(
         self, upload: UploadSession, fd: int, stream: BinaryIO, size: int | None
@@ -353,7 +353,7 @@ class UploadService:
                 parts = [UploadedPart(**p) for p in upload.parts or []]
                 self.storage.complete_multipart(key, upload.multipart_id, parts)
                 upload.multipart_id = None
-                self.session.commit()
+                checkpoint(self.session, "the assembled object is recorded before its parts go")
                 path.unlink(missing_ok=True)
                 result = self.ingest.ingest_object(key, size=upload.length, **fields)
             else:
@@ -384,7 +384,7 @@ class UploadService:
             metadata.apply_metadata(
                 self.session, episode, metadata.clean_metadata(self.session, extra), user
             )
-        self.session.commit()
+        self.session.flush()
 
     def _fail(self, upload: UploadSession, message: str) -> None:
         """Mark ``upload`` failed with ``message`` and remove the bytes it left anywhere.
@@ -395,14 +395,14 @@ class UploadService:
         """
         upload.state = UploadState.FAILED
         upload.error = message[:2000]
-        self.session.commit()
+        checkpoint(self.session, "the failure survives the error raised next")
         self.staging_path(upload.id).unlink(missing_ok=True)
         key = self.object_key(upload.id)
         try:
             if upload.multipart_id:
                 self.storage.abort_multipart(key, upload.multipart_id)
                 upload.multipart_id = None
-                self.session.commit()
+                checkpoint(self.session, "the aborted multipart upload is forgotten")
             else:
                 self.storage.delete(key)
         except StorageError:
@@ -413,8 +413,7 @@ class UploadService:
         upload = self.get(upload_id, user)
         if upload.state is UploadState.OPEN:
             upload.state = UploadState.CANCELLED
-        self.session.commit()
-        self._discard(upload)
+        self._discard_after_commit(upload)
 
     def expire(self, now: datetime | None = None) -> int:
         """Expire open uploads untouched past their expiry; delete their bytes. Return count."""
@@ -428,21 +427,22 @@ class UploadService:
         )
         for upload in stale:
             upload.state = UploadState.EXPIRED
-        self.session.commit()
-        for upload in stale:
-            self._discard(upload)
+            self._discard_after_commit(upload)
         return len(stale)
 
-    def _discard(self, upload: UploadSession) -> None:
-        self.staging_path(upload.id).unlink(missing_ok=True)
-        if upload.multipart_id:
+    def _discard_after_commit(self, upload: UploadSession) -> None:
+        """Delete the upload's staged bytes and abort its multipart upload once the state
+        change is committed (a rollback keeps them: the upload stays usable)."""
+        after_commit(self.session, partial(self._discard, upload.id, upload.multipart_id))
+        upload.multipart_id = None
+
+    def _discard(self, upload_id: str, multipart_id: str | None) -> None:
+        self.staging_path(upload_id).unlink(missing_ok=True)
+        if multipart_id:
             try:
-                self.storage.abort_multipart(self.object_key(upload.id), upload.multipart_id)
-            except StorageError:
-                log.exception("could not abort the multipart upload of %s", upload.id)
-                return
-            upload.multipart_id = None
-            self.session.commit()
+                self.storage.abort_multipart(self.object_key(upload_id), multipart_id)
+            except StorageError:  # the bucket's AbortIncompleteMultipartUpload rule is the net
+                log.exception("could not abort the multipart upload of %s", upload_id)
 
 
 @contextlib.contextmanager
