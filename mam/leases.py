@@ -51,6 +51,7 @@ class Lease:
         self.attempt = attempt
         self.ttl = ttl
         self.lost = False
+        self.released = False
         self._renewed = time.monotonic()
         self._lock = threading.Lock()
 
@@ -68,6 +69,8 @@ class Lease:
         """
         if self.lost:
             raise self._superseded()
+        if self.released:
+            return
         due = time.monotonic() - self._renewed >= self.ttl.total_seconds() / 10
         if not (force or values or due):
             return
@@ -87,6 +90,11 @@ class Lease:
             self.lost = True
             raise self._superseded()
         self._renewed = time.monotonic()
+
+    def release(self) -> None:
+        """Stop renewing: the run passed its fence and finishes in the caller's transaction
+        (which, on SQLite, holds the write lock a renewal would wait for)."""
+        self.released = True
 
     def check(self) -> None:
         """Renew now: raise ``Superseded`` unless this attempt still owns the row (fencing)."""

@@ -162,6 +162,7 @@ class PackageBuilder:
             checkpoint(self.session, "the failure is recorded although the error propagates")
             raise
         lease.check()
+        lease.release()
         package.state, package.progress = PackageState.READY, 100.0
         package.lease_expires_at = None
         package.storage_key, package.size, package.sha256, package.files = (

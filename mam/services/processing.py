@@ -187,9 +187,7 @@ class ProcessingService:
         job.finished_at = None
         job.progress = 0.0
         job.eta_seconds = None
-        checkpoint(self.session, "the claim and the version's processing state before the run")
-        self.lease = Lease(self._bind(), Job, job.id, job.attempts, self.lease_ttl)
-        return ProcessingPlan(
+        plan = ProcessingPlan(
             job_id=job.id,
             version_id=version.id,
             attempt=job.attempts,
@@ -197,6 +195,11 @@ class ProcessingService:
             source_name=version.asset.original_filename,
             media_info=MediaInfo.from_dict(version.asset.media_info),
         )
+        # Everything the run needs is read: commit, so the session holds no transaction
+        # (on SQLite: no write lock) while the run renews its lease from other sessions.
+        checkpoint(self.session, "the claim and the version's processing state before the run")
+        self.lease = Lease(self._bind(), Job, job.id, job.attempts, self.lease_ttl)
+        return plan
 
     def _bind(self) -> Engine:
         bind = self.session.get_bind()
@@ -271,6 +274,8 @@ class ProcessingService:
         finally:
             self.storage.delete_prefix(staging + "/")
         self._fence(plan)
+        if self.lease is not None:
+            self.lease.release()
         version = self.session.get_one(Version, plan.version_id)
         self._record_renditions(version, result.renditions, sizes)
         if result.thumbnails is not None:

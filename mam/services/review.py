@@ -361,21 +361,17 @@ class ReviewService(ReviewChain):
 
     @contextmanager
     def _act(self) -> Iterator[None]:
-        """Flush the block's work (the unit of work commits it); on any refusal or lost race,
-        roll it back."""
+        """Run one act in a savepoint: a refusal or a lost race undoes only this act (the
+        unit of work commits or rolls back the rest)."""
         try:
-            yield
-            self.session.flush()
+            with self.session.begin_nested():
+                yield
         except (StaleDataError, IntegrityError) as exc:
-            self.session.rollback()
             raise Conflict(
                 "someone else acted on this version at the same moment; "
                 "reload the page to see what happened",
                 rule="stale",
             ) from exc
-        except BaseException:
-            self.session.rollback()
-            raise
 
     def _notify_stage(self, version: Version, stage: ReviewStage) -> None:
         reviewers = self.session.scalars(

@@ -50,7 +50,9 @@ def people(session: Session) -> dict[str, User]:
 def ingest(runtime: Runtime, session: Session, clip: Path, user: User | None, **kw: str):  # type: ignore[no-untyped-def]
     kw.setdefault("programme", "党建引领")
     kw.setdefault("title", "第1集")
-    return IngestService(session, runtime.storage).ingest_file(clip, uploader=user, **kw)
+    result = IngestService(session, runtime.storage).ingest_file(clip, uploader=user, **kw)
+    session.commit()  # the test is the entry point: it ends the unit of work
+    return result
 
 
 def versions(session: Session) -> int:

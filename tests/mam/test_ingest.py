@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mam import outbox
 from mam.errors import Conflict, InvalidInput, InvalidMedia
+from mam.models.outbox import OutboxMessage
 from mam.models import Asset, AuditEvent, Episode, Job, JobState, Version, VersionState
 from mam.runtime import Runtime
 from mam.services.ingest import IngestService, display_filename
@@ -50,13 +52,16 @@ def stored_keys(runtime: Runtime) -> list[str]:
 
 
 def test_ingest_stores_hashes_probes_and_enqueues_after_commit(
-    runtime: Runtime, session: Session, fresh_clip: Path
+    runtime: Runtime, fresh_clip: Path
 ) -> None:
     queue = RecordingQueue(runtime)
-    result = IngestService(session, runtime.storage, queue).ingest_file(
-        fresh_clip, programme="时代风采", title="乡村振兴 第1集", source="imported"
-    )
-    v = result.version
+    with runtime.db.session(queue=queue) as session:
+        result = IngestService(session, runtime.storage).ingest_file(
+            fresh_clip, programme="时代风采", title="乡村振兴 第1集", source="imported"
+        )
+        assert queue.calls == []  # nothing is sent before the commit
+    session.expire_all()
+    v = session.get_one(Version, result.version.id)
     assert v.state == VersionState.UPLOADED and v.number == 1
     assert v.sha256 == sha256(fresh_clip)
     assert v.asset.original_filename == "乡村 振兴 第1集.mp4"
@@ -69,7 +74,8 @@ def test_ingest_stores_hashes_probes_and_enqueues_after_commit(
     assert abs(info["duration"] - 2.0) < 0.2
     assert v.episode.source_type.value == "imported"
     assert queue.calls == [(v.id, result.job.id)]
-    assert result.job.state == JobState.QUEUED and result.job.task_id == f"task-{result.job.id}"
+    job = session.get_one(Job, result.job.id)
+    assert job.state == JobState.QUEUED and job.task_id == f"task-{result.job.id}"
     assert (
         session.scalar(
             select(AuditEvent.action).where(
@@ -161,13 +167,19 @@ def test_bad_fields_are_refused_before_any_work(
     assert stored_keys(runtime) == []
 
 
-def test_broker_down_keeps_the_ingest(runtime: Runtime, session: Session, fresh_clip: Path) -> None:
-    result = IngestService(session, runtime.storage, BrokenQueue()).ingest_file(
-        fresh_clip, programme="P", title="T"
-    )
-    session.expire_all()
-    job = session.get_one(Job, result.job.id)
-    assert job.state == JobState.QUEUED and job.task_id is None  # the reconciler will enqueue it
+def test_broker_down_keeps_the_ingest(runtime: Runtime, fresh_clip: Path) -> None:
+    with runtime.db.session(queue=BrokenQueue()) as session:
+        result = IngestService(session, runtime.storage).ingest_file(
+            fresh_clip, programme="P", title="T"
+        )
+    report = outbox.queue_trouble(session)
+    assert report is not None and report.delayed == 1 and "broker down" in (report.error or "")
+    with runtime.db.session() as s:
+        job = s.get_one(Job, result.job.id)
+        assert job.state == JobState.QUEUED and job.task_id is None  # the outbox keeps it
+        message = s.scalars(select(OutboxMessage)).one()
+        assert message.sent_at is None and message.attempts == 1
+        assert message.payload == {"version_id": result.version.id, "job_id": job.id}
 
 
 def test_a_new_cut_retires_the_approved_one(runtime: Runtime, session: Session, clip: Path,

@@ -98,6 +98,7 @@ def published(session: Session, world: dict, targets: list[int] | None = None): 
         release, targets if targets is not None else [world["a"].id], world["publisher"]
     )
     svc.publish(release, world["publisher"])
+    session.commit()  # the test is the entry point: it ends the unit of work
     return release
 
 

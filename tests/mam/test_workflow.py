@@ -73,6 +73,7 @@ def test_audit_rows_cannot_be_changed(session: Session) -> None:
     session.delete(audit)
     with pytest.raises(RuntimeError, match="append-only"):
         session.commit()
+    session.rollback()
 
 
 def test_buttons_follow_the_table() -> None:
@@ -100,6 +101,7 @@ def test_concurrent_transitions_one_wins(runtime: Runtime) -> None:
         transition(b, vb, Event.PROCESSING_FAILED, None, reason="x")
         with pytest.raises(StaleDataError):
             b.commit()
+        b.rollback()  # the loser's unit of work ends in a rollback
     with runtime.db.session() as s:
         assert s.get_one(Version, vid).state == VersionState.READY
 
