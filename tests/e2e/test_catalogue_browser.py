@@ -35,9 +35,9 @@ def test_producer_sees_progress_poster_and_plays_the_proxy(
     page.wait_for_url(live_system.url + "/")
     assert page.locator("h1").inner_text() == "影片目录"
 
-    with rt.db.session() as s:
+    with rt.db.session(queue=CeleryQueue(make_celery(rt.settings))) as s:
         vid = (
-            IngestService(s, rt.storage, CeleryQueue(make_celery(rt.settings)))
+            IngestService(s, rt.storage)
             .ingest_file(source, programme="时代风采", title="乡村振兴 第3集")
             .version.id
         )

@@ -21,9 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 def _ingest(live: LiveSystem, path: Path, title: str) -> tuple[int, int]:
     rt = live.runtime
-    with rt.db.session() as s:
+    with rt.db.session(queue=CeleryQueue(make_celery(rt.settings))) as s:
         version = (
-            IngestService(s, rt.storage, CeleryQueue(make_celery(rt.settings)))
+            IngestService(s, rt.storage)
             .ingest_file(path, programme="时代风采", title=title)
             .version
         )

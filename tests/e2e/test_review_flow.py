@@ -36,10 +36,10 @@ def sign_in(browser: Any, url: str, username: str) -> Any:
 
 def ingest(live: LiveSystem, source: Path) -> int:
     rt = live.runtime
-    with rt.db.session() as s:
+    with rt.db.session(queue=CeleryQueue(make_celery(rt.settings))) as s:
         producer = UserService(s).by_username("producer")
         vid = (
-            IngestService(s, rt.storage, CeleryQueue(make_celery(rt.settings)))
+            IngestService(s, rt.storage)
             .ingest_file(source, programme="时代风采", title=TITLE, uploader=producer)
             .version.id
         )

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from mam import outbox
 from mam.errors import Conflict, InvalidInput, InvalidMedia
-from mam.models.outbox import OutboxMessage
 from mam.models import Asset, AuditEvent, Episode, Job, JobState, Version, VersionState
+from mam.models.outbox import OutboxMessage
 from mam.runtime import Runtime
 from mam.services.ingest import IngestService, display_filename
 from tests import media

@@ -62,6 +62,7 @@ def ingest(runtime: Runtime, session: Session, path: Path, title: str | None = N
     result = IngestService(session, runtime.storage).ingest_file(
         path, programme="时代风采", title=title or path.name
     )
+    session.commit()  # the test is the entry point: it ends the unit of work
     return result.version.id
 
 
@@ -87,7 +88,9 @@ def run(runtime: Runtime, session: Session, version_id: int) -> list[float]:
     except ProcessingError as exc:
         service.fail(plan, exc.message, permanent=exc.permanent,
                      qc_report=exc.details.get("qc_report"))  # type: ignore[arg-type]  # fmt: skip
+        session.commit()
         raise
+    session.commit()  # as the task's unit of work does
     return seen
 
 

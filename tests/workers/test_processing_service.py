@@ -29,6 +29,7 @@ def test_a_job_whose_worker_keeps_dying_is_failed(runtime: Runtime, session: Ses
     job = _job(session, JobState.RUNNING, attempts=3)
     runtime.storage.put_bytes(f"renditions/{job.version_id}/proxy/proxy.mp4", b"half")
     assert service.begin(job.version_id, worker="w", job_id=job.id) is None
+    session.commit()  # the task's unit of work ends
     session.expire_all()
     assert job.state == JobState.FAILED and job.attempts == 3
     assert job.version is not None and job.version.state == VersionState.FAILED
@@ -40,6 +41,7 @@ def test_a_job_whose_worker_keeps_dying_is_failed(runtime: Runtime, session: Ses
     # The reconciler re-queued it after the last death: the same.
     requeued = _job(session, JobState.QUEUED, attempts=3)
     assert service.begin(requeued.version_id, worker="w", job_id=requeued.id) is None
+    session.commit()
     session.expire_all()
     assert requeued.state == JobState.FAILED
     # One death short of the limit: another attempt.
@@ -58,6 +60,7 @@ def test_failure_keeps_the_qc_report_that_explains_it(runtime: Runtime, session:
     retry = service.fail(plan, "QC: proxy is short", permanent=True, qc_report=report,
                          loudness={"source": {"integrated": -20.0}, "results": []})  # fmt: skip
     assert retry is False
+    session.commit()
     session.expire_all()
     row = session.query(QCReport).filter_by(version_id=plan.version_id).one()
     assert (row.verdict.value, row.errors, row.job_id) == ("fail", 1, job.id)
@@ -68,5 +71,6 @@ def test_failure_keeps_the_qc_report_that_explains_it(runtime: Runtime, session:
     plan = service.begin(other.version_id, worker="w", job_id=other.id)
     assert plan is not None
     assert service.fail(plan, "No space left on device", permanent=False) is True
+    session.commit()
     session.expire_all()
     assert other.state == JobState.QUEUED and other.last_error == "No space left on device"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import select
 
 from mam.config import Settings
 from mam.models import JobState, Version, VersionState
@@ -44,9 +45,9 @@ def ingest_and_wait(
 ) -> tuple[Runtime, int]:
     rt = build_runtime(settings)
     queue = CeleryQueue(make_celery(settings))
-    with rt.db.session() as s:
+    with rt.db.session(queue=queue) as s:
         vid = (
-            IngestService(s, rt.storage, queue)
+            IngestService(s, rt.storage)
             .ingest_file(source, programme="时代风采", title=title)
             .version.id
         )
@@ -129,19 +130,22 @@ def test_worker_on_the_embedded_file_broker(
 def test_reconciler_enqueues_jobs_the_broker_never_got(
     home: Path, tmp_path: Path, settings: Settings, redis_broker: str, fresh_clip: Path
 ) -> None:
-    """The Job table is the truth: a queued job with no message is picked up again."""
+    """The Job table is the truth: a queued job whose message never reached the broker is
+    sent by the reconciler (it drains the outbox)."""
     from datetime import timedelta
 
     from mam.models import Job, utcnow
+    from mam.models.outbox import OutboxMessage
     from workers.celery_app import RECONCILE_TASK
 
     settings = make_settings(home, broker_url=redis_broker)
     rt = build_runtime(settings)
-    with rt.db.session() as s:  # no queue: as if the broker was down at ingest time
+    with rt.db.session() as s:  # no queue: as if the process died between commit and send
         result = IngestService(s, rt.storage).ingest_file(fresh_clip, programme="P", title="T")
         vid, job_id = result.version.id, result.job.id
         s.get_one(Job, job_id).created_at = utcnow() - timedelta(hours=1)
-        s.commit()
+        s.flush()
+        s.scalars(select(OutboxMessage)).one().created_at = utcnow() - timedelta(hours=1)
     with celery_worker(settings, tmp_path / "worker.log"):
         make_celery(settings).send_task(RECONCILE_TASK)
         assert wait_for_state(rt, vid, {"ready", "failed"}, timeout=120) == "ready"
