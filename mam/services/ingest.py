@@ -331,7 +331,7 @@ class IngestService:
             )
         )
         # A new cut retires the older ones and voids their approvals, in the same
-        # transaction (DESIGN: a new version voids approvals of older ones).
+        # transaction (docs/architecture.md: a new version voids approvals of older ones).
         ReviewService(self.session).supersede_older(version)
         self.session.flush()
         return IngestResult(version=version, job=job, new_episode=new_episode)
