@@ -344,3 +344,33 @@ def test_cli_shows_package_progress(session: Session, runtime: Runtime, world: d
     assert "乡村振兴 第1集" in result.output and "tv        queued      0.0%" in result.output
     listing = CliRunner().invoke(cli, ["releases"])
     assert release.name in listing.output and "tv:queued" in listing.output
+
+
+def test_a_superseded_package_build_publishes_nothing(
+    session: Session, runtime: Runtime, world: dict, tmp_path: Path
+) -> None:
+    """The build loses its lease half-way (taken over, claimed by a newer attempt): it
+    stops, publishes nothing and leaves the row to the newer attempt."""
+    from mam.errors import Superseded
+    from mam.models.release import ReleasePackage
+
+    release = published(session, world)
+    tv = next(p for p in release.packages if p.kind == PackageKind.TV)
+
+    def newer_attempt_claims(_percent: float) -> None:
+        with runtime.db.session() as other:
+            row = other.get_one(ReleasePackage, tv.id)
+            row.attempts += 1  # as the next claim after the reconciler's take-over does
+            row.worker = "newer"
+
+    with pytest.raises(Superseded):
+        PackageBuilder(session, runtime.storage, tmp_path / "work").build(
+            tv.id, newer_attempt_claims
+        )
+    session.rollback()  # the stale task's unit of work ends
+    assert not runtime.storage.exists(package_key(release.id, PackageKind.TV))
+    assert list(runtime.storage.list("tmp/packages/")) == []
+    session.expire_all()
+    row = session.get_one(ReleasePackage, tv.id)
+    assert (row.state, row.attempts, row.worker) == (PackageState.BUILDING, 2, "newer")
+    assert row.last_error is None
