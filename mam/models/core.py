@@ -110,6 +110,7 @@ class JobState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    SKIPPED = "skipped"  # the version no longer needed processing (nothing was made)
     FAILED = "failed"
 
 
@@ -303,7 +304,9 @@ class Rendition(Base):
 
 
 class Job(Base):
-    """A unit of background work; this row, not the broker, is the truth about it."""
+    """A unit of background work; this row, not the broker, is the truth about it.
+
+    Its state moves only through ``mam.machines.JOB``."""
 
     __tablename__ = "job"
 
@@ -323,8 +326,11 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     version: Mapped[Version | None] = relationship(back_populates="jobs")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class AuditEvent(Base):

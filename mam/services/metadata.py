@@ -12,9 +12,10 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from mam import inputs, search
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.i18n import N_
-from mam.models import AuditEvent, Episode, SourceType, User
+from mam.models import Episode, SourceType, User
 from mam.models.catalogue import DEFAULT_TOPICS, EpisodeDetail, Topic, episode_topic
 from mam.services.edit_rights import require_episode_change
 
@@ -246,15 +247,10 @@ def apply_metadata(
         target: Any = episode if name in ("number", "synopsis", "source") else detail
         setattr(target, "source_type" if name == "source" else name, value)
     if changed:
-        session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="edit_metadata",
-                object_type="episode",
-                object_id=episode.id,
-                details={"fields": changed},
-            )
-        )
+        record(
+            session, AuditAction.EDIT_METADATA, actor, ObjectType.EPISODE, episode.id,
+            details={"fields": changed},
+        )  # fmt: skip
     search.index_episode(session, episode.id)
 
 

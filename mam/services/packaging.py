@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, NotAllowed, NotFound
 from mam.exports import tag_value
+from mam.machines import PACKAGE, PackageEvent
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
@@ -80,7 +81,8 @@ class PackageBuilder:
         release = package.release
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(f"release set {release.name} is {release.state.value}")
-        package.state, package.progress, package.last_error = PackageState.BUILDING, 0.0, None
+        PACKAGE.fire(self.session, package, PackageEvent.START_BUILD, None)
+        package.progress, package.last_error = 0.0, None
         self.session.commit()
         final = package_key(release.id, package.kind)
         staging_key = f"tmp/packages/{package.id}-{utcnow().timestamp():.0f}.zip"
@@ -107,10 +109,15 @@ class PackageBuilder:
         except Exception as exc:
             self.storage.delete(staging_key)
             self.session.rollback()
-            package.state, package.last_error = PackageState.FAILED, str(exc)
-            self.session.commit()
+            if package.state is PackageState.BUILDING:  # not re-queued by someone meanwhile
+                PACKAGE.fire(
+                    self.session, package, PackageEvent.BUILD_FAILED, None, reason=str(exc)
+                )
+                package.last_error = str(exc)
+                self.session.commit()
             raise
-        package.state, package.progress = PackageState.READY, 100.0
+        PACKAGE.fire(self.session, package, PackageEvent.BUILT, None, details={"size": size})
+        package.progress = 100.0
         package.storage_key, package.size, package.sha256, package.files = (
             final,
             size,

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mam.errors import NotAllowed, NotFound
+from mam.errors import NotFound
+from mam.machines import JOB, JobEvent
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
 from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
@@ -133,12 +134,16 @@ class ProcessingService:
         version = self.session.get(Version, version_id)
         if version is None or job is None or job.version_id != version_id:
             raise NotFound(f"version {version_id} / job {job_id} not found")
-        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+        if job.state not in (JobState.QUEUED, JobState.RUNNING):
             log.info("job %s already %s; nothing to do", job.id, job.state)
             return None
         if version.state not in (VersionState.UPLOADED, VersionState.PROCESSING):
             log.info("version %s is %s; not processing it again", version.id, version.state)
-            job.state = JobState.SUCCEEDED if version.state != VersionState.FAILED else job.state
+            JOB.fire(
+                self.session, job, JobEvent.SKIP, None,
+                details={"version_id": version.id, "version_state": version.state.value},
+            )  # fmt: skip
+            job.finished_at = utcnow()
             self.session.commit()
             return None
         if job.attempts >= self.max_attempts:
@@ -161,7 +166,10 @@ class ProcessingService:
             details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker},
         )
         now = utcnow()
-        job.state = JobState.RUNNING
+        JOB.fire(
+            self.session, job, JobEvent.START, None,
+            details={"version_id": version.id, "attempt": job.attempts + 1, "worker": worker},
+        )  # fmt: skip
         job.attempts += 1
         job.worker = worker
         job.started_at = now
@@ -239,7 +247,7 @@ class ProcessingService:
             details={"job_id": plan.job_id, "outputs": [r.profile for r in result.renditions]},
         )
         job = self.session.get_one(Job, plan.job_id)
-        job.state = JobState.SUCCEEDED
+        JOB.fire(self.session, job, JobEvent.SUCCEED, None, details={"version_id": version.id})
         job.progress = 100.0
         job.eta_seconds = 0.0
         job.finished_at = utcnow()
@@ -342,7 +350,10 @@ class ProcessingService:
         if retry:
             if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
                 self.discard_outputs(version.id)
-            job.state = JobState.QUEUED
+            JOB.fire(
+                self.session, job, JobEvent.REQUEUE, None, reason=reason,
+                details={"version_id": version.id, "attempt": job.attempts},
+            )  # fmt: skip
             job.last_error = reason
             job.heartbeat_at = utcnow()
         else:
@@ -355,7 +366,10 @@ class ProcessingService:
         """Fail the job and (if it is processing) the version, for good; commit."""
         if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
             self.discard_outputs(version.id)
-        job.state = JobState.FAILED
+        JOB.fire(
+            self.session, job, JobEvent.FAIL, None, reason=reason,
+            details={"version_id": version.id, "attempts": job.attempts},
+        )  # fmt: skip
         job.last_error = reason
         job.heartbeat_at = job.finished_at = utcnow()
         if version.state == VersionState.PROCESSING:
@@ -374,12 +388,11 @@ class ProcessingService:
         job = self.session.get(Job, job_id)
         if job is None or job.version is None:
             raise NotFound(f"job {job_id} does not exist")
-        if job.state != JobState.FAILED:
-            raise NotAllowed(f"job {job_id} is {job.state.value}; only failed jobs can be retried")
+        JOB.check(job, JobEvent.RETRY, actor)
         transition(
             self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
         )
-        job.state = JobState.QUEUED
+        JOB.fire(self.session, job, JobEvent.RETRY, actor, details={"version_id": job.version_id})
         job.attempts = 0
         job.progress = 0.0
         job.finished_at = None

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from mam.audit import AuditAction, ObjectType
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
@@ -268,8 +269,8 @@ class ReviewService(ReviewChain):
             self.session.add(waiver)
             self._audit(
                 actor,
-                "qc_waived",
-                "version",
+                AuditAction.QC_WAIVED,
+                ObjectType.VERSION,
                 version.id,
                 stage=stage.name,
                 findings=findings,

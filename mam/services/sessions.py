@@ -14,7 +14,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from mam.models import AuditEvent, User, utcnow
+from mam.audit import AuditAction, ObjectType, record
+from mam.models import User, utcnow
 from mam.models.auth import LoginSession
 
 KEEP_ENDED = timedelta(days=30)
@@ -99,14 +100,8 @@ class SessionService:
             if row.token_sha256 != kept:
                 row.ended_at, row.end_reason = now, reason
                 ended += 1
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="sessions_ended",
-                object_type="user",
-                object_id=user.id,
-                reason=reason,
-                details={"ended": ended, "kept_current": kept is not None},
-            )
-        )
+        record(
+            self.session, AuditAction.SESSIONS_ENDED, actor, ObjectType.USER, user.id,
+            reason=reason, details={"ended": ended, "kept_current": kept is not None},
+        )  # fmt: skip
         return ended

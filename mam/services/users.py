@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from mam import inputs
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
-from mam.models import AuditEvent, County, Role, User, UserRole, utcnow
+from mam.models import County, Role, User, UserRole, utcnow
 from mam.services.sessions import SessionService
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
@@ -129,7 +130,7 @@ class UserService:
         )
         self.session.add(user)
         self.session.flush()
-        self._audit(actor, user, "user_created", sorted(r.value for r in roles))
+        self._audit(actor, user, AuditAction.USER_CREATED, sorted(r.value for r in roles))
         self.session.commit()
         return user
 
@@ -146,7 +147,7 @@ class UserService:
         self.session.flush()
         user.role_rows.extend(UserRole(role=r) for r in sorted(roles - user.roles))
         self.session.flush()
-        self._audit(actor, user, "roles_changed", sorted(r.value for r in roles), before)
+        self._audit(actor, user, AuditAction.ROLES_CHANGED, sorted(r.value for r in roles), before)
         self.session.commit()
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -186,7 +187,7 @@ class UserService:
         ended = SessionService(self.session).end_all(
             user, reason="password_changed", actor=user, keep=keep_session
         )
-        self._audit(user, user, "password_changed", sorted(r.value for r in user.roles))
+        self._audit(user, user, AuditAction.PASSWORD_CHANGED, sorted(r.value for r in user.roles))
         self.session.commit()
         return ended
 
@@ -205,15 +206,10 @@ class UserService:
             check_strength(password, user)
         self._set_password(user, password, temporary=temporary)
         SessionService(self.session).end_all(user, reason="password_reset", actor=actor)
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="password_reset",
-                object_type="user",
-                object_id=user.id,
-                details={"temporary": temporary},
-            )
-        )
+        record(
+            self.session, AuditAction.PASSWORD_RESET, actor, ObjectType.USER, user.id,
+            details={"temporary": temporary},
+        )  # fmt: skip
         self.session.commit()
         return password
 
@@ -242,16 +238,11 @@ class UserService:
         self,
         actor: User | None,
         user: User,
-        action: str,
+        action: AuditAction,
         roles: list[str],
         before: list[str] | None = None,
     ) -> None:
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action=action,
-                object_type="user",
-                object_id=user.id,
-                details={"roles": roles, "before": before or []},
-            )
-        )
+        record(
+            self.session, action, actor, ObjectType.USER, user.id,
+            details={"roles": roles, "before": before or []},
+        )  # fmt: skip

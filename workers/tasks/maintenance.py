@@ -8,7 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import shared_task
+from sqlalchemy.orm.exc import StaleDataError
 
+from mam.machines import JOB, JobEvent
 from mam.models import JobState, utcnow
 from mam.services.fixity import FixityAudit
 from mam.services.notify import make_notifier
@@ -40,9 +42,16 @@ def reconcile_jobs() -> int:
                 job.heartbeat_at or job.created_at,
             )
             if job.state == JobState.RUNNING:
-                job.state = JobState.QUEUED
+                JOB.fire(
+                    session, job, JobEvent.REQUEUE, None,
+                    reason="no sign of life from its worker", details={"worker": job.worker},
+                )  # fmt: skip
             job.heartbeat_at = utcnow()
-            session.commit()
+            try:
+                session.commit()
+            except StaleDataError:  # its worker moved it meanwhile: it is alive after all
+                session.rollback()
+                continue
             reconcile_jobs.app.send_task(
                 PROCESS_TASK, args=[job.version_id], kwargs={"job_id": job.id}, queue=TRANSCODE
             )
