@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from mam import inputs
 from mam.errors import MamError
-from mam.models import AuditEvent, County, Programme, Role, User
+from mam.models import County, Programme, Role, User
 from mam.services.audit import AuditFilter, AuditService
 from mam.services.review import ReviewService
 from mam.services.review_chain import editors_of, save_programme
@@ -101,21 +101,13 @@ def update_user(user_id: int) -> ResponseReturnValue:
         stages = [s.name for s in review.stages() if str(s.id) in form.getlist("stages")]
         if set(stages) != {s.name for s in review.grants(user)}:
             review.set_grants(user, stages, actor=current_user)
-        active = form.get("active") == "1"
-        email = form.get("email", "").strip()[:254] or None
-        if active != user.active or email != user.email:
-            session.add(
-                AuditEvent(
-                    actor_id=current_user.id,
-                    action="user_changed",
-                    object_type="user",
-                    object_id=user.id,
-                    details={"active": [user.active, active], "email": [user.email, email]},
-                )
-            )
-            UserService(session).set_active(user, active, actor=current_user)
-            user.email = email
-            session.commit()
+        UserService(session).update_account(
+            user,
+            active=form.get("active") == "1",
+            email=form.get("email", "").strip()[:254] or None,
+            actor=current_user,
+        )
+        session.commit()
     except MamError as exc:
         return _refused(exc, "admin.users")
     flash(_("Account %(name)s saved.", name=user.username), "info")

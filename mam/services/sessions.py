@@ -49,7 +49,17 @@ class SessionService:
                 user_agent=(user_agent or "")[:200] or None,
             )
         )
+        record(
+            self.session, AuditAction.LOGIN, user, ObjectType.USER, user.id, details={"ip": ip}
+        )
         return token
+
+    def sign_in_failed(self, username: str, ip: str | None) -> None:
+        """Record a failed sign-in (the rate limit counts these rows)."""
+        record(
+            self.session, AuditAction.LOGIN_FAILED, None, ObjectType.USER, None,
+            details={"username": username[:64], "ip": ip},
+        )  # fmt: skip
 
     def find(self, user_id: int, token: str | None) -> LoginSession | None:
         """Return the open session of ``user_id`` with ``token``, if there is one."""
@@ -72,8 +82,9 @@ class SessionService:
             )
         )
 
-    def end(self, token: str | None, reason: str = "logout") -> bool:
-        """End the session with ``token``; say whether one was open."""
+    def end(self, token: str | None, reason: str = "logout", *, ip: str | None = None) -> bool:
+        """End the session with ``token`` (audited as its user signing out); say whether
+        one was open."""
         if not token:
             return False
         row = self.session.scalar(
@@ -82,6 +93,11 @@ class SessionService:
         if row is None or row.ended_at is not None:
             return False
         row.ended_at, row.end_reason = utcnow(), reason
+        record(
+            self.session, AuditAction.LOGOUT, self.session.get(User, row.user_id), ObjectType.USER,
+            row.user_id,
+            reason=None if reason == "logout" else reason, details={"ip": ip},
+        )  # fmt: skip
         return True
 
     def end_all(

@@ -213,6 +213,19 @@ class UserService:
         self.session.commit()
         return password
 
+    def update_account(
+        self, user: User, *, active: bool, email: str | None, actor: User | None
+    ) -> None:
+        """Change whether ``user`` may sign in and their e-mail; audit it (no commit)."""
+        if active == user.active and email == user.email:
+            return
+        record(
+            self.session, AuditAction.USER_CHANGED, actor, ObjectType.USER, user.id,
+            details={"active": [user.active, active], "email": [user.email, email]},
+        )  # fmt: skip
+        self.set_active(user, active, actor=actor)
+        user.email = email
+
     def set_active(self, user: User, active: bool, *, actor: User | None) -> None:
         """Let ``user`` sign in or not; deactivating ends their sessions (no commit)."""
         if not active and user.active:
