@@ -8,12 +8,14 @@ in ``tests/mam/test_machines.py`` write them out literally.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from mam.audit import AuditAction, ObjectType
 from mam.models import JobState, Role
 from mam.models.catalogue import UploadState
 from mam.models.release import PackageState, ReleaseState
 from mam.statemachine import StateMachine, rule
+from mam.workflow import VERSION
 
 SYSTEM, ADMIN, PUBLISHER = Role.SYSTEM, Role.ADMIN, Role.PUBLISHER
 A = AuditAction
@@ -106,3 +108,17 @@ PACKAGE: StateMachine[PackageState, PackageEvent] = StateMachine(
         (P.QUEUED, PackageEvent.REBUILD): rule(P.QUEUED, PUBLISHER, ADMIN),  # lost task
     },
 )
+
+
+def machine_for(obj: object) -> StateMachine[Any, Any]:
+    """Return the state machine of a stateful row (a version, job, upload, set or package)."""
+    return MACHINES[type(obj).__name__]
+
+
+MACHINES: dict[str, StateMachine[Any, Any]] = {
+    "Version": VERSION,
+    "Job": JOB,
+    "UploadSession": UPLOAD,
+    "ReleaseSet": RELEASE,
+    "ReleasePackage": PACKAGE,
+}

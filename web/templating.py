@@ -9,6 +9,7 @@ from flask import Flask, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_login import current_user
 
+from mam.machines import machine_for
 from mam.models import JobState, Role, SourceType, VersionState
 from mam.models.release import PackageKind, PackageState, ReleaseState
 from web.auth import STAFF, home_for
@@ -34,6 +35,7 @@ JOB_LABELS = {
     JobState.QUEUED: lazy_gettext("Queued"),
     JobState.RUNNING: lazy_gettext("Running"),
     JobState.SUCCEEDED: lazy_gettext("Succeeded"),
+    JobState.SKIPPED: lazy_gettext("Skipped"),
     JobState.FAILED: lazy_gettext("Failed"),
 }
 ROLE_LABELS = {
@@ -90,6 +92,15 @@ def timecode(seconds: float | None) -> str:
     return f"{int(hours)}:{int(minutes):02d}:{secs:04.1f}"
 
 
+def may(obj: Any, event: str) -> bool:
+    """Say whether the signed-in user's roles may fire ``event`` on ``obj`` in its state now
+    (the buttons come from the transition tables, never from a second copy of the rules)."""
+    if not current_user.is_authenticated:
+        return False
+    allowed = machine_for(obj).allowed_events(obj.state, current_user.roles)
+    return any(e.value == event for e in allowed)
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     app.add_template_filter(filesize, "filesize")
@@ -116,4 +127,5 @@ def init_app(app: Flask) -> None:
             "release_state_label": lambda s: RELEASE_STATE_LABELS.get(s, s),
             "package_state_label": lambda s: PACKAGE_STATE_LABELS.get(s, s),
             "package_kind_label": lambda k: PACKAGE_KIND_LABELS.get(k, k),
+            "may": may,
         }
