@@ -90,7 +90,8 @@ class AuditAction(enum.StrEnum):
     ATTACH_SUBTITLE = "attach_subtitle"
     TOPIC_CREATED = "topic_created"
     TOPIC_RENAMED = "topic_renamed"
-    TOPIC_DELETED = "topic_deleted"
+    TOPIC_RETIRED = "topic_retired"
+    TOPIC_RESTORED = "topic_restored"
     # people and access
     USER_CREATED = "user_created"
     USER_CHANGED = "user_changed"
@@ -157,7 +158,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     A.ATTACH_SUBTITLE: N_("attached subtitles to"),
     A.TOPIC_CREATED: N_("created"),
     A.TOPIC_RENAMED: N_("renamed"),
-    A.TOPIC_DELETED: N_("deleted"),
+    A.TOPIC_RETIRED: N_("retired"),
+    A.TOPIC_RESTORED: N_("restored"),
     A.USER_CREATED: N_("created"),
     A.USER_CHANGED: N_("changed"),
     A.ROLES_CHANGED: N_("changed the roles of"),

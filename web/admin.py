@@ -216,7 +216,7 @@ def counties() -> ResponseReturnValue:
         if not code or not name or len(code) > 32 or len(name) > 100:
             flash(_("A county needs a code (up to 32 characters) and a name."), "error")
         else:
-            UserService(session).ensure_county(code, name)
+            UserService(session).ensure_county(code, name, actor=current_user)
             flash(_("County saved."), "info")
         return redirect(url_for("admin.counties"))
     return render_template(

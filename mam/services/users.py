@@ -237,13 +237,18 @@ class UserService:
         user.must_change_password = temporary
         user.password_changed_at = utcnow()
 
-    def ensure_county(self, code: str, name: str) -> County:
-        """Return the county with ``code``, creating it if missing."""
+    def ensure_county(self, code: str, name: str, *, actor: User | None = None) -> County:
+        """Return the county with ``code``, creating it (audited) if missing."""
         code, name = inputs.clean_text(code, "code", 32), inputs.clean_text(name, "name", 100)
         county = self.session.scalar(select(County).where(County.code == code))
         if county is None:
             county = County(code=code, name=name)
             self.session.add(county)
+            self.session.flush()
+            record(
+                self.session, AuditAction.COUNTY_SAVED, actor, ObjectType.COUNTY, county.id,
+                details={"code": code, "name": name},
+            )  # fmt: skip
             self.session.commit()
         return county
 
