@@ -3,8 +3,8 @@ writes an AuditEvent row. Nothing else builds AuditEvent rows.
 
 An action's value is what is stored in ``audit_event.action``; values written before this
 enumeration existed are kept as they were, so old rows keep their meaning. Each action has
-an English label marked for translation (the audit page shows it as a verb phrase:
-"<actor> <label> <object>").
+an English name and sentence marked for translation; the audit page fills the sentence with
+the actor and the object described in the reader's language.
 """
 
 from __future__ import annotations
@@ -111,69 +111,101 @@ class AuditAction(enum.StrEnum):
 
 
 A = AuditAction
-# The verb phrase of each action, as the audit page reads: "<actor> <label> <object>".
-ACTION_LABELS: dict[AuditAction, str] = {
-    A.INGEST: N_("uploaded"),
-    A.START_PROCESSING: N_("started processing"),
-    A.PROCESSING_SUCCEEDED: N_("finished processing"),
-    A.PROCESSING_FAILED: N_("failed to process"),
-    A.RETRY_PROCESSING: N_("retried processing of"),
-    A.SUBMIT: N_("submitted for review"),
-    A.SIGN_STAGE: N_("signed a review stage of"),
-    A.APPROVE: N_("approved"),
-    A.REQUEST_CHANGES: N_("requested changes to"),
-    A.RELEASE: N_("released"),
-    A.WITHDRAW: N_("withdrew"),
-    A.SUPERSEDE: N_("superseded"),
-    A.QC_WAIVED: N_("waived the QC findings of"),
-    A.JOB_STARTED: N_("started"),
-    A.JOB_SUCCEEDED: N_("completed"),
-    A.JOB_SKIPPED: N_("skipped"),
-    A.JOB_REQUEUED: N_("queued again"),
-    A.JOB_FAILED: N_("gave up"),
-    A.JOB_RETRIED: N_("retried"),
-    A.UPLOAD_COMPLETED: N_("completed"),
-    A.UPLOAD_REFUSED: N_("refused"),
-    A.UPLOAD_CANCELLED: N_("cancelled"),
-    A.UPLOAD_EXPIRED: N_("expired"),
-    A.RELEASE_CREATED: N_("created"),
-    A.RELEASE_ITEM_ADDED: N_("added an episode to"),
-    A.RELEASE_ITEM_REMOVED: N_("removed an episode from"),
-    A.RELEASE_TARGETS_SET: N_("chose the target counties of"),
-    A.RELEASE_PUBLISHED: N_("published"),
-    A.RELEASE_WITHDRAWN: N_("withdrew"),
-    A.PACKAGE_BUILD_STARTED: N_("started building"),
-    A.PACKAGE_BUILT: N_("built"),
-    A.PACKAGE_BUILD_FAILED: N_("failed to build"),
-    A.PACKAGE_REBUILD: N_("queued a rebuild of"),
-    A.DOWNLOAD_REFUSED: N_("was refused a download of"),
-    A.RECEIPT_CONFIRMED: N_("confirmed receipt of"),
-    A.SCREENING_REPORTED: N_("reported a screening of"),
-    A.COUNTY_PROFILE_CHANGED: N_("changed the profile of"),
-    A.COUNTY_SAVED: N_("saved"),
-    A.PROGRAMME_CREATED: N_("created"),
-    A.PROGRAMME_SAVED: N_("saved"),
-    A.EDIT_METADATA: N_("edited the metadata of"),
-    A.TITLE_CHANGED: N_("renamed"),
-    A.ATTACH_SUBTITLE: N_("attached subtitles to"),
-    A.TOPIC_CREATED: N_("created"),
-    A.TOPIC_RENAMED: N_("renamed"),
-    A.TOPIC_RETIRED: N_("retired"),
-    A.TOPIC_RESTORED: N_("restored"),
-    A.USER_CREATED: N_("created"),
-    A.USER_CHANGED: N_("changed"),
-    A.ROLES_CHANGED: N_("changed the roles of"),
-    A.STAGES_CHANGED: N_("changed the review stages of"),
-    A.REVIEW_CHAIN_CHANGED: N_("changed the review chain"),
-    A.PASSWORD_CHANGED: N_("changed the password of"),
-    A.PASSWORD_RESET: N_("reset the password of"),
-    A.LOGIN: N_("signed in"),
-    A.LOGIN_FAILED: N_("failed to sign in"),
-    A.LOGOUT: N_("signed out"),
-    A.SESSIONS_ENDED: N_("ended every session of"),
-    A.ISSUE_API_TOKEN: N_("issued"),
-    A.REVOKE_API_TOKEN: N_("revoked"),
-    A.FIXITY_FAILED: N_("found damage in"),
+# Each action's name (filter menus, an episode's history) and the sentence the audit page
+# shows, with the actor and the object described in the reader's language.
+ACTIONS: dict[AuditAction, tuple[str, str]] = {
+    A.INGEST: (N_("Uploaded"), N_("%(actor)s uploaded %(object)s")),
+    A.START_PROCESSING: (
+        N_("Processing started"), N_("%(actor)s started processing %(object)s")
+    ),
+    A.PROCESSING_SUCCEEDED: (
+        N_("Processing finished"), N_("%(actor)s finished processing %(object)s")
+    ),
+    A.PROCESSING_FAILED: (N_("Processing failed"), N_("%(actor)s failed to process %(object)s")),
+    A.RETRY_PROCESSING: (
+        N_("Processing retried"), N_("%(actor)s had %(object)s processed again")
+    ),
+    A.SUBMIT: (N_("Submitted for review"), N_("%(actor)s submitted %(object)s for review")),
+    A.SIGN_STAGE: (N_("Stage signed"), N_("%(actor)s signed a review stage of %(object)s")),
+    A.APPROVE: (N_("Approved"), N_("%(actor)s approved %(object)s")),
+    A.REQUEST_CHANGES: (
+        N_("Changes requested"), N_("%(actor)s requested changes to %(object)s")
+    ),
+    A.RELEASE: (N_("Released"), N_("%(actor)s released %(object)s")),
+    A.WITHDRAW: (N_("Withdrawn"), N_("%(actor)s withdrew %(object)s")),
+    A.SUPERSEDE: (
+        N_("Superseded by a newer version"), N_("%(actor)s marked %(object)s superseded")
+    ),
+    A.QC_WAIVED: (N_("QC findings waived"), N_("%(actor)s waived the QC findings of %(object)s")),
+    A.JOB_STARTED: (N_("Job started"), N_("%(actor)s started %(object)s")),
+    A.JOB_SUCCEEDED: (N_("Job succeeded"), N_("%(actor)s completed %(object)s")),
+    A.JOB_SKIPPED: (N_("Job skipped"), N_("%(actor)s skipped %(object)s")),
+    A.JOB_REQUEUED: (N_("Job queued again"), N_("%(actor)s queued %(object)s again")),
+    A.JOB_FAILED: (N_("Job failed"), N_("%(actor)s gave up %(object)s")),
+    A.JOB_RETRIED: (N_("Job retried"), N_("%(actor)s retried %(object)s")),
+    A.UPLOAD_COMPLETED: (N_("Upload completed"), N_("%(actor)s completed %(object)s")),
+    A.UPLOAD_REFUSED: (N_("Upload refused"), N_("%(object)s by %(actor)s was refused")),
+    A.UPLOAD_CANCELLED: (N_("Upload cancelled"), N_("%(actor)s cancelled %(object)s")),
+    A.UPLOAD_EXPIRED: (N_("Upload expired"), N_("%(object)s expired")),
+    A.RELEASE_CREATED: (N_("Release set created"), N_("%(actor)s created %(object)s")),
+    A.RELEASE_ITEM_ADDED: (
+        N_("Episode added to a release set"), N_("%(actor)s added an episode to %(object)s")
+    ),
+    A.RELEASE_ITEM_REMOVED: (
+        N_("Episode removed from a release set"),
+        N_("%(actor)s removed an episode from %(object)s"),
+    ),
+    A.RELEASE_TARGETS_SET: (
+        N_("Target counties chosen"), N_("%(actor)s chose the target counties of %(object)s")
+    ),
+    A.RELEASE_PUBLISHED: (N_("Release set published"), N_("%(actor)s published %(object)s")),
+    A.RELEASE_WITHDRAWN: (N_("Release set withdrawn"), N_("%(actor)s withdrew %(object)s")),
+    A.PACKAGE_BUILD_STARTED: (
+        N_("Package build started"), N_("%(actor)s started building %(object)s")
+    ),
+    A.PACKAGE_BUILT: (N_("Package built"), N_("%(actor)s built %(object)s")),
+    A.PACKAGE_BUILD_FAILED: (
+        N_("Package build failed"), N_("%(actor)s failed to build %(object)s")
+    ),
+    A.PACKAGE_REBUILD: (N_("Package rebuild queued"), N_("%(actor)s had %(object)s built again")),
+    A.DOWNLOAD_REFUSED: (
+        N_("Download refused"), N_("%(actor)s was refused a download of %(object)s")
+    ),
+    A.RECEIPT_CONFIRMED: (N_("Receipt confirmed"), N_("%(actor)s confirmed receipt of %(object)s")),
+    A.SCREENING_REPORTED: (
+        N_("Screening reported"), N_("%(actor)s reported a screening of %(object)s")
+    ),
+    A.COUNTY_PROFILE_CHANGED: (
+        N_("County profile changed"), N_("%(actor)s changed the profile of %(object)s")
+    ),
+    A.COUNTY_SAVED: (N_("County added"), N_("%(actor)s added %(object)s")),
+    A.PROGRAMME_CREATED: (N_("Programme created"), N_("%(actor)s created %(object)s")),
+    A.PROGRAMME_SAVED: (N_("Programme saved"), N_("%(actor)s saved %(object)s")),
+    A.EDIT_METADATA: (N_("Metadata edited"), N_("%(actor)s edited the metadata of %(object)s")),
+    A.TITLE_CHANGED: (N_("Title changed"), N_("%(actor)s renamed %(object)s")),
+    A.ATTACH_SUBTITLE: (N_("Subtitles attached"), N_("%(actor)s attached subtitles to %(object)s")),
+    A.TOPIC_CREATED: (N_("Topic added"), N_("%(actor)s added %(object)s")),
+    A.TOPIC_RENAMED: (N_("Topic renamed"), N_("%(actor)s renamed %(object)s")),
+    A.TOPIC_RETIRED: (N_("Topic retired"), N_("%(actor)s retired %(object)s")),
+    A.TOPIC_RESTORED: (N_("Topic restored"), N_("%(actor)s restored %(object)s")),
+    A.USER_CREATED: (N_("Account created"), N_("%(actor)s created the account of %(object)s")),
+    A.USER_CHANGED: (N_("Account changed"), N_("%(actor)s changed the account of %(object)s")),
+    A.ROLES_CHANGED: (N_("Roles changed"), N_("%(actor)s changed the roles of %(object)s")),
+    A.STAGES_CHANGED: (
+        N_("Review stages changed"), N_("%(actor)s changed the review stages of %(object)s")
+    ),
+    A.REVIEW_CHAIN_CHANGED: (N_("Review chain changed"), N_("%(actor)s changed %(object)s")),
+    A.PASSWORD_CHANGED: (N_("Password changed"), N_("%(actor)s changed their password")),
+    A.PASSWORD_RESET: (N_("Password reset"), N_("%(actor)s reset the password of %(object)s")),
+    A.LOGIN: (N_("Signed in"), N_("%(actor)s signed in")),
+    A.LOGIN_FAILED: (N_("Sign-in failed"), N_("Someone failed to sign in %(object)s")),
+    A.LOGOUT: (N_("Signed out"), N_("%(actor)s signed out")),
+    A.SESSIONS_ENDED: (
+        N_("Signed out everywhere"), N_("%(actor)s ended the sign-in sessions of %(object)s")
+    ),
+    A.ISSUE_API_TOKEN: (N_("API token issued"), N_("%(actor)s issued %(object)s")),
+    A.REVOKE_API_TOKEN: (N_("API token revoked"), N_("%(actor)s revoked %(object)s")),
+    A.FIXITY_FAILED: (N_("Fixity check failed"), N_("%(actor)s found damage in %(object)s")),
 }
 
 # The name of each kind of object, for filters and for objects that no longer exist.
@@ -194,10 +226,36 @@ OBJECT_LABELS: dict[ObjectType, str] = {
 }
 
 
-def action_label(action: str) -> str:
-    """Return the English label of a stored action (the stored text if it is unknown)."""
+# The name of every state of every machine, by its stored value (audit rows keep values).
+STATE_LABELS: dict[str, str] = {
+    "uploaded": N_("Uploaded"),
+    "processing": N_("Processing"),
+    "ready": N_("Ready"),
+    "failed": N_("Failed"),
+    "in_review": N_("In review"),
+    "changes_requested": N_("Changes requested"),
+    "approved": N_("Approved"),
+    "released": N_("Released"),
+    "withdrawn": N_("Withdrawn"),
+    "superseded": N_("Superseded"),
+    "queued": N_("Queued"),
+    "running": N_("Running"),
+    "succeeded": N_("Succeeded"),
+    "skipped": N_("Skipped"),
+    "open": N_("Receiving"),
+    "done": N_("Done"),
+    "expired": N_("Expired"),
+    "cancelled": N_("Cancelled"),
+    "draft": N_("Draft"),
+    "published": N_("Published"),
+    "building": N_("Building"),
+}
+
+
+def action_name(action: str) -> str:
+    """Return the English name of a stored action (the stored text if it is unknown)."""
     try:
-        return ACTION_LABELS[AuditAction(action)]
+        return ACTIONS[AuditAction(action)][0]
     except ValueError:
         return action
 

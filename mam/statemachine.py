@@ -18,9 +18,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from mam.audit import AuditAction, ObjectType, record
+from mam.audit import OBJECT_LABELS, STATE_LABELS, AuditAction, ObjectType, record
 from mam.errors import Conflict, NotAllowed
-from mam.i18n import N_
+from mam.i18n import N_, Label
 from mam.models import AuditEvent, Role, User
 
 St = TypeVar("St", bound=enum.StrEnum)
@@ -75,32 +75,32 @@ class StateMachine(Generic[St, Ev]):
         expected_lock_version: int | None = None,
     ) -> Rule[St]:
         """Return the rule that lets ``actor`` fire ``event`` on ``obj``, or raise."""
-        params = {"object": self.object_type.value, "id": obj.id, "state": obj.state.value}
+        params = {
+            "object": Label(OBJECT_LABELS[self.object_type]),
+            "id": obj.id,
+            "state": Label(STATE_LABELS.get(obj.state.value, obj.state.value)),
+        }
         if expected_lock_version is not None and expected_lock_version != obj.lock_version:
             raise Conflict(
-                N_("%(object)s %(id)s was changed by someone else meanwhile (it is now "
-                   "%(state)s); reload the page and try again"),
+                N_("The %(object)s was changed by someone else meanwhile (it is now "
+                   "%(state)s); reload the page and try again."),
                 params=params, rule="stale", state=obj.state.value,
             )  # fmt: skip
         found = self.table.get((obj.state, event))
         if found is None:
             raise NotAllowed(
-                N_("%(object)s %(id)s is %(state)s: '%(event)s' is not possible now"),
-                params={**params, "event": event.value},
-                rule="state", state=obj.state.value, event=event.value,
+                N_("This is not possible now: the %(object)s is %(state)s."),
+                params=params, rule="state", state=obj.state.value, event=event.value,
             )  # fmt: skip
         roles = frozenset({Role.SYSTEM}) if actor is None else actor.roles
         if not found.roles & roles:
             raise NotAllowed(
-                N_("'%(event)s' on %(object)s %(id)s needs one of the roles %(roles)s"),
-                params={**params, "event": event.value,
-                        "roles": ", ".join(sorted(r.value for r in found.roles))},
-                rule="role", event=event.value,
+                N_("Your role does not allow this on a %(object)s."),
+                params=params, rule="role", event=event.value,
             )  # fmt: skip
         if found.needs_reason and not (reason or "").strip():
             raise NotAllowed(
-                N_("'%(event)s' needs a reason"), params={"event": event.value},
-                rule="reason", event=event.value,
+                N_("This needs a reason."), rule="reason", event=event.value
             )  # fmt: skip
         return found
 

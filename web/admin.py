@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mam import inputs
+from mam.audit import OBJECT_LABELS, ObjectType, action_name
+from mam.audit_names import describe
 from mam.errors import MamError
 from mam.models import County, Programme, Role, User
 from mam.services.audit import AuditFilter, AuditService
@@ -247,8 +250,9 @@ def _filter() -> AuditFilter:
 @bp.route("/audit")
 @allow(Role.ADMIN)
 def audit() -> ResponseReturnValue:
-    """Show the audit log with filters."""
-    service = AuditService(db_session())
+    """Show the audit log with filters, every row in words in the reader's language."""
+    session = db_session()
+    service = AuditService(session)
     page = inputs.optional_int(request.args.get("page"), "page", minimum=1, maximum=MAX_PAGE) or 1
     events = service.events(_filter(), limit=100, offset=(page - 1) * 100)
     older = None
@@ -257,8 +261,10 @@ def audit() -> ResponseReturnValue:
         older = url_for("admin.audit", **query)
     return render_template(
         "admin/audit.html",
-        events=events,
-        actions=service.actions(),
+        rows=list(zip(events, describe(session, events), strict=True)),
+        actions=sorted(((a, _(action_name(a))) for a in service.actions()), key=lambda p: p[1]),
+        object_types=[(t.value, _(OBJECT_LABELS[t])) for t in ObjectType],
+        people=session.scalars(select(User).order_by(User.username)).all(),
         args=request.args,
         older_url=older,
     )
@@ -267,8 +273,10 @@ def audit() -> ResponseReturnValue:
 @bp.route("/audit.csv")
 @allow(Role.ADMIN)
 def audit_csv() -> ResponseReturnValue:
-    """Download the filtered audit log as CSV (UTF-8 with BOM, for spreadsheets)."""
-    lines = list(AuditService(db_session()).csv_lines(_filter()))
+    """Download the filtered audit log as CSV (UTF-8 with BOM, for spreadsheets): headers and
+    values in the page's language, in English with ``?lang=en``."""
+    translate: Callable[[str], str] = str if request.args.get("lang") == "en" else _
+    lines = list(AuditService(db_session()).csv_lines(_filter(), translate))
     return Response(
         "\ufeff" + "".join(lines),
         mimetype="text/csv",
