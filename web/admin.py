@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from mam import inputs
 from mam.audit import OBJECT_LABELS, ObjectType, action_name
-from mam.audit_names import describe
+from mam.audit_names import Described, describe
 from mam.errors import MamError
 from mam.models import County, Programme, Role, User
 from mam.services.audit import AuditFilter, AuditService
@@ -261,13 +261,22 @@ def audit() -> ResponseReturnValue:
         older = url_for("admin.audit", **query)
     return render_template(
         "admin/audit.html",
-        rows=list(zip(events, describe(session, events), strict=True)),
+        rows=[(e, _words(d)) for e, d in zip(events, describe(session, events), strict=True)],
         actions=sorted(((a, _(action_name(a))) for a in service.actions()), key=lambda p: p[1]),
         object_types=[(t.value, _(OBJECT_LABELS[t])) for t in ObjectType],
         people=session.scalars(select(User).order_by(User.username)).all(),
         args=request.args,
         older_url=older,
     )
+
+
+def _words(d: Described) -> dict[str, str]:
+    """Return a described audit row as text in the reader's language."""
+    return {
+        "sentence": d.sentence.render(_),
+        "from": d.from_state.render(_) if d.from_state else "",
+        "to": d.to_state.render(_) if d.to_state else "",
+    }
 
 
 @bp.route("/audit.csv")
