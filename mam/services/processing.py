@@ -346,6 +346,9 @@ class ProcessingService:
         self.session.rollback()
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
+        if job.state is not JobState.RUNNING:  # the reconciler took the job over meanwhile
+            log.warning("job %s is %s; not recording this attempt's failure", job.id, job.state)
+            return False
         retry = not permanent and job.attempts < self.max_attempts
         if retry:
             if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from mam.runtime import Runtime
-from tests.e2e.conftest import PASSWORD, _free_port, shot
+from tests.e2e.conftest import PASSWORD, shot
 from tests.web.audit_fixtures import fill_audit_log
+from tests.web.tus_helpers import serving
 from web import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -22,15 +21,8 @@ SNAKE_CASE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 @pytest.fixture
 def web_url(runtime: Runtime) -> Iterator[str]:
     """The web app alone on a free port (the audit page needs no worker)."""
-    app = create_app(runtime=runtime)
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(create_app(runtime=runtime)) as url:
+        yield url
 
 
 def test_the_audit_page_shows_no_codes(runtime: Runtime, web_url: str, page: Any) -> None:
