@@ -53,6 +53,9 @@ class AuditAction(enum.StrEnum):
     WITHDRAW = "withdraw"
     SUPERSEDE = "supersede"
     QC_WAIVED = "qc_waived"
+    COMMENT_ADDED = "comment_added"
+    COMMENT_RESOLVED = "comment_resolved"
+    COMMENT_REOPENED = "comment_reopened"
     # processing jobs (mam.machines.JOB)
     JOB_STARTED = "job_started"
     JOB_SUCCEEDED = "job_succeeded"
@@ -137,6 +140,13 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
         N_("Superseded by a newer version"), N_("%(actor)s marked %(object)s superseded")
     ),
     A.QC_WAIVED: (N_("QC findings waived"), N_("%(actor)s waived the QC findings of %(object)s")),
+    A.COMMENT_ADDED: (N_("Comment added"), N_("%(actor)s commented on %(object)s")),
+    A.COMMENT_RESOLVED: (
+        N_("Comment thread resolved"), N_("%(actor)s resolved a comment thread on %(object)s")
+    ),
+    A.COMMENT_REOPENED: (
+        N_("Comment thread reopened"), N_("%(actor)s reopened a comment thread on %(object)s")
+    ),
     A.JOB_STARTED: (N_("Job started"), N_("%(actor)s started %(object)s")),
     A.JOB_SUCCEEDED: (N_("Job succeeded"), N_("%(actor)s completed %(object)s")),
     A.JOB_SKIPPED: (N_("Job skipped"), N_("%(actor)s skipped %(object)s")),
