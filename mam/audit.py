@@ -262,6 +262,19 @@ STATE_LABELS: dict[str, str] = {
 }
 
 
+# Where one kind of object calls a state otherwise (a package that is ready is ready to
+# download; a version that is ready waits to be submitted).
+STATE_LABELS_BY_OBJECT: dict[tuple[str, str], str] = {
+    (ObjectType.PACKAGE, "ready"): N_("Ready to download"),
+}
+
+
+def state_label(object_type: str, state: str) -> str:
+    """Return the English name of ``state`` of an object of ``object_type`` (the value if
+    it is unknown)."""
+    return STATE_LABELS_BY_OBJECT.get((object_type, state)) or STATE_LABELS.get(state, state)
+
+
 def action_name(action: str) -> str:
     """Return the English name of a stored action (the stored text if it is unknown)."""
     try:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.audit import ACTIONS, OBJECT_LABELS, STATE_LABELS, AuditAction, ObjectType
+from mam.audit import ACTIONS, OBJECT_LABELS, AuditAction, ObjectType, state_label
 from mam.i18n import N_, Label, render
 from mam.models import AuditEvent, County, Episode, Job, Programme, User, Version
 from mam.models.catalogue import ApiToken, Topic
@@ -143,10 +143,8 @@ def _person(user: User) -> Phrase:
     return Phrase("%(name)s", {"name": user.display_name or user.username})
 
 
-def _state(value: str | None) -> Phrase | None:
-    if not value:
-        return None
-    return Phrase(STATE_LABELS.get(value, value))
+def _state(object_type: str, value: str | None) -> Phrase | None:
+    return Phrase(state_label(object_type, value)) if value else None
 
 
 def describe(session: Session, events: Iterable[AuditEvent]) -> list[Described]:
@@ -174,8 +172,8 @@ def describe(session: Session, events: Iterable[AuditEvent]) -> list[Described]:
             Described(
                 sentence=Phrase(sentence, {"actor": actor, "object": obj}),
                 action=Phrase(name),
-                from_state=_state(e.from_state),
-                to_state=_state(e.to_state),
+                from_state=_state(e.object_type, e.from_state),
+                to_state=_state(e.object_type, e.to_state),
             )
         )
     return out

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from mam.audit import OBJECT_LABELS, STATE_LABELS, AuditAction, ObjectType, record
+from mam.audit import OBJECT_LABELS, AuditAction, ObjectType, record, state_label
 from mam.errors import Conflict, NotAllowed
 from mam.i18n import N_, Label
 from mam.models import AuditEvent, Role, User
@@ -60,11 +60,6 @@ class StateMachine(Generic[St, Ev]):
         """List the events ``roles`` may fire from ``state`` (for showing buttons)."""
         return [ev for (st, ev), r in self.table.items() if st == state and r.roles & roles]
 
-    def can(self, state: St, event: Ev, roles: frozenset[Role]) -> bool:
-        """Say whether ``roles`` may fire ``event`` from ``state``."""
-        found = self.table.get((state, event))
-        return found is not None and bool(found.roles & roles)
-
     def check(
         self,
         obj: Stateful,
@@ -78,7 +73,7 @@ class StateMachine(Generic[St, Ev]):
         params = {
             "object": Label(OBJECT_LABELS[self.object_type]),
             "id": obj.id,
-            "state": Label(STATE_LABELS.get(obj.state.value, obj.state.value)),
+            "state": Label(state_label(self.object_type, obj.state.value)),
         }
         if expected_lock_version is not None and expected_lock_version != obj.lock_version:
             raise Conflict(
