@@ -1,15 +1,18 @@
-"""The version workflow: one transition table and the one function that writes a state."""
+"""The version workflow: its transition table, and ``transition()`` which applies it (through
+:class:`mam.statemachine.StateMachine`, the one mechanism every stateful model shares)."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from mam.errors import Conflict, NotAllowed
+from mam.audit import ObjectType
+from mam.errors import NotAllowed
+from mam.i18n import N_
 from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
+from mam.statemachine import Rule, StateMachine, rule
 
 S = VersionState
 
@@ -28,22 +31,15 @@ class Event(enum.StrEnum):
     SUPERSEDE = "supersede"  # a newer version of the episode arrived before this was released
 
 
-@dataclass(frozen=True)
-class Rule:
-    target: VersionState
-    roles: frozenset[Role]
-    needs_reason: bool = False
-
-
-def _rule(target: VersionState, *roles: Role, needs_reason: bool = False) -> Rule:
-    return Rule(target, frozenset(roles), needs_reason)
+def _rule(target: VersionState, *roles: Role, needs_reason: bool = False) -> Rule[VersionState]:
+    return rule(target, *roles, needs_reason=needs_reason)
 
 
 SYSTEM = Role.SYSTEM
 ADMIN = Role.ADMIN
 
 # (from state, event) -> rule. Anything absent is not allowed, whoever asks.
-TRANSITIONS: dict[tuple[VersionState, Event], Rule] = {
+TRANSITIONS: dict[tuple[VersionState, Event], Rule[VersionState]] = {
     (S.UPLOADED, Event.START_PROCESSING): _rule(S.PROCESSING, SYSTEM),
     # A redelivered task (worker lost mid-job) starts again from processing.
     (S.PROCESSING, Event.START_PROCESSING): _rule(S.PROCESSING, SYSTEM),
@@ -68,9 +64,12 @@ TRANSITIONS: dict[tuple[VersionState, Event], Rule] = {
 SELF_APPROVAL_EVENTS = frozenset({Event.SIGN_STAGE, Event.APPROVE})
 
 
+VERSION: StateMachine[VersionState, Event] = StateMachine(ObjectType.VERSION, TRANSITIONS)
+
+
 def allowed_events(state: VersionState, roles: frozenset[Role]) -> list[Event]:
     """List the events ``roles`` may fire from ``state`` (for showing buttons)."""
-    return [ev for (st, ev), rule in TRANSITIONS.items() if st == state and rule.roles & roles]
+    return VERSION.allowed_events(state, roles)
 
 
 def transition(
@@ -89,29 +88,9 @@ def transition(
     ``lock_version`` makes a concurrent transition on the same row fail at flush, and
     ``expected_lock_version`` (what the actor's page showed) refuses a stale request early.
     """
-    if expected_lock_version is not None and expected_lock_version != version.lock_version:
-        raise Conflict(
-            f"version {version.id} was changed by someone else meanwhile "
-            f"(it is now {version.state.value}); reload the page and try again",
-            rule="stale",
-            state=version.state.value,
-        )
-    rule = TRANSITIONS.get((version.state, event))
-    if rule is None:
-        raise NotAllowed(
-            f"version {version.id} is {version.state.value}: '{event.value}' is not possible now",
-            rule="state",
-            state=version.state.value,
-            event=event.value,
-        )
-    roles = frozenset({Role.SYSTEM}) if actor is None else actor.roles
-    if not rule.roles & roles:
-        raise NotAllowed(
-            f"'{event.value}' on version {version.id} needs one of the roles "
-            f"{', '.join(sorted(r.value for r in rule.roles))}",
-            rule="role",
-            event=event.value,
-        )
+    VERSION.check(
+        version, event, actor, reason=reason, expected_lock_version=expected_lock_version
+    )
     if (
         event in SELF_APPROVAL_EVENTS
         and actor is not None
@@ -119,30 +98,16 @@ def transition(
         and actor.id == version.uploaded_by_id
     ):
         raise NotAllowed(
-            f"nobody may approve a version they uploaded (version {version.id})",
+            N_("nobody may approve a version they uploaded (version %(id)s)"),
+            params={"id": version.id},
             rule="own_upload",
         )
     reason = (reason or "").strip() or None
-    if rule.needs_reason and not reason:
-        raise NotAllowed(f"'{event.value}' needs a reason", rule="reason", event=event.value)
-    previous = version.state
-    version.state = rule.target
     # Always a real UPDATE, even when the state stays (a signed intermediate stage), so the
     # optimistic counter is checked and bumped.
     version.updated_at = utcnow()
     if event is Event.PROCESSING_FAILED:
         version.failure_reason = reason
-    elif rule.target is S.PROCESSING:
+    elif TRANSITIONS[(version.state, event)].target is S.PROCESSING:
         version.failure_reason = None
-    audit = AuditEvent(
-        actor_id=None if actor is None else actor.id,
-        action=event.value,
-        object_type="version",
-        object_id=version.id,
-        from_state=previous.value,
-        to_state=rule.target.value,
-        reason=reason,
-        details=details or {},
-    )
-    session.add(audit)
-    return audit
+    return VERSION.fire(session, version, event, actor, reason=reason, details=details)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mam import inputs
+from mam.audit import OBJECT_LABELS, ObjectType, action_name
+from mam.audit_names import Described, describe
 from mam.errors import MamError
-from mam.models import AuditEvent, County, Programme, Role, User
+from mam.models import County, Programme, Role, User
 from mam.services.audit import AuditFilter, AuditService
 from mam.services.review import ReviewService
 from mam.services.review_chain import editors_of, save_programme
@@ -101,21 +104,12 @@ def update_user(user_id: int) -> ResponseReturnValue:
         stages = [s.name for s in review.stages() if str(s.id) in form.getlist("stages")]
         if set(stages) != {s.name for s in review.grants(user)}:
             review.set_grants(user, stages, actor=current_user)
-        active = form.get("active") == "1"
-        email = form.get("email", "").strip()[:254] or None
-        if active != user.active or email != user.email:
-            session.add(
-                AuditEvent(
-                    actor_id=current_user.id,
-                    action="user_changed",
-                    object_type="user",
-                    object_id=user.id,
-                    details={"active": [user.active, active], "email": [user.email, email]},
-                )
-            )
-            UserService(session).set_active(user, active, actor=current_user)
-            user.email = email
-            session.flush()
+        UserService(session).update_account(
+            user,
+            active=form.get("active") == "1",
+            email=form.get("email", "").strip()[:254] or None,
+            actor=current_user,
+        )
     except MamError as exc:
         return _refused(exc, "admin.users")
     flash(_("Account %(name)s saved.", name=user.username), "info")
@@ -224,7 +218,7 @@ def counties() -> ResponseReturnValue:
         if not code or not name or len(code) > 32 or len(name) > 100:
             flash(_("A county needs a code (up to 32 characters) and a name."), "error")
         else:
-            UserService(session).ensure_county(code, name)
+            UserService(session).ensure_county(code, name, actor=current_user)
             flash(_("County saved."), "info")
         return redirect(url_for("admin.counties"))
     return render_template(
@@ -255,8 +249,9 @@ def _filter() -> AuditFilter:
 @bp.route("/audit")
 @allow(Role.ADMIN)
 def audit() -> ResponseReturnValue:
-    """Show the audit log with filters."""
-    service = AuditService(db_session())
+    """Show the audit log with filters, every row in words in the reader's language."""
+    session = db_session()
+    service = AuditService(session)
     page = inputs.optional_int(request.args.get("page"), "page", minimum=1, maximum=MAX_PAGE) or 1
     events = service.events(_filter(), limit=100, offset=(page - 1) * 100)
     older = None
@@ -265,18 +260,31 @@ def audit() -> ResponseReturnValue:
         older = url_for("admin.audit", **query)
     return render_template(
         "admin/audit.html",
-        events=events,
-        actions=service.actions(),
+        rows=[(e, _words(d)) for e, d in zip(events, describe(session, events), strict=True)],
+        actions=sorted(((a, _(action_name(a))) for a in service.actions()), key=lambda p: p[1]),
+        object_types=[(t.value, _(OBJECT_LABELS[t])) for t in ObjectType],
+        people=session.scalars(select(User).order_by(User.username)).all(),
         args=request.args,
         older_url=older,
     )
 
 
+def _words(d: Described) -> dict[str, str]:
+    """Return a described audit row as text in the reader's language."""
+    return {
+        "sentence": d.sentence.render(_),
+        "from": d.from_state.render(_) if d.from_state else "",
+        "to": d.to_state.render(_) if d.to_state else "",
+    }
+
+
 @bp.route("/audit.csv")
 @allow(Role.ADMIN)
 def audit_csv() -> ResponseReturnValue:
-    """Download the filtered audit log as CSV (UTF-8 with BOM, for spreadsheets)."""
-    lines = list(AuditService(db_session()).csv_lines(_filter()))
+    """Download the filtered audit log as CSV (UTF-8 with BOM, for spreadsheets): headers and
+    values in the page's language, in English with ``?lang=en``."""
+    translate: Callable[[str], str] = str if request.args.get("lang") == "en" else _
+    lines = list(AuditService(db_session()).csv_lines(_filter(), translate))
     return Response(
         "\ufeff" + "".join(lines),
         mimetype="text/csv",

@@ -27,7 +27,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from mam.errors import MamError
-from mam.models import AuditEvent, Role
+from mam.models import Role
 from mam.services.audit import login_blocked
 from mam.services.sessions import SessionService
 from mam.services.users import UserService
@@ -128,16 +128,7 @@ def login() -> ResponseReturnValue:
             return render_template("login.html", form=form), 429
         user = UserService(session).authenticate(form.username.data or "", form.password.data or "")
         if user is None:
-            session.add(
-                AuditEvent(
-                    action="login_failed",
-                    object_type="user",
-                    details={
-                        "username": (form.username.data or "")[:64],
-                        "ip": request.remote_addr,
-                    },
-                )
-            )
+            SessionService(session).sign_in_failed(form.username.data or "", request.remote_addr)
             session.flush()
             flash(_("Wrong username or password."), "error")
             return render_template("login.html", form=form), 401
@@ -146,15 +137,6 @@ def login() -> ResponseReturnValue:
         )
         login_user(user)
         flask_session[SESSION_TOKEN] = token
-        session.add(
-            AuditEvent(
-                actor_id=user.id,
-                action="login",
-                object_type="user",
-                object_id=user.id,
-                details={"ip": request.remote_addr},
-            )
-        )
         session.flush()
         if user.must_change_password:
             flash(_("Your password was reset. Choose a new password to go on."), "info")
@@ -171,13 +153,7 @@ def logout() -> ResponseReturnValue:
     The sign-in session ends on the server, so a copy of the cookie opens nothing either.
     """
     session = db_session()
-    if SessionService(session).end(flask_session.pop(SESSION_TOKEN, None)):
-        session.add(
-            AuditEvent(
-                actor_id=current_user.id, action="logout", object_type="user",
-                object_id=current_user.id, details={"ip": request.remote_addr},
-            )
-        )  # fmt: skip
+    SessionService(session).end(flask_session.pop(SESSION_TOKEN, None), ip=request.remote_addr)
     session.flush()
     logout_user()
     flash(_("You have signed out."), "info")

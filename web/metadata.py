@@ -8,15 +8,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from mam import inputs, search
-from mam.errors import InvalidInput, MamError, NotAllowed
+from mam.errors import MamError, NotAllowed, NotFound
 from mam.models import Episode, Role
-from mam.models.catalogue import Subtitle, Topic, episode_topic
+from mam.models.catalogue import Subtitle
 from mam.services import metadata
 from mam.services.edit_rights import may_edit_programme
 from mam.services.subtitles import SubtitleService
+from mam.services.topics import TopicService
 from web.auth import STAFF, allow
 from web.extensions import db_session, storage
 
@@ -118,37 +118,29 @@ def subtitle(subtitle_id: int) -> ResponseReturnValue:
 def topics() -> ResponseReturnValue:
     """Edit the topic taxonomy: add, rename, retire or restore topics."""
     s = db_session()
-    metadata.ensure_topics(s)
+    service = TopicService(s)
     if request.method == "POST":
-        action = request.form.get("action")
+        action, form = request.form.get("action"), request.form
         try:
-            name = inputs.optional_text(request.form.get("name"), "name", 100)
-        except InvalidInput as exc:
-            flash(exc.translated(_), "error")
-            return redirect(url_for("metadata.topics"))
-        if action == "add" and 0 < len(name) <= 100:
-            if s.scalar(select(Topic).where(Topic.name == name)):
-                flash(_("That topic exists already."), "error")
-            else:
-                position = (s.scalar(select(func.max(Topic.position))) or 0) + 1
-                s.add(Topic(name=name, position=position))
-                flash(_("Topic added."), "info")
-        elif action in ("rename", "toggle"):
-            topic = s.get(Topic, inputs.lenient_id(request.form.get("topic_id")) or 0)
-            if topic is None:
-                abort(404)
-            if action == "rename" and 0 < len(name) <= 100:
-                topic.name = name
-                tagged = s.scalars(
-                    select(episode_topic.c.episode_id).where(episode_topic.c.topic_id == topic.id)
-                ).all()
-                search.index_episodes(s, list(tagged))
+            if action == "add":
+                service.add(form.get("name"), current_user)
+                message = _("Topic added.")
+            elif action == "rename":
+                service.rename(form.get("topic_id"), form.get("name"), current_user)
+                message = _("Topic saved.")
             elif action == "toggle":
-                topic.active = not topic.active
-            flash(_("Topic saved."), "info")
-        else:
-            flash(_("Give the topic a name of 1 to 100 characters."), "error")
-        s.flush()
+                service.toggle(form.get("topic_id"), current_user)
+                message = _("Topic saved.")
+            else:
+                abort(400)
+            s.flush()
+            flash(message, "info")
+        except NotFound:
+            s.rollback()
+            abort(404)
+        except MamError as exc:
+            s.rollback()
+            flash(exc.translated(_), "error")
         return redirect(url_for("metadata.topics"))
-    rows = s.scalars(select(Topic).order_by(Topic.position)).all()
+    rows = service.all()
     return render_template("catalogue_topics.html", topics=rows)

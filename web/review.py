@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
+from flask_babel import ngettext
 from flask_login import current_user
 
 from mam import inputs
+from mam.audit import action_name
 from mam.errors import MamError
 from mam.models import Role, User, Version, VersionState
 from mam.models.review import Comment
@@ -29,38 +30,12 @@ from web.extensions import db_session, runtime
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 COMMENTERS = (Role.REVIEWER, Role.PRODUCER, Role.ADMIN)
-ACTION_LABELS = {
-    "ingest": lazy_gettext("Uploaded"),
-    "start_processing": lazy_gettext("Processing started"),
-    "processing_succeeded": lazy_gettext("Processing finished"),
-    "processing_failed": lazy_gettext("Processing failed"),
-    "retry_processing": lazy_gettext("Processing retried"),
-    "submit": lazy_gettext("Submitted for review"),
-    "sign_stage": lazy_gettext("Stage signed"),
-    "approve": lazy_gettext("Approved"),
-    "request_changes": lazy_gettext("Changes requested"),
-    "supersede": lazy_gettext("Superseded by a newer version"),
-    "qc_waived": lazy_gettext("QC findings waived"),
-    "release": lazy_gettext("Released"),
-    "withdraw": lazy_gettext("Withdrawn"),
-    "stages_changed": lazy_gettext("Review stages changed"),
-    "review_chain_changed": lazy_gettext("Review chain changed"),
-    "roles_changed": lazy_gettext("Roles changed"),
-    "user_created": lazy_gettext("Account created"),
-    "login": lazy_gettext("Signed in"),
-    "login_failed": lazy_gettext("Sign-in failed"),
-    "logout": lazy_gettext("Signed out"),
-    "sessions_ended": lazy_gettext("Signed out everywhere"),
-    "password_changed": lazy_gettext("Password changed"),
-    "password_reset": lazy_gettext("Password reset"),
-    "programme_created": lazy_gettext("Programme created"),
-}
 
 
 @bp.app_template_global()
 def action_label(action: str) -> str:
-    """Return the translated name of an audited action (the raw name if unknown)."""
-    return str(ACTION_LABELS.get(action, action))
+    """Return the translated name of an audited action (the stored text if unknown)."""
+    return _(action_name(action))
 
 
 def rule_message(exc: MamError) -> str:

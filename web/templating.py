@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -9,33 +10,25 @@ from flask import Flask, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_login import current_user
 
+from mam.audit import ObjectType, state_label
+from mam.machines import machine_for
 from mam.models import JobState, Role, SourceType, VersionState
 from mam.models.release import PackageKind, PackageState, ReleaseState
 from web.auth import STAFF, home_for
 
-STATE_LABELS = {
-    VersionState.UPLOADED: lazy_gettext("Uploaded"),
-    VersionState.PROCESSING: lazy_gettext("Processing"),
-    VersionState.READY: lazy_gettext("Ready"),
-    VersionState.FAILED: lazy_gettext("Failed"),
-    VersionState.IN_REVIEW: lazy_gettext("In review"),
-    VersionState.CHANGES_REQUESTED: lazy_gettext("Changes requested"),
-    VersionState.APPROVED: lazy_gettext("Approved"),
-    VersionState.RELEASED: lazy_gettext("Released"),
-    VersionState.WITHDRAWN: lazy_gettext("Withdrawn"),
-    VersionState.SUPERSEDED: lazy_gettext("Superseded"),
-}
+
+def _state_labels(states: type[enum.Enum], object_type: ObjectType) -> dict[Any, Any]:
+    """Translated names of a model's states, from the one list the domain keeps."""
+    return {s: lazy_gettext(state_label(object_type, s.value)) for s in states}
+
+
+STATE_LABELS = _state_labels(VersionState, ObjectType.VERSION)
 SOURCE_LABELS = {
     SourceType.SELF: lazy_gettext("Self-produced"),
     SourceType.IMPORTED: lazy_gettext("Imported"),
     SourceType.GENERAL: lazy_gettext("General teaching material"),
 }
-JOB_LABELS = {
-    JobState.QUEUED: lazy_gettext("Queued"),
-    JobState.RUNNING: lazy_gettext("Running"),
-    JobState.SUCCEEDED: lazy_gettext("Succeeded"),
-    JobState.FAILED: lazy_gettext("Failed"),
-}
+JOB_LABELS = _state_labels(JobState, ObjectType.JOB)
 ROLE_LABELS = {
     Role.PRODUCER: lazy_gettext("Producer"),
     Role.REVIEWER: lazy_gettext("Reviewer"),
@@ -44,17 +37,8 @@ ROLE_LABELS = {
     Role.ADMIN: lazy_gettext("Administrator"),
     Role.SYSTEM: lazy_gettext("System"),
 }
-RELEASE_STATE_LABELS = {
-    ReleaseState.DRAFT: lazy_gettext("Draft"),
-    ReleaseState.PUBLISHED: lazy_gettext("Published"),
-    ReleaseState.WITHDRAWN: lazy_gettext("Withdrawn"),
-}
-PACKAGE_STATE_LABELS = {
-    PackageState.QUEUED: lazy_gettext("Queued"),
-    PackageState.BUILDING: lazy_gettext("Building"),
-    PackageState.READY: lazy_gettext("Ready to download"),
-    PackageState.FAILED: lazy_gettext("Failed"),
-}
+RELEASE_STATE_LABELS = _state_labels(ReleaseState, ObjectType.RELEASE_SET)
+PACKAGE_STATE_LABELS = _state_labels(PackageState, ObjectType.PACKAGE)
 PACKAGE_KIND_LABELS = {
     PackageKind.TV: lazy_gettext("TV broadcast (1080p)"),
     PackageKind.PLAYBACK: lazy_gettext("Village playback (MP4)"),
@@ -90,6 +74,15 @@ def timecode(seconds: float | None) -> str:
     return f"{int(hours)}:{int(minutes):02d}:{secs:04.1f}"
 
 
+def may(obj: Any, event: str) -> bool:
+    """Say whether the signed-in user's roles may fire ``event`` on ``obj`` in its state now
+    (the buttons come from the transition tables, never from a second copy of the rules)."""
+    if not current_user.is_authenticated:
+        return False
+    allowed = machine_for(obj).allowed_events(obj.state, current_user.roles)
+    return any(e.value == event for e in allowed)
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     app.add_template_filter(filesize, "filesize")
@@ -116,4 +109,5 @@ def init_app(app: Flask) -> None:
             "release_state_label": lambda s: RELEASE_STATE_LABELS.get(s, s),
             "package_state_label": lambda s: PACKAGE_STATE_LABELS.get(s, s),
             "package_kind_label": lambda k: PACKAGE_KIND_LABELS.get(k, k),
+            "may": may,
         }

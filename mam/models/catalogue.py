@@ -101,7 +101,9 @@ class UploadState(enum.StrEnum):
 
 
 class UploadSession(Base):
-    """A tus upload: bytes are staged locally until the last one arrives, then ingested."""
+    """A tus upload: bytes are staged locally until the last one arrives, then ingested.
+
+    Its state moves only through ``mam.machines.UPLOAD``."""
 
     __tablename__ = "upload_session"
 
@@ -127,6 +129,9 @@ class UploadSession(Base):
     # ([{"n": number, "etag": ..., "size": bytes}]); bytes past the parts wait in a spool file.
     multipart_id: Mapped[str | None] = mapped_column(String(1024))
     parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     user: Mapped[User] = relationship()
 

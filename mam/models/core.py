@@ -110,6 +110,7 @@ class JobState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    SKIPPED = "skipped"  # the version no longer needed processing (nothing was made)
     FAILED = "failed"
 
 
@@ -303,7 +304,9 @@ class Rendition(Base):
 
 
 class Job(Base):
-    """A unit of background work; this row, not the broker, is the truth about it."""
+    """A unit of background work; this row, not the broker, is the truth about it.
+
+    Its state moves only through ``mam.machines.JOB``."""
 
     __tablename__ = "job"
 
@@ -326,8 +329,11 @@ class Job(Base):
     # The running attempt's lease (held by ``worker``, number ``attempts``): renewed by every
     # stage; the reconciler takes over only an expired one (mam/leases.py).
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     version: Mapped[Version | None] = relationship(back_populates="jobs")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class AuditEvent(Base):

@@ -39,7 +39,8 @@ class PackageState(enum.StrEnum):
 
 
 class ReleaseSet(Base):
-    """A monthly supply set, e.g. 2026年第12期; immutable once published."""
+    """A monthly supply set, e.g. 2026年第12期; immutable once published. Its state moves
+    only through ``mam.machines.RELEASE``."""
 
     __tablename__ = "release_set"
 
@@ -104,7 +105,8 @@ class ReleaseTarget(Base):
 
 
 class ReleasePackage(Base):
-    """One BagIt ZIP of a release set for one kind of deliverable."""
+    """One BagIt ZIP of a release set for one kind of deliverable; its state moves only
+    through ``mam.machines.PACKAGE``."""
 
     __tablename__ = "release_package"
     __table_args__ = (UniqueConstraint("release_id", "kind"),)
@@ -127,8 +129,11 @@ class ReleasePackage(Base):
     worker: Mapped[str | None] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime | None] = mapped_column()
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     release: Mapped[ReleaseSet] = relationship(back_populates="packages")
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class Download(Base):

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from mam.exports import csv_row
+from mam.audit import OBJECT_LABELS, AuditAction, ObjectType
+from mam.audit_names import SYSTEM, Described, Phrase, describe
+from mam.exports import csv_row  # formula-safe cells (CSV injection)
+from mam.i18n import N_
 from mam.models import AuditEvent, User, Version, utcnow
 
 CSV_COLUMNS = [
-    "id",
-    "at",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "from",
-    "to",
-    "reason",
-    "details",
+    N_("Id"),
+    N_("When"),
+    N_("Who"),
+    N_("Username"),
+    N_("What"),
+    N_("Description"),
+    N_("Object type"),
+    N_("Object id"),
+    N_("From"),
+    N_("To"),
+    N_("Why"),
+    N_("Details"),
 ]
 
 
@@ -47,7 +52,11 @@ class AuditService:
         self.session = session
 
     def _query(self, f: AuditFilter) -> Select[Any]:
-        query = select(AuditEvent).order_by(AuditEvent.id.desc())
+        query = (
+            select(AuditEvent)
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.id.desc())
+        )
         if f.actor:
             query = query.join(User, AuditEvent.actor_id == User.id).where(User.username == f.actor)
         if f.action:
@@ -84,35 +93,45 @@ class AuditService:
             )
         )
 
-    def csv_lines(self, f: AuditFilter, *, batch: int = 500) -> Iterator[str]:
-        """Yield the matching events as CSV (header first), fetched in batches."""
-        yield _csv_row(CSV_COLUMNS)
+    def csv_lines(
+        self, f: AuditFilter, translate: Callable[[str], str] = str, *, batch: int = 500
+    ) -> Iterator[str]:
+        """Yield the matching events as CSV (header first) in the language of ``translate``
+        (a gettext function; English by default), fetched in batches. Times stay ISO 8601."""
+        yield csv_row(translate(c) for c in CSV_COLUMNS)
         offset = 0
         while True:
             rows = self.events(f, limit=batch, offset=offset)
-            yield from (_csv_row(_columns(e)) for e in rows)
+            described = describe(self.session, rows)
+            for e, d in zip(rows, described, strict=True):
+                yield csv_row(_columns(e, d, translate))
             if len(rows) < batch:
                 return
             offset += batch
 
 
-def _columns(e: AuditEvent) -> list[str]:
+def _columns(e: AuditEvent, d: Described, translate: Callable[[str], str]) -> list[str]:
+    def text(phrase: Phrase | None) -> str:
+        return phrase.render(translate) if phrase else ""
+
+    try:
+        object_type = translate(OBJECT_LABELS[ObjectType(e.object_type)])
+    except ValueError:
+        object_type = e.object_type
     return [
         str(e.id),
         e.at.isoformat(),
-        e.actor.username if e.actor else "system",
-        e.action,
-        e.object_type,
+        e.actor.display_name if e.actor else translate(SYSTEM.template),
+        e.actor.username if e.actor else "",
+        text(d.action),
+        text(d.sentence),
+        object_type,
         "" if e.object_id is None else str(e.object_id),
-        e.from_state or "",
-        e.to_state or "",
+        text(d.from_state),
+        text(d.to_state),
         e.reason or "",
         json.dumps(e.details or {}, ensure_ascii=False, sort_keys=True),
     ]
-
-
-def _csv_row(values: Iterable[str]) -> str:
-    return csv_row(values)  # formula-safe cells (CSV injection)
 
 
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -128,7 +147,7 @@ def login_blocked(session: Session, username: str, ip: str | None) -> bool:
     since = utcnow() - LOGIN_WINDOW
     recent = session.scalars(
         select(AuditEvent.details).where(
-            AuditEvent.action == "login_failed", AuditEvent.at >= since
+            AuditEvent.action == AuditAction.LOGIN_FAILED, AuditEvent.at >= since
         )
     ).all()
     by_user = sum(1 for d in recent if (d or {}).get("username") == username)

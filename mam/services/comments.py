@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam import inputs
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput, NotAllowed, NotFound
 from mam.models import Role, User, Version, utcnow
 from mam.models.review import Comment
@@ -124,6 +125,11 @@ class CommentService:
             )
         self.session.add(comment)
         self.session.flush()
+        record(
+            self.session, AuditAction.COMMENT_ADDED, author, ObjectType.VERSION, version_id,
+            details={"comment_id": comment.id, "reply_to": parent_id,
+                     "start_frame": comment.start_frame},
+        )  # fmt: skip
         return comment
 
     def resolve(self, comment_id: int, user: User) -> Comment:
@@ -141,6 +147,11 @@ class CommentService:
             raise InvalidInput("only a whole thread is resolved or reopened", rule="thread")
         comment.resolved_at = utcnow() if resolved else None
         comment.resolved_by_id = user.id if resolved else None
+        record(
+            self.session,
+            AuditAction.COMMENT_RESOLVED if resolved else AuditAction.COMMENT_REOPENED,
+            user, ObjectType.VERSION, comment.version_id, details={"comment_id": comment.id},
+        )  # fmt: skip
         self.session.flush()
         return comment
 

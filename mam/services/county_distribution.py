@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from mam import inputs
+from mam.audit import AuditAction
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import Role, User
@@ -57,11 +58,11 @@ class CountyDistribution(ReleaseBase):
         """Return a ready package ``user`` may download; log and refuse anything else."""
         package = self.session.get(ReleasePackage, package_id)
         if package is None or not self.visible_to(package.release, user):
-            self._audit(user, None, "download_refused", package_id=package_id)
+            self._audit(user, None, AuditAction.DOWNLOAD_REFUSED, package_id=package_id)
             checkpoint(self.session, "the refusal is audited although the request fails")
             raise NotFound(N_("Package %(id)s does not exist."), params={"id": package_id})
         if package.release.state == ReleaseState.WITHDRAWN:
-            self._audit(user, package.release, "download_refused", package_id=package_id)
+            self._audit(user, package.release, AuditAction.DOWNLOAD_REFUSED, package_id=package_id)
             checkpoint(self.session, "the refusal is audited although the request fails")
             raise NotAllowed(
                 N_("Release set %(name)s was withdrawn: %(reason)s"),
@@ -103,7 +104,7 @@ class CountyDistribution(ReleaseBase):
             with self.session.begin_nested():  # a savepoint: only this insert is undone
                 receipt = Receipt(release_id=release.id, county_id=user.county_id, user_id=user.id)
                 self.session.add(receipt)
-                self._audit(user, release, "receipt_confirmed")
+                self._audit(user, release, AuditAction.RECEIPT_CONFIRMED, county_id=user.county_id)
         except IntegrityError:  # a double click from two tabs
             return self.confirm_receipt(release, user)
         return receipt
@@ -137,4 +138,9 @@ class CountyDistribution(ReleaseBase):
         )
         self.session.add(row)
         self.session.flush()
+        self._audit(
+            user, release, AuditAction.SCREENING_REPORTED, screening_id=row.id,
+            county_id=user.county_id, screened_on=screened_on.isoformat(), place=place,
+            viewers=viewers,
+        )  # fmt: skip
         return row

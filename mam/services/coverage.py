@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
-from mam.models import AuditEvent, County, User, utcnow
+from mam.models import County, User, utcnow
 from mam.models.release import Download, Receipt, ReleaseSet, ReleaseState, Screening
 from mam.services.county_distribution import CountyDistribution
 from mam.services.downloads import DownloadLog
@@ -157,17 +158,12 @@ class CoverageReports(CountyDistribution):
             raise InvalidInput("villages and playback points must be between 0 and 100,000")
         before = {"villages": county.villages, "playback_points": county.playback_points}
         county.villages, county.playback_points = villages, playback_points
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id,
-                action="county_profile_changed",
-                object_type="county",
-                object_id=county.id,
-                details={
-                    "before": before,
-                    "villages": villages,
-                    "playback_points": playback_points,
-                },
-            )
+        record(
+            self.session,
+            AuditAction.COUNTY_PROFILE_CHANGED,
+            actor,
+            ObjectType.COUNTY,
+            county.id,
+            details={"before": before, "villages": villages, "playback_points": playback_points},
         )
         self.session.flush()

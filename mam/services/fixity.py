@@ -17,7 +17,8 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.models import Asset, AuditEvent, Role, User, UserRole, utcnow
+from mam.audit import AuditAction, ObjectType, record
+from mam.models import Asset, Role, User, UserRole, utcnow
 from mam.models.fixity import FixityCheck, FixityObject, FixityResult
 from mam.models.release import ReleasePackage
 from mam.services.notify import Notice, Notifier, NullNotifier
@@ -160,12 +161,12 @@ class FixityAudit:
 
     def _alarm(self, obj: FixityObject, check: FixityCheck) -> None:
         log.error("fixity %s: %s %s: %s", check.result, obj.kind, obj.storage_key, check.detail)
-        self.session.add(AuditEvent(
-            action="fixity_failed", object_type=obj.kind, object_id=obj.object_id,
-            from_state=None, to_state=str(check.result), reason=check.detail,
+        record(
+            self.session, AuditAction.FIXITY_FAILED, None, ObjectType(obj.kind), obj.object_id,
+            to_state=str(check.result), reason=check.detail,
             details={"storage_key": obj.storage_key, "expected_sha256": obj.sha256,
                      "actual_sha256": check.actual_sha256},
-        ))  # fmt: skip
+        )  # fmt: skip
         admins = list(
             self.session.scalars(
                 select(User).join(UserRole).where(UserRole.role == Role.ADMIN).distinct()

@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mam import inputs, outbox, search
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, Duplicate, InvalidInput, NotFound
 from mam.i18n import N_
 from mam.models import (
     Asset,
-    AuditEvent,
     Episode,
     Job,
     JobKind,
@@ -315,20 +315,19 @@ class IngestService:
         job = Job(version=version, kind=JobKind.PROCESS)
         self.session.add_all([asset, version, job])
         self.session.flush()
-        self.session.add(
-            AuditEvent(
-                actor_id=uploader.id if uploader else None,
-                action="ingest",
-                object_type="version",
-                object_id=version.id,
-                to_state=version.state.value,
-                details={
-                    "sha256": sha,
-                    "filename": filename,
-                    "size": size,
-                    "mime_type": mimetypes.guess_type(filename)[0],
-                },
-            )
+        record(
+            self.session,
+            AuditAction.INGEST,
+            uploader,
+            ObjectType.VERSION,
+            version.id,
+            to_state=version.state.value,
+            details={
+                "sha256": sha,
+                "filename": filename,
+                "size": size,
+                "mime_type": mimetypes.guess_type(filename)[0],
+            },
         )
         # A new cut retires the older ones and voids their approvals, in the same
         # transaction (docs/architecture.md: a new version voids approvals of older ones).
@@ -356,15 +355,10 @@ class IngestService:
         prog = Programme(name=name, producer_id=producer.id if producer else None)
         self.session.add(prog)
         self.session.flush()
-        self.session.add(
-            AuditEvent(
-                actor_id=uploader.id if uploader else None,
-                action="programme_created",
-                object_type="programme",
-                object_id=prog.id,
-                details={"name": name, "producer_id": prog.producer_id},
-            )
-        )
+        record(
+            self.session, AuditAction.PROGRAMME_CREATED, uploader, ObjectType.PROGRAMME, prog.id,
+            details={"name": name, "producer_id": prog.producer_id},
+        )  # fmt: skip
         return prog
 
     def _refuse_duplicate(self, sha: str, shown: str) -> None:

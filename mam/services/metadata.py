@@ -12,9 +12,10 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from mam import inputs, search
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.i18n import N_
-from mam.models import AuditEvent, Episode, SourceType, User
+from mam.models import Episode, SourceType, User
 from mam.models.catalogue import DEFAULT_TOPICS, EpisodeDetail, Topic, episode_topic
 from mam.services.edit_rights import require_episode_change
 
@@ -229,7 +230,7 @@ def apply_metadata(
         title = inputs.clean_text(title, "title", MAX_TITLE)
     changed = require_change(session, actor, episode, cleaned, title)
     if "title" in changed and title is not None:
-        rename_episode(session, episode, title)  # refuses a title the programme already has
+        rename_episode(session, episode, title, actor)  # refuses a title already taken
     detail = detail_of(session, episode)
     for name in changed:
         if name == "title":
@@ -245,16 +246,12 @@ def apply_metadata(
             continue
         target: Any = episode if name in ("number", "synopsis", "source") else detail
         setattr(target, "source_type" if name == "source" else name, value)
-    if changed:
-        session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="edit_metadata",
-                object_type="episode",
-                object_id=episode.id,
-                details={"fields": changed},
-            )
-        )
+    fields = [name for name in changed if name != "title"]  # a rename is audited apart
+    if fields:
+        record(
+            session, AuditAction.EDIT_METADATA, actor, ObjectType.EPISODE, episode.id,
+            details={"fields": fields},
+        )  # fmt: skip
     search.index_episode(session, episode.id)
 
 
@@ -267,8 +264,9 @@ def episode_or_404(session: Session, episode_id: Any) -> Episode:
     return episode
 
 
-def rename_episode(session: Session, episode: Episode, title: object) -> None:
-    """Give ``episode`` a new title, refusing one its programme already has (no commit)."""
+def rename_episode(session: Session, episode: Episode, title: object, actor: User | None) -> None:
+    """Give ``episode`` a new title, refusing one its programme already has; audit it (no
+    commit). The one way a title changes, from the metadata form and the API alike."""
     new = inputs.clean_text(title, "title", MAX_TITLE)
     if new == episode.title:
         return
@@ -285,6 +283,10 @@ def rename_episode(session: Session, episode: Episode, title: object) -> None:
             params={"programme": episode.programme.name, "title": new},
             field="title",
         )
+    record(
+        session, AuditAction.TITLE_CHANGED, actor, ObjectType.EPISODE, episode.id,
+        details={"before": episode.title, "title": new},
+    )  # fmt: skip
     episode.title = new
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from mam.errors import Conflict, NotAllowed, NotFound, Superseded
 from mam.exports import tag_value
 from mam.leases import Lease, claim_values
+from mam.machines import PACKAGE, PackageEvent
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
@@ -99,7 +100,8 @@ class PackageBuilder:
         release = package.release
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(f"release set {release.name} is {release.state.value}")
-        package.state, package.progress, package.last_error = PackageState.BUILDING, 0.0, None
+        PACKAGE.fire(self.session, package, PackageEvent.START_BUILD, None)
+        package.progress, package.last_error = 0.0, None
         package.attempts += 1
         claim = claim_values(self.worker, self.lease_ttl)
         package.worker, package.heartbeat_at = claim["worker"], claim["heartbeat_at"]
@@ -157,13 +159,18 @@ class PackageBuilder:
             self.storage.delete(staging_key)
             self.session.rollback()
             lease.check()
-            package.state, package.last_error = PackageState.FAILED, str(exc)
+            if package.state is PackageState.BUILDING:  # not re-queued by someone meanwhile
+                PACKAGE.fire(
+                    self.session, package, PackageEvent.BUILD_FAILED, None, reason=str(exc)
+                )
+                package.last_error = str(exc)
             package.lease_expires_at = None
             checkpoint(self.session, "the failure is recorded although the error propagates")
             raise
         lease.check()
         lease.release()
-        package.state, package.progress = PackageState.READY, 100.0
+        PACKAGE.fire(self.session, package, PackageEvent.BUILT, None, details={"size": size})
+        package.progress = 100.0
         package.lease_expires_at = None
         package.storage_key, package.size, package.sha256, package.files = (
             final,

@@ -15,8 +15,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from mam import outbox
-from mam.errors import NotAllowed, NotFound, Superseded
+from mam.errors import NotFound, Superseded
 from mam.leases import SUPERSEDED, Lease, claim_values
+from mam.machines import JOB, JobEvent
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
 from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
@@ -152,12 +153,16 @@ class ProcessingService:
         version = self.session.get(Version, version_id)
         if version is None or job is None or job.version_id != version_id:
             raise NotFound(f"version {version_id} / job {job_id} not found")
-        if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+        if job.state not in (JobState.QUEUED, JobState.RUNNING):
             log.info("job %s already %s; nothing to do", job.id, job.state)
             return None
         if version.state not in (VersionState.UPLOADED, VersionState.PROCESSING):
             log.info("version %s is %s; not processing it again", version.id, version.state)
-            job.state = JobState.SUCCEEDED if version.state != VersionState.FAILED else job.state
+            JOB.fire(
+                self.session, job, JobEvent.SKIP, None,
+                details={"version_id": version.id, "version_state": version.state.value},
+            )  # fmt: skip
+            job.finished_at = utcnow()
             return None
         if job.attempts >= self.max_attempts:
             # Every attempt so far ended with the worker gone (killed by the hard time
@@ -179,7 +184,10 @@ class ProcessingService:
             details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker},
         )
         claim = claim_values(worker, self.lease_ttl)
-        job.state = JobState.RUNNING
+        JOB.fire(
+            self.session, job, JobEvent.START, None,
+            details={"version_id": version.id, "attempt": job.attempts + 1, "worker": worker},
+        )  # fmt: skip
         job.attempts += 1
         job.worker = claim["worker"]
         job.started_at = job.heartbeat_at = claim["heartbeat_at"]
@@ -289,7 +297,7 @@ class ProcessingService:
             details={"job_id": plan.job_id, "outputs": [r.profile for r in result.renditions]},
         )
         job = self.session.get_one(Job, plan.job_id)
-        job.state = JobState.SUCCEEDED
+        JOB.fire(self.session, job, JobEvent.SUCCEED, None, details={"version_id": version.id})
         job.progress = 100.0
         job.eta_seconds = 0.0
         job.finished_at = utcnow()
@@ -394,11 +402,17 @@ class ProcessingService:
             return False
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
+        if job.state is not JobState.RUNNING:  # the reconciler took the job over meanwhile
+            log.warning("job %s is %s; not recording this attempt's failure", job.id, job.state)
+            return False
         retry = not permanent and job.attempts < self.max_attempts
         if retry:
             if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
                 self.discard_outputs(version.id)
-            job.state = JobState.QUEUED
+            JOB.fire(
+                self.session, job, JobEvent.REQUEUE, None, reason=reason,
+                details={"version_id": version.id, "attempt": job.attempts},
+            )  # fmt: skip
             job.last_error = reason
             job.heartbeat_at = utcnow()
             job.lease_expires_at = None
@@ -411,7 +425,10 @@ class ProcessingService:
         """Fail the job and (if it is processing) the version, for good."""
         if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
             self.discard_outputs(version.id)
-        job.state = JobState.FAILED
+        JOB.fire(
+            self.session, job, JobEvent.FAIL, None, reason=reason,
+            details={"version_id": version.id, "attempts": job.attempts},
+        )  # fmt: skip
         job.last_error = reason
         job.heartbeat_at = job.finished_at = utcnow()
         job.lease_expires_at = None
@@ -430,12 +447,11 @@ class ProcessingService:
         job = self.session.get(Job, job_id)
         if job is None or job.version is None:
             raise NotFound(f"job {job_id} does not exist")
-        if job.state != JobState.FAILED:
-            raise NotAllowed(f"job {job_id} is {job.state.value}; only failed jobs can be retried")
+        JOB.check(job, JobEvent.RETRY, actor)
         transition(
             self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
         )
-        job.state = JobState.QUEUED
+        JOB.fire(self.session, job, JobEvent.RETRY, actor, details={"version_id": job.version_id})
         job.attempts = 0
         job.progress = 0.0
         job.finished_at = None

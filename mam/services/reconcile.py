@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mam import outbox
 from mam.leases import expired
+from mam.machines import JOB, PACKAGE, JobEvent, PackageEvent
 from mam.models import Job, JobState, utcnow
 from mam.models.outbox import OutboxMessage, OutboxTask
 from mam.models.release import PackageState, ReleasePackage
@@ -76,7 +77,10 @@ class Reconciler:
     def take_over_job(self, job: Job) -> None:
         """Queue a stale job again and enqueue it after the commit."""
         if job.state == JobState.RUNNING:
-            job.state = JobState.QUEUED
+            JOB.fire(
+                self.session, job, JobEvent.REQUEUE, None,
+                reason="no sign of life from its worker", details={"worker": job.worker},
+            )  # fmt: skip
         job.heartbeat_at = utcnow()
         job.lease_expires_at = None
         outbox.enqueue_processing(self.session, job)
@@ -84,7 +88,10 @@ class Reconciler:
     def take_over_package(self, package: ReleasePackage) -> None:
         """Queue a stale package build again and enqueue it after the commit."""
         if package.state == PackageState.BUILDING:
-            package.state = PackageState.QUEUED
+            PACKAGE.fire(
+                self.session, package, PackageEvent.REQUEUE, None,
+                details={"worker": package.worker},
+            )  # fmt: skip
         package.heartbeat_at = utcnow()
         package.lease_expires_at = None
         outbox.enqueue_package(self.session, package.id)

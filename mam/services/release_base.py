@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import NotAllowed, NotFound
 from mam.i18n import N_
-from mam.models import AuditEvent, County, Role, User
+from mam.models import County, Role, User
 from mam.models.release import ReleaseSet
 
 PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
@@ -36,22 +37,19 @@ class ReleaseBase:
         self,
         actor: User | None,
         release: ReleaseSet | None,
-        action: str,
+        action: AuditAction,
         *,
-        to_state: str | None = None,
         reason: str | None = None,
         **details: object,
     ) -> None:
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action=action,
-                object_type="release_set",
-                object_id=release.id if release else None,
-                to_state=to_state,
-                reason=reason,
-                details=details,
-            )
+        record(
+            self.session,
+            action,
+            actor,
+            ObjectType.RELEASE_SET,
+            release.id if release else None,
+            reason=reason,
+            details=details,
         )
 
 

@@ -12,8 +12,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from mam import inputs, outbox
+from mam.audit import AuditAction
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
+from mam.machines import PACKAGE, RELEASE, PackageEvent, ReleaseEvent
 from mam.models import County, User, Version, VersionState, utcnow
 from mam.models.release import (
     PackageKind,
@@ -69,7 +71,7 @@ class ReleaseService(CoverageReports):
         )
         self.session.add(release)
         self.session.flush()
-        self._audit(actor, release, "release_created")
+        self._audit(actor, release, AuditAction.RELEASE_CREATED)
         self.session.flush()
         return release
 
@@ -91,7 +93,7 @@ class ReleaseService(CoverageReports):
             release.items.append(item)
         item.version_id = version.id
         self.session.flush()
-        self._audit(actor, release, "release_item_added", version_id=version.id)
+        self._audit(actor, release, AuditAction.RELEASE_ITEM_ADDED, version_id=version.id)
         self.session.flush()
         return item
 
@@ -103,7 +105,9 @@ class ReleaseService(CoverageReports):
         if item is None:
             raise NotFound(f"item {item_id} is not in release set {release.id}")
         release.items.remove(item)
-        self._audit(actor, release, "release_item_removed", version_id=item.version_id)
+        self._audit(
+            actor, release, AuditAction.RELEASE_ITEM_REMOVED, version_id=item.version_id
+        )
         self.session.flush()
 
     def set_targets(
@@ -125,7 +129,7 @@ class ReleaseService(CoverageReports):
         self._audit(
             actor,
             release,
-            "release_targets_set",
+            AuditAction.RELEASE_TARGETS_SET,
             counties="all" if county_ids is None else sorted(wanted),
         )
         self.session.flush()
@@ -153,11 +157,10 @@ class ReleaseService(CoverageReports):
             transition(
                 self.session, item.version, Event.RELEASE, actor, details={"release_id": release.id}
             )
-        release.state = ReleaseState.PUBLISHED
+        RELEASE.fire(self.session, release, ReleaseEvent.PUBLISH, actor)
         release.published_at = utcnow()
         existing = {p.kind for p in release.packages}
         release.packages.extend(ReleasePackage(kind=k) for k in PackageKind if k not in existing)
-        self._audit(actor, release, "release_published", to_state="published")
         self.session.flush()
         for package in release.packages:
             if package.state == PackageState.QUEUED:
@@ -175,9 +178,12 @@ class ReleaseService(CoverageReports):
             raise NotAllowed(f"release set {package.release.name} is {package.release.state.value}")
         if package.state == PackageState.READY:
             raise Conflict(f"package {package.kind.value} of {package.release.name} is ready")
-        package.state, package.progress, package.last_error = PackageState.QUEUED, 0.0, None
+        PACKAGE.fire(
+            self.session, package, PackageEvent.REBUILD, actor,
+            details={"release_id": package.release_id, "kind": package.kind.value},
+        )  # fmt: skip
+        package.progress, package.last_error = 0.0, None
         package.heartbeat_at, package.lease_expires_at = utcnow(), None
-        self._audit(actor, package.release, "package_rebuild", package_id=package.id)
         outbox.enqueue_package(self.session, package.id)
         return package
 
@@ -189,6 +195,7 @@ class ReleaseService(CoverageReports):
         reason = inputs.optional_text(reason, "reason", MAX_NOTES, multiline=True)
         if not reason:
             raise InvalidInput(N_("withdrawing a release set needs a reason"))
+        RELEASE.check(release, ReleaseEvent.WITHDRAW, actor, reason=reason)
         for item in release.items:
             if item.version.state == VersionState.RELEASED and not self._in_other_release(item):
                 transition(
@@ -199,10 +206,9 @@ class ReleaseService(CoverageReports):
                     reason=reason,
                     details={"release_id": release.id},
                 )
-        release.state = ReleaseState.WITHDRAWN
+        RELEASE.fire(self.session, release, ReleaseEvent.WITHDRAW, actor, reason=reason)
         release.withdrawn_reason = reason
         release.withdrawn_at = utcnow()
-        self._audit(actor, release, "release_withdrawn", to_state="withdrawn", reason=reason)
         self.session.flush()
 
     # ---- helpers ----------------------------------------------------------------------

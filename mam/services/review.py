@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from mam.audit import AuditAction, ObjectType
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
@@ -26,7 +27,7 @@ from mam.services.edit_rights import may_edit_programme, require_edit
 from mam.services.notify import Notice, Notifier, NullNotifier
 from mam.services.review_chain import ReviewChain
 from mam.uow import after_commit
-from mam.workflow import TRANSITIONS, Event, transition
+from mam.workflow import SELF_APPROVAL_EVENTS, TRANSITIONS, Event, allowed_events, transition
 
 MAX_REASON = 2000
 S = VersionState
@@ -121,22 +122,30 @@ class ReviewService(ReviewChain):
         return self.qc(self.session, version), waiver
 
     def can(self, version: Version, user: User) -> dict[str, bool]:
-        """Say which review acts ``user`` may take on ``version`` now (for showing buttons)."""
+        """Say which review acts ``user`` may take on ``version`` now (for showing buttons).
+
+        Which events the version's state and the user's roles allow comes from the
+        workflow's table (``allowed_events``); what is added here is what the table cannot
+        know: the programme's editors, the review stage grants, earlier signatures, QC.
+        """
         acts = {"submit": False, "sign": False, "request_changes": False, "waive": False}
         if self.newer_version(version) is not None:
             return acts
-        if version.state is S.READY and (S.READY, Event.SUBMIT) in TRANSITIONS:
+        events = set(allowed_events(version.state, user.roles))
+        if Event.SUBMIT in events:
             acts["submit"] = may_edit_programme(self.session, user, version.episode.programme)
         stage = self.next_stage(version)
-        if stage is None or not user.has_role(Role.REVIEWER):
+        if stage is None:
             return acts
+        sign = Event.APPROVE if stage.id == self.stages()[-1].id else Event.SIGN_STAGE
         granted = stage.id in {s.id for s in self.grants(user)}
         signed_before = any(d.reviewer_id == user.id for d in self.signatures(version))
-        own = version.uploaded_by_id == user.id
+        own = sign in SELF_APPROVAL_EVENTS and version.uploaded_by_id == user.id
         findings, waiver = self.qc_status(version)
-        acts["sign"] = granted and not signed_before and not own and (not findings or bool(waiver))
-        acts["request_changes"] = granted
-        acts["waive"] = granted and bool(findings) and waiver is None
+        may_sign = sign in events and granted
+        acts["sign"] = may_sign and not signed_before and not own and (not findings or bool(waiver))
+        acts["request_changes"] = Event.REQUEST_CHANGES in events and granted
+        acts["waive"] = may_sign and bool(findings) and waiver is None
         return acts
 
     # --- acts -----------------------------------------------------------------------------
@@ -270,8 +279,8 @@ class ReviewService(ReviewChain):
             self.session.add(waiver)
             self._audit(
                 actor,
-                "qc_waived",
-                "version",
+                AuditAction.QC_WAIVED,
+                ObjectType.VERSION,
                 version.id,
                 stage=stage.name,
                 findings=findings,

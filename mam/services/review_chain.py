@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput, NotFound
-from mam.models import AuditEvent, Episode, Programme, Role, User
+from mam.models import Episode, Programme, Role, User
 from mam.models.review import ProgrammeEditor, ReviewerStage, ReviewStage
 from mam.services.edit_rights import may_edit_programme
 
@@ -55,7 +56,10 @@ class ReviewChain:
             stage = existing.get(name) or ReviewStage(code=name[:32], name=name[:64])
             stage.position, stage.active = position, True
             self.session.add(stage)
-        self._audit(actor, "review_chain_changed", "review_stage", None, before=before, after=names)
+        self._audit(
+            actor, AuditAction.REVIEW_CHAIN_CHANGED, ObjectType.REVIEW_STAGE, None,
+            before=before, after=names,
+        )  # fmt: skip
         self.session.flush()
         return self.stages()
 
@@ -79,29 +83,22 @@ class ReviewChain:
         for stage in stages:
             self.session.add(ReviewerStage(user_id=user.id, stage_id=stage.id))
         after = sorted({s.name for s in stages})
-        self._audit(actor, "stages_changed", "user", user.id, before=before, after=after)
+        self._audit(
+            actor, AuditAction.STAGES_CHANGED, ObjectType.USER, user.id, before=before, after=after
+        )
         self.session.flush()
 
     def _audit(
         self,
         actor: User | None,
-        action: str,
-        object_type: str,
+        action: AuditAction,
+        object_type: ObjectType,
         object_id: int | None,
         *,
         reason: str | None = None,
         **details: Any,
     ) -> None:
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                reason=reason,
-                details=details,
-            )
-        )
+        record(self.session, action, actor, object_type, object_id, reason=reason, details=details)
 
 
 def episodes_of(session: Session, user: User) -> list[Episode]:
@@ -147,19 +144,18 @@ def save_programme(
     session.flush()
     for editor in {e.id: e for e in editors}.values():
         session.add(ProgrammeEditor(programme_id=programme.id, user_id=editor.id))
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            action="programme_saved",
-            object_type="programme",
-            object_id=programme.id,
-            details={
-                "before": before,
-                "name": name,
-                "producer_id": programme.producer_id,
-                "editors": sorted({e.id for e in editors}),
-            },
-        )
+    record(
+        session,
+        AuditAction.PROGRAMME_SAVED,
+        actor,
+        ObjectType.PROGRAMME,
+        programme.id,
+        details={
+            "before": before,
+            "name": name,
+            "producer_id": programme.producer_id,
+            "editors": sorted({e.id for e in editors}),
+        },
     )
     session.flush()
     return programme

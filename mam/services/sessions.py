@@ -14,7 +14,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from mam.models import AuditEvent, User, utcnow
+from mam.audit import AuditAction, ObjectType, record
+from mam.models import User, utcnow
 from mam.models.auth import LoginSession
 
 KEEP_ENDED = timedelta(days=30)
@@ -48,7 +49,17 @@ class SessionService:
                 user_agent=(user_agent or "")[:200] or None,
             )
         )
+        record(
+            self.session, AuditAction.LOGIN, user, ObjectType.USER, user.id, details={"ip": ip}
+        )
         return token
+
+    def sign_in_failed(self, username: str, ip: str | None) -> None:
+        """Record a failed sign-in (the rate limit counts these rows)."""
+        record(
+            self.session, AuditAction.LOGIN_FAILED, None, ObjectType.USER, None,
+            details={"username": username[:64], "ip": ip},
+        )  # fmt: skip
 
     def find(self, user_id: int, token: str | None) -> LoginSession | None:
         """Return the open session of ``user_id`` with ``token``, if there is one."""
@@ -71,8 +82,9 @@ class SessionService:
             )
         )
 
-    def end(self, token: str | None, reason: str = "logout") -> bool:
-        """End the session with ``token``; say whether one was open."""
+    def end(self, token: str | None, reason: str = "logout", *, ip: str | None = None) -> bool:
+        """End the session with ``token`` (audited as its user signing out); say whether
+        one was open."""
         if not token:
             return False
         row = self.session.scalar(
@@ -81,6 +93,11 @@ class SessionService:
         if row is None or row.ended_at is not None:
             return False
         row.ended_at, row.end_reason = utcnow(), reason
+        record(
+            self.session, AuditAction.LOGOUT, self.session.get(User, row.user_id), ObjectType.USER,
+            row.user_id,
+            reason=None if reason == "logout" else reason, details={"ip": ip},
+        )  # fmt: skip
         return True
 
     def end_all(
@@ -99,14 +116,8 @@ class SessionService:
             if row.token_sha256 != kept:
                 row.ended_at, row.end_reason = now, reason
                 ended += 1
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="sessions_ended",
-                object_type="user",
-                object_id=user.id,
-                reason=reason,
-                details={"ended": ended, "kept_current": kept is not None},
-            )
-        )
+        record(
+            self.session, AuditAction.SESSIONS_ENDED, actor, ObjectType.USER, user.id,
+            reason=reason, details={"ended": ended, "kept_current": kept is not None},
+        )  # fmt: skip
         return ended

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
-from mam.models import AuditEvent, Episode, User
+from mam.models import Episode, User
 from mam.models.catalogue import Subtitle
 from mam.services.edit_rights import require_episode_change
 from storage import Storage
@@ -128,14 +129,9 @@ class SubtitleService:
         self.storage.put_bytes(
             row.storage_key, to_vtt(cues).encode("utf-8"), content_type="text/vtt"
         )
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="attach_subtitle",
-                object_type="episode",
-                object_id=episode.id,
-                details={"filename": row.original_filename, "cues": len(cues)},
-            )
-        )
+        record(
+            self.session, AuditAction.ATTACH_SUBTITLE, actor, ObjectType.EPISODE, episode.id,
+            details={"filename": row.original_filename, "cues": len(cues)},
+        )  # fmt: skip
         self.session.flush()
         return row

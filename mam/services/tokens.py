@@ -11,9 +11,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput, NotFound
 from mam.i18n import N_
-from mam.models import AuditEvent, User, utcnow
+from mam.models import User, utcnow
 from mam.models.catalogue import ApiToken
 
 PREFIX = "mam_"
@@ -93,18 +94,17 @@ class TokenService:
         )
         self.session.add(row)
         self.session.flush()
-        self.session.add(
-            AuditEvent(
-                actor_id=user.id,
-                action="issue_api_token",
-                object_type="api_token",
-                object_id=row.id,
-                details={
-                    "name": name,
-                    "scopes": list(chosen),
-                    "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-                },
-            )
+        record(
+            self.session,
+            AuditAction.ISSUE_API_TOKEN,
+            user,
+            ObjectType.API_TOKEN,
+            row.id,
+            details={
+                "name": name,
+                "scopes": list(chosen),
+                "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+            },
         )
         self.session.flush()
         return secret, row
@@ -144,12 +144,8 @@ class TokenService:
         if row is None or row.user_id != user.id or row.revoked_at is not None:
             raise NotFound(N_("Token %(id)s does not exist."), params={"id": token_id})
         row.revoked_at = utcnow()
-        self.session.add(
-            AuditEvent(
-                actor_id=user.id,
-                action="revoke_api_token",
-                object_type="api_token",
-                object_id=row.id,
-            )
-        )
+        record(
+            self.session, AuditAction.REVOKE_API_TOKEN, user, ObjectType.API_TOKEN, row.id,
+            details={"name": row.name},
+        )  # fmt: skip
         self.session.flush()

@@ -38,8 +38,10 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound, Unavailable
+from mam.machines import UPLOAD, UploadEvent
 from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.services import fingerprints, metadata
@@ -360,7 +362,7 @@ class UploadService:
                 result = self.ingest.ingest_stored(path, **fields)
         except MamError as exc:
             self.session.rollback()
-            self._fail(upload, exc.message)
+            self._fail(upload, user, exc.message)
             raise
         except Exception as exc:  # storage or database trouble once every byte had arrived
             self.session.rollback()
@@ -372,10 +374,13 @@ class UploadService:
                 f"catalogued ({type(exc).__name__}: {exc}); nothing was kept, "
                 "please upload it again"
             )
-            self._fail(upload, message)
+            self._fail(upload, user, message)
             raise Unavailable(message) from exc
-        upload.state = UploadState.DONE
         upload.version_id = result.version.id
+        UPLOAD.fire(
+            self.session, upload, UploadEvent.COMPLETE, user,
+            details={"version_id": result.version.id, "filename": upload.filename},
+        )  # fmt: skip
         extra = {k: v for k, v in meta.items() if k in metadata.FIELDS}
         if extra:
             episode = result.version.episode
@@ -386,15 +391,18 @@ class UploadService:
             )
         self.session.flush()
 
-    def _fail(self, upload: UploadSession, message: str) -> None:
+    def _fail(self, upload: UploadSession, user: User, message: str) -> None:
         """Mark ``upload`` failed with ``message`` and remove the bytes it left anywhere.
 
         A failed upload is never half-registered: no version refers to its bytes, so the
         staged file, the assembled object and any open multipart upload all go; a client
         resuming it is told (410) and starts a new upload.
         """
-        upload.state = UploadState.FAILED
         upload.error = message[:2000]
+        UPLOAD.fire(
+            self.session, upload, UploadEvent.REFUSE, user, reason=message[:2000],
+            details={"filename": upload.filename},
+        )  # fmt: skip
         checkpoint(self.session, "the failure survives the error raised next")
         self.staging_path(upload.id).unlink(missing_ok=True)
         key = self.object_key(upload.id)
@@ -412,7 +420,10 @@ class UploadService:
         """Terminate an upload and delete its staged bytes."""
         upload = self.get(upload_id, user)
         if upload.state is UploadState.OPEN:
-            upload.state = UploadState.CANCELLED
+            UPLOAD.fire(
+                self.session, upload, UploadEvent.CANCEL, user,
+                details={"filename": upload.filename},
+            )  # fmt: skip
         self._discard_after_commit(upload)
 
     def expire(self, now: datetime | None = None) -> int:
@@ -425,10 +436,18 @@ class UploadService:
                 )
             )
         )
+        expired = []
         for upload in stale:
-            upload.state = UploadState.EXPIRED
+            if upload.state is not UploadState.OPEN:  # finished or cancelled meanwhile
+                continue
+            try:
+                with self.session.begin_nested():  # a savepoint: only this upload is undone
+                    UPLOAD.fire(self.session, upload, UploadEvent.EXPIRE, None)
+            except StaleDataError:  # a PATCH arrived meanwhile: the upload is alive
+                continue
+            expired.append(upload)
             self._discard_after_commit(upload)
-        return len(stale)
+        return len(expired)
 
     def _discard_after_commit(self, upload: UploadSession) -> None:
         """Delete the upload's staged bytes and abort its multipart upload once the state

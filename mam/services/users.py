@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from mam import inputs
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
-from mam.models import AuditEvent, County, Role, User, UserRole, utcnow
+from mam.models import County, Role, User, UserRole, utcnow
 from mam.services.sessions import SessionService
 
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory defaults
@@ -129,7 +130,7 @@ class UserService:
         )
         self.session.add(user)
         self.session.flush()
-        self._audit(actor, user, "user_created", sorted(r.value for r in roles))
+        self._audit(actor, user, AuditAction.USER_CREATED, sorted(r.value for r in roles))
         self.session.flush()
         return user
 
@@ -146,7 +147,7 @@ class UserService:
         self.session.flush()
         user.role_rows.extend(UserRole(role=r) for r in sorted(roles - user.roles))
         self.session.flush()
-        self._audit(actor, user, "roles_changed", sorted(r.value for r in roles), before)
+        self._audit(actor, user, AuditAction.ROLES_CHANGED, sorted(r.value for r in roles), before)
         self.session.flush()
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -186,7 +187,7 @@ class UserService:
         ended = SessionService(self.session).end_all(
             user, reason="password_changed", actor=user, keep=keep_session
         )
-        self._audit(user, user, "password_changed", sorted(r.value for r in user.roles))
+        self._audit(user, user, AuditAction.PASSWORD_CHANGED, sorted(r.value for r in user.roles))
         self.session.flush()
         return ended
 
@@ -205,17 +206,25 @@ class UserService:
             check_strength(password, user)
         self._set_password(user, password, temporary=temporary)
         SessionService(self.session).end_all(user, reason="password_reset", actor=actor)
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action="password_reset",
-                object_type="user",
-                object_id=user.id,
-                details={"temporary": temporary},
-            )
-        )
+        record(
+            self.session, AuditAction.PASSWORD_RESET, actor, ObjectType.USER, user.id,
+            details={"temporary": temporary},
+        )  # fmt: skip
         self.session.flush()
         return password
+
+    def update_account(
+        self, user: User, *, active: bool, email: str | None, actor: User | None
+    ) -> None:
+        """Change whether ``user`` may sign in and their e-mail; audit it (no commit)."""
+        if active == user.active and email == user.email:
+            return
+        record(
+            self.session, AuditAction.USER_CHANGED, actor, ObjectType.USER, user.id,
+            details={"active": [user.active, active], "email": [user.email, email]},
+        )  # fmt: skip
+        self.set_active(user, active, actor=actor)
+        user.email = email
 
     def set_active(self, user: User, active: bool, *, actor: User | None) -> None:
         """Let ``user`` sign in or not; deactivating ends their sessions (no commit)."""
@@ -228,30 +237,29 @@ class UserService:
         user.must_change_password = temporary
         user.password_changed_at = utcnow()
 
-    def ensure_county(self, code: str, name: str) -> County:
-        """Return the county with ``code``, creating it if missing."""
+    def ensure_county(self, code: str, name: str, *, actor: User | None = None) -> County:
+        """Return the county with ``code``, creating it (audited) if missing."""
         code, name = inputs.clean_text(code, "code", 32), inputs.clean_text(name, "name", 100)
         county = self.session.scalar(select(County).where(County.code == code))
         if county is None:
             county = County(code=code, name=name)
             self.session.add(county)
             self.session.flush()
+            record(
+                self.session, AuditAction.COUNTY_SAVED, actor, ObjectType.COUNTY, county.id,
+                details={"code": code, "name": name},
+            )  # fmt: skip
         return county
 
     def _audit(
         self,
         actor: User | None,
         user: User,
-        action: str,
+        action: AuditAction,
         roles: list[str],
         before: list[str] | None = None,
     ) -> None:
-        self.session.add(
-            AuditEvent(
-                actor_id=actor.id if actor else None,
-                action=action,
-                object_type="user",
-                object_id=user.id,
-                details={"roles": roles, "before": before or []},
-            )
-        )
+        record(
+            self.session, action, actor, ObjectType.USER, user.id,
+            details={"roles": roles, "before": before or []},
+        )  # fmt: skip

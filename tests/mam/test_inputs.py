@@ -58,8 +58,8 @@ def test_unknown_choice_lists_the_allowed_values() -> None:
     assert inputs.parse_choice("running", "state", JobState) is JobState.RUNNING
     with pytest.raises(InvalidInput) as err:
         inputs.parse_choice("bogus", "state", JobState)
-    assert err.value.details["allowed"] == ["queued", "running", "succeeded", "failed"]
-    assert "queued, running, succeeded, failed" in err.value.message
+    assert err.value.details["allowed"] == ["queued", "running", "succeeded", "skipped", "failed"]
+    assert "queued, running, succeeded, skipped, failed" in err.value.message
 
 
 def test_field_names_are_translated_with_the_message() -> None:

@@ -328,6 +328,18 @@ def test_failed_package_can_be_rebuilt(session: Session, runtime: Runtime, world
     assert built.state == PackageState.READY
     with pytest.raises(Conflict, match="is ready"):
         svc.rebuild_package(playback.id, world["publisher"])
+    trail = session.execute(
+        select(AuditEvent.action, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "package", AuditEvent.object_id == playback.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [tuple(t) for t in trail] == [
+        ("package_build_started", "queued", "building", None),
+        ("package_build_failed", "building", "failed", None),
+        ("package_rebuild", "failed", "queued", world["publisher"].id),
+        ("package_build_started", "queued", "building", None),
+        ("package_built", "building", "ready", None),
+    ]
 
 
 def test_cli_shows_package_progress(session: Session, runtime: Runtime, world: dict,

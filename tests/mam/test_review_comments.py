@@ -100,7 +100,7 @@ def test_audit_filters_history_and_csv(session: Session) -> None:
     )
     text = "".join(audit.csv_lines(AuditFilter(object_type="version")))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["action"] for r in rows] == ["request_changes", "submit"]
-    assert rows[0]["actor"] == world.first.username
-    assert rows[0]["reason"].startswith("'=")  # no formula in a spreadsheet
+    assert [r["What"] for r in rows] == ["Changes requested", "Submitted for review"]
+    assert rows[0]["Username"] == world.first.username
+    assert rows[0]["Why"].startswith("'=")  # no formula in a spreadsheet
     assert not hasattr(audit, "delete") and isinstance(mine[0], AuditEvent)

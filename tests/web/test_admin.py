@@ -124,8 +124,8 @@ def test_audit_log_filters_and_csv(admin: FlaskClient, runtime: Runtime) -> None
     response.close()
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows and {r["actor"] for r in rows} == {"admin"}
-    assert "programme_saved" in {r["action"] for r in rows}
+    assert rows and {r["Username"] for r in rows} == {"admin"}
+    assert "Programme saved" in {r["What"] for r in rows}
 
 
 def test_the_review_chain_is_configured_here(admin: FlaskClient, runtime: Runtime) -> None:

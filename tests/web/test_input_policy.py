@@ -160,8 +160,8 @@ def test_unknown_job_state_lists_the_allowed_values(
     login("admin")
     r = client.get("/api/v1/jobs?state=bogus", headers=EN)
     assert r.status_code == 400
-    assert r.json["allowed"] == ["queued", "running", "succeeded", "failed"]
-    assert "queued, running, succeeded, failed" in r.json["error"]
+    assert r.json["allowed"] == ["queued", "running", "succeeded", "skipped", "failed"]
+    assert "queued, running, succeeded, skipped, failed" in r.json["error"]
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def test_admin_retries_a_failed_job(
     page = client.get(f"/episodes/{episode_id}").get_data(as_text=True)
     again = client.post(f"/jobs/{job_id}/retry", data={"csrf_token": csrf_from(page)},
                         follow_redirects=True)  # fmt: skip
-    assert "only failed jobs can be retried" in again.get_data(as_text=True)
+    assert "现在无法执行此操作：该处理任务当前状态为“排队中”。" in again.get_data(as_text=True)
     assert queue.sent == [(version_id, job_id)]
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.models import Job, JobKind, JobState, VersionState
+from mam.models import AuditEvent, Job, JobKind, JobState, VersionState
 from mam.models.processing import QCReport
 from mam.runtime import Runtime
 from mam.services.processing import ProcessingService
@@ -74,3 +75,26 @@ def test_failure_keeps_the_qc_report_that_explains_it(runtime: Runtime, session:
     session.commit()
     session.expire_all()
     assert other.state == JobState.QUEUED and other.last_error == "No space left on device"
+
+
+def test_a_job_for_a_version_that_needs_no_processing_is_skipped(
+    runtime: Runtime, session: Session
+) -> None:
+    """A redelivered job whose version was processed meanwhile is skipped, not 'succeeded'."""
+    service = ProcessingService(session, runtime.storage)
+    job = _job(session, JobState.QUEUED, attempts=0)
+    assert job.version is not None
+    job.version.state = VersionState.READY  # tests may set a state directly
+    session.commit()
+    assert service.begin(job.version_id, worker="w", job_id=job.id) is None
+    session.expire_all()
+    assert job.state == JobState.SKIPPED and job.finished_at is not None
+    audit = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "job", AuditEvent.object_id == job.id)
+    ).one()
+    assert (audit.action, audit.from_state, audit.to_state, audit.actor_id) == (
+        "job_skipped", "queued", "skipped", None
+    )  # fmt: skip
+    assert audit.details == {"version_id": job.version_id, "version_state": "ready"}
+    # A skipped job is done: a second delivery does nothing.
+    assert service.begin(job.version_id, worker="w", job_id=job.id) is None

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import shared_task
+from sqlalchemy.orm.exc import StaleDataError
 
 from mam import outbox
 from mam.runtime import Runtime
@@ -54,14 +55,22 @@ def reconcile(rt: Runtime, grace: timedelta, outbox_after: timedelta = OUTBOX_AF
                 job.id, job.state, job.attempts, job.lease_expires_at,
                 job.heartbeat_at or job.created_at,
             )  # fmt: skip
-            reconciler.take_over_job(job)
+            try:
+                with session.begin_nested():  # a savepoint: only this take-over is undone
+                    reconciler.take_over_job(job)
+            except StaleDataError:  # its worker moved it meanwhile: it is alive after all
+                log.info("job %s moved while being taken over; left to its worker", job.id)
         packages = reconciler.stale_packages()
         for package in packages:
             log.warning(
                 "taking over package %s (%s, attempt %s, lease until %s)",
                 package.id, package.state, package.attempts, package.lease_expires_at,
             )  # fmt: skip
-            reconciler.take_over_package(package)
+            try:
+                with session.begin_nested():
+                    reconciler.take_over_package(package)
+            except StaleDataError:
+                log.info("package %s moved while being taken over; left to its worker", package.id)
     return len(jobs) + len(packages)
 
 

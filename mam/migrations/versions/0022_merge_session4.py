@@ -1,0 +1,20 @@
+"""Merge the branches of 2026-12-01 (unit of work and outbox, state machines).
+
+Revision ID: 0022_merge_session4
+Revises: 0016_outbox, 0017_states
+"""
+
+from __future__ import annotations
+
+revision = "0022_merge_session4"
+down_revision = ("0016_outbox", "0017_states")
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
