@@ -22,6 +22,18 @@ class Label(str):
     __slots__ = ()
 
 
+def render_value(value: object, translate: Callable[[str], str]) -> object:
+    """Return a parameter as shown: a Label translated, a nested message (a mapping with
+    ``template`` and ``params``) rendered, a list of nested messages rendered and joined."""
+    if isinstance(value, Label):
+        return translate(value)
+    if isinstance(value, Mapping) and isinstance(value.get("template"), str):
+        return render(value["template"], value.get("params"), translate)
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        return translate("; ").join(str(render_value(v, translate)) for v in value)
+    return value
+
+
 def render(
     template: str, params: Mapping[str, object] | None, translate: Callable[[str], str]
 ) -> str:
@@ -29,8 +41,11 @@ def render(
     text = translate(template)
     if not params:
         return text
-    values = {k: translate(v) if isinstance(v, Label) else v for k, v in params.items()}
+    values = {k: render_value(v, translate) for k, v in params.items()}
     try:
         return text % values
     except (KeyError, ValueError, TypeError):
-        return template % dict(params)
+        try:
+            return template % {k: render_value(v, str) for k, v in params.items()}
+        except (KeyError, ValueError, TypeError):
+            return template

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from mam import inputs
 from mam.errors import Duplicate, InvalidInput, MamError
+from mam.messages import media
 from mam.models import Programme, Role, SourceType, Version
 from mam.models.catalogue import UploadSession, UploadState
 from mam.services import metadata
@@ -164,7 +165,7 @@ def options(upload_id: str | None = None) -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     """Open an upload; 201 with its URL in Location."""
     if "Upload-Defer-Length" in request.headers:
-        raise InvalidInput("Upload-Defer-Length is not supported; send Upload-Length")
+        raise InvalidInput(media.UPLOAD_DEFER_LENGTH)
     length = _int_header("Upload-Length")
     meta = parse_metadata(request.headers.get("Upload-Metadata", ""))
     filename = meta.get("filename") or meta.get("name") or "unnamed"

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mam.errors import NotAllowed, NotFound
+from mam.errors import MamError, NotAllowed, NotFound, ProcessingError
+from mam.messages import catalogue, processing
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
 from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
@@ -119,7 +120,7 @@ class ProcessingService:
         )
         if job is None:
             if self.session.get(Version, version_id) is None:
-                raise NotFound(f"version {version_id} does not exist")
+                raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
             job = Job(version_id=version_id, kind=JobKind.PROCESS)
             self.session.add(job)
             self.session.commit()
@@ -132,7 +133,7 @@ class ProcessingService:
         job = self.session.get(Job, job_id) if job_id else self.job_for(version_id)
         version = self.session.get(Version, version_id)
         if version is None or job is None or job.version_id != version_id:
-            raise NotFound(f"version {version_id} / job {job_id} not found")
+            raise NotFound(processing.JOB_MISSING, params={"id": job_id})
         if job.state in (JobState.SUCCEEDED, JobState.FAILED):
             log.info("job %s already %s; nothing to do", job.id, job.state)
             return None
@@ -149,8 +150,9 @@ class ProcessingService:
             self._give_up(
                 job,
                 version,
-                f"the worker stopped {job.attempts} times while processing this version "
-                "(killed at the time limit or out of memory?)",
+                ProcessingError(
+                    processing.WORKER_GONE, params={"attempts": job.attempts}, permanent=True
+                ),
             )
             return None
         transition(
@@ -243,7 +245,7 @@ class ProcessingService:
         job.progress = 100.0
         job.eta_seconds = 0.0
         job.finished_at = utcnow()
-        job.last_error = None
+        job.last_error, job.error_code, job.error_params = None, None, None
         self.session.commit()
 
     def discard_outputs(self, version_id: int) -> None:
@@ -327,7 +329,7 @@ class ProcessingService:
     def fail(
         self,
         plan: ProcessingPlan,
-        reason: str,
+        error: MamError,
         *,
         permanent: bool,
         qc_report: dict[str, Any] | None = None,
@@ -343,20 +345,21 @@ class ProcessingService:
             if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
                 self.discard_outputs(version.id)
             job.state = JobState.QUEUED
-            job.last_error = reason
+            record_error(job, error)
             job.heartbeat_at = utcnow()
         else:
-            self._give_up(job, version, reason)
+            self._give_up(job, version, error)
         self._record_analysis(version, job.id, qc_report, loudness)
         self.session.commit()
         return retry
 
-    def _give_up(self, job: Job, version: Version, reason: str) -> None:
+    def _give_up(self, job: Job, version: Version, error: MamError) -> None:
         """Fail the job and (if it is processing) the version, for good; commit."""
         if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
             self.discard_outputs(version.id)
         job.state = JobState.FAILED
-        job.last_error = reason
+        record_error(job, error)
+        reason = error.message
         job.heartbeat_at = job.finished_at = utcnow()
         if version.state == VersionState.PROCESSING:
             transition(
@@ -373,9 +376,9 @@ class ProcessingService:
         """Queue a failed job again (admin action); the caller enqueues it after this."""
         job = self.session.get(Job, job_id)
         if job is None or job.version is None:
-            raise NotFound(f"job {job_id} does not exist")
+            raise NotFound(processing.JOB_MISSING, params={"id": job_id})
         if job.state != JobState.FAILED:
-            raise NotAllowed(f"job {job_id} is {job.state.value}; only failed jobs can be retried")
+            raise NotAllowed(processing.JOB_NOT_FAILED, params={"id": job_id})
         transition(
             self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
         )
@@ -402,3 +405,10 @@ def _mime(path: Path) -> str:
     return (
         _MIME.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )
+
+
+def record_error(job: Job, error: MamError) -> None:
+    """Store why ``job`` failed: its code and parameters (shown translated) and the English."""
+    job.last_error = error.message
+    job.error_code = error.code
+    job.error_params = {**error.params, **({"detail": error.detail} if error.detail else {})}
