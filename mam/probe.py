@@ -374,5 +374,7 @@ def _ffprobe(args: list[str], target: str, name: str, timeout: float) -> MediaIn
         data = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:
         reason = "ffprobe returned bad JSON"
-        raise InvalidMedia(media.UNREADABLE, params={"file": name}, detail=reason, file=name) from None
+        raise InvalidMedia(
+            media.UNREADABLE, params={"file": name}, detail=reason, file=name
+        ) from None
     return parse_ffprobe_json(data, name)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mam.errors import NotFound
+from mam.messages import catalogue
 from mam.models import Episode, Job, Programme, Version
 
 
@@ -35,14 +36,14 @@ class CatalogueService:
         """Return one episode or raise NotFound."""
         episode = self.session.get(Episode, episode_id)
         if episode is None:
-            raise NotFound(f"episode {episode_id} does not exist")
+            raise NotFound(catalogue.EPISODE_MISSING, params={"id": episode_id})
         return episode
 
     def version(self, version_id: int) -> Version:
         """Return one version or raise NotFound."""
         version = self.session.get(Version, version_id)
         if version is None:
-            raise NotFound(f"version {version_id} does not exist")
+            raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
         return version
 
     def jobs(self, *, state: str | None = None, limit: int = 100) -> list[Job]:

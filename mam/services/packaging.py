@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, NotAllowed, NotFound
 from mam.exports import tag_value
+from mam.messages import release as release_messages
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
@@ -76,10 +77,10 @@ class PackageBuilder:
         """Build the package; on any failure it is marked failed and nothing is published."""
         package = self.session.get(ReleasePackage, package_id)
         if package is None:
-            raise NotFound(f"package {package_id} does not exist")
+            raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
         release = package.release
         if release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(f"release set {release.name} is {release.state.value}")
+            raise NotAllowed(release_messages.NOT_PUBLISHED, params={"name": release.name})
         package.state, package.progress, package.last_error = PackageState.BUILDING, 0.0, None
         self.session.commit()
         final = package_key(release.id, package.kind)
@@ -130,8 +131,12 @@ class PackageBuilder:
                 rendition = version.rendition(profile)
                 if rendition is None:
                     raise Conflict(
-                        f"《{version.episode.title}》 version {version.number} has no "
-                        f"{profile} rendition; reprocess it before packaging"
+                        release_messages.NO_RENDITION,
+                        params={
+                            "title": version.episode.title,
+                            "number": version.number,
+                            "profile": profile,
+                        },
                     )
                 files += self._rendition_files(rendition, folder / profile)
             for obj in self.storage.list(f"thumbs/{version.id}/"):

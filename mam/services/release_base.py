@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from mam.errors import NotAllowed, NotFound
 from mam.i18n import N_
+from mam.messages import release as release_messages
 from mam.models import AuditEvent, County, Role, User
 from mam.models.release import ReleaseSet
 
@@ -58,4 +59,4 @@ class ReleaseBase:
 def require_role(actor: User, roles: tuple[Role, ...], what: str) -> None:
     """Refuse ``actor`` unless they hold one of ``roles`` (``what`` names the act)."""
     if not actor.has_role(*roles):
-        raise NotAllowed(f"only publishers may {what}")
+        raise NotAllowed(release_messages.PUBLISHERS_ONLY, act=what)

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, Protocol
 
-from mam.messages import media
 from mam.errors import InvalidInput
+from mam.messages import media
 from storage.hashing import ResumableSha256, resumable_sha256_available
 
 log = logging.getLogger(__name__)

@@ -39,9 +39,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound, Unavailable
+from mam.messages import media
 from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
-from mam.messages import media
 from mam.queue import TaskQueue
 from mam.services import fingerprints, metadata
 from mam.services.ingest import IngestService, clean_text, display_filename
