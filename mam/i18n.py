@@ -9,6 +9,10 @@ template and fills in the parameters in that person's language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+
+from babel.support import Translations
 
 
 def N_(message: str) -> str:
@@ -49,3 +53,26 @@ def render(
             return template % {k: render_value(v, str) for k, v in params.items()}
         except (KeyError, ValueError, TypeError):
             return template
+
+
+# The compiled catalogues (shipped with the web package's data, read here without Flask).
+CATALOGUES = Path(__file__).resolve().parent.parent / "web" / "translations"
+# Languages with a catalogue, by the first part of a locale name (zh_CN.UTF-8 → zh).
+CATALOGUE_LOCALES = {"zh": "zh_Hans_CN"}
+
+
+def catalogue_locale(locale: str | None) -> str | None:
+    """Return the catalogue that serves ``locale`` (``zh_CN.UTF-8``, ``zh-CN``…), or None
+    for English (the msgids themselves)."""
+    lang = (locale or "").replace("-", "_").split(".")[0].split("_")[0].lower()
+    return CATALOGUE_LOCALES.get(lang)
+
+
+@cache
+def translator(locale: str | None) -> Callable[[str], str]:
+    """Return a gettext function for ``locale`` (English when it has no catalogue)."""
+    name = catalogue_locale(locale)
+    if name is None:
+        return str
+    translations = Translations.load(str(CATALOGUES), [name])
+    return translations.gettext

@@ -59,8 +59,16 @@ def _tus(response: Response, upload: UploadSession | None = None) -> Response:
     return response
 
 
-def _error(status: int, message: str) -> Response:
-    return _tus(Response(message + "\n", status, mimetype="text/plain"))
+def _error(status: int, message: str, exc: MamError | None = None) -> Response:
+    """Answer in plain text (what tus clients show); the code and a technical detail
+    travel in headers, the detail also on a line of its own."""
+    text = message + "\n"
+    if exc is not None and exc.detail:
+        text += _("Technical detail: %(detail)s", detail=exc.detail) + "\n"
+    response = _tus(Response(text, status, mimetype="text/plain"))
+    if exc is not None:
+        response.headers["Upload-Error-Code"] = exc.code
+    return response
 
 
 def _duplicate(exc: Duplicate) -> Response:
@@ -71,7 +79,7 @@ def _duplicate(exc: Duplicate) -> Response:
     (RFC 6249) points at the episode and version that hold the same content, and
     ``Upload-Duplicate`` says whether the full SHA-256 or the fingerprint matched.
     """
-    response = _error(422, exc.translated(_))
+    response = _error(422, exc.translated(_), exc)
     episode_id, number = exc.details.get("episode_id"), exc.details.get("number")
     if episode_id is not None:
         href = url_for("catalogue.episode", episode_id=episode_id, _anchor=f"version-{number}")
@@ -116,7 +124,7 @@ def _protocol(view: Any) -> Any:
             return _duplicate(exc)
         except MamError as exc:
             db_session().rollback()
-            return _error(exc.http_status, exc.translated(_))
+            return _error(exc.http_status, exc.translated(_), exc)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
