@@ -26,6 +26,9 @@ class Label(str):
     __slots__ = ()
 
 
+LIST_SEPARATOR = N_("; ")  # between the parts of a list of nested messages
+
+
 def render_value(value: object, translate: Callable[[str], str]) -> object:
     """Return a parameter as shown: a Label translated, a nested message (a mapping with
     ``template`` and ``params``) rendered, a list of nested messages rendered and joined."""
@@ -34,7 +37,7 @@ def render_value(value: object, translate: Callable[[str], str]) -> object:
     if isinstance(value, Mapping) and isinstance(value.get("template"), str):
         return render(value["template"], value.get("params"), translate)
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        return translate("; ").join(str(render_value(v, translate)) for v in value)
+        return translate(LIST_SEPARATOR).join(str(render_value(v, translate)) for v in value)
     return value
 
 

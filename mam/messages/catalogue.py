@@ -62,4 +62,6 @@ MANIFEST_COLUMNS = message(
 MANIFEST_PROBLEMS = message(
     "import.manifest_problems", N_("The manifest has problems; nothing was imported.")
 )
-FIELDS_INVALID = message("catalogue.fields_invalid", N_("%(problems)s"))
+FIELDS_INVALID = message(
+    "catalogue.fields_invalid", N_("Some fields are not valid: %(problems)s")
+)
