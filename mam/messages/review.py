@@ -26,9 +26,13 @@ WAIVED = message("review.waived", N_("The QC findings are already waived."))
 REVIEWERS_ONLY = message("review.reviewers_only", N_("Only reviewers may do this."))
 STALE = message(
     "review.stale",
+    N_("Someone else acted on this version meanwhile; reload the page and try again."),
+)
+RACE = message(
+    "review.race",
     N_(
-        "Someone else acted on this version meanwhile. The page now shows its current "
-        "state; check it and try again."
+        "Someone else acted on this version at the same moment; reload the page to see "
+        "what happened."
     ),
 )
 NOT_IN_REVIEW = message(

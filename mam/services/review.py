@@ -367,7 +367,7 @@ class ReviewService(ReviewChain):
         except (StaleDataError, IntegrityError) as exc:
             self.session.rollback()
             raise Conflict(
-                review.STALE,
+                review.RACE,
                 rule="stale",
             ) from exc
         except BaseException:

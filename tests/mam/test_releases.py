@@ -105,9 +105,9 @@ def test_only_approved_versions_enter_a_set(session: Session, world: dict) -> No
     svc = ReleaseService(session)
     release = svc.create("2026年第12期", world["publisher"])
     ready = factories.version(session, VersionState.READY)
-    with pytest.raises(NotAllowed, match="only approved versions"):
+    with pytest.raises(NotAllowed, match="Only approved versions"):
         svc.add_version(release, ready.id, world["publisher"])
-    with pytest.raises(NotAllowed, match="only publishers"):
+    with pytest.raises(NotAllowed, match="Only publishers"):
         svc.create("x", world["county_a"])
     with pytest.raises(Conflict, match="already exists"):
         svc.create("2026年第12期", world["publisher"])
@@ -325,7 +325,7 @@ def test_failed_package_can_be_rebuilt(session: Session, runtime: Runtime, world
     session.expire_all()
     built = PackageBuilder(session, runtime.storage, tmp_path).build(playback.id)
     assert built.state == PackageState.READY
-    with pytest.raises(Conflict, match="is ready"):
+    with pytest.raises(Conflict, match="is already ready"):
         svc.rebuild_package(playback.id, world["publisher"])
 
 
