@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, NotAllowed, NotFound
 from mam.exports import tag_value
+from mam.i18n import translator
 from mam.messages import release as release_messages
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
 from mam.pbcore import FileEntry, episode_document
+from mam.profile_labels import describe, profile_label
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -34,10 +36,12 @@ KIND_PROFILES: dict[PackageKind, tuple[str, ...]] = {
     PackageKind.PLAYBACK: ("playback", "mobile"),
     PackageKind.WEB: ("web",),
 }
+# What the README calls each package (it is read at the county centres, in Chinese); the
+# picture size, codec and bitrate next to it come from the files themselves (describe()).
 KIND_LABELS = {
-    PackageKind.TV: "电视台播出版（broadcast，1080p H.264）",
-    PackageKind.PLAYBACK: "村级放映点版（playback 720p 与 mobile 360p MP4）",
-    PackageKind.WEB: "网络学习版（web，HLS 多码率）",
+    PackageKind.TV: "电视台播出版",
+    PackageKind.PLAYBACK: "村级放映点版",
+    PackageKind.WEB: "网络学习版（HLS 多码率）",
 }
 ORGANIZATION = "电教中心 Educational Film Library"
 
@@ -246,7 +250,7 @@ class PackageBuilder:
         (root / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
         )
-        self._readme_text = _readme(release, kind, episodes)
+        self._readme_text = _readme(release, kind, episodes, package_contents(release, kind))
 
     def _bag_info(self, release: ReleaseSet, kind: PackageKind) -> dict[str, str]:
         info = {
@@ -258,9 +262,30 @@ class PackageBuilder:
         return {label: tag_value(value) for label, value in info.items()}
 
 
-def _readme(release: ReleaseSet, kind: PackageKind, episodes: list[dict]) -> str:
+def package_contents(release: ReleaseSet, kind: PackageKind) -> dict[str, list[Rendition]]:
+    """Return, per profile of a package kind, the renditions its episodes put in it."""
+    found: dict[str, list[Rendition]] = {}
+    for item in release.items:
+        for profile in KIND_PROFILES[kind]:
+            rendition = item.version.rendition(profile)
+            if rendition is not None:
+                found.setdefault(profile, []).append(rendition)
+    return found
+
+
+def _readme(
+    release: ReleaseSet,
+    kind: PackageKind,
+    episodes: list[dict],
+    contents: dict[str, list[Rendition]],
+) -> str:
+    zh = translator("zh_CN")
+    held = "；".join(
+        f"{profile_label(profile, 'zh_CN', zh)} {describe(renditions)}".strip()
+        for profile, renditions in contents.items()
+    )
     lines = [
-        f"{release.name} 供片包 —— {KIND_LABELS[kind]}",
+        f"{release.name} 供片包 —— {KIND_LABELS[kind]}" + (f"（{held}）" if held else ""),
         "",
         "本包是 BagIt 1.0 格式的数据包（https://www.rfc-editor.org/rfc/rfc8493）。",
         "目录说明：",
