@@ -285,7 +285,8 @@ def _readme(
         for profile, renditions in contents.items()
     )
     lines = [
-        f"{release.name} 供片包 —— {KIND_LABELS[kind]}" + (f"（{held}）" if held else ""),
+        f"{release.name} 供片包 —— {KIND_LABELS[kind]}",
+        *([f"影片格式（按实际文件）：{held}"] if held else []),
         "",
         "本包是 BagIt 1.0 格式的数据包（https://www.rfc-editor.org/rfc/rfc8493）。",
         "目录说明：",

@@ -179,7 +179,11 @@ def test_package_is_a_valid_bag_with_pbcore(
     ):
         assert field in info
     assert "manifest-sha256.txt" in {p.name for p in bag.iterdir()}
-    assert "如何校验" in (bag / "README.txt").read_text(encoding="utf-8")
+    readme = (bag / "README.txt").read_text(encoding="utf-8")
+    assert "如何校验" in readme
+    # What the files are, read from them (the clip is 320×240), not what the profile aims at.
+    assert "影片格式（按实际文件）：电视台播出版 320×240 H.264" in readme
+    assert "1080p" not in readme
     folders = sorted(p.name for p in (bag / "data").iterdir() if p.is_dir())
     assert folders == ["01-乡村振兴 第1集", "02-党建_ 第2集_"]  # safe on FAT/Windows
     episode = bag / "data" / folders[0]
