@@ -50,9 +50,8 @@ def test_every_code_is_translated_into_chinese(code: str) -> None:
 
 
 def test_errors_carry_their_code_params_and_a_technical_detail() -> None:
-    exc = InvalidMedia(
-        media.UNREADABLE, params={"file": "讲座.mp4"}, detail="Invalid data found when processing input"
-    )
+    detail = "Invalid data found when processing input"
+    exc = InvalidMedia(media.UNREADABLE, params={"file": "讲座.mp4"}, detail=detail)
     assert exc.code == "media.unreadable"
     assert exc.params == {"file": "讲座.mp4"}
     assert exc.translated(translator("zh_CN")) == "讲座.mp4 不是可读取的音视频文件。"
