@@ -142,7 +142,9 @@ def test_coverage_csv(login: Callable[[str], FlaskClient], published: dict) -> N
     publisher = login("publisher")
     body = publisher.get(f"/releases/{published['release']}/coverage.csv")
     text = body.get_data(as_text=True)  # Chinese by default, as the tables on screen
-    assert text.startswith("\ufeff县代码,县,已下载,确认接收时间,逾期,需复制套数,放映场次,观众人数\r\n")
+    assert text.startswith(
+        "\ufeff县代码,县,已下载,确认接收时间,逾期,需复制套数,放映场次,观众人数\r\n"
+    )
     assert "c1,甲县,否," in text
     english = publisher.get(f"/releases/{published['release']}/coverage.csv?lang=en")
     text = english.get_data(as_text=True)
