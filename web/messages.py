@@ -19,9 +19,30 @@ def translate(text: str) -> str:
     return str(gettext(text))
 
 
+# Parameters that hold distribution profile names ("broadcast, mobile"): shown by their
+# names in the reader's language (mam.profile_labels), stored as the profiles file names them.
+PROFILE_PARAMS = ("profile", "profiles", "output", "outputs")
+
+
+def profile_names(names: str | list[str] | tuple[str, ...]) -> str:
+    """Return profile names (a list, or joined with ", ") by their names for the reader."""
+    from web.templating import profile_name  # noqa: PLC0415 - templating imports this module
+
+    items = names.split(", ") if isinstance(names, str) else list(names)
+    return str(gettext(", ")).join(profile_name(n.strip()) for n in items if n.strip())
+
+
+def _shown(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    shown = dict(params or {})
+    for key in PROFILE_PARAMS:
+        if isinstance(shown.get(key), str):
+            shown[key] = profile_names(shown[key])
+    return shown
+
+
 def said(code: str | None, params: Mapping[str, Any] | None, fallback: str | None = None) -> str:
     """Return a stored message (code + parameters) translated; older rows show ``fallback``."""
-    return render_stored(code, params, fallback, translate)
+    return render_stored(code, _shown(params), fallback, translate)
 
 
 def finding_text(finding: Mapping[str, Any] | str) -> str:
@@ -32,7 +53,7 @@ def finding_text(finding: Mapping[str, Any] | str) -> str:
     english = str(finding.get("message") or finding.get("check") or "")
     if finding.get("code") in REGISTRY or not finding.get("template"):
         return said(finding.get("code"), finding.get("params"), english)
-    return render(str(finding["template"]), finding.get("params"), translate)
+    return render(str(finding["template"]), _shown(finding.get("params")), translate)
 
 
 def job_error(job: Job) -> str:
@@ -73,6 +94,7 @@ def init_app(app: Flask) -> None:
     all_messages()  # every code registered before the first page
     app.add_template_global(said, "said")
     app.add_template_global(finding_text, "finding_text")
+    app.add_template_global(profile_names, "profile_names")
     app.add_template_global(job_error, "job_error")
     app.add_template_global(job_error_detail, "job_error_detail")
     app.add_template_global(version_failure, "version_failure")
