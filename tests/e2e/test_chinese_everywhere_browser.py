@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from mam.models import Job, JobKind, JobState, Role, User, Version
+from mam.models import County, Job, JobKind, JobState, Role, User, Version
 from mam.runtime import Runtime
 from mam.services.review import ReviewService
 from mam.services.users import UserService
@@ -101,18 +101,25 @@ def day(runtime: Runtime, fresh_clip: Path) -> Iterator[tuple[str, dict[str, int
         s.add(failed)
         s.commit()
         episode_id = version.episode_id
-    ids = {"version": version_id, "episode": episode_id, "release": world.release}
+    with runtime.db.session() as s:
+        county = s.scalar(select(County.id).where(County.code == "c1"))
+        world_episode = s.get_one(Version, world.version).episode_id
+    ids = {"version": version_id, "episode": episode_id, "release": world.release,
+           "county": county, "world_episode": world_episode}  # fmt: skip
     for url in _serve(runtime):
         yield url, ids
 
 
 PAGES = {
-    "producer": ["/", "/episodes/{episode}", "/upload", "/search?q=乡村", "/inbox"],
-    "reviewer": ["/inbox", "/review/versions/{version}", "/episodes/{episode}"],
-    "publisher": ["/releases/", "/releases/{release}", "/releases/dashboard"],
-    "county": ["/county/", "/account"],
-    "admin": ["/admin/users", "/admin/counties", "/admin/programmes", "/episodes/{episode}"],
-}
+    "producer": ["/", "/episodes/{episode}", "/upload", "/search?q=乡村", "/inbox",
+                 "/account/tokens", "/episodes/{world_episode}"],
+    "reviewer": ["/inbox", "/review/versions/{version}", "/episodes/{episode}", "/"],
+    "publisher": ["/releases/", "/releases/{release}", "/releases/dashboard",
+                  "/releases/counties/{county}", "/account"],
+    "county": ["/county/", "/account", "/account/tokens"],
+    "admin": ["/admin/users", "/admin/counties", "/admin/programmes", "/episodes/{episode}",
+              "/releases/{release}"],
+}  # fmt: skip
 
 
 def test_every_role_reads_chinese(browser, day) -> None:  # type: ignore[no-untyped-def]
