@@ -101,7 +101,7 @@ def test_admin_retries_a_failed_job(
     page = client.get(f"/episodes/{episode_id}").get_data(as_text=True)
     again = client.post(f"/jobs/{job_id}/retry", data={"csrf_token": csrf_from(page)},
                         follow_redirects=True)  # fmt: skip
-    assert "only failed jobs can be retried" in again.get_data(as_text=True)
+    assert f"只有失败的任务才能重试，任务 {job_id} 并未失败。" in again.get_data(as_text=True)
     assert queue.sent == [(version_id, job_id)]
 
 
