@@ -8,6 +8,7 @@ drops or invents a placeholder, or that still reads as English.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,26 @@ def test_the_command_line_language_comes_from_mam_locale_then_posix(
 )  # fmt: skip
 def test_locale_names_map_to_the_catalogue(locale: str, catalogue: str | None) -> None:
     assert catalogue_locale(locale) == catalogue
+
+
+def _domain_msgids() -> list[str]:
+    """Every message the domain marks with N_ (mam/ and workers/), as pybabel extracts it."""
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for folder in ("mam", "workers"):
+        for _file, _line, msgid, _comments, _context in extract_from_dir(
+            str(root / folder), [("**.py", "python")], keywords={"N_": None}
+        ):
+            found.append(msgid if isinstance(msgid, str) else msgid[0])
+    return sorted(set(found))
+
+
+def test_every_domain_message_is_translated_with_or_without_a_code_of_its_own() -> None:
+    """Messages raised with a bare template (they carry their kind's generic code) too."""
+    zh = translator("zh_CN")
+    msgids = _domain_msgids()
+    assert len(msgids) >= len(all_messages())
+    untranslated = [m for m in msgids if zh(m) == m and HAN.search(m) is None]
+    assert untranslated == []

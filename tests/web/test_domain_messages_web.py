@@ -181,3 +181,19 @@ def test_the_cli_speaks_the_language_of_mam_locale(runtime: Runtime) -> None:
     env["MAM_LOCALE"] = "en_US.UTF-8"
     result = CliRunner().invoke(cli, ["show", "424242"], env=env)
     assert "error: Version 424242 does not exist." in result.output
+
+
+def test_the_chosen_language_stays_with_the_account(
+    app: Flask, runtime: Runtime, login: object
+) -> None:
+    client: FlaskClient = login("producer")  # type: ignore[operator]
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.post("/language/en", data={"csrf_token": token}).status_code == 302
+    with runtime.db.session() as s:
+        from mam.models import User
+
+        user = s.query(User).filter_by(username="producer").one()
+        assert user.locale == "en"  # mail to this user is written in English
+    # A script with the user's token and no Accept-Language gets the account's language.
+    api = app.test_client().get("/api/v1/versions/424242", headers=token_for(runtime, "producer"))
+    assert api.json is not None and api.json["message"] == "Version 424242 does not exist."
