@@ -10,21 +10,21 @@ Allowed are only things that are not words of the interface: file names, codecs 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from mam.models import County, Job, JobKind, JobState, Role, User, Version
 from mam.runtime import Runtime
 from mam.services.review import ReviewService
 from mam.services.users import UserService
-from tests.e2e.conftest import PASSWORD, _free_port, shot
+from tests.e2e.conftest import PASSWORD, shot
+from tests.e2e.test_county_browser import login
 from tests.web.conftest import process_now
 from tests.web.county_fixtures import build_world
+from tests.web.tus_helpers import serving
 from web import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -66,18 +66,6 @@ def test_the_detector_finds_what_it_should() -> None:
     assert english == ["is not readable media: Invalid data"]
 
 
-def _serve(runtime: Runtime) -> Iterator[str]:
-    app = create_app(runtime=runtime)
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def day(runtime: Runtime, fresh_clip: Path) -> Iterator[tuple[str, dict[str, int]]]:
     """A working day's data; yields the server's URL and the ids the pages need."""
@@ -106,7 +94,7 @@ def day(runtime: Runtime, fresh_clip: Path) -> Iterator[tuple[str, dict[str, int
         world_episode = s.get_one(Version, world.version).episode_id
     ids = {"version": version_id, "episode": episode_id, "release": world.release,
            "county": county, "world_episode": world_episode}  # fmt: skip
-    for url in _serve(runtime):
+    with serving(create_app(runtime=runtime)) as url:
         yield url, ids
 
 
@@ -128,11 +116,7 @@ def test_every_role_reads_chinese(browser, day) -> None:  # type: ignore[no-unty
     for role, paths in PAGES.items():
         context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.goto(url + "/login")
-        page.fill("input[name=username]", role)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("[data-testid=login-submit]")
-        page.wait_for_load_state()
+        login(page, url, role)
         for path in paths:
             target = path.format(**ids)
             response = page.goto(url + target)

@@ -30,14 +30,18 @@ def _sheet(client: FlaskClient, url: str) -> list[list[object]]:
     return [[c.value for c in row] for row in sheet.iter_rows()]
 
 
-def test_coverage_xlsx_is_for_people_in_their_language(
-    login: Callable[[str], FlaskClient], published: dict  # type: ignore[type-arg]  # noqa: F811
-) -> None:
+def _county_confirms(login: Callable[[str], FlaskClient], release: int) -> None:
     county = login("county")
-    post(county, f"/county/releases/{published['release']}/receipt", page="/county/")
+    post(county, f"/county/releases/{release}/receipt", page="/county/")
     county.post(
         "/logout", data={"csrf_token": csrf_from(county.get("/county/").get_data(as_text=True))}
     )
+
+
+def test_coverage_xlsx_is_for_people_in_their_language(
+    login: Callable[[str], FlaskClient], published: dict  # type: ignore[type-arg]  # noqa: F811
+) -> None:
+    _county_confirms(login, published["release"])
     client = login("publisher")
     url = f"/releases/{published['release']}/coverage.xlsx"
     rows = _sheet(client, url)
@@ -56,11 +60,7 @@ def test_coverage_xlsx_is_for_people_in_their_language(
 def test_csv_keeps_iso_dates_for_programs(
     login: Callable[[str], FlaskClient], published: dict  # type: ignore[type-arg]  # noqa: F811
 ) -> None:
-    county = login("county")
-    post(county, f"/county/releases/{published['release']}/receipt", page="/county/")
-    county.post(
-        "/logout", data={"csrf_token": csrf_from(county.get("/county/").get_data(as_text=True))}
-    )
+    _county_confirms(login, published["release"])
     text = login("publisher").get(f"/releases/{published['release']}/coverage.csv")
     line = text.get_data(as_text=True).splitlines()[1].split(",")
     assert line[:3] == ["c1", "甲县", "否"]
