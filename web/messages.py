@@ -72,7 +72,7 @@ def error_body(exc: MamError, status: int | None = None) -> dict[str, Any]:
     ``code`` and ``params`` are stable; ``message`` is in the request's language;
     ``error`` repeats ``message`` for older clients; ``detail`` is a technical detail.
     """
-    message = exc.translated(translate)
+    message = render(exc.template, _shown(exc.params), translate)
     body: dict[str, Any] = {
         "error": message,
         "status": status or exc.http_status,

@@ -5,6 +5,13 @@ from __future__ import annotations
 from mam.i18n import N_
 from mam.messages import message
 
+# The packages by name (translated where shown, as a mam.i18n.Label parameter).
+KIND_NAMES = {
+    "tv": N_("TV broadcast"),
+    "playback": N_("Village playback"),
+    "web": N_("Online learning (HLS)"),
+}
+
 PACKAGE_MISSING = message("release.package_missing", N_("Package %(id)s does not exist."))
 NOT_PUBLISHED = message(
     "release.not_published", N_("The release set %(name)s is not published.")

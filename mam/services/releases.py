@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from mam import inputs
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from mam.i18n import N_
+from mam.i18n import N_, Label
 from mam.messages import catalogue
 from mam.messages import release as release_messages
+from mam.messages.release import KIND_NAMES
 from mam.models import County, User, Version, VersionState, utcnow
 from mam.models.release import (
     PackageKind,
@@ -180,7 +181,7 @@ class ReleaseService(CoverageReports):
         if package.state == PackageState.READY:
             raise Conflict(
                 release_messages.PACKAGE_READY,
-                params={"kind": package.kind.value, "name": package.release.name},
+                params={"kind": Label(KIND_NAMES[package.kind]), "name": package.release.name},
             )
         package.state, package.progress, package.last_error = PackageState.QUEUED, 0.0, None
         self._audit(actor, package.release, "package_rebuild", package_id=package.id)
