@@ -13,9 +13,11 @@ from mam.i18n import render
 from mam.messages import REGISTRY, all_messages, render_stored
 from mam.models import Job
 from mam.services.catalogue import version_failure
+from web.templating import profile_name
 
 
 def translate(text: str) -> str:
+    """Return ``text`` in the request's language (a gettext for mam.messages)."""
     return str(gettext(text))
 
 
@@ -26,8 +28,6 @@ PROFILE_PARAMS = ("profile", "profiles", "output", "outputs")
 
 def profile_names(names: str | list[str] | tuple[str, ...]) -> str:
     """Return profile names (a list, or joined with ", ") by their names for the reader."""
-    from web.templating import profile_name  # noqa: PLC0415 - templating imports this module
-
     items = names.split(", ") if isinstance(names, str) else list(names)
     return str(gettext(", ")).join(profile_name(n.strip()) for n in items if n.strip())
 

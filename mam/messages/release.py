@@ -54,3 +54,22 @@ COUNTY_FIGURES = message(
     "county.figures_range",
     N_("Villages and playback points must be between 0 and 100,000."),
 )
+SET_MISSING = message("release.set_missing", N_("Release set %(id)s does not exist."))
+WITHDRAWN = message(
+    "county.set_withdrawn", N_("Release set %(name)s was withdrawn: %(reason)s")
+)
+PACKAGE_NOT_READY = message(
+    "county.package_not_ready", N_("The %(kind)s package of %(name)s is not ready yet.")
+)
+SET_NOT_OPEN = message(
+    "county.set_not_published", N_("Release set %(name)s is not published (any more).")
+)
+PLACE_REQUIRED = message(
+    "county.place_required", N_("Name the township or place (at most 200 characters).")
+)
+VIEWERS_RANGE = message(
+    "county.viewers_range", N_("The number of viewers must be between 0 and 1,000,000.")
+)
+SCREENING_FUTURE = message(
+    "county.screening_future", N_("A screening cannot be reported before it happens.")
+)

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import NotAllowed, NotFound
-from mam.i18n import N_
 from mam.messages import release as release_messages
 from mam.models import AuditEvent, County, Role, User
 from mam.models.release import ReleaseSet
@@ -24,7 +23,7 @@ class ReleaseBase:
         """Return a release set or raise NotFound."""
         release = self.session.get(ReleaseSet, release_id)
         if release is None:
-            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release_id})
+            raise NotFound(release_messages.SET_MISSING, params={"id": release_id})
         return release
 
     def target_counties(self, release: ReleaseSet) -> list[County]:
