@@ -187,3 +187,13 @@ def _persistent_secret(home: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
+
+
+def cli_locale(env: Mapping[str, str] | None = None) -> str:
+    """Return the language the command line speaks: ``MAM_LOCALE``, else the usual POSIX
+    variables (``LC_ALL``, ``LC_MESSAGES``, ``LANG``); empty means English."""
+    env = os.environ if env is None else env
+    for name in ("MAM_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return env[name]
+    return ""

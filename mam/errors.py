@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from mam.i18n import render
+from mam.messages import Message
 
 
 class MamError(Exception):
@@ -12,20 +13,32 @@ class MamError(Exception):
 
     http_status = 400
     exit_code = 1
+    # The code of errors raised with a bare template instead of a registered Message.
+    generic_code = "error.failed"
 
     def __init__(
         self,
-        message: str,
+        message: Message | str,
         *,
         params: Mapping[str, object] | None = None,
+        detail: str | None = None,
         **details: object,
     ) -> None:
-        # ``message`` is an English template marked with ``mam.i18n.N_``; with ``params`` it
-        # holds %(name)s placeholders. ``self.message`` is the English text (logs, old rows);
-        # ``translated()`` gives it in the reader's language.
-        self.template = message
+        # ``message`` is a registered Message (mam.messages: a stable code and an English
+        # template) or, for older call sites, a bare template marked with ``mam.i18n.N_``.
+        # With ``params`` the template holds %(name)s placeholders. ``self.message`` is the
+        # English text (logs); ``translated()`` gives it in the reader's language.
+        # ``detail`` is a technical detail (a tool's own words), shown apart, untranslated.
+        if isinstance(message, Message):
+            self.said = message
+        else:
+            self.said = Message(self.generic_code, message)
+        self.code, self.template = self.said.code, self.said.template
         self.params: dict[str, object] = dict(params or {})
-        self.message = message % self.params if self.params else message
+        self.detail = detail
+        self.message = render(self.template, self.params, str)
+        if detail:
+            self.message = f"{self.message} ({detail})"
         super().__init__(self.message)
         self.details = details
 
@@ -40,6 +53,8 @@ class MamError(Exception):
 class NotFound(MamError):
     """The thing asked for does not exist (or the caller may not know it does)."""
 
+    generic_code = "error.not_found"
+
     http_status = 404
     exit_code = 3
 
@@ -47,12 +62,16 @@ class NotFound(MamError):
 class NotAllowed(MamError):
     """The caller's role or the object's state does not allow this act."""
 
+    generic_code = "error.not_allowed"
+
     http_status = 403
     exit_code = 4
 
 
 class Conflict(MamError):
     """The request collides with existing data or a concurrent change."""
+
+    generic_code = "error.conflict"
 
     http_status = 409
     exit_code = 5
@@ -65,12 +84,16 @@ class Superseded(Conflict):
 class InvalidMedia(MamError):
     """A file is not usable audio/video (unreadable, truncated, no streams)."""
 
+    generic_code = "error.invalid_media"
+
     http_status = 422
     exit_code = 6
 
 
 class InvalidInput(MamError):
     """Input fails validation (bad field, bad manifest line, bad header)."""
+
+    generic_code = "error.invalid_input"
 
     http_status = 400
     exit_code = 2
@@ -79,23 +102,28 @@ class InvalidInput(MamError):
 class ProcessingError(MamError):
     """Processing a version failed; ``permanent`` says whether a retry can help."""
 
+    generic_code = "error.processing"
+
     http_status = 500
     exit_code = 7
 
     def __init__(
         self,
-        message: str,
+        message: Message | str,
         *,
         permanent: bool,
         params: Mapping[str, object] | None = None,
+        detail: str | None = None,
         **details: object,
     ) -> None:
-        super().__init__(message, params=params, **details)
+        super().__init__(message, params=params, detail=detail, **details)
         self.permanent = permanent
 
 
 class Unavailable(MamError):
     """Storage or the database failed under a valid request; trying again later may work."""
+
+    generic_code = "error.unavailable"
 
     http_status = 503
     exit_code = 8

@@ -53,6 +53,10 @@ FIELD_NAMES = {
     "year": N_("year"),
     "state": N_("state"),
     "source": N_("source"),
+    "production_date": N_("production date"),
+    "rights_expiry": N_("rights expiry"),
+    "topics": N_("topics"),
+    "keywords": N_("keywords"),
 }
 
 

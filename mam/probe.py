@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mam.errors import InvalidMedia
+from mam.messages import media
 
 FFPROBE = "ffprobe"
 INTERLACED_FIELD_ORDERS = frozenset({"tt", "bb", "tb", "bt"})
@@ -295,12 +296,10 @@ def parse_ffprobe_json(data: dict[str, Any], name: str) -> MediaInfo:
         if stream_duration:
             durations.append(stream_duration)
     if not video and not audio:
-        raise InvalidMedia(f"{name} contains no audio or video stream", file=name)
+        raise InvalidMedia(media.NO_STREAMS, params={"file": name}, file=name)
     duration = _opt_float(fmt.get("duration")) or max(durations, default=0.0)
     if duration <= 0 and video:
-        raise InvalidMedia(
-            f"{name} has no known duration (a still image or a broken file?)", file=name
-        )
+        raise InvalidMedia(media.NO_DURATION, params={"file": name}, file=name)
     return MediaInfo(
         container=str(fmt.get("format_name") or "unknown"),
         format_long_name=str(fmt.get("format_long_name") or ""),
@@ -337,9 +336,9 @@ def probe(
     try:
         st = local.stat()
     except FileNotFoundError:
-        raise InvalidMedia(f"{name} does not exist", file=name) from None
+        raise InvalidMedia(media.MISSING, params={"file": name}, file=name) from None
     if st.st_size == 0:
-        raise InvalidMedia(f"{name} is empty (0 bytes)", file=name)
+        raise InvalidMedia(media.EMPTY, params={"file": name}, file=name)
     return _ffprobe([target], target, name, timeout)
 
 
@@ -362,21 +361,20 @@ def _ffprobe(args: list[str], target: str, name: str, timeout: float) -> MediaIn
             check=False,
         )
     except FileNotFoundError:
-        raise InvalidMedia(
-            f"Cannot read {name}: ffprobe not found; install ffmpeg", file=name
-        ) from None
+        raise InvalidMedia(media.PROBE_MISSING, params={"file": name}, file=name) from None
     except subprocess.TimeoutExpired:
         raise InvalidMedia(
-            f"{name} could not be read: ffprobe did not finish within {timeout:g} s",
-            file=name,
+            media.PROBE_TIMEOUT, params={"file": name, "seconds": f"{timeout:g}"}, file=name
         ) from None
     stderr = result.stderr.decode("utf-8", "replace")
     if result.returncode != 0:
         reason = _ffprobe_reason(stderr, target)
-        raise InvalidMedia(f"{name} is not readable media: {reason}", file=name)
+        raise InvalidMedia(media.UNREADABLE, params={"file": name}, detail=reason, file=name)
     try:
         data = json.loads(result.stdout.decode("utf-8", "replace") or "{}")
     except json.JSONDecodeError:
         reason = "ffprobe returned bad JSON"
-        raise InvalidMedia(f"{name} could not be read: {reason}", file=name) from None
+        raise InvalidMedia(
+            media.UNREADABLE, params={"file": name}, detail=reason, file=name
+        ) from None
     return parse_ffprobe_json(data, name)

@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         inbox,
         jobs,
         media,
+        messages,
         metadata,
         ops,
         releases,
@@ -80,6 +81,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)
+    messages.init_app(app)
     auth.init_policy(app)
     ops.init_request_ids(app, json_logs=configure_logging(settings))
     return app

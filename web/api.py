@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from mam import inputs
@@ -21,6 +20,7 @@ from mam.services.catalogue import CatalogueService, job_dict, version_dict
 from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
 from web.auth import STAFF, allow
 from web.extensions import csrf, db_session, runtime
+from web.messages import error_body, translate
 from web.openapi import body_problems
 from web.openapi import document as openapi_document
 from web.tokens import accepts_token, require_csrf
@@ -34,7 +34,7 @@ E = TypeVar("E", bound=StrEnum)
 @allow(*STAFF)
 def version(version_id: int) -> ResponseReturnValue:
     """Return a version with technical metadata, renditions and jobs."""
-    return jsonify(version_dict(CatalogueService(db_session()).version(version_id)))
+    return jsonify(version_dict(CatalogueService(db_session()).version(version_id), translate))
 
 
 @bp.route("/versions/<int:version_id>/progress")
@@ -45,7 +45,7 @@ def progress(version_id: int) -> ResponseReturnValue:
     ``job`` drives the page's progress bar and ``jobs`` its jobs table, from one reading.
     """
     v = CatalogueService(db_session()).version(version_id)
-    jobs = [job_dict(j) for j in v.jobs]
+    jobs = [job_dict(j, translate) for j in v.jobs]
     return jsonify(
         version_id=v.id,
         state=v.state.value,
@@ -65,7 +65,7 @@ def jobs() -> ResponseReturnValue:
     except InvalidInput as exc:
         return _bad_request(exc)
     rows = CatalogueService(db_session()).jobs(state=state.value if state else None)
-    return jsonify(jobs=[job_dict(j) for j in rows])
+    return jsonify(jobs=[job_dict(j, translate) for j in rows])
 
 
 # ---- catalogue: episodes, metadata, uploads (per-user API tokens or the session) ----------
@@ -75,7 +75,7 @@ EVERYONE = tuple(r for r in Role if r is not Role.SYSTEM)
 
 
 def _bad_request(exc: InvalidInput) -> ResponseReturnValue:
-    body: dict[str, Any] = {"error": exc.translated(_), "status": 400}
+    body = error_body(exc, 400)
     if exc.details.get("errors"):
         body["fields"] = exc.details["errors"]
     if exc.details.get("allowed"):
@@ -177,7 +177,7 @@ def episode(episode_id: int) -> ResponseReturnValue:
         **episode_summary(ep),
         synopsis=ep.synopsis,
         metadata=metadata.metadata_dict(s, ep),
-        versions=[version_dict(v) for v in ep.versions],
+        versions=[version_dict(v, translate) for v in ep.versions],
     )
 
 

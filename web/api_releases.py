@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from mam.errors import InvalidInput, NotFound
 from mam.i18n import N_
+from mam.messages import release as release_messages
 from mam.models import Role
 from mam.models.release import Receipt, ReleasePackage, ReleaseSet, ReleaseState
 from mam.services.releases import ReleaseService
@@ -41,7 +42,7 @@ def _county_user() -> bool:
 def _visible(release_id: int) -> ReleaseSet:
     release = db_session().get(ReleaseSet, release_id)
     if release is None or not _service().visible_to(release, current_user):
-        raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release_id})
+        raise NotFound(release_messages.SET_MISSING, params={"id": release_id})
     return release
 
 
@@ -147,7 +148,7 @@ def package(package_id: int) -> ResponseReturnValue:
     """Return one package."""
     row = db_session().get(ReleasePackage, package_id)
     if row is None or not _service().visible_to(row.release, current_user):
-        raise NotFound(N_("Package %(id)s does not exist."), params={"id": package_id})
+        raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
     return jsonify(package_dict(row) | {"release_id": row.release_id})
 
 

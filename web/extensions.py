@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, lazy_gettext
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
@@ -59,6 +59,9 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in LOCALES:
         return str(chosen)
+    user = current_user if has_request_context() else None
+    if user is not None and user.is_authenticated and user.locale in LOCALES:
+        return str(user.locale)  # chosen before, or a script's token of that user
     best = request.accept_languages.best_match(["zh", "en"]) if request else None
     return "en" if best == "en" else str(current_app.config["BABEL_DEFAULT_LOCALE"])
 

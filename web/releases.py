@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from mam import inputs
 from mam.errors import InvalidInput
-from mam.exports import csv_text
 from mam.models import County, Role, Version, VersionState
 from mam.models.release import ReleaseSet
+from mam.services.coverage_tables import coverage_table, utilisation_table
 from mam.services.releases import ReleaseService
 from web.auth import allow
+from web.exports import export
 from web.extensions import db_session
 
 bp = Blueprint("releases", __name__, url_prefix="/releases")
@@ -70,35 +71,15 @@ def dashboard() -> ResponseReturnValue:
 @bp.route("/utilisation.csv")
 @allow(*PUBLISHERS)
 def utilisation_csv() -> ResponseReturnValue:
-    """Export per release and county: received, screenings, viewers."""
-    header = [
-        "release",
-        "published_at",
-        "county_code",
-        "county",
-        "downloaded",
-        "confirmed_at",
-        "screenings",
-        "viewers",
-        "copies_needed",
-    ]
-    service = _service()
-    rows = [
-        [
-            summary.release.name,
-            summary.release.published_at.isoformat() if summary.release.published_at else "",
-            row.county.code,
-            row.county.name,
-            int(row.downloaded),
-            row.confirmed_at.isoformat() if row.confirmed_at else "",
-            row.screenings,
-            row.viewers,
-            row.copies_needed,
-        ]
-        for summary in service.dashboard()
-        for row in service.coverage(summary.release)
-    ]
-    return _csv(csv_text(header, rows), "utilisation.csv")
+    """Export per release and county: received, screenings, viewers (CSV, for programs)."""
+    return export(utilisation_table(_service()), "utilisation", "csv")
+
+
+@bp.route("/utilisation.xlsx")
+@allow(*PUBLISHERS)
+def utilisation_xlsx() -> ResponseReturnValue:
+    """The same table as an Excel workbook, for people."""
+    return export(utilisation_table(_service()), "utilisation", "xlsx")
 
 
 @bp.route("/counties/<int:county_id>", methods=["GET", "POST"])
@@ -123,15 +104,6 @@ def county_history(county_id: int) -> ResponseReturnValue:
         return redirect(url_for(".county_history", county_id=county_id))
     return render_template(
         "releases/county.html", county=county, history=_service().county_history(county)
-    )
-
-
-def _csv(text: str, name: str) -> Response:
-    # UTF-8 with BOM so Excel on Chinese Windows opens it correctly.
-    return Response(
-        "\ufeff" + text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
     )
 
 
@@ -245,29 +217,14 @@ def progress(release_id: int) -> ResponseReturnValue:
 @bp.route("/<int:release_id>/coverage.csv")
 @allow(*PUBLISHERS)
 def coverage_csv(release_id: int) -> ResponseReturnValue:
-    """Export the coverage table (target assessment, 目标考核) as CSV for Excel."""
+    """Export the coverage table (target assessment, 目标考核) as CSV, for programs."""
     release = _release(release_id)
-    header = [
-        "county_code",
-        "county",
-        "downloaded",
-        "confirmed_at",
-        "overdue",
-        "copies_needed",
-        "screenings",
-        "viewers",
-    ]
-    rows = [
-        [
-            row.county.code,
-            row.county.name,
-            int(row.downloaded),
-            row.confirmed_at.isoformat() if row.confirmed_at else "",
-            int(row.overdue),
-            row.copies_needed,
-            row.screenings,
-            row.viewers,
-        ]
-        for row in _service().coverage(release)
-    ]
-    return _csv(csv_text(header, rows), f"coverage-{release.id}.csv")
+    return export(coverage_table(_service(), release), f"coverage-{release.id}", "csv")
+
+
+@bp.route("/<int:release_id>/coverage.xlsx")
+@allow(*PUBLISHERS)
+def coverage_xlsx(release_id: int) -> ResponseReturnValue:
+    """The coverage table as an Excel workbook, for people."""
+    release = _release(release_id)
+    return export(coverage_table(_service(), release), f"coverage-{release.id}", "xlsx")

@@ -27,6 +27,7 @@ from mam.services.edit_rights import require_edit
 from mam.services.review import ReviewService
 from web.auth import STAFF, allow
 from web.extensions import db_session, runtime
+from web.messages import error_body
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 COMMENTERS = (Role.REVIEWER, Role.PRODUCER, Role.ADMIN)
@@ -165,7 +166,9 @@ def _wants_json() -> bool:
 
 
 def _refused(exc: MamError) -> ResponseReturnValue:
-    return jsonify(error=rule_message(exc), status=exc.http_status), exc.http_status
+    body = error_body(exc)
+    body["error"] = body["message"] = rule_message(exc)
+    return jsonify(body), exc.http_status
 
 
 def _fragments(version: Version) -> dict[str, str]:

@@ -7,14 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext
+from flask_babel import format_datetime, get_locale, gettext, lazy_gettext
 from flask_login import current_user
 
 from mam.audit import ObjectType, state_label
 from mam.machines import machine_for
 from mam.models import JobState, Role, SourceType, VersionState
-from mam.models.release import PackageKind, PackageState, ReleaseState
+from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseState
+from mam.profile_labels import describe, profile_label
+from mam.services.packaging import package_contents
 from web.auth import STAFF, home_for
+from web.extensions import runtime
 
 
 def _state_labels(states: type[enum.Enum], object_type: ObjectType) -> dict[Any, Any]:
@@ -40,8 +43,8 @@ ROLE_LABELS = {
 RELEASE_STATE_LABELS = _state_labels(ReleaseState, ObjectType.RELEASE_SET)
 PACKAGE_STATE_LABELS = _state_labels(PackageState, ObjectType.PACKAGE)
 PACKAGE_KIND_LABELS = {
-    PackageKind.TV: lazy_gettext("TV broadcast (1080p)"),
-    PackageKind.PLAYBACK: lazy_gettext("Village playback (MP4)"),
+    PackageKind.TV: lazy_gettext("TV broadcast"),
+    PackageKind.PLAYBACK: lazy_gettext("Village playback"),
     PackageKind.WEB: lazy_gettext("Online learning (HLS)"),
 }
 FIELD_ORDER_LABELS = {
@@ -83,6 +86,31 @@ def may(obj: Any, event: str) -> bool:
     return any(e.value == event for e in allowed)
 
 
+def profile_name(name: str) -> str:
+    """Return a distribution profile's name in the reader's language (profiles file first)."""
+    locale = str(get_locale() or "zh_CN")
+    return profile_label(name, locale, gettext, runtime().settings.profiles)
+
+
+def package_label(package: ReleasePackage) -> str:
+    """Return a package's name with what its files really hold (``电视台播出版（1280×720 H.264
+    8.0 Mb/s）``), read from the renditions of the set's episodes."""
+    label = str(PACKAGE_KIND_LABELS.get(package.kind, package.kind.value))
+    held = [describe(r) for r in package_contents(package.release, package.kind).values()]
+    held = [h for h in held if h]
+    if not held:
+        return label
+    return gettext("%(label)s (%(contents)s)", label=label, contents=gettext("; ").join(held))
+
+
+def package_state_for_counties(package: ReleasePackage) -> str:
+    """Return a package's state as a county sees it: only a published set's ready package
+    can be downloaded; after a withdrawal none can."""
+    if package.release.state is ReleaseState.WITHDRAWN:
+        return str(gettext("Withdrawn: counties can no longer download it"))
+    return str(PACKAGE_STATE_LABELS.get(package.state, package.state))
+
+
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     app.add_template_filter(filesize, "filesize")
@@ -110,4 +138,7 @@ def init_app(app: Flask) -> None:
             "package_state_label": lambda s: PACKAGE_STATE_LABELS.get(s, s),
             "package_kind_label": lambda k: PACKAGE_KIND_LABELS.get(k, k),
             "may": may,
+            "package_label": package_label,
+            "package_state_for_counties": package_state_for_counties,
+            "profile_name": profile_name,
         }

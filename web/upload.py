@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from mam import inputs
 from mam.errors import Duplicate, InvalidInput, MamError
+from mam.messages import media
 from mam.models import Programme, Role, SourceType, Version
 from mam.models.catalogue import UploadSession, UploadState
 from mam.services import metadata
@@ -57,8 +58,16 @@ def _tus(response: Response, upload: UploadSession | None = None) -> Response:
     return response
 
 
-def _error(status: int, message: str) -> Response:
-    return _tus(Response(message + "\n", status, mimetype="text/plain"))
+def _error(status: int, message: str, exc: MamError | None = None) -> Response:
+    """Answer in plain text (what tus clients show); the code and a technical detail
+    travel in headers, the detail also on a line of its own."""
+    text = message + "\n"
+    if exc is not None and exc.detail:
+        text += _("Technical detail: %(detail)s", detail=exc.detail) + "\n"
+    response = _tus(Response(text, status, mimetype="text/plain"))
+    if exc is not None:
+        response.headers["Upload-Error-Code"] = exc.code
+    return response
 
 
 def _duplicate(exc: Duplicate) -> Response:
@@ -69,7 +78,7 @@ def _duplicate(exc: Duplicate) -> Response:
     (RFC 6249) points at the episode and version that hold the same content, and
     ``Upload-Duplicate`` says whether the full SHA-256 or the fingerprint matched.
     """
-    response = _error(422, exc.translated(_))
+    response = _error(422, exc.translated(_), exc)
     episode_id, number = exc.details.get("episode_id"), exc.details.get("number")
     if episode_id is not None:
         href = url_for("catalogue.episode", episode_id=episode_id, _anchor=f"version-{number}")
@@ -114,7 +123,7 @@ def _protocol(view: Any) -> Any:
             return _duplicate(exc)
         except MamError as exc:
             db_session().rollback()
-            return _error(exc.http_status, exc.translated(_))
+            return _error(exc.http_status, exc.translated(_), exc)
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -163,7 +172,7 @@ def options(upload_id: str | None = None) -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     """Open an upload; 201 with its URL in Location."""
     if "Upload-Defer-Length" in request.headers:
-        raise InvalidInput("Upload-Defer-Length is not supported; send Upload-Length")
+        raise InvalidInput(media.UPLOAD_DEFER_LENGTH)
     length = _int_header("Upload-Length")
     meta = parse_metadata(request.headers.get("Upload-Metadata", ""))
     filename = meta.get("filename") or meta.get("name") or "unnamed"

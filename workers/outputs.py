@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mam.errors import InvalidMedia, ProcessingError
+from mam.messages import processing
 from mam.probe import MediaInfo, probe
 from mam.services.processing import (
     LocalFile,
@@ -37,12 +38,17 @@ def picture_duration(info: MediaInfo) -> float:
 def probe_output(path: Path) -> MediaInfo:
     """Probe a finished output; a missing or unreadable one is a permanent failure."""
     if not path.exists():
-        raise ProcessingError(f"output {path.name} was not written", permanent=True)
+        raise ProcessingError(
+            processing.OUTPUT_MISSING, params={"output": path.name}, permanent=True
+        )
     try:
         return probe(path, display_name=path.name)
     except InvalidMedia as exc:
         raise ProcessingError(
-            f"output {path.name} is unusable: {exc.message}", permanent=True
+            processing.OUTPUT_UNUSABLE,
+            params={"output": path.name},
+            detail=exc.detail or exc.message,
+            permanent=True,
         ) from exc
 
 
@@ -60,12 +66,12 @@ def _check_hls(out: Path, planned: PlannedHls) -> HlsCheck:
     master = folder / planned.spec.master
     if not master.exists():
         raise ProcessingError(
-            f"{planned.spec.name}: no master playlist was written", permanent=True
+            processing.NO_MASTER, params={"profile": planned.spec.name}, permanent=True
         )
     variants = hls.parse_master(master.read_text(encoding="utf-8"))
     if [v.uri for v in variants] != [f"{r.name}/index.m3u8" for r in planned.rungs]:
         raise ProcessingError(
-            f"{planned.spec.name}: the master playlist does not list every rung", permanent=True
+            processing.MASTER_INCOMPLETE, params={"profile": planned.spec.name}, permanent=True
         )
     rungs = []
     for rung in planned.rungs:
@@ -75,7 +81,9 @@ def _check_hls(out: Path, planned: PlannedHls) -> HlsCheck:
         missing = [s.uri for s in segments if not (playlist.parent / s.uri).exists()]
         if not hls.is_complete(text) or not segments or missing:
             raise ProcessingError(
-                f"{planned.spec.name}/{rung.name}: incomplete playlist", permanent=True
+                processing.PLAYLIST_INCOMPLETE,
+                params={"profile": planned.spec.name, "rung": rung.name},
+                permanent=True,
             )
         rungs.append((rung.name, sum(s.duration for s in segments), probe_output(playlist)))
     return HlsCheck(planned, variants, rungs)

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from mam.config import Settings
 from mam.errors import InvalidMedia, ProcessingError
+from mam.messages import processing
 from mam.probe import MediaInfo
 from mam.services.processing import ProcessingPlan, ProcessingResult
 from storage import Storage
@@ -49,7 +50,7 @@ from workers.ffmpeg.runner import Progress, RunResult, run_ffmpeg
 from workers.ffmpeg.specs import ProfileSet
 from workers.outputs import collect_outputs, picture_duration
 from workers.profiles import cached_profiles
-from workers.qc import SourceSpan, blocking_errors, build_report, failure_parts, failure_reason
+from workers.qc import SourceSpan, blocking_errors, build_report, failure_parts
 
 # Leave ffmpeg this much of the task's soft time limit to be killed cleanly first.
 KILL_MARGIN = 60
@@ -84,23 +85,25 @@ def check_source(info: MediaInfo, name: str) -> None:
     """Refuse, before running ffmpeg, a source that cannot become a film deliverable."""
     video = info.primary_video
     if video is None:
-        raise ProcessingError(
-            f"{name}: no video stream (an audio-only file cannot become a film deliverable)",
-            permanent=True,
-        )
+        raise ProcessingError(processing.NO_VIDEO, params={"file": name}, permanent=True)
     if (
         max(video.width, video.height) > MAX_SIDE
         or video.width * video.height > MAX_PIXELS
         or min(video.width, video.height) < 2
     ):
         raise ProcessingError(
-            f"{name}: frames of {video.width}×{video.height} are outside what can be processed "
-            f"(at most {MAX_SIDE} pixels a side and {MAX_PIXELS // 1_000_000} megapixels); "
-            "a damaged or forged header?",
+            processing.FRAME_SIZE,
+            params={
+                "file": name,
+                "width": video.width,
+                "height": video.height,
+                "side": MAX_SIDE,
+                "megapixels": MAX_PIXELS // 1_000_000,
+            },
             permanent=True,
         )
     if info.duration <= 0:
-        raise ProcessingError(f"{name}: the duration is unknown", permanent=True)
+        raise ProcessingError(processing.NO_DURATION, params={"file": name}, permanent=True)
 
 
 def source_span(info: MediaInfo) -> SourceSpan | None:
@@ -156,12 +159,17 @@ class _Budget:
     """The time left of the task's soft limit, minus a margin to stop ffmpeg cleanly."""
 
     def __init__(self, settings: Settings) -> None:
-        self.deadline = time.monotonic() + max(settings.transcode_soft_time_limit - KILL_MARGIN, 30)
+        self.limit = settings.transcode_soft_time_limit
+        self.deadline = time.monotonic() + max(self.limit - KILL_MARGIN, 30)
 
     def left(self) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise ProcessingError("processing exceeded its time limit", permanent=True)
+            raise ProcessingError(
+                processing.TIME_LIMIT,
+                params={"seconds": self.limit},
+                permanent=True,
+            )
         return left
 
 
@@ -222,7 +230,9 @@ def process_source(
                 thumbnails=profiles.thumbnails,
             )
         except InvalidMedia as exc:
-            raise ProcessingError(exc.message, permanent=True) from exc
+            raise ProcessingError(
+                exc.said, params=exc.params, detail=exc.detail, permanent=True
+            ) from exc
         for sub in encode.directories():
             (out / sub).mkdir(parents=True, exist_ok=True)
         argv = build_process_command(
@@ -261,7 +271,11 @@ def process_source(
         if blocking_errors(report):
             report["reason"] = failure_parts(report)  # the pages translate it
             raise ProcessingError(
-                failure_reason(report), permanent=True, qc_report=report, loudness=loudness
+                processing.QC_FAILED,
+                params={"reason": failure_parts(report)},
+                permanent=True,
+                qc_report=report,
+                loudness=loudness,
             )
         publish(collected.result(out, layout, report, loudness))
     progress.at(100.0)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mam.profile_labels import check_labels
 from workers.ffmpeg.specs import (
     HlsRendition,
     HlsRung,
@@ -185,6 +186,16 @@ def _hls(name: str, table: _Table, loudness: Loudness) -> HlsRendition:
     return result
 
 
+def _labels(table: _Table) -> None:
+    """Check a table's ``label`` (names per language, read by the pages: mam.profile_labels)."""
+    table.used.add("label")
+    if "label" in table.data:
+        try:
+            check_labels(table.data["label"], table.path("label"))
+        except ValueError as exc:
+            table.fail(str(exc))
+
+
 def parse_profiles(data: Mapping[str, Any], source: str = "<profiles>") -> ProfileSet:
     """Build a ProfileSet from parsed TOML; raise ProfileError naming ``source`` and the key."""
 
@@ -202,6 +213,7 @@ def parse_profiles(data: Mapping[str, Any], source: str = "<profiles>") -> Profi
                 f"(not {', '.join(RESERVED)})"
             )
         table = profiles.table(name)
+        _labels(table)
         kind = table.choice("kind", ("mp4", "hls"))
         renditions.append(
             _mp4(name, table, loudness) if kind == "mp4" else _hls(name, table, loudness)
@@ -212,6 +224,7 @@ def parse_profiles(data: Mapping[str, Any], source: str = "<profiles>") -> Profi
         fail(f"profiles.{PROXY}.kind: the review copy must be an MP4")
 
     poster_t = top.table("poster")
+    _labels(poster_t)
     poster = PosterSpec(
         max_height=poster_t.integer("max_height", 540, 16, MAX_HEIGHT),
         window_start=poster_t.number("window_start", 0.1, 0.0, 0.95),

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mam.i18n import N_
+from mam.messages import qc
 from workers.ffmpeg.analysis import LoudnessMeasurement, Segment
 from workers.ffmpeg.logs import LogLine
 from workers.ffmpeg.specs import Loudness, QcSpec
@@ -76,24 +76,11 @@ class LoudnessResult:
         }
 
 
-SEGMENT_TEMPLATES = {
-    "black": N_("black picture from %(start)s to %(end)s (%(seconds).1f s)"),
-    "freeze": N_("frozen picture from %(start)s to %(end)s (%(seconds).1f s)"),
-    "silence": N_("silence from %(start)s to %(end)s (%(seconds).1f s)"),
-}
+SEGMENT_TEMPLATES = {"black": qc.BLACK, "freeze": qc.FREEZE, "silence": qc.SILENCE}
 LOUDNESS_TEMPLATES = {
-    "linear": N_(
-        "%(profiles)s: %(integrated).1f LUFS, true peak %(true_peak).1f dBTP "
-        "(target %(target)s, linear normalisation)"
-    ),
-    "dynamic": N_(
-        "%(profiles)s: %(integrated).1f LUFS, true peak %(true_peak).1f dBTP "
-        "(target %(target)s, dynamic normalisation)"
-    ),
-    None: N_(
-        "%(profiles)s: %(integrated).1f LUFS, true peak %(true_peak).1f dBTP "
-        "(target %(target)s, no normalisation)"
-    ),
+    "linear": qc.LOUDNESS_LINEAR,
+    "dynamic": qc.LOUDNESS_DYNAMIC,
+    None: qc.LOUDNESS_NONE,
 }
 
 
@@ -137,7 +124,7 @@ def _loudness(
             finding(
                 "loudness",
                 "warning",
-                N_("the sound is silent (or too short to measure); it was not normalised"),
+                qc.SILENT_SOUND,
             )
         )
         return items
@@ -149,7 +136,7 @@ def _loudness(
                 finding(
                     "loudness",
                     "warning",
-                    N_("no loudness figure for %(profiles)s"),
+                    qc.NO_LOUDNESS,
                     {"profiles": profiles},
                     profiles=profiles,
                 )
@@ -208,12 +195,7 @@ def build_report(
             finding(
                 "decode",
                 "error",
-                N_(
-                    "%(count)d error(s) reading or decoding the source, the first near %(at)s: "
-                    "%(text)s"
-                )
-                if first
-                else N_("%(count)d error(s) reading or decoding the source"),
+                qc.DECODE_ERRORS_AT if first else qc.DECODE_ERRORS,
                 {"count": decode_error_count}
                 | ({"at": timecode(first.at), "text": first.text} if first else {}),
                 start=first.at if first else None,
@@ -229,7 +211,7 @@ def build_report(
             finding(
                 "streams",
                 "warning",
-                N_("the source has no sound; a silent stereo track was added"),
+                qc.NO_SOUND,
             )
         )
     findings += _segments("black", black, duration, worst="error")

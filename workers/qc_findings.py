@@ -1,12 +1,14 @@
-"""One QC finding: its English message, the template and parameters it came from (pure).
+"""One QC finding: its code, parameters, English message and template (pure).
 
-Pages translate ``template`` and fill in ``params`` in the reader's language; the
-English ``message`` is for logs and the CLI.
+Pages render ``code`` (``mam.messages.qc``) with ``params`` in the reader's language; the
+``template`` is kept for reports written before codes, the English ``message`` for logs.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from mam.messages import Message
 
 
 def _round(value: Any) -> Any:
@@ -16,21 +18,25 @@ def _round(value: Any) -> Any:
 def finding(
     check: str,
     severity: str,
-    template: str,
+    said_: Message,
     params: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Return one finding: English message, its template and parameters, and data."""
-    params = {k: _round(v) for k, v in (params or {}).items()}
-    item: dict[str, Any] = {
-        "check": check,
-        "severity": severity,
-        "message": template % params if params else template,
-        "template": template,
-        "params": params,
-    }
+    """Return one finding: its code, parameters, English message and template, and data."""
+    item: dict[str, Any] = {"check": check, "severity": severity, **said(said_, params)}
     item.update({k: _round(v) for k, v in extra.items()})
     return item
+
+
+def said(message: Message, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return ``message`` with ``params`` as stored: code, params, template, English text."""
+    params = {k: _round(v) for k, v in (params or {}).items()}
+    return {
+        "code": message.code,
+        "params": params,
+        "template": message.template,
+        "message": message.template % params if params else message.template,
+    }
 
 
 def timecode(seconds: float) -> str:

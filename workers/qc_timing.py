@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mam.i18n import N_
-from workers.qc_findings import finding
+from mam.i18n import render_value
+from mam.messages import qc
+from workers.qc_findings import finding, said
 
 BLOCKING = ("duration", "streams")
 # An output's length may differ from the source's by a frame and an audio packet (AAC,
@@ -85,11 +86,7 @@ def output_findings(
     tolerance = frame + AUDIO_FRAME
     for out in outputs:
         if not (out.has_video and out.has_audio):
-            template = (
-                N_("%(output)s has no video stream")
-                if not out.has_video
-                else N_("%(output)s has no audio stream")
-            )
+            template = qc.OUTPUT_NO_VIDEO if not out.has_video else qc.OUTPUT_NO_AUDIO
             items.append(
                 finding("streams", "error", template, {"output": out.profile}, output=out.profile)
             )
@@ -98,17 +95,7 @@ def output_findings(
         if abs(delta) <= tolerance:
             continue
         gross = abs(delta) > gross_seconds(expected)
-        template = (
-            N_(
-                "%(output)s lasts %(actual).3f s but the source %(expected).3f s "
-                "(%(delta)+.3f s); the source may be damaged"
-            )
-            if gross
-            else N_(
-                "%(output)s lasts %(actual).3f s, the source %(expected).3f s "
-                "(%(delta)+.3f s, more than a frame)"
-            )
-        )
+        template = qc.DURATION_GROSS if gross else qc.DURATION_OFF
         items.append(
             finding(
                 "duration",
@@ -138,15 +125,8 @@ def sound_edge_findings(span: SourceSpan | None, frame: float) -> list[dict[str,
     tolerance = frame + AUDIO_FRAME
     items = []
     edges = (
-        (span.picture_start - span.sound_start,
-         N_("the sound starts %(seconds).3f s before the picture; the outputs start with "
-            "the first picture"),
-         N_("the sound starts %(seconds).3f s after the picture; silence fills the gap"),
-         0.0),
-        (span.sound_end - span.picture_end,
-         N_("the sound runs %(seconds).3f s past the picture; that part is left out"),
-         N_("the sound ends %(seconds).3f s before the picture; silence fills the rest"),
-         span.picture),
+        (span.picture_start - span.sound_start, qc.SOUND_EARLY, qc.SOUND_LATE, 0.0),
+        (span.sound_end - span.picture_end, qc.SOUND_PAST_END, qc.SOUND_ENDS_EARLY, span.picture),
     )  # fmt: skip
     for gap, longer, shorter, at in edges:
         if abs(gap) <= tolerance:
@@ -170,30 +150,12 @@ def blocking_errors(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 _LENGTH_TEMPLATES = {
-    ("every", "shorter"): N_(
-        "every output is shorter than the source (%(actual).3f s against %(expected).3f s); "
-        "the source may be damaged"
-    ),
-    ("every", "longer"): N_(
-        "every output is longer than the source (%(actual).3f s against %(expected).3f s); "
-        "the source may be damaged"
-    ),
-    ("one", "shorter"): N_(
-        "%(outputs)s is shorter than the source (%(actual).3f s against %(expected).3f s); "
-        "the source may be damaged"
-    ),
-    ("one", "longer"): N_(
-        "%(outputs)s is longer than the source (%(actual).3f s against %(expected).3f s); "
-        "the source may be damaged"
-    ),
-    ("some", "shorter"): N_(
-        "%(outputs)s are shorter than the source (%(actual).3f s against %(expected).3f s); "
-        "the source may be damaged"
-    ),
-    ("some", "longer"): N_(
-        "%(outputs)s are longer than the source (%(actual).3f s against %(expected).3f s); "
-        "the source may be damaged"
-    ),
+    ("every", "shorter"): qc.EVERY_SHORTER,
+    ("every", "longer"): qc.EVERY_LONGER,
+    ("one", "shorter"): qc.ONE_SHORTER,
+    ("one", "longer"): qc.ONE_LONGER,
+    ("some", "shorter"): qc.SOME_SHORTER,
+    ("some", "longer"): qc.SOME_LONGER,
 }
 
 
@@ -210,14 +172,18 @@ def failure_parts(report: dict[str, Any]) -> list[dict[str, Any]]:
         params = {"actual": first["actual"], "expected": first["expected"]}
         if not every:
             params["outputs"] = ", ".join(f["output"] for f in durations)
-        parts.append({"template": _LENGTH_TEMPLATES[how, way], "params": params})
+        parts.append(said(_LENGTH_TEMPLATES[how, way], params))
     parts += [
-        {"template": f.get("template", f["message"]), "params": f.get("params", {})}
+        {
+            "code": f.get("code"),
+            "template": f.get("template", f["message"]),
+            "params": f.get("params", {}),
+        }
         for f in blocking
         if f["check"] != "duration"
     ]
     parts += [
-        {"template": N_("%(count)d decode error(s)"), "params": {"count": f["count"]}}
+        said(qc.DECODE_COUNT, {"count": f["count"]})
         for f in report["findings"]
         if f["check"] == "decode"
     ]
@@ -226,6 +192,4 @@ def failure_parts(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def failure_reason(report: dict[str, Any]) -> str:
     """Return one line (English) saying why the outputs were not published."""
-    parts = failure_parts(report)
-    return "QC: " + "; ".join(p["template"] % p["params"] if p["params"] else p["template"]
-                              for p in parts)  # fmt: skip
+    return "QC: " + str(render_value(failure_parts(report), str))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -12,8 +12,10 @@ import click
 from sqlalchemy.orm import Session
 
 from mam import outbox
-from mam.config import Settings
+from mam.config import Settings, cli_locale
 from mam.errors import MamError
+from mam.i18n import N_, translator
+from mam.messages import render_stored
 from mam.runtime import Runtime, build_runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,13 +86,24 @@ class _LazyQueue:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
+def say(code: str | None, params: Mapping[str, object] | None, fallback: str | None) -> str:
+    """Return a stored message (code + parameters) in the command line's language."""
+    return render_stored(code, params, fallback, translator(cli_locale()))
+
+
+ERROR = N_("error")
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Turn domain errors into a one-line message and the error's exit code."""
     try:
         yield
     except MamError as exc:
-        click.secho(f"error: {exc.message}", err=True, fg="red")
+        translate = translator(cli_locale())
+        click.secho(f"{translate(ERROR)}: {exc.translated(translate)}", err=True, fg="red")
+        if exc.detail:
+            click.secho(f"  ({exc.detail})", err=True)
         sys.exit(exc.exit_code)
 
 

@@ -6,10 +6,13 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, cli, domain_errors, pass_ctx, say
+from mam.config import cli_locale
+from mam.i18n import translator
 from mam.models import JobState, SourceType, VersionState
 from mam.services.catalogue import CatalogueService, version_dict
 from mam.services.ingest import IngestService
@@ -106,7 +109,9 @@ def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
 def show(ctx: Context, version_id: int, as_json: bool) -> None:
     """Print a version's state, technical metadata, renditions and jobs."""
     with domain_errors(), ctx.unit_of_work() as session:
-        data = version_dict(CatalogueService(session).version(version_id))
+        data = version_dict(
+            CatalogueService(session).version(version_id), translator(cli_locale())
+        )
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -114,7 +119,7 @@ def show(ctx: Context, version_id: int, as_json: bool) -> None:
     click.echo(f"《{ep['programme']}》 {ep['title']} — version {data['number']} (id {data['id']})")
     click.echo(
         f"state:    {data['state']}"
-        + (f" — {data['failure_reason']}" if data["failure_reason"] else "")
+        + (f" — {_failure(data)}" if data["failure_reason"] else "")
     )
     orig = data["original"]
     click.echo(f"original: {orig['filename']} ({orig['size']:,} bytes) sha256 {orig['sha256']}")
@@ -139,8 +144,13 @@ def show(ctx: Context, version_id: int, as_json: bool) -> None:
     for j in data["jobs"]:
         click.echo(
             f"  #{j['id']} {j['kind']} {j['state']} {j['progress']:.0f}% "
-            f"attempts {j['attempts']}" + (f" — {j['last_error']}" if j["last_error"] else "")
+            f"attempts {j['attempts']}" + (f" — {j['error']['message']}" if j["error"] else "")
         )
+
+
+def _failure(data: dict[str, Any]) -> str:
+    failure = data.get("failure")
+    return str(failure["message"] if failure else data["failure_reason"])
 
 
 @cli.group(invoke_without_command=True)
@@ -161,7 +171,8 @@ def jobs(click_ctx: click.Context, state: str | None) -> None:
                 if job.eta_seconds and job.state == JobState.RUNNING
                 else ""
             )
-            err = f" — {job.last_error}" if job.last_error else ""
+            error = say(job.error_code, job.error_params, job.last_error)
+            err = f" — {error}" if error else ""
             click.echo(
                 f"#{job.id:<5} version {job.version_id:<5} {job.kind.value:<8} "
                 f"{job.state.value:<9} {job.progress:5.1f}%{eta} "

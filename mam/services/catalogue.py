@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mam.errors import NotFound
-from mam.models import Episode, Job, Programme, Version
+from mam.messages import catalogue, render_stored
+from mam.models import Episode, Job, Programme, Version, VersionState
 
 
 class CatalogueService:
@@ -35,14 +37,14 @@ class CatalogueService:
         """Return one episode or raise NotFound."""
         episode = self.session.get(Episode, episode_id)
         if episode is None:
-            raise NotFound(f"episode {episode_id} does not exist")
+            raise NotFound(catalogue.EPISODE_MISSING, params={"id": episode_id})
         return episode
 
     def version(self, version_id: int) -> Version:
         """Return one version or raise NotFound."""
         version = self.session.get(Version, version_id)
         if version is None:
-            raise NotFound(f"version {version_id} does not exist")
+            raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
         return version
 
     def jobs(self, *, state: str | None = None, limit: int = 100) -> list[Job]:
@@ -53,8 +55,22 @@ class CatalogueService:
         return list(self.session.scalars(query))
 
 
-def job_dict(job: Job) -> dict[str, Any]:
-    """Return a job as JSON-able data."""
+def job_error(job: Job, translate: Callable[[str], str] = str) -> dict[str, Any] | None:
+    """Return why ``job`` failed: code, parameters and the message in ``translate``'s language
+    (a row from before codes has only its English ``last_error``; its code is null)."""
+    if not job.error_code and not job.last_error:
+        return None
+    params = dict(job.error_params or {})
+    return {
+        "code": job.error_code,
+        "params": params,
+        "message": render_stored(job.error_code, params, job.last_error, translate),
+        "detail": params.get("detail"),
+    }
+
+
+def job_dict(job: Job, translate: Callable[[str], str] = str) -> dict[str, Any]:
+    """Return a job as JSON-able data (its error in ``translate``'s language)."""
     return {
         "id": job.id,
         "version_id": job.version_id,
@@ -65,20 +81,30 @@ def job_dict(job: Job) -> dict[str, Any]:
         "attempts": job.attempts,
         "worker": job.worker,
         "last_error": job.last_error,
+        "error": job_error(job, translate),
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
 
 
-def version_dict(version: Version) -> dict[str, Any]:
+def version_failure(version: Version) -> Job | None:
+    """Return the failed job that explains a failed version (the newest with an error)."""
+    if version.state is not VersionState.FAILED:
+        return None
+    return next((j for j in reversed(version.jobs) if j.error_code or j.last_error), None)
+
+
+def version_dict(version: Version, translate: Callable[[str], str] = str) -> dict[str, Any]:
     """Return a version with its media, renditions and jobs as JSON-able data."""
     episode = version.episode
+    failed = version_failure(version)
     return {
         "id": version.id,
         "number": version.number,
         "state": version.state.value,
         "failure_reason": version.failure_reason,
+        "failure": job_error(failed, translate) if failed else None,
         "episode": {
             "id": episode.id,
             "title": episode.title,
@@ -105,6 +131,6 @@ def version_dict(version: Version) -> dict[str, Any]:
             }
             for r in version.renditions
         ],
-        "jobs": [job_dict(j) for j in version.jobs],
+        "jobs": [job_dict(j, translate) for j in version.jobs],
         "created_at": version.created_at.isoformat(),
     }

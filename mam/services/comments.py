@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mam import inputs
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput, NotAllowed, NotFound
+from mam.messages import catalogue, review
 from mam.models import Role, User, Version, utcnow
 from mam.models.review import Comment
 from mam.probe import MediaInfo
@@ -47,11 +48,11 @@ def parse_timecode(text: str, fps: float) -> int:
     """Turn HH:MM:SS:FF into a frame number."""
     parts = text.strip().split(":")
     if len(parts) != 4 or not all(p.isdigit() for p in parts):
-        raise InvalidInput(f"timecode {text!r} is not HH:MM:SS:FF", rule="timecode")
+        raise InvalidInput(review.TIMECODE_FORMAT, params={"timecode": text}, rule="timecode")
     hh, mm, ss, ff = (int(p) for p in parts)
     base = max(round(fps), 1)
     if mm > 59 or ss > 59 or ff >= base:
-        raise InvalidInput(f"timecode {text!r} is out of range", rule="timecode")
+        raise InvalidInput(review.TIMECODE_RANGE, params={"timecode": text}, rule="timecode")
     return ((hh * 60 + mm) * 60 + ss) * base + ff
 
 
@@ -59,10 +60,11 @@ def clean_body(body: str | None) -> str:
     """Normalise a comment: NFC, trimmed, no control characters but newlines, bounded."""
     text = inputs.optional_text(body, "comment", 10 * MAX_COMMENT, multiline=True)
     if not text:
-        raise InvalidInput("the comment is empty", rule="empty")
+        raise InvalidInput(review.EMPTY, rule="empty")
     if len(text) > MAX_COMMENT:
         raise InvalidInput(
-            f"the comment is longer than {MAX_COMMENT} characters ({len(text)})",
+            review.COMMENT_TOO_LONG,
+            params={"limit": MAX_COMMENT, "length": len(text)},
             rule="too_long",
             limit=MAX_COMMENT,
         )
@@ -101,21 +103,21 @@ class CommentService:
         text = clean_body(body)
         version = self.session.get(Version, version_id)
         if version is None:
-            raise NotFound(f"version {version_id} does not exist")
+            raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
         if parent_id is not None:
             parent = self._comment(parent_id)
             if parent.version_id != version_id:
-                raise InvalidInput("the reply belongs to another version", rule="thread")
+                raise InvalidInput(review.OTHER_VERSION, rule="thread")
             root = parent.parent or parent  # replies to replies join the thread
             comment = Comment(version_id=version_id, parent=root, author=author, body=text)
         else:
             if start_frame is None or start_frame < 0:
-                raise InvalidInput("a comment needs a point in the film", rule="timecode")
+                raise InvalidInput(review.NEEDS_POINT, rule="timecode")
             if end_frame is not None and end_frame < start_frame:
-                raise InvalidInput("the range ends before it starts", rule="range")
+                raise InvalidInput(review.RANGE, rule="range")
             last = self._last_frame(version)
             if last is not None and max(start_frame, end_frame or 0) > last:
-                raise InvalidInput("the timecode is after the end of the film", rule="timecode")
+                raise InvalidInput(review.AFTER_END, rule="timecode")
             comment = Comment(
                 version_id=version_id,
                 author=author,
@@ -144,7 +146,7 @@ class CommentService:
         self._check_role(user)
         comment = self._comment(comment_id)
         if comment.parent_id is not None:
-            raise InvalidInput("only a whole thread is resolved or reopened", rule="thread")
+            raise InvalidInput(review.WHOLE_THREAD, rule="thread")
         comment.resolved_at = utcnow() if resolved else None
         comment.resolved_by_id = user.id if resolved else None
         record(
@@ -158,7 +160,7 @@ class CommentService:
     def _comment(self, comment_id: int) -> Comment:
         comment = self.session.get(Comment, comment_id)
         if comment is None:
-            raise NotFound(f"comment {comment_id} does not exist")
+            raise NotFound(review.COMMENT_MISSING, params={"id": comment_id})
         return comment
 
     def _last_frame(self, version: Version) -> int | None:
@@ -170,7 +172,7 @@ class CommentService:
     @staticmethod
     def _check_role(user: User) -> None:
         if not user.has_role(*COMMENTERS):
-            raise NotAllowed("only reviewers, producers and admins may comment", rule="role")
+            raise NotAllowed(review.WHO_COMMENTS, rule="role")
 
 
 def comment_dict(comment: Comment, fps: float) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from mam import inputs
 from mam.audit import AuditAction
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from mam.i18n import N_
+from mam.i18n import Label
+from mam.messages import release as release_messages
+from mam.messages.release import KIND_NAMES
 from mam.models import Role, User
 from mam.models.release import (
     Download,
@@ -60,12 +62,12 @@ class CountyDistribution(ReleaseBase):
         if package is None or not self.visible_to(package.release, user):
             self._audit(user, None, AuditAction.DOWNLOAD_REFUSED, package_id=package_id)
             checkpoint(self.session, "the refusal is audited although the request fails")
-            raise NotFound(N_("Package %(id)s does not exist."), params={"id": package_id})
+            raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
         if package.release.state == ReleaseState.WITHDRAWN:
             self._audit(user, package.release, AuditAction.DOWNLOAD_REFUSED, package_id=package_id)
             checkpoint(self.session, "the refusal is audited although the request fails")
             raise NotAllowed(
-                N_("Release set %(name)s was withdrawn: %(reason)s"),
+                release_messages.WITHDRAWN,
                 params={
                     "name": package.release.name,
                     "reason": package.release.withdrawn_reason,
@@ -73,8 +75,8 @@ class CountyDistribution(ReleaseBase):
             )
         if package.state != PackageState.READY or not package.storage_key:
             raise Conflict(
-                N_("The %(kind)s package of %(name)s is not ready yet."),
-                params={"kind": package.kind.value, "name": package.release.name},
+                release_messages.PACKAGE_NOT_READY,
+                params={"kind": Label(KIND_NAMES[package.kind]), "name": package.release.name},
             )
         return package
 
@@ -87,11 +89,11 @@ class CountyDistribution(ReleaseBase):
     def confirm_receipt(self, release: ReleaseSet, user: User) -> Receipt:
         """Record that the user's county received the set (idempotent)."""
         if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
-            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release.id})
+            raise NotFound(release_messages.SET_MISSING, params={"id": release.id})
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(
-                N_("Release set %(name)s is %(state)s."),
-                params={"name": release.name, "state": release.state.value},
+                release_messages.SET_NOT_OPEN,
+                params={"name": release.name},
             )
         receipt = self.session.scalar(
             select(Receipt).where(
@@ -114,19 +116,19 @@ class CountyDistribution(ReleaseBase):
     ) -> Screening:
         """Record a screening a county held of a release set."""
         if not user.has_role(Role.COUNTY) or not self.visible_to(release, user):
-            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release.id})
+            raise NotFound(release_messages.SET_MISSING, params={"id": release.id})
         place = inputs.optional_text(place, "place", 200)
         if not place:
             raise InvalidInput(
-                N_("Name the township or place (at most 200 characters)."), field="place"
+                release_messages.PLACE_REQUIRED, field="place"
             )
         if viewers < 0 or viewers > 1_000_000:
             raise InvalidInput(
-                N_("The number of viewers must be between 0 and 1,000,000."), field="viewers"
+                release_messages.VIEWERS_RANGE, field="viewers"
             )
         if screened_on > date.today() + timedelta(days=1):
             raise InvalidInput(
-                N_("A screening cannot be reported before it happens."), field="screened_on"
+                release_messages.SCREENING_FUTURE, field="screened_on"
             )
         row = Screening(
             release_id=release.id,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
+from mam.messages import release as release_messages
 from mam.models import County, User, utcnow
 from mam.models.release import Download, Receipt, ReleaseSet, ReleaseState, Screening
 from mam.services.county_distribution import CountyDistribution
@@ -155,7 +156,7 @@ class CoverageReports(CountyDistribution):
         """Set a county's villages and playback points (the copies-needed figure uses them)."""
         require_role(actor, PUBLISHERS, "edit county profiles")
         if not (0 <= villages <= 100_000 and 0 <= playback_points <= 100_000):
-            raise InvalidInput("villages and playback points must be between 0 and 100,000")
+            raise InvalidInput(release_messages.COUNTY_FIGURES)
         before = {"villages": county.villages, "playback_points": county.playback_points}
         county.villages, county.playback_points = villages, playback_points
         record(

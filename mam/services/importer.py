@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import InvalidInput, MamError, NotAllowed
+from mam.messages import catalogue
 from mam.models import Asset, Episode, Programme, User, Version
 from mam.probe import probe
 from mam.services import metadata
@@ -107,13 +108,13 @@ def read_manifest(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInput(
-                f"{path.name}, line {exc.lineno}: not valid JSON ({exc.msg})"
+                catalogue.MANIFEST_JSON,
+                params={"file": path.name, "line": exc.lineno},
+                detail=exc.msg,
             ) from None
         items = data.get("episodes") if isinstance(data, dict) else data
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise InvalidInput(
-                f'{path.name}: expected a list of objects (or {{"episodes": [...]}})'
-            )
+            raise InvalidInput(catalogue.MANIFEST_SHAPE, params={"file": path.name})
         return [(n, _normalise(i)) for n, i in enumerate(items, start=1)], encoding
     dialect = (
         "excel-tab"
@@ -132,8 +133,8 @@ def read_manifest(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str]:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InvalidInput(
-            f"{path.name}, line 1: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(header)})"
+            catalogue.MANIFEST_COLUMNS,
+            params={"file": path.name, "missing": ", ".join(missing), "found": ", ".join(header)},
         )
     return rows, encoding
 
@@ -312,7 +313,7 @@ class Importer:
     ) -> list[Outcome]:
         """Ingest the planned rows (the plan must have no problems)."""
         if plan.problems:
-            raise InvalidInput("the manifest has problems; nothing was imported")
+            raise InvalidInput(catalogue.MANIFEST_PROBLEMS)
         ingest = IngestService(self.session, self.storage)
         outcomes: list[Outcome] = []
         for row in plan.rows:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from mam import inputs, outbox, search
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, Duplicate, InvalidInput, NotFound
-from mam.i18n import N_
+from mam.messages import catalogue, media
 from mam.models import (
     Asset,
     Episode,
@@ -184,7 +184,9 @@ class IngestService:
         else:
             url = self.storage.presigned_url(key, expires=3600)
             if url is None:
-                raise InvalidInput(f"{shown}: the {self.storage.name} storage cannot be probed")
+                raise InvalidInput(
+                    media.NOT_PROBED, params={"file": shown, "storage": self.storage.name}
+                )
             info = probe_url(url, display_name=shown)
         checkpoint(self.session, "no transaction held while the object is fingerprinted and moved")
         req = _Request(Path(key), shown, programme, title, kind, uploader, True, info)
@@ -232,7 +234,7 @@ class IngestService:
         source = _source_type(source)
         self.check_rights(programme, uploader)
         if not path.is_file():
-            raise InvalidInput(f"{shown}: no such file", field="file")
+            raise InvalidInput(media.NO_SUCH_FILE, params={"file": shown}, field="file")
         info = self.prober(path, display_name=shown)
         # End any transaction before the long copy: on SQLite an open one holds the
         # database's write lock, and the worker and web must keep writing meanwhile.
@@ -249,7 +251,9 @@ class IngestService:
             self.session.rollback()
             self._cleanup_original(sha, existed)
             self._refuse_duplicate(sha, shown)  # lost a race with the same content
-            raise Conflict(f"{shown}: could not be catalogued ({exc.orig})") from exc
+            raise Conflict(
+                media.NOT_CATALOGUED, params={"file": shown}, detail=str(exc.orig)
+            ) from exc
         except BaseException:
             self.session.rollback()
             self._cleanup_original(sha, existed)
@@ -275,7 +279,7 @@ class IngestService:
         prog = self.session.scalar(select(Programme).where(Programme.name == programme))
         if prog is None:
             if not create_programme:
-                raise NotFound(f"programme 《{programme}》 does not exist")
+                raise NotFound(catalogue.PROGRAMME_MISSING, params={"programme": programme})
             prog = self._create_programme(programme, uploader)
         else:
             require_edit(self.session, uploader, prog)
@@ -366,10 +370,7 @@ class IngestService:
         if existing is not None:
             ep = existing.episode
             raise Duplicate(
-                N_(
-                    "%(filename)s: the same content is already in the library as "
-                    "《%(programme)s》 %(title)s, version %(number)s (version id %(version_id)s)"
-                ),
+                media.DUPLICATE,
                 params={
                     "filename": shown,
                     "programme": ep.programme.name,
@@ -401,5 +402,4 @@ def _source_type(value: SourceType | str) -> SourceType:
     try:
         return SourceType(value)
     except ValueError:
-        choices = ", ".join(s.value for s in SourceType)
-        raise InvalidInput(f"source must be one of {choices}, not {value!r}") from None
+        raise InvalidInput(catalogue.SOURCE_INVALID, params={"value": value}) from None

@@ -15,6 +15,7 @@ from mam import inputs, search
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.i18n import N_
+from mam.messages import catalogue
 from mam.models import Episode, SourceType, User
 from mam.models.catalogue import DEFAULT_TOPICS, EpisodeDetail, Topic, episode_topic
 from mam.services.edit_rights import require_episode_change
@@ -71,7 +72,11 @@ def parse_date(value: Any, field: str) -> date | None:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise InvalidInput(f"{field}: {raw!r} is not a date (use YYYY-MM-DD)", field=field)
+    raise InvalidInput(
+        catalogue.DATE_INVALID,
+        params={"field": inputs.label(field), "value": raw},
+        field=field,
+    )
 
 
 def parse_source(value: Any) -> SourceType:
@@ -80,8 +85,9 @@ def parse_source(value: Any) -> SourceType:
     try:
         return SOURCE_ALIASES[raw.lower() if raw.isascii() else raw]
     except KeyError:
-        choices = "self (自制), imported (引进), general (省市通用教材)"
-        raise InvalidInput(f"source: {raw!r} is not one of {choices}", field="source") from None
+        raise InvalidInput(
+            catalogue.SOURCE_INVALID, params={"value": raw}, field="source"
+        ) from None
 
 
 def split_list(value: Any) -> list[str]:
@@ -106,6 +112,7 @@ def ensure_topics(session: Session) -> list[Topic]:
 def clean_metadata(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validate the metadata fields present in ``raw``; raise InvalidInput naming each problem."""
     errors: list[FieldError] = []
+    said: list[dict[str, object]] = []
     out: dict[str, Any] = {}
     for name in FIELDS:
         if name not in raw or raw[name] is None:
@@ -115,9 +122,12 @@ def clean_metadata(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = _clean_field(session, name, value)
         except InvalidInput as exc:
             errors.append(FieldError(name, exc.message))
+            said.append({"code": exc.code, "template": exc.template, "params": exc.params})
     if errors:
         raise InvalidInput(
-            "; ".join(e.message for e in errors), errors={e.field: e.message for e in errors}
+            catalogue.FIELDS_INVALID,
+            params={"problems": said},
+            errors={e.field: e.message for e in errors},
         )
     return out
 
@@ -134,7 +144,9 @@ def _clean_field(session: Session, name: str, value: Any) -> Any:  # noqa: PLR09
     if name == "keywords":
         words = split_list(value)
         if len(words) > MAX_KEYWORDS or any(len(w) > 50 for w in words):
-            raise InvalidInput(f"keywords: at most {MAX_KEYWORDS} of 50 characters", field=name)
+            raise InvalidInput(
+                catalogue.KEYWORDS_LIMIT, params={"limit": MAX_KEYWORDS}, field=name
+            )
         return words
     if name == "topics":
         return _topics(session, split_list(value))
@@ -157,7 +169,9 @@ def _topics(session: Session, names: Iterable[str]) -> list[int]:
         else:
             unknown.append(name)
     if unknown:
-        raise InvalidInput(f"topics: unknown topic {', '.join(unknown)}", field="topics")
+        raise InvalidInput(
+            catalogue.TOPIC_UNKNOWN, params={"topics": "、".join(unknown)}, field="topics"
+        )
     return ids
 
 
@@ -260,7 +274,7 @@ def episode_or_404(session: Session, episode_id: Any) -> Episode:
     ident = inputs.parse_id(episode_id, "episode_id")
     episode = session.get(Episode, ident)
     if episode is None:
-        raise NotFound(f"episode {ident} does not exist")
+        raise NotFound(catalogue.EPISODE_MISSING, params={"id": ident})
     return episode
 
 

@@ -9,15 +9,19 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from mam.i18n import translator
+from mam.messages import Message, notices
 from mam.models import User
 
 log = logging.getLogger(__name__)
 
-SUBJECTS = {
-    "review_requested": "待审：{title}（{detail}）/ To review: {title} ({detail})",
-    "changes_requested": "需修改：{title} / Changes requested: {title}",
-    "fixity_failed": "存储校验失败：{title} / Fixity check failed: {title}",
+# kind -> (subject, first line), written in each recipient's language (zh_CN by default).
+TEXTS: dict[str, tuple[Message, Message]] = {
+    "review_requested": (notices.REVIEW_REQUESTED, notices.REVIEW_REQUESTED_BODY),
+    "changes_requested": (notices.CHANGES_REQUESTED, notices.CHANGES_REQUESTED_BODY),
+    "fixity_failed": (notices.FIXITY_FAILED, notices.FIXITY_FAILED_BODY),
 }
+DEFAULT_LOCALE = "zh_CN"
 
 
 @dataclass(frozen=True)
@@ -52,24 +56,31 @@ class SmtpNotifier:
         self.sender = sender
         self.base_url = base_url.rstrip("/")
 
-    def message(self, notice: Notice, to: str) -> EmailMessage:
-        """Build the mail for one recipient."""
+    def message(self, notice: Notice, to: User) -> EmailMessage:
+        """Build the mail for one recipient, in the recipient's language."""
+        translate = translator(to.locale or DEFAULT_LOCALE)
+        params = {"title": notice.title, "detail": notice.detail}
         msg = EmailMessage()
         msg["From"] = self.sender
-        msg["To"] = to
-        msg["Subject"] = SUBJECTS.get(notice.kind, "{title}").format(
-            title=notice.title, detail=notice.detail
-        )
+        msg["To"] = to.email or ""
         link = f"{self.base_url}/review/versions/{notice.version_id}"
         if notice.kind == "fixity_failed":  # a stored object, not a version: the audit log
             link = f"{self.base_url}/admin/audit?action=fixity_failed"
-        msg.set_content(f"{notice.title}\n{notice.detail}\n\n{link}\n")
+        texts = TEXTS.get(notice.kind)
+        if texts is None:
+            msg["Subject"] = notice.title
+            msg.set_content(f"{notice.title}\n{notice.detail}\n\n{link}\n")
+            return msg
+        subject, first_line = texts
+        msg["Subject"] = subject.render(params, translate)
+        opening = notices.OPEN_LINK.render({"link": link}, translate)
+        msg.set_content(f"{first_line.render(params, translate)}\n\n{opening}\n")
         return msg
 
     def send(self, notice: Notice) -> None:
         """Mail every recipient who has an address; log and swallow delivery errors."""
-        addresses = [u.email for u in notice.recipients if u.email]
-        if not addresses:
+        recipients = [u for u in notice.recipients if u.email]
+        if not recipients:
             return
         host, port = self.url.hostname or "localhost", self.url.port
         try:
@@ -79,8 +90,8 @@ class SmtpNotifier:
             ) as smtp:
                 if self.url.username:
                     smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
-                for address in addresses:
-                    smtp.send_message(self.message(notice, address))
+                for user in recipients:
+                    smtp.send_message(self.message(notice, user))
         except (OSError, smtplib.SMTPException):
             log.exception("could not mail notice %s for version %s", notice.kind, notice.version_id)
 

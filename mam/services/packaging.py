@@ -20,12 +20,15 @@ from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, NotAllowed, NotFound, Superseded
 from mam.exports import tag_value
+from mam.i18n import translator
 from mam.leases import Lease, claim_values
 from mam.machines import PACKAGE, PackageEvent
+from mam.messages import release as release_messages
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
 from mam.pbcore import FileEntry, episode_document
+from mam.profile_labels import describe, profile_label
 from mam.uow import checkpoint
 from storage import Storage
 
@@ -37,10 +40,12 @@ KIND_PROFILES: dict[PackageKind, tuple[str, ...]] = {
     PackageKind.PLAYBACK: ("playback", "mobile"),
     PackageKind.WEB: ("web",),
 }
+# What the README calls each package (it is read at the county centres, in Chinese); the
+# picture size, codec and bitrate next to it come from the files themselves (describe()).
 KIND_LABELS = {
-    PackageKind.TV: "电视台播出版（broadcast，1080p H.264）",
-    PackageKind.PLAYBACK: "村级放映点版（playback 720p 与 mobile 360p MP4）",
-    PackageKind.WEB: "网络学习版（web，HLS 多码率）",
+    PackageKind.TV: "电视台播出版",
+    PackageKind.PLAYBACK: "村级放映点版",
+    PackageKind.WEB: "网络学习版（HLS 多码率）",
 }
 ORGANIZATION = "电教中心 Educational Film Library"
 
@@ -96,10 +101,10 @@ class PackageBuilder:
         """
         package = self.session.get(ReleasePackage, package_id)
         if package is None:
-            raise NotFound(f"package {package_id} does not exist")
+            raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
         release = package.release
         if release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(f"release set {release.name} is {release.state.value}")
+            raise NotAllowed(release_messages.NOT_PUBLISHED, params={"name": release.name})
         PACKAGE.fire(self.session, package, PackageEvent.START_BUILD, None)
         package.progress, package.last_error = 0.0, None
         package.attempts += 1
@@ -191,8 +196,12 @@ class PackageBuilder:
                 rendition = version.rendition(profile)
                 if rendition is None:
                     raise Conflict(
-                        f"《{version.episode.title}》 version {version.number} has no "
-                        f"{profile} rendition; reprocess it before packaging"
+                        release_messages.NO_RENDITION,
+                        params={
+                            "title": version.episode.title,
+                            "number": version.number,
+                            "profile": profile,
+                        },
                     )
                 files += self._rendition_files(rendition, folder / profile)
             for obj in self.storage.list(f"thumbs/{version.id}/"):
@@ -302,7 +311,7 @@ class PackageBuilder:
         (root / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
         )
-        self._readme_text = _readme(release, kind, episodes)
+        self._readme_text = _readme(release, kind, episodes, package_contents(release, kind))
 
     def _bag_info(self, release: ReleaseSet, kind: PackageKind) -> dict[str, str]:
         info = {
@@ -314,9 +323,31 @@ class PackageBuilder:
         return {label: tag_value(value) for label, value in info.items()}
 
 
-def _readme(release: ReleaseSet, kind: PackageKind, episodes: list[dict]) -> str:
+def package_contents(release: ReleaseSet, kind: PackageKind) -> dict[str, list[Rendition]]:
+    """Return, per profile of a package kind, the renditions its episodes put in it."""
+    found: dict[str, list[Rendition]] = {}
+    for item in release.items:
+        for profile in KIND_PROFILES[kind]:
+            rendition = item.version.rendition(profile)
+            if rendition is not None:
+                found.setdefault(profile, []).append(rendition)
+    return found
+
+
+def _readme(
+    release: ReleaseSet,
+    kind: PackageKind,
+    episodes: list[dict],
+    contents: dict[str, list[Rendition]],
+) -> str:
+    zh = translator("zh_CN")
+    held = "；".join(
+        f"{profile_label(profile, 'zh_CN', zh)} {describe(renditions)}".strip()
+        for profile, renditions in contents.items()
+    )
     lines = [
         f"{release.name} 供片包 —— {KIND_LABELS[kind]}",
+        *([f"影片格式（按实际文件）：{held}"] if held else []),
         "",
         "本包是 BagIt 1.0 格式的数据包（https://www.rfc-editor.org/rfc/rfc8493）。",
         "目录说明：",

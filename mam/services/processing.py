@@ -15,9 +15,10 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from mam import outbox
-from mam.errors import NotFound, Superseded
+from mam.errors import MamError, NotFound, ProcessingError, Superseded
 from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.machines import JOB, JobEvent
+from mam.messages import catalogue, processing
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
 from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
@@ -137,7 +138,7 @@ class ProcessingService:
         )
         if job is None:
             if self.session.get(Version, version_id) is None:
-                raise NotFound(f"version {version_id} does not exist")
+                raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
             job = Job(version_id=version_id, kind=JobKind.PROCESS)
             self.session.add(job)
             self.session.flush()
@@ -152,7 +153,7 @@ class ProcessingService:
         job = self.session.get(Job, job_id) if job_id else self.job_for(version_id)
         version = self.session.get(Version, version_id)
         if version is None or job is None or job.version_id != version_id:
-            raise NotFound(f"version {version_id} / job {job_id} not found")
+            raise NotFound(processing.JOB_MISSING, params={"id": job_id})
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
             log.info("job %s already %s; nothing to do", job.id, job.state)
             return None
@@ -172,8 +173,9 @@ class ProcessingService:
             self._give_up(
                 job,
                 version,
-                f"the worker stopped {job.attempts} times while processing this version "
-                "(killed at the time limit or out of memory?)",
+                ProcessingError(
+                    processing.WORKER_GONE, params={"attempts": job.attempts}, permanent=True
+                ),
             )
             return None
         transition(
@@ -301,7 +303,7 @@ class ProcessingService:
         job.progress = 100.0
         job.eta_seconds = 0.0
         job.finished_at = utcnow()
-        job.last_error = None
+        job.last_error, job.error_code, job.error_params = None, None, None
         job.lease_expires_at = None
 
     def discard_outputs(self, version_id: int) -> None:
@@ -385,7 +387,7 @@ class ProcessingService:
     def fail(
         self,
         plan: ProcessingPlan,
-        reason: str,
+        error: MamError,
         *,
         permanent: bool,
         qc_report: dict[str, Any] | None = None,
@@ -398,7 +400,7 @@ class ProcessingService:
             self._fence(plan)
         except Superseded:
             log.warning("job %s attempt %s failed after being superseded: %s",
-                        plan.job_id, plan.attempt, reason)
+                        plan.job_id, plan.attempt, error.message)
             return False
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
@@ -410,26 +412,27 @@ class ProcessingService:
             if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
                 self.discard_outputs(version.id)
             JOB.fire(
-                self.session, job, JobEvent.REQUEUE, None, reason=reason,
+                self.session, job, JobEvent.REQUEUE, None, reason=error.message,
                 details={"version_id": version.id, "attempt": job.attempts},
             )  # fmt: skip
-            job.last_error = reason
+            record_error(job, error)
             job.heartbeat_at = utcnow()
             job.lease_expires_at = None
         else:
-            self._give_up(job, version, reason)
+            self._give_up(job, version, error)
         self._record_analysis(version, job.id, qc_report, loudness)
         return retry
 
-    def _give_up(self, job: Job, version: Version, reason: str) -> None:
+    def _give_up(self, job: Job, version: Version, error: MamError) -> None:
         """Fail the job and (if it is processing) the version, for good."""
         if version.state in (VersionState.UPLOADED, VersionState.PROCESSING):
             self.discard_outputs(version.id)
+        reason = error.message
         JOB.fire(
             self.session, job, JobEvent.FAIL, None, reason=reason,
             details={"version_id": version.id, "attempts": job.attempts},
         )  # fmt: skip
-        job.last_error = reason
+        record_error(job, error)
         job.heartbeat_at = job.finished_at = utcnow()
         job.lease_expires_at = None
         if version.state == VersionState.PROCESSING:
@@ -446,7 +449,7 @@ class ProcessingService:
         """Queue a failed job again (admin action); it is sent to the workers after the commit."""
         job = self.session.get(Job, job_id)
         if job is None or job.version is None:
-            raise NotFound(f"job {job_id} does not exist")
+            raise NotFound(processing.JOB_MISSING, params={"id": job_id})
         JOB.check(job, JobEvent.RETRY, actor)
         transition(
             self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
@@ -466,3 +469,10 @@ def _mime(path: Path) -> str:
     return (
         _MIME.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     )
+
+
+def record_error(job: Job, error: MamError) -> None:
+    """Store why ``job`` failed: its code and parameters (shown translated) and the English."""
+    job.last_error = error.message
+    job.error_code = error.code
+    job.error_params = {**error.params, **({"detail": error.detail} if error.detail else {})}

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import NotAllowed, NotFound
-from mam.i18n import N_
+from mam.messages import release as release_messages
 from mam.models import County, Role, User
 from mam.models.release import ReleaseSet
 
@@ -24,7 +24,7 @@ class ReleaseBase:
         """Return a release set or raise NotFound."""
         release = self.session.get(ReleaseSet, release_id)
         if release is None:
-            raise NotFound(N_("Release set %(id)s does not exist."), params={"id": release_id})
+            raise NotFound(release_messages.SET_MISSING, params={"id": release_id})
         return release
 
     def target_counties(self, release: ReleaseSet) -> list[County]:
@@ -56,4 +56,4 @@ class ReleaseBase:
 def require_role(actor: User, roles: tuple[Role, ...], what: str) -> None:
     """Refuse ``actor`` unless they hold one of ``roles`` (``what`` names the act)."""
     if not actor.has_role(*roles):
-        raise NotAllowed(f"only publishers may {what}")
+        raise NotAllowed(release_messages.PUBLISHERS_ONLY, act=what)

@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 from mam import inputs, outbox
 from mam.audit import AuditAction
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from mam.i18n import N_
+from mam.i18n import N_, Label
 from mam.machines import PACKAGE, RELEASE, PackageEvent, ReleaseEvent
+from mam.messages import catalogue
+from mam.messages import release as release_messages
+from mam.messages.release import KIND_NAMES
 from mam.models import County, User, Version, VersionState, utcnow
 from mam.models.release import (
     PackageKind,
@@ -81,11 +84,11 @@ class ReleaseService(CoverageReports):
         self._require_draft(release)
         version = self.session.get(Version, version_id)
         if version is None:
-            raise NotFound(f"version {version_id} does not exist")
+            raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
         if version.state != VersionState.APPROVED:
             raise NotAllowed(
-                f"only approved versions can be released; version {version.id} of "
-                f"{version.episode.title} is {version.state.value}"
+                release_messages.ONLY_APPROVED,
+                params={"number": version.number, "title": version.episode.title},
             )
         item = next((i for i in release.items if i.episode_id == version.episode_id), None)
         if item is None:
@@ -103,7 +106,9 @@ class ReleaseService(CoverageReports):
         self._require_draft(release)
         item = next((i for i in release.items if i.id == item_id), None)
         if item is None:
-            raise NotFound(f"item {item_id} is not in release set {release.id}")
+            raise NotFound(
+                release_messages.ITEM_MISSING, params={"item": item_id, "name": release.name}
+            )
         release.items.remove(item)
         self._audit(
             actor, release, AuditAction.RELEASE_ITEM_REMOVED, version_id=item.version_id
@@ -120,7 +125,10 @@ class ReleaseService(CoverageReports):
         wanted = set() if county_ids is None else set(county_ids)
         known = set(self.session.scalars(select(County.id).where(County.id.in_(wanted))))
         if wanted - known:
-            raise NotFound(f"unknown county ids: {sorted(wanted - known)}")
+            raise NotFound(
+                release_messages.COUNTIES_UNKNOWN,
+                params={"ids": ", ".join(str(i) for i in sorted(wanted - known))},
+            )
         for target in [t for t in release.targets if t.county_id not in wanted]:
             release.targets.remove(target)
         self.session.flush()
@@ -139,9 +147,9 @@ class ReleaseService(CoverageReports):
         require_role(actor, PUBLISHERS, "publish release sets")
         self._require_draft(release)
         if not release.items:
-            raise InvalidInput("a release set needs at least one episode")
+            raise InvalidInput(release_messages.NO_EPISODES)
         if not release.all_counties and not release.targets:
-            raise InvalidInput("choose the target counties (or all counties) first")
+            raise InvalidInput(release_messages.NO_TARGETS)
         for item in release.items:
             version = item.version
             newer = self.session.scalar(
@@ -149,9 +157,8 @@ class ReleaseService(CoverageReports):
             )
             if version.state != VersionState.APPROVED or (newer or 0) > version.number:
                 raise Conflict(
-                    f"《{version.episode.title}》 version {version.number} is no longer approved "
-                    f"({version.state.value}); its approval was voided or superseded — "
-                    "remove it or pin the newly approved version"
+                    release_messages.NO_LONGER_APPROVED,
+                    params={"title": version.episode.title, "number": version.number},
                 )
         for item in release.items:
             transition(
@@ -173,11 +180,16 @@ class ReleaseService(CoverageReports):
         require_role(actor, PUBLISHERS, "rebuild packages")
         package = self.session.get(ReleasePackage, package_id)
         if package is None:
-            raise NotFound(f"package {package_id} does not exist")
+            raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
         if package.release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(f"release set {package.release.name} is {package.release.state.value}")
+            raise NotAllowed(
+                release_messages.NOT_PUBLISHED, params={"name": package.release.name}
+            )
         if package.state == PackageState.READY:
-            raise Conflict(f"package {package.kind.value} of {package.release.name} is ready")
+            raise Conflict(
+                release_messages.PACKAGE_READY,
+                params={"kind": Label(KIND_NAMES[package.kind]), "name": package.release.name},
+            )
         PACKAGE.fire(
             self.session, package, PackageEvent.REBUILD, actor,
             details={"release_id": package.release_id, "kind": package.kind.value},
@@ -191,7 +203,7 @@ class ReleaseService(CoverageReports):
         """Withdraw a published set: downloads stop and counties see the reason."""
         require_role(actor, PUBLISHERS, "withdraw release sets")
         if release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(f"release set {release.name} is {release.state.value}, not published")
+            raise NotAllowed(release_messages.NOT_PUBLISHED, params={"name": release.name})
         reason = inputs.optional_text(reason, "reason", MAX_NOTES, multiline=True)
         if not reason:
             raise InvalidInput(N_("withdrawing a release set needs a reason"))
@@ -215,10 +227,7 @@ class ReleaseService(CoverageReports):
 
     def _require_draft(self, release: ReleaseSet) -> None:
         if release.state != ReleaseState.DRAFT:
-            raise NotAllowed(
-                f"release set {release.name} is {release.state.value}; "
-                "a published set cannot be changed"
-            )
+            raise NotAllowed(release_messages.PUBLISHED_IMMUTABLE, params={"name": release.name})
 
     def _in_other_release(self, item: ReleaseItem) -> bool:
         return bool(

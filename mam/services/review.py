@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from mam.audit import AuditAction, ObjectType
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
+from mam.messages import catalogue, review
 from mam.models import AuditEvent, Role, User, Version, VersionState, utcnow
 from mam.models.review import (
     DecisionKind,
@@ -32,20 +34,28 @@ from mam.workflow import SELF_APPROVAL_EVENTS, TRANSITIONS, Event, allowed_event
 MAX_REASON = 2000
 S = VersionState
 # QC check: the failed findings of a version's QC report (empty when it passed or has none).
-QcCheck = Callable[[Session, Version], list[str]]
+QcCheck = Callable[[Session, Version], list[Any]]
 
 
-def qc_failures(session: Session, version: Version) -> list[str]:
-    """Return the failed QC findings recorded for ``version`` by the processing pipeline."""
+def qc_failures(session: Session, version: Version) -> list[Any]:
+    """Return the failed QC findings recorded for ``version`` by the processing pipeline:
+    each its code, template and parameters (shown translated), or a sentence (older rows)."""
     report = getattr(version, "qc_report", None)  # present once processing writes QC reports
     if report is None:
         return []
     findings = getattr(report, "findings", None) or []
     return [
-        str(f.get("message") or f.get("check") or f) if isinstance(f, dict) else str(f)
+        _said(f) if isinstance(f, dict) else str(f)
         for f in findings
         if not isinstance(f, dict) or f.get("severity", "fail") in ("fail", "error")
     ]
+
+
+def _said(finding: dict[str, Any]) -> dict[str, Any] | str:
+    if not finding.get("template"):
+        return str(finding.get("message") or finding.get("check") or finding)
+    keys = ("code", "template", "params", "message")
+    return {k: finding[k] for k in keys if k in finding}
 
 
 def clean_reason(reason: str | None, field: str = "reason") -> str | None:
@@ -53,7 +63,7 @@ def clean_reason(reason: str | None, field: str = "reason") -> str | None:
     text = (reason or "").strip()
     if len(text) > MAX_REASON:
         raise InvalidInput(
-            f"the {field} is longer than {MAX_REASON} characters", rule="too_long", limit=MAX_REASON
+            review.TOO_LONG, params={"limit": MAX_REASON}, rule="too_long", limit=MAX_REASON
         )
     return text or None
 
@@ -80,7 +90,7 @@ class ReviewService(ReviewChain):
         """Return a version or raise NotFound."""
         version = self.session.get(Version, version_id)
         if version is None:
-            raise NotFound(f"version {version_id} does not exist")
+            raise NotFound(catalogue.VERSION_MISSING, params={"id": version_id})
         return version
 
     def decisions(self, version: Version) -> list[ReviewDecision]:
@@ -114,7 +124,7 @@ class ReviewService(ReviewChain):
         )
         return latest if latest is not None and latest.number > version.number else None
 
-    def qc_status(self, version: Version) -> tuple[list[str], QcWaiver | None]:
+    def qc_status(self, version: Version) -> tuple[list[Any], QcWaiver | None]:
         """Return the version's failed QC findings and the waiver covering them, if any."""
         waiver = self.session.scalar(
             select(QcWaiver).where(QcWaiver.version_id == version.id).order_by(QcWaiver.id.desc())
@@ -189,23 +199,12 @@ class ReviewService(ReviewChain):
         with self._act():
             version, stage = self._reviewable(version_id, actor, stage_id, expected_lock_version)
             if any(d.reviewer_id == actor.id for d in self.signatures(version)):
-                raise NotAllowed(
-                    "you have already signed a stage of this version; "
-                    "another reviewer must sign the next one",
-                    rule="two_stages",
-                )
+                raise NotAllowed(review.TWO_STAGES, rule="two_stages")
             if sha256 is not None and sha256 != version.sha256:
-                raise Conflict(
-                    "the file you reviewed is not this version's file (SHA-256 differs)",
-                    rule="sha256",
-                )
+                raise Conflict(review.SHA256, rule="sha256")
             findings, waiver = self.qc_status(version)
             if findings and waiver is None:
-                raise NotAllowed(
-                    "QC found problems; a reviewer must waive them with a reason first: "
-                    + "; ".join(findings),
-                    rule="qc",
-                )
+                raise NotAllowed(review.QC_BLOCKS, params={"findings": findings}, rule="qc")
             last = stage.id == self.stages()[-1].id
             decision = ReviewDecision(
                 version_id=version.id,
@@ -267,12 +266,12 @@ class ReviewService(ReviewChain):
             version, stage = self._reviewable(version_id, actor, None, None, decision=False)
             reason = clean_reason(reason)
             if not reason:
-                raise NotAllowed("waiving QC findings needs a reason", rule="reason")
+                raise NotAllowed(review.WAIVER_REASON, rule="reason")
             findings, waiver = self.qc_status(version)
             if not findings:
-                raise InvalidInput("QC found nothing to waive", rule="nothing_to_waive")
+                raise InvalidInput(review.NOTHING_TO_WAIVE, rule="nothing_to_waive")
             if waiver is not None:
-                raise Conflict("the QC findings are already waived", rule="waived")
+                raise Conflict(review.WAIVED, rule="waived")
             waiver = QcWaiver(
                 version_id=version.id, reviewer_id=actor.id, reason=reason, findings=findings
             )
@@ -327,7 +326,7 @@ class ReviewService(ReviewChain):
     ) -> tuple[Version, ReviewStage]:
         """Check what every reviewer act needs; return the version and its current stage."""
         if not actor.has_role(Role.REVIEWER):
-            raise NotAllowed("only reviewers may do this", rule="role")
+            raise NotAllowed(review.REVIEWERS_ONLY, rule="role")
         if decision and (stage_id is None or expected_lock_version is None):
             raise InvalidInput(
                 N_(
@@ -340,21 +339,23 @@ class ReviewService(ReviewChain):
         self._refuse_superseded(version)
         if expected_lock_version is not None and expected_lock_version != version.lock_version:
             raise Conflict(
-                "someone else acted on this version meanwhile; reload the page and try again",
+                review.STALE,
                 rule="stale",
                 state=version.state.value,
             )
         stage = self.next_stage(version)
         if stage is None:
             raise NotAllowed(
-                f"version {version.id} is {version.state.value}, not in review", rule="state"
+                review.NOT_IN_REVIEW,
+                params={"id": version.id},
+                rule="state",
             )
         if stage_id is not None and stage_id != stage.id:
-            raise Conflict(
-                f"this version is now at the stage {stage.name}; reload the page", rule="stale"
-            )
+            raise Conflict(review.MOVED_STAGE, params={"stage": stage.name}, rule="stale")
         if stage.id not in {s.id for s in self.grants(actor)}:
-            raise NotAllowed(f"you may not sign the stage {stage.name}", rule="stage_grant")
+            raise NotAllowed(
+                review.STAGE_GRANT, params={"stage": stage.name}, rule="stage_grant"
+            )
         return version, stage
 
     def _refuse_superseded(self, version: Version) -> None:
@@ -362,8 +363,8 @@ class ReviewService(ReviewChain):
         if newer is not None or version.state is S.SUPERSEDED:
             number = newer.number if newer is not None else version.number + 1
             raise Conflict(
-                f"version {version.number} has been superseded by version {number} "
-                "of this episode; review the newest version",
+                review.SUPERSEDED,
+                params={"number": version.number, "newer": number},
                 rule="superseded",
                 newer_version_id=newer.id if newer is not None else None,
             )
@@ -377,8 +378,7 @@ class ReviewService(ReviewChain):
                 yield
         except (StaleDataError, IntegrityError) as exc:
             raise Conflict(
-                "someone else acted on this version at the same moment; "
-                "reload the page to see what happened",
+                review.RACE,
                 rule="stale",
             ) from exc
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput, NotFound
+from mam.messages import catalogue, review
 from mam.models import Episode, Programme, Role, User
 from mam.models.review import ProgrammeEditor, ReviewerStage, ReviewStage
 from mam.services.edit_rights import may_edit_programme
@@ -40,13 +41,13 @@ class ReviewChain:
             if name in (stage.name, stage.code):
                 return stage
         known = ", ".join(s.name for s in self.stages())
-        raise NotFound(f"no review stage {name!r}; the chain is: {known}")
+        raise NotFound(review.STAGE_MISSING, params={"stage": name, "known": known})
 
     def set_chain(self, names: list[str], actor: User | None = None) -> list[ReviewStage]:
         """Make ``names`` the review chain, in order; other stages become inactive."""
         names = [n.strip() for n in names if n.strip()]
         if not names or len(set(names)) != len(names):
-            raise InvalidInput("the review chain needs at least one stage, each named once")
+            raise InvalidInput(review.CHAIN_EMPTY)
         before = [s.name for s in self.stages()]
         existing = {s.name: s for s in self.session.scalars(select(ReviewStage))}
         for stage in existing.values():
@@ -72,7 +73,7 @@ class ReviewChain:
         """Replace the stages ``user`` may sign (audited); the user must be a reviewer."""
         stages = [self.stage_by_name(n) for n in names]
         if stages and not user.has_role(Role.REVIEWER):
-            raise InvalidInput(f"{user.username} is not a reviewer; grant the role first")
+            raise InvalidInput(review.NOT_REVIEWER, params={"user": user.username})
         rows = list(
             self.session.scalars(select(ReviewerStage).where(ReviewerStage.user_id == user.id))
         )
@@ -122,10 +123,12 @@ def save_programme(
     name = clean_text(name, "programme", MAX_PROGRAMME)
     for person in [p for p in [producer, *editors] if p is not None]:
         if not person.has_role(Role.PRODUCER):
-            raise InvalidInput(f"{person.username} is not a producer", rule="not_producer")
+            raise InvalidInput(
+                catalogue.NOT_PRODUCER, params={"user": person.username}, rule="not_producer"
+            )
     clash = session.scalar(select(Programme).where(Programme.name == name))
     if clash is not None and clash is not programme:
-        raise InvalidInput(f"programme 《{name}》 already exists", rule="exists")
+        raise InvalidInput(catalogue.PROGRAMME_EXISTS, params={"programme": name}, rule="exists")
     before: dict[str, Any] = {}
     if programme is None:
         programme = Programme(name=name)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
+from mam.messages import catalogue
 from mam.models import Episode, User
 from mam.models.catalogue import Subtitle
 from mam.services.edit_rights import require_episode_change
@@ -35,9 +36,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "GBK"
     except UnicodeDecodeError:
-        raise InvalidInput(
-            f"{name}: the text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 and try again"
-        ) from None
+        raise InvalidInput(catalogue.SUBTITLE_ENCODING, params={"file": name}) from None
 
 
 @dataclass(frozen=True)
@@ -70,13 +69,17 @@ def parse_subtitles(text: str, name: str) -> list[Cue]:
         timing = _CUE_TIMING.match(line)
         if not timing:
             if line.strip() and not is_vtt and not line.strip().isdigit():
-                raise InvalidInput(f"{name}, line {i + 1}: expected a cue number or timing")
+                raise InvalidInput(
+                    catalogue.SUBTITLE_EXPECTED_CUE, params={"file": name, "line": i + 1}
+                )
             i += 1
             continue
         g = timing.groups()
         start, end = _seconds(*g[0:4]), _seconds(*g[4:8])
         if end <= start:
-            raise InvalidInput(f"{name}, line {i + 1}: the cue ends before it starts")
+            raise InvalidInput(
+                catalogue.SUBTITLE_BACKWARDS, params={"file": name, "line": i + 1}
+            )
         body: list[str] = []
         i += 1
         while i < len(lines) and lines[i].strip():
@@ -84,7 +87,7 @@ def parse_subtitles(text: str, name: str) -> list[Cue]:
             i += 1
         cues.append(Cue(start, end, "\n".join(body)))
     if not cues:
-        raise InvalidInput(f"{name}: no subtitle cues found (expected SRT or WebVTT)")
+        raise InvalidInput(catalogue.SUBTITLE_EMPTY, params={"file": name})
     return cues
 
 
@@ -109,9 +112,11 @@ class SubtitleService:
         """Store ``data`` (SRT or VTT) as WebVTT for ``episode``; commit."""
         require_episode_change(self.session, actor, episode, ["subtitles"])
         if not filename.lower().endswith((".srt", ".vtt")):
-            raise InvalidInput(f"{filename}: subtitles must be .srt or .vtt files")
+            raise InvalidInput(catalogue.SUBTITLE_KIND, params={"file": filename})
         if len(data) > MAX_SUBTITLE_BYTES:
-            raise InvalidInput(f"{filename}: larger than {MAX_SUBTITLE_BYTES} bytes")
+            raise InvalidInput(
+                catalogue.SUBTITLE_SIZE, params={"file": filename, "limit": MAX_SUBTITLE_BYTES}
+            )
         text, _encoding = decode_text(data, filename)
         cues = parse_subtitles(text, filename)
         language = (language or "zh").strip()[:50] or "zh"

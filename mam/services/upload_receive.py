@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, Protocol
 
 from mam.errors import InvalidInput
+from mam.messages import media
 from storage.hashing import ResumableSha256, resumable_sha256_available
 
 log = logging.getLogger(__name__)
@@ -226,9 +227,7 @@ class Receiver:
             if n == 0 or received + n > room:
                 target.hashed(window)
                 if n:
-                    raise InvalidInput(
-                        f"the body runs past the upload's length ({room} bytes more)"
-                    )
+                    raise InvalidInput(media.UPLOAD_OVERRUN)
                 break
             block = window[:n]
             self._inflight.append((window, block, self._pool.submit(self.digest.update, block)))

@@ -42,6 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from mam.errors import Conflict, InvalidInput, InvalidMedia, MamError, NotFound, Unavailable
 from mam.machines import UPLOAD, UploadEvent
+from mam.messages import media
 from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.services import fingerprints, metadata
@@ -90,15 +91,20 @@ class Busy(MamError):
     http_status = 423
 
 
-def looks_like_media(filename: str, filetype: str = "") -> str | None:
-    """Return why a file is not audio/video judging by its type and name, or None."""
+def not_media_kind(filename: str, filetype: str = "") -> str | None:
+    """Return the type of a file that is not audio/video by its type and name, or None."""
     kind = (filetype or "").split(";")[0].strip().lower()
     suffix = Path(filename).suffix.lower()
     if kind.startswith(("video/", "audio/")) or suffix in MEDIA_SUFFIXES:
         return None
     kind = kind or mimetypes.guess_type(filename)[0] or ""
-    shown = kind or (suffix or "no extension")
-    return f"{filename}: not a video or audio file ({shown})"
+    return kind or suffix or "?"
+
+
+def looks_like_media(filename: str, filetype: str = "") -> str | None:
+    """Return why a file is not audio/video judging by its type and name (English), or None."""
+    kind = not_media_kind(filename, filetype)
+    return None if kind is None else media.NOT_MEDIA.template % {"file": filename, "kind": kind}
 
 
 class UploadService:
@@ -132,13 +138,15 @@ class UploadService:
     ) -> UploadSession:
         """Open an upload of ``length`` bytes after validating what it will be catalogued as."""
         if length < 1:
-            raise InvalidInput("Upload-Length must be a positive number of bytes")
+            raise InvalidInput(media.UPLOAD_LENGTH)
         if length > self.max_size:
-            raise TooLarge(f"the file is {length} bytes; the largest accepted is {self.max_size}")
+            raise TooLarge(
+                media.UPLOAD_TOO_LARGE, params={"size": length, "limit": self.max_size}
+            )
         shown = display_filename(filename or "unnamed")
-        reason = looks_like_media(shown, str(meta.get("filetype") or ""))
-        if reason:
-            raise InvalidMedia(reason)
+        kind = not_media_kind(shown, str(meta.get("filetype") or ""))
+        if kind:
+            raise InvalidMedia(media.NOT_MEDIA, params={"file": shown, "kind": kind})
         cleaned = self.clean_target(meta)
         self._check_rights(user, cleaned)
         if meta.get("fingerprint"):  # sent by the upload page: refuse a duplicate at once
@@ -197,9 +205,9 @@ class UploadService:
         """Return the caller's upload; someone else's is reported as missing."""
         upload = self.session.get(UploadSession, upload_id) if len(upload_id) == 32 else None
         if upload is None or (upload.user_id != user.id and not user.has_role(Role.ADMIN)):
-            raise NotFound("no such upload (it expired, was cancelled, or is not yours)")
+            raise NotFound(media.UPLOAD_GONE)
         if upload.state is UploadState.EXPIRED or upload.state is UploadState.CANCELLED:
-            raise NotFound(f"this upload was {upload.state.value}; start it again")
+            raise NotFound(media.UPLOAD_ENDED, state=upload.state.value)
         return upload
 
     def append(
@@ -208,15 +216,13 @@ class UploadService:
         """Append the request body at ``offset``; ingest the file once complete."""
         upload = self.get(upload_id, user)
         if upload.state is not UploadState.OPEN:
-            raise Conflict(f"this upload is already {upload.state.value}")
+            raise Conflict(media.UPLOAD_FINISHED, state=upload.state.value)
         if offset != upload.offset:
             raise Conflict(
-                f"Upload-Offset {offset} does not match the {upload.offset} bytes received so far"
+                media.UPLOAD_OFFSET, params={"offset": offset, "received": upload.offset}
             )
         if size is not None and offset + size > upload.length:
-            raise InvalidInput(
-                f"{size} more bytes at offset {offset} would exceed Upload-Length {upload.length}"
-            )
+            raise InvalidInput(media.UPLOAD_OVERRUN)
         path = self.staging_path(upload.id)
         checkpoint(self.session, "no transaction (nor SQLite write lock) across the transfer")
         with _locked(path) as fh:
@@ -243,7 +249,7 @@ class UploadService:
         """Append the body to the staging file; commit the new offset once it is durable."""
         base = upload.offset
         if os.fstat(fd).st_size < base:
-            raise Conflict("the staged upload is shorter than its recorded offset; start again")
+            raise Conflict(media.UPLOAD_LOST)
         os.ftruncate(fd, base)
         digest = resume_digest(upload.sha256_state, base)
         if digest is None:  # no usable saved state (an old row, another OpenSSL): re-read
@@ -262,7 +268,7 @@ class UploadService:
             except OSError as exc:
                 os.ftruncate(fd, base)
                 if exc.errno == errno.ENOSPC:
-                    raise NoSpace(f"the server has no room for {size} more bytes now") from None
+                    raise NoSpace(media.UPLOAD_NO_SPACE, params={"size": size}) from None
                 raise
             target = MappedFileTarget(fd, base)
         try:
@@ -289,11 +295,11 @@ class UploadService:
         sent = sum(p.size for p in parts)
         spooled = upload.offset - sent
         if os.fstat(fd).st_size < spooled:
-            raise Conflict("the spooled bytes of this upload are gone; start it again")
+            raise Conflict(media.UPLOAD_LOST)
         os.ftruncate(fd, spooled)  # a part sent and committed before a crash is not re-sent
         digest = resume_digest(upload.sha256_state, upload.offset)
         if digest is None:
-            raise Conflict("the checksum state of this upload was lost; start it again")
+            raise Conflict(media.UPLOAD_LOST)
         part_size = self.part_size(upload.length)
         receiver = Receiver(digest)
 
@@ -369,13 +375,13 @@ class UploadService:
             log.exception(
                 "upload %s: the finished file could not be stored or catalogued", upload.id
             )
-            message = (
-                f"{upload.filename}: every byte arrived, but the file could not be stored or "
-                f"catalogued ({type(exc).__name__}: {exc}); nothing was kept, "
-                "please upload it again"
+            error = Unavailable(
+                media.UPLOAD_NOT_STORED,
+                params={"file": upload.filename},
+                detail=f"{type(exc).__name__}: {exc}",
             )
-            self._fail(upload, user, message)
-            raise Unavailable(message) from exc
+            self._fail(upload, user, error.message)
+            raise error from exc
         upload.version_id = result.version.id
         UPLOAD.fire(
             self.session, upload, UploadEvent.COMPLETE, user,
@@ -470,7 +476,7 @@ def _locked(path: Path) -> Iterator[BinaryIO]:
     try:
         fh = path.open("r+b")
     except FileNotFoundError:
-        raise NotFound("the staged bytes of this upload are gone; start it again") from None
+        raise NotFound(media.UPLOAD_LOST) from None
     with fh:
         # A PATCH whose connection was just cut is still committing its offset for a moment;
         # a client that resumes at once waits for it instead of getting 423. A writer that
@@ -482,7 +488,7 @@ def _locked(path: Path) -> Iterator[BinaryIO]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise Busy("another request is writing to this upload; retry shortly") from None
+                    raise Busy(media.UPLOAD_BUSY) from None
                 time.sleep(0.05)
         try:
             yield fh

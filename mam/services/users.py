@@ -16,6 +16,7 @@ from mam import inputs
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
+from mam.messages import accounts
 from mam.models import County, Role, User, UserRole, utcnow
 from mam.services.sessions import SessionService
 
@@ -79,9 +80,11 @@ def parse_roles(names: Iterable[str]) -> set[Role]:
             role = Role(name.strip().lower())
         except ValueError:
             valid = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-            raise InvalidInput(f"unknown role {name!r}; valid roles: {valid}") from None
+            raise InvalidInput(
+                accounts.ROLE_UNKNOWN, params={"role": name, "valid": valid}
+            ) from None
         if role is Role.SYSTEM:
-            raise InvalidInput("the system role belongs to the workers and cannot be granted")
+            raise InvalidInput(accounts.ROLE_SYSTEM)
         roles.add(role)
     return roles
 
@@ -108,19 +111,19 @@ class UserService:
     ) -> User:
         """Create an account; a county account must name its county."""
         if not USERNAME.match(username):
-            raise InvalidInput("username: 2-64 letters, digits, '.', '_' or '-'")
+            raise InvalidInput(accounts.USERNAME_FORMAT)
         if len(password) < MIN_PASSWORD:
-            raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+            raise InvalidInput(accounts.PASSWORD_SHORT, params={"n": MIN_PASSWORD})
         if self.by_username(username) is not None:
-            raise Conflict(f"user {username!r} already exists")
+            raise Conflict(accounts.USER_EXISTS, params={"user": username})
         roles = set(roles)
         county = None
         if county_code:
             county = self.session.scalar(select(County).where(County.code == county_code))
             if county is None:
-                raise NotFound(f"county {county_code!r} does not exist")
+                raise NotFound(accounts.COUNTY_MISSING, params={"county": county_code})
         if Role.COUNTY in roles and county is None:
-            raise InvalidInput("a county account must be bound to a county (--county)")
+            raise InvalidInput(accounts.COUNTY_REQUIRED)
         user = User(
             username=username,
             display_name=display_name or username,
@@ -138,7 +141,7 @@ class UserService:
         """Replace a user's roles (audited)."""
         roles = set(roles)
         if Role.COUNTY in roles and user.county_id is None:
-            raise InvalidInput("a county account must be bound to a county")
+            raise InvalidInput(accounts.COUNTY_REQUIRED)
         before = sorted(r.value for r in user.roles)
         # Delete first, then insert: replacing the list would insert before the orphan
         # delete and trip the (user, role) unique constraint.

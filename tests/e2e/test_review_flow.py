@@ -90,6 +90,7 @@ def test_review_flow_in_the_browser(live_system: LiveSystem, browser: Any, tmp_p
     assert a.locator("[data-testid=sign]").inner_text().strip() == "Sign 初审" or (
         "初审" in a.locator("[data-testid=sign]").inner_text()
     )
+    a.wait_for_function("() => window.mamReview !== undefined")  # review.js is deferred
     a.evaluate("() => window.mamReview.seekFrame(134)")
     a.wait_for_function(
         "() => document.querySelector('[data-testid=timecode]').textContent === '00:00:05:09'"

@@ -74,10 +74,10 @@ def test_dry_run_lists_every_problem_with_its_line_and_imports_nothing(
     assert "line 3: file 缺失.mp4 does not exist" in out
     assert "line 4: file 党建 第1集.mp4 is also on line 2" in out
     assert "line 5: unknown programme 《不存在的栏目》" in out
-    assert "line 5: production_date: '2024-13-01' is not a date" in out
+    assert "line 5: production date: “2024-13-01” is not a date" in out
     assert "line 6: file sub/果树.mp4 is also on line 5" in out
-    assert "line 6: topics: unknown topic 不存在的主题" in out
-    assert "line 6: source: '外星' is not one of" in out
+    assert "line 6: Unknown topic: 不存在的主题." in out
+    assert "line 6: “外星” is not a source" in out
     assert "nothing was imported" in out
     assert episodes(library) == 0
     # without --dry-run the same manifest is refused the same way

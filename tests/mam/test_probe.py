@@ -154,19 +154,23 @@ def test_unreadable_files_are_invalid_media(
 
 
 def test_message_uses_display_name(sample: Callable[[str], Path]) -> None:
-    with pytest.raises(InvalidMedia, match=r"^第1集 讲义\.mp4 is not readable media: .*moov"):
+    unreadable = r"^第1集 讲义\.mp4 is not a readable audio or video file\. \(.*moov"
+    with pytest.raises(InvalidMedia, match=unreadable) as err:
         probe(sample("notes.mp4"), display_name="第1集 讲义.mp4")
+    # A code and the file's name for the reader; ffprobe's own words as a detail apart.
+    assert err.value.code == "media.unreadable" and err.value.params == {"file": "第1集 讲义.mp4"}
+    assert err.value.detail is not None and "moov atom not found" in err.value.detail
 
 
 def test_subtitles_only_has_no_audio_or_video(media_dir: Path, tmp_path: Path) -> None:
     srt = tmp_path / "lesson.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nHello\n", encoding="utf-8")
-    with pytest.raises(InvalidMedia, match=r"^lesson\.srt contains no audio or video stream$"):
+    with pytest.raises(InvalidMedia, match=r"^lesson\.srt contains no sound or picture\.$"):
         probe(srt)
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InvalidMedia, match=r"^gone\.mp4 does not exist$"):
+    with pytest.raises(InvalidMedia, match=r"^gone\.mp4 does not exist\.$"):
         probe(tmp_path / "gone.mp4")
 
 
@@ -174,7 +178,7 @@ def test_ffprobe_not_installed(
     sample: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(probe_module, "FFPROBE", "ffprobe-that-is-not-installed")
-    with pytest.raises(InvalidMedia, match=r"clip\.mp4: ffprobe not found; install ffmpeg"):
+    with pytest.raises(InvalidMedia, match=r"clip\.mp4 cannot be checked: ffprobe is not"):
         probe(sample("clip.mp4"))
 
 
@@ -274,5 +278,5 @@ def test_duration_falls_back_to_longest_stream() -> None:
 
 
 def test_video_without_duration_is_invalid() -> None:
-    with pytest.raises(InvalidMedia, match=r"^x\.mp4 has no known duration"):
+    with pytest.raises(InvalidMedia, match=r"^x\.mp4 has no known length"):
         _parse(_stream(), duration="N/A")

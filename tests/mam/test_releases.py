@@ -106,9 +106,9 @@ def test_only_approved_versions_enter_a_set(session: Session, world: dict) -> No
     svc = ReleaseService(session)
     release = svc.create("2026年第12期", world["publisher"])
     ready = factories.version(session, VersionState.READY)
-    with pytest.raises(NotAllowed, match="only approved versions"):
+    with pytest.raises(NotAllowed, match="Only approved versions"):
         svc.add_version(release, ready.id, world["publisher"])
-    with pytest.raises(NotAllowed, match="only publishers"):
+    with pytest.raises(NotAllowed, match="Only publishers"):
         svc.create("x", world["county_a"])
     with pytest.raises(Conflict, match="already exists"):
         svc.create("2026年第12期", world["publisher"])
@@ -180,7 +180,11 @@ def test_package_is_a_valid_bag_with_pbcore(
     ):
         assert field in info
     assert "manifest-sha256.txt" in {p.name for p in bag.iterdir()}
-    assert "如何校验" in (bag / "README.txt").read_text(encoding="utf-8")
+    readme = (bag / "README.txt").read_text(encoding="utf-8")
+    assert "如何校验" in readme
+    # What the files are, read from them (the clip is 320×240), not what the profile aims at.
+    assert "影片格式（按实际文件）：电视台播出版 320×240 H.264" in readme
+    assert "1080p" not in readme
     folders = sorted(p.name for p in (bag / "data").iterdir() if p.is_dir())
     assert folders == ["01-乡村振兴 第1集", "02-党建_ 第2集_"]  # safe on FAT/Windows
     episode = bag / "data" / folders[0]
@@ -326,7 +330,7 @@ def test_failed_package_can_be_rebuilt(session: Session, runtime: Runtime, world
     session.expire_all()
     built = PackageBuilder(session, runtime.storage, tmp_path).build(playback.id)
     assert built.state == PackageState.READY
-    with pytest.raises(Conflict, match="is ready"):
+    with pytest.raises(Conflict, match="is already ready"):
         svc.rebuild_package(playback.id, world["publisher"])
     trail = session.execute(
         select(AuditEvent.action, AuditEvent.from_state, AuditEvent.to_state, AuditEvent.actor_id)

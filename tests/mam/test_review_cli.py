@@ -27,6 +27,6 @@ def test_grant_stages_and_set_the_chain(
     result = runner.invoke(cli, ["users", "stages", "li", "终审"])
     assert result.exit_code == 0 and result.output.strip() == "li: 终审"
     result = runner.invoke(cli, ["users", "stages", "li", "三审"])
-    assert result.exit_code != 0 and "no review stage '三审'" in result.output
+    assert result.exit_code != 0 and "There is no review stage 三审;" in result.output
     result = runner.invoke(cli, ["review", "chain", "初审", "复审", "终审"])
     assert result.output.strip() == "初审 → 复审 → 终审"

@@ -95,5 +95,5 @@ def test_cut_body_keeps_what_arrived(tmp_path: Path, mapped: bool) -> None:
 def test_body_of_unknown_length_past_the_room_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "staged"
     path.write_bytes(b"")
-    with pytest.raises(InvalidInput, match="runs past"):
+    with pytest.raises(InvalidInput, match="announced length"):
         receive(path, io.BytesIO(b"x" * 200_000), None, 150_000, mapped=False)

@@ -120,7 +120,8 @@ def test_start_upload_then_send_bytes_with_tus(
         json={"filename": "a.docx", "length": 5, "programme": "p", "title": "t"},
         headers=auth,
     )
-    assert r.status_code == 422 and "not a video or audio file" in r.json["error"]
+    assert r.status_code == 422 and "a.docx 不是视频或音频文件" in r.json["error"]
+    assert r.json["code"] == "upload.not_media" and r.json["params"]["file"] == "a.docx"
 
 
 def test_openapi_document_validates_and_docs_page_lists_operations(

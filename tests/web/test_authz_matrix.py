@@ -33,6 +33,11 @@ EXPECTED: dict[str, set[str]] = {
     "review.resolve": {"reviewer", "producer", "admin"},
     "review.reopen": {"reviewer", "producer", "admin"},
     "inbox.index": STAFF,
+    # Exports of the coverage tables (CSV for programs, XLSX for people).
+    "releases.utilisation_csv": {"publisher", "admin"},
+    "releases.utilisation_xlsx": {"publisher", "admin"},
+    "releases.coverage_csv": {"publisher", "admin"},
+    "releases.coverage_xlsx": {"publisher", "admin"},
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")

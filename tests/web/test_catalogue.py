@@ -105,7 +105,8 @@ def test_api_version_json(login: Callable[[str], FlaskClient], ready_version: in
         "broadcast", "playback", "web", "mobile", "proxy", "poster"}  # fmt: skip
     assert data["jobs"][0]["progress"] == 100.0
     missing = client.get("/api/v1/versions/999999")
-    assert missing.status_code == 404 and "does not exist" in missing.get_json()["error"]
+    assert missing.status_code == 404 and missing.get_json()["error"] == "版本 999999 不存在。"
+    assert missing.get_json()["code"] == "catalogue.version_missing"
 
 
 @pytest.mark.slow

@@ -78,7 +78,7 @@ def test_producer_edits_metadata_and_search_finds_it(
     page = client.post(
         f"/episodes/{episode_id}/metadata", data=bad, follow_redirects=True
     ).get_data(as_text=True)
-    assert "production_date: &#39;去年&#39; is not a date" in page
+    assert "制作日期：“去年”不是日期（请按 2026-12-01 的格式填写）。" in page
     assert 'value="2024-05-01"' in page  # refused, old value kept
 
     srt = "1\n00:00:01,000 --> 00:00:02,000\n你好\n".encode("gbk")
@@ -102,7 +102,7 @@ def test_producer_edits_metadata_and_search_finds_it(
         follow_redirects=True,
     )
     html = r.get_data(as_text=True)
-    assert "b.srt, line 1: expected a cue number or timing" in html, html[
+    assert "b.srt 第 1 行：此处应为字幕序号或时间码。" in html, html[
         html.find("<main>") : html.find("<main>") + 600
     ]
 

@@ -139,10 +139,20 @@ def test_coverage_csv(login: Callable[[str], FlaskClient], published: dict) -> N
     county.post(
         "/logout", data={"csrf_token": csrf_from(county.get("/county/").get_data(as_text=True))}
     )
-    body = login("publisher").get(f"/releases/{published['release']}/coverage.csv")
-    text = body.get_data(as_text=True)
-    assert text.startswith("\ufeffcounty_code,county,downloaded,confirmed_at")
-    assert "c1,甲县,0," in text
+    publisher = login("publisher")
+    body = publisher.get(f"/releases/{published['release']}/coverage.csv")
+    text = body.get_data(as_text=True)  # Chinese by default, as the tables on screen
+    assert text.startswith(
+        "\ufeff县代码,县,已下载,确认接收时间,逾期,需复制套数,放映场次,观众人数\r\n"
+    )
+    assert "c1,甲县,否," in text
+    english = publisher.get(f"/releases/{published['release']}/coverage.csv?lang=en")
+    text = english.get_data(as_text=True)
+    assert text.startswith(
+        "\ufeffCounty code,County,Downloaded,Receipt confirmed on,Overdue,Copies needed,"
+        "Screenings,Viewers\r\n"
+    )
+    assert "c1,甲县,no," in text
 
 
 def test_dashboard_chart_history_and_profile(
@@ -179,4 +189,4 @@ def test_dashboard_chart_history_and_profile(
     assert "2026年第12期" in history and 'value="30"' in history
     assert ">10<" in history  # 30 villages / 3 per set
     text = client.get("/releases/utilisation.csv").get_data(as_text=True)
-    assert "2026年第12期" in text and ",c1,甲县,0," in text and ",1,120,10" in text
+    assert "2026年第12期" in text and ",c1,甲县,否," in text and ",1,120,10" in text

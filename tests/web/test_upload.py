@@ -158,7 +158,7 @@ def test_bad_headers_get_clear_errors(
     r = client.post("/upload/files", headers={**h, "Upload-Length": "ten"})
     assert r.status_code == 400 and "Upload-Length" in r.get_data(as_text=True)
     r = client.post("/upload/files", headers={**h, "Upload-Length": str(51 * 1000**3)})
-    assert r.status_code == 413 and "largest accepted" in r.get_data(as_text=True)
+    assert r.status_code == 413 and "超过了允许的最大值" in r.get_data(as_text=True)
     r = client.post(
         "/upload/files",
         headers={**h, "Upload-Length": "10", "Upload-Metadata": "filename !!!notbase64"},
@@ -172,7 +172,7 @@ def test_bad_headers_get_clear_errors(
             "Upload-Metadata": meta_header(filename="报告.pdf", programme="p", title="t"),
         },
     )
-    assert r.status_code == 422 and "not a video or audio file" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "报告.pdf 不是视频或音频文件" in r.get_data(as_text=True)
     r = client.post(
         "/upload/files",
         headers={**h, "Upload-Length": "10", "Upload-Metadata": meta_header(filename="a.mp4")},
@@ -188,15 +188,15 @@ def test_bad_headers_get_clear_errors(
             ),
         },
     )
-    assert r.status_code == 400 and "production_date" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "制作日期" in r.get_data(as_text=True)
 
     upload_id = create(client, h, 10)
     assert patch(client, h, upload_id, 0, b"12345").status_code == 204
     r = patch(client, h, upload_id, 0, b"12345")
     assert r.status_code == 409
-    assert "Upload-Offset 0 does not match the 5 bytes" in r.get_data(as_text=True)
+    assert "续传从第 0 字节开始，但服务器已收到 5 字节" in r.get_data(as_text=True)
     r = patch(client, h, upload_id, 5, b"123456")
-    assert r.status_code == 400 and "exceed Upload-Length 10" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "超过了上传时声明的文件大小" in r.get_data(as_text=True)
     r = client.patch(
         f"/upload/files/{upload_id}",
         data=b"x",
@@ -215,7 +215,7 @@ def test_bad_headers_get_clear_errors(
     other = token_for(runtime, "producer2")
     assert client.head(f"/upload/files/{upload_id}", headers=other).status_code == 404
     r = patch(client, other, upload_id, 5, b"12345")
-    assert r.status_code == 404 and "not yours" in r.get_data(as_text=True)
+    assert r.status_code == 404 and "不属于您" in r.get_data(as_text=True)
     assert client.delete(f"/upload/files/{upload_id}", headers=other).status_code == 404
     reviewer = token_for(runtime, "reviewer")
     assert client.head(f"/upload/files/{upload_id}", headers=reviewer).status_code == 403
@@ -311,7 +311,7 @@ def test_abandoned_uploads_expire(
     assert not (staging / f"{upload_id}.part").exists()
     assert client.head(f"/upload/files/{upload_id}", headers=producer_headers).status_code == 404
     r = patch(client, producer_headers, upload_id, 10, b"more")
-    assert r.status_code == 404 and "expired" in r.get_data(as_text=True)
+    assert r.status_code == 404 and "已过期" in r.get_data(as_text=True)
 
 
 def test_storage_failure_after_the_last_byte_fails_cleanly(
@@ -336,7 +336,7 @@ def test_storage_failure_after_the_last_byte_fails_cleanly(
         r = patch(client, producer_headers, upload_id, 0, data)
     text = r.get_data(as_text=True)
     assert r.status_code == 503, text
-    assert "No space left on device" in text and "upload it again" in text
+    assert "No space left on device" in text and "请重新上传" in text
     head = client.head(f"/upload/files/{upload_id}", headers=producer_headers)
     assert head.status_code == 410
     with runtime.db.session() as s:

@@ -178,7 +178,7 @@ def test_s3_upload_without_saved_hash_state_must_restart(
                  "Content-Type": "application/offset+octet-stream"},
         timeout=30,
     )  # fmt: skip
-    assert r.status_code == 409 and "start it again" in r.text
+    assert r.status_code == 409 and "请重新上传" in r.text
 
 
 def test_cancel_and_expiry_abort_the_multipart_upload(

@@ -361,7 +361,7 @@ def test_paths_with_spaces_and_chinese_are_single_arguments() -> None:
 
 def test_refuses_nonsense() -> None:
     audio_only = replace(_info(), video=())
-    with pytest.raises(InvalidMedia, match="no video stream"):
+    with pytest.raises(InvalidMedia, match="no picture to transcode"):
         _plan(audio_only)
     with pytest.raises(ValueError, match="unique"):
         _plan(renditions=(R540, R540))

@@ -181,7 +181,8 @@ def test_corrupt_source_is_a_permanent_failure(
     with pytest.raises(ProcessingError) as excinfo:
         run_ffmpeg(argv, duration=3.0)
     assert excinfo.value.permanent
-    assert excinfo.value.message == "ffmpeg failed: moov atom not found"
+    assert excinfo.value.code == "processing.ffmpeg_failed"
+    assert excinfo.value.detail == "moov atom not found"  # ffmpeg's words, shown apart
     assert "Invalid data found" in str(excinfo.value.details["stderr_tail"])
     assert "[error]" not in str(excinfo.value.details["stderr_tail"])
 
@@ -245,7 +246,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_missing_ffmpeg_is_transient() -> None:
-    with pytest.raises(ProcessingError, match="ffmpeg-not-installed not found") as excinfo:
+    with pytest.raises(ProcessingError, match="ffmpeg-not-installed is not installed") as excinfo:
         run_ffmpeg(["ffmpeg-not-installed", "-version"], duration=None)
     assert not excinfo.value.permanent
 

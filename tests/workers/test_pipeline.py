@@ -86,7 +86,7 @@ def run(runtime: Runtime, session: Session, version_id: int) -> list[float]:
             publish=lambda result: service.publish(plan, result),
         )
     except ProcessingError as exc:
-        service.fail(plan, exc.message, permanent=exc.permanent,
+        service.fail(plan, exc, permanent=exc.permanent,
                      qc_report=exc.details.get("qc_report"))  # type: ignore[arg-type]  # fmt: skip
         session.commit()
         raise
@@ -342,7 +342,7 @@ def test_truncated_transport_stream_is_not_published_as_good(
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("audio.m4a", "audio.m4a: no video stream (an audio-only file cannot become a film"),
+        ("audio.m4a", "audio.m4a has no picture; a sound-only file cannot become a film"),
         ("huge.avi", "huge.avi: frames of 16000×16000 are outside what can be processed"),
     ],
 )
@@ -357,6 +357,7 @@ def test_unusable_sources_fail_at_once_with_the_reason(
     v = session.get_one(Version, vid)
     assert v.state == VersionState.FAILED and v.failure_reason == err.value.message
     assert v.jobs[-1].attempts == 1
+    assert v.jobs[-1].error_code == err.value.code and err.value.code.startswith("processing.")
     assert storage_keys(runtime) == [v.asset.storage_key]
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam.errors import ProcessingError
+from mam.i18n import translator
+from mam.messages import processing, qc
 from mam.models import AuditEvent, Job, JobKind, JobState, VersionState
 from mam.models.processing import QCReport
 from mam.runtime import Runtime
@@ -35,9 +38,11 @@ def test_a_job_whose_worker_keeps_dying_is_failed(runtime: Runtime, session: Ses
     assert job.state == JobState.FAILED and job.attempts == 3
     assert job.version is not None and job.version.state == VersionState.FAILED
     assert job.version.failure_reason == (
-        "the worker stopped 3 times while processing this version "
-        "(killed at the time limit or out of memory?)"
+        "The worker stopped 3 times while processing this version "
+        "(stopped at the time limit or out of memory?)."
     )
+    # Stored as a code with its parameters: shown in the reader's language.
+    assert (job.error_code, job.error_params) == ("processing.worker_gone", {"attempts": 3})
     assert list(runtime.storage.list("renditions/")) == []  # nothing half-made is left
     # The reconciler re-queued it after the last death: the same.
     requeued = _job(session, JobState.QUEUED, attempts=3)
@@ -58,7 +63,10 @@ def test_failure_keeps_the_qc_report_that_explains_it(runtime: Runtime, session:
     assert plan is not None
     finding = {"check": "duration", "severity": "error", "message": "proxy is short", "start": 1.0}
     report = {"verdict": "fail", "errors": 1, "warnings": 0, "findings": [finding]}
-    retry = service.fail(plan, "QC: proxy is short", permanent=True, qc_report=report,
+    parts = [{"code": "qc.one_shorter", "template": qc.ONE_SHORTER.template,
+              "params": {"outputs": "proxy", "actual": 1.0, "expected": 2.0}}]  # fmt: skip
+    qc_failed = ProcessingError(processing.QC_FAILED, params={"reason": parts}, permanent=True)
+    retry = service.fail(plan, qc_failed, permanent=True, qc_report=report,
                          loudness={"source": {"integrated": -20.0}, "results": []})  # fmt: skip
     assert retry is False
     session.commit()
@@ -66,15 +74,26 @@ def test_failure_keeps_the_qc_report_that_explains_it(runtime: Runtime, session:
     row = session.query(QCReport).filter_by(version_id=plan.version_id).one()
     assert (row.verdict.value, row.errors, row.job_id) == ("fail", 1, job.id)
     assert row.findings[0]["check"] == "duration"
+    assert job.error_code == "processing.qc_failed" and job.error_params == {"reason": parts}
+    assert job.last_error == (
+        "QC: proxy is shorter than the source (1.000 s against 2.000 s); the source may be damaged"
+    )
+    shown = processing.QC_FAILED.render(job.error_params, translator("zh_CN"))
+    assert shown.startswith("质量检查：") and "proxy" in shown and "1.000" in shown
     assert job.version is not None and job.version.loudness.integrated == -20.0  # type: ignore[attr-defined]
     # A transient failure is retried (and counted) until the attempts run out.
     other = _job(session, JobState.QUEUED, attempts=0)
     plan = service.begin(other.version_id, worker="w", job_id=other.id)
     assert plan is not None
-    assert service.fail(plan, "No space left on device", permanent=False) is True
+    unexpected = ProcessingError(
+        processing.UNEXPECTED, detail="OSError: No space left on device", permanent=False
+    )
+    assert service.fail(plan, unexpected, permanent=False) is True
     session.commit()
     session.expire_all()
-    assert other.state == JobState.QUEUED and other.last_error == "No space left on device"
+    assert other.state == JobState.QUEUED and other.error_code == "processing.unexpected"
+    assert other.error_params == {"detail": "OSError: No space left on device"}
+    assert other.last_error is not None and "No space left on device" in other.last_error
 
 
 def test_a_job_for_a_version_that_needs_no_processing_is_skipped(

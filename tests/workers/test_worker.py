@@ -181,7 +181,8 @@ def test_a_hanging_ffmpeg_is_stopped_by_the_time_limit(
         rt, vid = ingest_and_wait(settings, tmp_path, fresh_clip, "卡住", expect="failed")
         with rt.db.session() as s:
             v = s.get_one(Version, vid)
-            assert v.failure_reason == "processing exceeded its time limit of 3 s"
+            assert v.failure_reason == "Processing exceeded its time limit of 3 s."
+            assert v.jobs[-1].error_code == "processing.time_limit"
             assert v.jobs[-1].state == JobState.FAILED and v.renditions == []
         assert proc.poll() is None  # the worker itself carries on
         for pid in map(int, pid_file.read_text().split()):

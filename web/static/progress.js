@@ -25,7 +25,7 @@
         setText(row, "job-progress", Math.round(job.progress || 0) + "%");
         setText(row, "job-attempts", String(job.attempts));
         setText(row, "job-worker", job.worker || "");
-        setText(row, "job-error", job.last_error || "");
+        setText(row, "job-error", (job.error && job.error.message) || "");
       });
     });
   }

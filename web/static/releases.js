@@ -1,3 +1,13 @@
+// Ask before publishing or withdrawing a release set (the question is on the form).
+(function () {
+  "use strict";
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+})();
+
 // Follow package builds on a release page until every package is ready or failed.
 (function () {
   "use strict";

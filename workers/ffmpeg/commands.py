@@ -33,6 +33,7 @@ from typing import Any
 import ffmpeg
 
 from mam.errors import InvalidMedia
+from mam.messages import media
 from mam.probe import MediaInfo
 from workers.ffmpeg.analysis import LoudnessMeasurement, loudnorm_linear_options
 from workers.ffmpeg.normalise import (
@@ -235,7 +236,7 @@ def build_process_command(
     named ``loudnorm@t<i>`` (its JSON summary tells the result and the mode).
     """
     if info.primary_video is None:
-        raise InvalidMedia(f"{PurePath(source).name} has no video stream to transcode")
+        raise InvalidMedia(media.NO_VIDEO, params={"file": PurePath(source).name})
     if not (plan.mp4 or plan.hls or plan.poster or plan.sprite or plan.qc):
         raise ValueError("nothing to produce")
     out = Path(outdir)

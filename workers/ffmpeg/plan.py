@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from mam.errors import InvalidMedia
+from mam.messages import media
 from mam.probe import MediaInfo
 from workers.ffmpeg.normalise import (
     FALLBACK_RATE,
@@ -128,7 +129,7 @@ def plan_encode(
     """Decide every output's size for this source (pure)."""
     video = info.primary_video
     if video is None:
-        raise InvalidMedia("the source has no video stream to transcode")
+        raise InvalidMedia(media.SOURCE_NO_VIDEO)
     names = [r.name for r in renditions]
     if len(set(names)) != len(names):
         raise ValueError(f"rendition names must be unique: {names}")

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from mam.errors import ProcessingError
+from mam.messages import processing
 from workers.ffmpeg.logs import MAX_LINE_CHARS, LogCollector, LogLine
 
 STDERR_TAIL_LINES = 50
@@ -313,7 +314,9 @@ def run_ffmpeg(
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
         )
     except FileNotFoundError:
-        raise ProcessingError(f"{argv[0]} not found; install ffmpeg", permanent=False) from None
+        raise ProcessingError(
+            processing.FFMPEG_MISSING, params={"program": argv[0]}, permanent=False
+        ) from None
     stdout, stderr = proc.stdout, proc.stderr
     if stdout is None or stderr is None:  # pragma: no cover - both are PIPE
         raise RuntimeError("ffmpeg pipes were not created")
@@ -339,13 +342,15 @@ def run_ffmpeg(
         stderr.close()
     if stopped == "timeout":
         raise ProcessingError(
-            f"ffmpeg exceeded the time limit of {timeout:g} s and was stopped",
+            processing.FFMPEG_TIMEOUT,
+            params={"seconds": f"{timeout:g}"},
             permanent=True,
             timeout=timeout,
         )
     if stopped == "stall":
         raise ProcessingError(
-            f"ffmpeg made no progress for {stall_timeout:g} s (a hung input?) and was stopped",
+            processing.FFMPEG_STALLED,
+            params={"seconds": f"{stall_timeout:g}"},
             permanent=True,
             timeout=stall_timeout,
         )
@@ -353,7 +358,8 @@ def run_ffmpeg(
         tail = list(collector.tail)
         reason, permanent = classify_ffmpeg_error(_without_inputs(tail, argv), proc.returncode)
         raise ProcessingError(
-            f"ffmpeg failed: {reason}",
+            processing.FFMPEG_FAILED,
+            detail=reason,
             permanent=permanent,
             returncode=proc.returncode,
             stderr_tail="\n".join(tail),

@@ -9,6 +9,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from mam.errors import ProcessingError, Superseded
+from mam.messages import processing
 from mam.runtime import Runtime
 from mam.services.processing import ProcessingPlan, ProcessingService
 from workers.celery_app import PROCESS_TASK
@@ -65,21 +66,28 @@ def run_processing(
             return "superseded", plan
         except SoftTimeLimitExceeded:
             limit = rt.settings.transcode_soft_time_limit
-            service.fail(plan, f"processing exceeded its time limit of {limit} s", permanent=True)
+            timeout = ProcessingError(
+                processing.TIME_LIMIT, params={"seconds": limit}, permanent=True
+            )
+            service.fail(plan, timeout, permanent=True)
             return "failed", plan
         except ProcessingError as exc:
             retry = service.fail(
                 plan,
-                exc.message,
+                exc,
                 permanent=exc.permanent,
                 qc_report=exc.details.get("qc_report"),  # type: ignore[arg-type]
                 loudness=exc.details.get("loudness"),  # type: ignore[arg-type]
             )
         except ProfileError as exc:  # the profiles file changed under a running worker
-            retry = service.fail(plan, str(exc), permanent=False)
+            changed = ProcessingError(processing.PROFILES_CHANGED, detail=str(exc), permanent=False)
+            retry = service.fail(plan, changed, permanent=False)
         except Exception as exc:  # storage or database trouble: worth another try
             log.exception("unexpected error processing version %s", version_id)
-            retry = service.fail(plan, f"{type(exc).__name__}: {exc}", permanent=False)
+            unexpected = ProcessingError(
+                processing.UNEXPECTED, detail=f"{type(exc).__name__}: {exc}", permanent=False
+            )
+            retry = service.fail(plan, unexpected, permanent=False)
         else:
             return "ready", plan
     return ("retry" if retry else "failed"), plan
