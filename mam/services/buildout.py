@@ -82,17 +82,14 @@ def by_county(session: Session, county_ids: Iterable[int] | None = None) -> list
     query = select(County.id, County.name)
     if ids is not None:
         query = query.where(County.id.in_(ids))
-    names = dict(session.execute(query))
+    names = {int(i): str(n) for i, n in session.execute(query).all()}
     return _rows(_counts(session, Township.county_id, ids), names)
 
 
 def by_township(session: Session, county_id: int) -> list[BuildOutRow]:
     """Return the build-out of each active township of a county."""
-    names = dict(
-        session.execute(
-            select(Township.id, Township.name).where(
-                Township.county_id == county_id, Township.active
-            )
-        )
+    query = select(Township.id, Township.name).where(
+        Township.county_id == county_id, Township.active
     )
+    names = {int(i): str(n) for i, n in session.execute(query).all()}
     return _rows(_counts(session, Township.id, [county_id]), names)
