@@ -61,7 +61,9 @@ class ReleaseService(CoverageReports):
         name = inputs.clean_text(name, "name", MAX_NAME)
         notes = inputs.optional_text(notes, "notes", MAX_NOTES, multiline=True)
         if self.session.scalar(select(ReleaseSet.id).where(ReleaseSet.name == name)):
-            raise Conflict(N_("a release set named %(name)s already exists"), params={"name": name})
+            raise Conflict(
+                N_("a release set named %(name)s already exists"), params={"name": name}
+            )
         release = ReleaseSet(
             name=name, notes=notes, publish_date=publish_date, created_by_id=actor.id
         )
