@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -274,10 +274,12 @@ def _people_rows(lines: list[PlanLine]) -> list[list[object]]:
     ]
 
 
-@bp.route("/plans/<int:plan_id>/export.<any(xlsx, csv):fmt>")
+@bp.route("/plans/<int:plan_id>/export.<fmt>")
 @allow(*NETWORK)
 def export_plan(plan_id: int, fmt: str) -> ResponseReturnValue:
     """Export the plan: XLSX with Chinese headers for people, CSV with stable keys for programs."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
     plan = _plans().get(plan_id)
     lines = plan_lines(db_session(), report_service(), plan)
     stem = f"{plan.township.name}-{plan.month.strftime('%Y-%m')}-plan"
