@@ -53,6 +53,22 @@ FIELD_NAMES = {
     "year": N_("year"),
     "state": N_("state"),
     "source": N_("source"),
+    "phone": N_("phone"),
+    "contact": N_("contact person"),
+    "township": N_("township"),
+    "organisation": N_("organisation"),
+    "address": N_("address"),
+    "kind": N_("kind"),
+    "label": N_("label"),
+    "medium": N_("medium"),
+    "themes": N_("themes"),
+    "note": N_("note"),
+    "party_members": N_("party members"),
+    "masses": N_("masses"),
+    "outcome": N_("outcome"),
+    "point": N_("playback point"),
+    "username": N_("user name"),
+    "display_name": N_("display name"),
 }
 
 
