@@ -52,11 +52,13 @@ def test_county_screenings_survive_the_network_revision(home) -> None:  # type: 
         )
         conn.exec_driver_sql(
             "INSERT INTO release_set"
-            " (id, name, notes, state, all_counties, created_at, lock_version) VALUES (1, '2026年第1期', '', 'published', 1, '2026-01-01 00:00:00', 1)"
+            " (id, name, notes, state, all_counties, created_at, lock_version)"
+            " VALUES (1, '2026年第1期', '', 'published', 1, '2026-01-01 00:00:00', 1)"
         )
         conn.exec_driver_sql(
             "INSERT INTO screening"
-            " (id, release_id, county_id, screened_on, place, viewers, reported_at) VALUES (7, 1, 1, '2026-01-05', '城关镇李家村', 85, '2026-01-05 10:00:00')"
+            " (id, release_id, county_id, screened_on, place, viewers, reported_at)"
+            " VALUES (7, 1, 1, '2026-01-05', '城关镇李家村', 85, '2026-01-05 10:00:00')"
         )
     migrate.upgrade(url)
     with engine.connect() as conn:
@@ -67,7 +69,8 @@ def test_county_screenings_survive_the_network_revision(home) -> None:  # type: 
     with engine.begin() as conn:  # a network report that says "not held" cannot go back
         conn.exec_driver_sql(
             "INSERT INTO screening (id, release_id, county_id, screened_on, place, viewers,"
-            " reported_at, outcome, note) VALUES (8, 1, 1, '2026-01-06', '东村', 0, '2026-01-06 10:00:00', 'not_held', '')"
+            " reported_at, outcome, note)"
+            " VALUES (8, 1, 1, '2026-01-06', '东村', 0, '2026-01-06 10:00:00', 'not_held', '')"
         )
     migrate.downgrade(url, "0015_merge_session3")
     with engine.connect() as conn:
