@@ -138,6 +138,11 @@ class UserService:
         roles = set(roles)
         if Role.COUNTY in roles and user.county_id is None:
             raise InvalidInput("a county account must be bound to a county")
+        if Role.TOWNSHIP in roles and user.township_id is None:
+            raise InvalidInput(
+                "a township account must be bound to a township (county staff create it "
+                "on the township's page)"
+            )
         before = sorted(r.value for r in user.roles)
         # Delete first, then insert: replacing the list would insert before the orphan
         # delete and trip the (user, role) unique constraint.
