@@ -22,6 +22,7 @@ from mam.services.network import NetworkService
 from mam.services.plans import PlanService
 from mam.services.screening_reports import Attendance, Photo, ReportData, ScreeningReports
 from mam.services.supply import parse_film, supplied_films
+from storage.base import StorageError
 from web.auth import allow
 from web.conditional import Representation, send_object
 from web.extensions import db_session, runtime, storage
@@ -135,7 +136,11 @@ def photo(screening_id: int) -> ResponseReturnValue:
         abort(404)
     key, kind = row.photo_key, row.photo_type or "application/octet-stream"
     store = storage()
-    rep = Representation(size=store.size(key), etag=f"screening-{row.id}-{store.size(key)}")
+    try:
+        size = store.size(key)
+    except StorageError:  # the report's commit failed after the photo was written, or gone
+        abort(404)
+    rep = Representation(size=size, etag=f"screening-{row.id}-{size}")
     db_session().close()
     response = send_object(request, store, key, rep, mimetype=kind)
     response.headers["Cache-Control"] = "private, max-age=600"

@@ -128,6 +128,8 @@ def test_plan_report_print_and_export(app: Flask, net: World, runtime: Runtime) 
     other, _ = signed_in(app, net.township2.username)
     assert other.get(f"/network/screenings/{report_id}/photo").status_code == 404
     assert other.get(f"/network/plans/{plan_id}/export.csv").status_code == 404
+    runtime.storage.delete(f"screenings/{report_id}/photo")  # lost from storage: 404, not 500
+    assert client.get(f"/network/screenings/{report_id}/photo").status_code == 404
 
 
 def test_a_bad_photo_is_refused_on_the_form(app: Flask, net: World, runtime: Runtime) -> None:
