@@ -159,7 +159,7 @@ def add_point(township_id: int) -> ResponseReturnValue:
 def edit_point(point_id: int) -> ResponseReturnValue:
     """Change a playback point."""
     point = scope().point(point_id, manage=True)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template(
             "network/point_edit.html",
             point=point,
@@ -252,7 +252,7 @@ def buildout_page() -> ResponseReturnValue:
 def import_sheet() -> ResponseReturnValue:
     """Upload a spreadsheet and show the dry run; nothing is written yet."""
     county = county_for_page()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("network/import.html", county=county, counties=counties())
     upload = request.files.get("sheet")
     back = county_url("network.import_sheet", county.id)

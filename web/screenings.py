@@ -95,7 +95,7 @@ def report_entry(entry_id: int) -> ResponseReturnValue:
     entry = PlanService(db_session(), current_user).entry(entry_id)
     service = report_service()
     township = entry.plan.township
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template(
             "screenings/report.html",
             entry=entry,

@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
-from mam.models import AuditEvent
-from mam.models.network import PlanEntry, PlaybackPoint
+from mam.models import AuditEvent, User
+from mam.models.network import PlanEntry, PlaybackPoint, Township
 from mam.models.release import Screening, ScreeningOutcome
 from mam.runtime import Runtime
+from mam.services.plans import EntryData, PlanService
 from mam.services.users import hash_password
 from tests.network_world import World, build
 from tests.web.conftest import PASSWORD, csrf_from
@@ -201,3 +202,26 @@ def test_circulation_page_moves_a_copy(app: Flask, net: World) -> None:
     assert r.status_code == 302
     page = client.get(f"/network/townships/{net.t1.id}/copies").get_data(as_text=True)
     assert "新华社区播放点" in page.split('data-testid="copy-holder">')[1].split("<")[0]
+
+
+def test_head_of_a_form_page_reads_and_writes_nothing(
+    app: Flask, net: World, runtime: Runtime
+) -> None:
+    """HEAD runs the GET path (a link checker must not loop or submit the form)."""
+    county, _ = signed_in(app, net.county_a.username)
+    assert county.head("/network/import").status_code == 200
+    assert county.head(f"/network/points/{net.p1.id}/edit").status_code == 200
+    with runtime.db.session() as s:
+        admin = s.get_one(User, net.admin.id)
+        plans = PlanService(s, admin)
+        entry = plans.add_entry(
+            plans.open(s.get_one(Township, net.t1.id), date.today()),
+            EntryData(net.received.id, net.e1, net.p1.id, date.today()),
+        )
+        s.commit()
+        entry_id = entry.id
+    township, _ = signed_in(app, net.township1.username)
+    assert township.head(f"/network/entries/{entry_id}/report").status_code == 200
+    with runtime.db.session() as s:
+        assert s.scalars(select(Screening)).all() == []
+        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "point_updated")) is None
