@@ -86,6 +86,10 @@ class Settings:
     # (requirements/*.txt): gunicorn's socket read and OpenSSL's SHA-256 state via ctypes.
     fast_socket_read: bool = True
     resumable_sha256_ctypes: bool = True
+    # Screening reports ask for attendance split into party members and masses (党员/群众).
+    screening_party_split: bool = False
+    # Largest screening photo accepted, bytes (JPEG, PNG or WebP).
+    screening_photo_max_bytes: int = 8 * 1000**2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

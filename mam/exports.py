@@ -13,6 +13,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
 # (OWASP "CSV Injection"); a leading apostrophe makes it plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -69,3 +73,21 @@ def xml_document(root: ET.Element, *, indent: bool = True) -> bytes:
 def tag_value(value: object) -> str:
     """Return ``value`` as one line for a BagIt tag file (``Label: value``)."""
     return _NOT_TAG_VALUE.sub(" ", "" if value is None else str(value)).strip()
+
+
+def xlsx_document(title: str, header: Iterable[str], rows: Iterable[Iterable[object]]) -> bytes:
+    """Return an XLSX workbook of one sheet: a bold header row, then formula-safe rows."""
+    book = Workbook()
+    sheet = book.worksheets[0]
+    sheet.title = xml_text(title)[:31] or "Sheet1"
+    sheet.append([xml_text(h) for h in header])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([xml_text(v) if isinstance(v, str) else v for v in map(csv_cell, row)])
+    for index, column in enumerate(sheet.columns, start=1):
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(8, width * 2), 60)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

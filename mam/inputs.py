@@ -57,6 +57,22 @@ FIELD_NAMES = {
     "rights_expiry": N_("rights expiry"),
     "topics": N_("topics"),
     "keywords": N_("keywords"),
+    "phone": N_("phone"),
+    "contact": N_("contact person"),
+    "township": N_("township"),
+    "organisation": N_("organisation"),
+    "address": N_("address"),
+    "kind": N_("kind"),
+    "label": N_("label"),
+    "medium": N_("medium"),
+    "themes": N_("themes"),
+    "note": N_("note"),
+    "party_members": N_("party members"),
+    "masses": N_("masses"),
+    "outcome": N_("outcome"),
+    "point": N_("playback point"),
+    "username": N_("user name"),
+    "display_name": N_("display name"),
 }
 
 

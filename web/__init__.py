@@ -64,9 +64,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         media,
         messages,
         metadata,
+        network,
+        network_common,
         ops,
+        plans,
         releases,
         review,
+        screenings,
         security,
         templating,
         tokens,
@@ -77,11 +81,13 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     security.init_app(app, settings)  # before the blueprints: their <int:> rules use it
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
-                   releases, county, admin, jobs, api_releases, hls, ops):
+                   releases, county, admin, jobs, api_releases, hls, ops, network, plans,
+                   screenings):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)
     messages.init_app(app)
+    network_common.init_labels(app)
     auth.init_policy(app)
     ops.init_request_ids(app, json_logs=configure_logging(settings))
     return app

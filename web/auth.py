@@ -113,7 +113,9 @@ def home_for(roles: frozenset[Role]) -> str:
     """Return the landing page for a user's roles."""
     if roles & set(STAFF):
         return url_for("catalogue.index")
-    return url_for("county.index") if Role.COUNTY in roles else url_for("auth.account")
+    if Role.COUNTY in roles:
+        return url_for("county.index")
+    return url_for("network.index") if Role.TOWNSHIP in roles else url_for("auth.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])

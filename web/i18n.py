@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from web.auth import PUBLIC, _safe_next, allow
-from web.extensions import LOCALES, db_session
+from web.extensions import LOCALES
 
 bp = Blueprint("i18n", __name__)
 
@@ -20,6 +20,5 @@ def set_language(code: str) -> ResponseReturnValue:
         abort(404)
     session["locale"] = code
     if current_user.is_authenticated:
-        current_user.locale = code
-        db_session().commit()
+        current_user.locale = code  # saved when the request's unit of work commits
     return redirect(_safe_next(request.form.get("next")) or url_for("catalogue.index"))

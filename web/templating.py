@@ -37,6 +37,7 @@ ROLE_LABELS = {
     Role.REVIEWER: lazy_gettext("Reviewer"),
     Role.PUBLISHER: lazy_gettext("Publisher"),
     Role.COUNTY: lazy_gettext("County centre"),
+    Role.TOWNSHIP: lazy_gettext("Township station"),
     Role.ADMIN: lazy_gettext("Administrator"),
     Role.SYSTEM: lazy_gettext("System"),
 }

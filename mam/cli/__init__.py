@@ -130,6 +130,7 @@ from mam.cli import (  # noqa: E402, F401 - registers the subcommands
     importing,
     maintenance,
     media,
+    network,
     ops,
     serve,
 )

@@ -23,3 +23,10 @@ COUNTY_MISSING = message("accounts.county_missing", N_("The county %(county)s do
 COUNTY_REQUIRED = message(
     "accounts.county_required", N_("A county account must be bound to a county.")
 )
+TOWNSHIP_REQUIRED = message(
+    "accounts.township_required",
+    N_(
+        "A township account must be bound to a township; county staff create it on the "
+        "township's page."
+    ),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from mam.models.network import Township
 
 
 def utcnow() -> datetime:
@@ -79,6 +82,7 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"
     PUBLISHER = "publisher"
     COUNTY = "county"
+    TOWNSHIP = "township"  # a township station (乡镇电教站); scoped by User.township_id
     ADMIN = "admin"
     SYSTEM = "system"  # the workers; never granted to a person
 
@@ -134,6 +138,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
+    # Township accounts: their station (county_id is its county, kept in step by the service).
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
     locale: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))  # review notices, if SMTP is set
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -142,6 +148,7 @@ class User(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column()
 
     county: Mapped[County | None] = relationship()
+    township: Mapped[Township | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mam.models.core import Base, County, Episode, User, Version, _enum, utcnow
+
+if TYPE_CHECKING:
+    from mam.models.network import PlanEntry, PlaybackPoint, Township
 
 
 class ReleaseState(enum.StrEnum):
@@ -29,6 +35,12 @@ class PackageKind(enum.StrEnum):
     TV = "tv"  # broadcast renditions for county TV columns
     PLAYBACK = "playback"  # MP4s for village playback points (USB sticks)
     WEB = "web"  # HLS folders for online learning
+
+
+class ScreeningOutcome(enum.StrEnum):
+    HELD = "held"  # held as planned (or reported without a plan)
+    MOVED = "moved"  # held, but on another day or at another point than planned (reason)
+    NOT_HELD = "not_held"  # planned but not held (reason); counts no attendance
 
 
 class PackageState(enum.StrEnum):
@@ -114,9 +126,7 @@ class ReleasePackage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("release_set.id", ondelete="CASCADE"))
     kind: Mapped[PackageKind] = mapped_column(_enum(PackageKind))
-    state: Mapped[PackageState] = mapped_column(
-        _enum(PackageState), default=PackageState.QUEUED
-    )
+    state: Mapped[PackageState] = mapped_column(_enum(PackageState), default=PackageState.QUEUED)
     progress: Mapped[float] = mapped_column(default=0.0)
     storage_key: Mapped[str | None] = mapped_column(String(300))
     size: Mapped[int | None] = mapped_column(BigInteger)
@@ -167,9 +177,20 @@ class Receipt(Base):
 
 
 class Screening(Base):
-    """A county's report of a screening (放映) of a release set."""
+    """A screening (放映) report.
+
+    Two grains share the table: a county's report per release set (``episode_id`` and
+    ``point_id`` empty, ``place`` typed in; the reports made before the network existed), and
+    a report per episode and playback point, usually against a plan entry, with its outcome.
+    ``viewers`` is the total attendance; ``party_members`` + ``masses`` split it (党员/群众)
+    where the site asks for the split (MAM_SCREENING_PARTY_SPLIT).
+    """
 
     __tablename__ = "screening"
+    __table_args__ = (
+        Index("ix_screening_county_day", "county_id", "screened_on"),
+        Index("ix_screening_point_day", "point_id", "screened_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("release_set.id"), index=True)
@@ -179,3 +200,25 @@ class Screening(Base):
     place: Mapped[str] = mapped_column(String(200))
     viewers: Mapped[int] = mapped_column(Integer)
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The network grain (revision 0019_network); empty on county-level reports.
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("playback_point.id"))
+    plan_entry_id: Mapped[int | None] = mapped_column(ForeignKey("plan_entry.id"), unique=True)
+    outcome: Mapped[ScreeningOutcome] = mapped_column(
+        _enum(ScreeningOutcome), default=ScreeningOutcome.HELD, server_default="held"
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    screened_time: Mapped[time | None] = mapped_column(Time)
+    party_members: Mapped[int | None] = mapped_column(Integer)
+    masses: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    photo_key: Mapped[str | None] = mapped_column(String(300))
+    photo_type: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+    release: Mapped[ReleaseSet] = relationship()
+    episode: Mapped[Episode | None] = relationship()
+    township: Mapped[Township | None] = relationship()
+    point: Mapped[PlaybackPoint | None] = relationship()
+    plan_entry: Mapped[PlanEntry | None] = relationship()

@@ -12,7 +12,14 @@ from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
 from mam.messages import release as release_messages
 from mam.models import County, User, utcnow
-from mam.models.release import Download, Receipt, ReleaseSet, ReleaseState, Screening
+from mam.models.release import (
+    Download,
+    Receipt,
+    ReleaseSet,
+    ReleaseState,
+    Screening,
+    ScreeningOutcome,
+)
 from mam.services.county_distribution import CountyDistribution
 from mam.services.downloads import DownloadLog
 from mam.services.release_base import PUBLISHERS, require_role
@@ -95,7 +102,10 @@ class CoverageReports(CountyDistribution):
                 select(
                     Screening.county_id, func.count(), func.coalesce(func.sum(Screening.viewers), 0)
                 )
-                .where(Screening.release_id == release.id)
+                .where(
+                    Screening.release_id == release.id,
+                    Screening.outcome != ScreeningOutcome.NOT_HELD,  # reported as not held
+                )
                 .group_by(Screening.county_id)
             )
         }

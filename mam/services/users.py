@@ -142,6 +142,8 @@ class UserService:
         roles = set(roles)
         if Role.COUNTY in roles and user.county_id is None:
             raise InvalidInput(accounts.COUNTY_REQUIRED)
+        if Role.TOWNSHIP in roles and user.township_id is None:
+            raise InvalidInput(accounts.TOWNSHIP_REQUIRED)
         before = sorted(r.value for r in user.roles)
         # Delete first, then insert: replacing the list would insert before the orphan
         # delete and trip the (user, role) unique constraint.

@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from mam.models import Role
+from mam.models import County, Role, User, UserRole
+from mam.models.network import Township
 from mam.runtime import Runtime
 from mam.services.ingest import IngestService
 from mam.services.processing import ProcessingService
-from mam.services.users import UserService
+from mam.services.users import UserService, hash_password
 
 # The county fixtures (a published set with a ready package, on local storage and S3).
 from tests.web.county_fixtures import backend_runtime, county_s3_runtime, world  # noqa: F401
@@ -38,7 +41,28 @@ def app(runtime: Runtime) -> Flask:
         ]:
             users.create(name, PASSWORD, [role], display_name=f"{name}-显示名")
         users.create("county", PASSWORD, [Role.COUNTY], county_code="c1")
+        add_township_user(s, "township", county_code="c1")
     return app
+
+
+def add_township_user(session: Session, username: str, *, county_code: str) -> User:
+    """Create a township station 乡镇站 in the county and its ``township`` account (commits)."""
+    county = session.scalar(select(County).where(County.code == county_code))
+    assert county is not None
+    township = Township(county_id=county.id, name="城关镇电教站")
+    session.add(township)
+    session.flush()
+    user = User(
+        username=username,
+        display_name=f"{username}-显示名",
+        password_hash=hash_password(PASSWORD),
+        county_id=county.id,
+        township_id=township.id,
+        role_rows=[UserRole(role=Role.TOWNSHIP)],
+    )
+    session.add(user)
+    session.commit()
+    return user
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ from mam.services.users import UserService
 from tests import factories
 from tests.web.conftest import PASSWORD, csrf_from
 
-ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "admin"]
+ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "township", "admin"]
 STAFF = {"producer", "reviewer", "publisher", "admin"}
+NETWORK = {"county", "township", "admin"}
+MAINTAIN = {"county", "admin"}
 # The review, inbox and admin routes, stated independently of their declarations.
 EXPECTED: dict[str, set[str]] = {
     "review.version": STAFF,
@@ -38,6 +40,42 @@ EXPECTED: dict[str, set[str]] = {
     "releases.utilisation_xlsx": {"publisher", "admin"},
     "releases.coverage_csv": {"publisher", "admin"},
     "releases.coverage_xlsx": {"publisher", "admin"},
+    # The playback network: county staff maintain it, a township account plans and reports.
+    "network.index": NETWORK,
+    "network.add_township": MAINTAIN,
+    "network.township": NETWORK,
+    "network.edit_township": MAINTAIN,
+    "network.township_active": MAINTAIN,
+    "network.delete_township": MAINTAIN,
+    "network.add_point": MAINTAIN,
+    "network.edit_point": MAINTAIN,
+    "network.point_active": MAINTAIN,
+    "network.delete_point": MAINTAIN,
+    "network.add_organisation": MAINTAIN,
+    "network.organisation_active": MAINTAIN,
+    "network.add_account": MAINTAIN,
+    "network.buildout_page": MAINTAIN,
+    "network.import_sheet": MAINTAIN,
+    "network.import_confirm": MAINTAIN,
+    "plans.focus": NETWORK,
+    "plans.save_focus": MAINTAIN,
+    "plans.delete_focus": MAINTAIN,
+    "plans.plan_month": NETWORK,
+    "plans.add_entry": NETWORK,
+    "plans.copy_previous": NETWORK,
+    "plans.start_from_previous": NETWORK,
+    "plans.plan_notes": NETWORK,
+    "plans.remove_entry": NETWORK,
+    "plans.print_plan": NETWORK,
+    "plans.export_plan": NETWORK,
+    "screenings.report_list": NETWORK,
+    "screenings.report_entry": NETWORK,
+    "screenings.report_unplanned": NETWORK,
+    "screenings.photo": NETWORK,
+    "screenings.copies": NETWORK,
+    "screenings.register_copy": NETWORK,
+    "screenings.hand_on": NETWORK,
+    "screenings.retire_copy": NETWORK,
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")

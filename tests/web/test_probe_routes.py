@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,13 +21,33 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 import web
 from mam.config import Settings
-from mam.models import County, JobKind, JobState, Role, User
+from mam.models import County, JobKind, JobState, Role, User, Version
 from mam.models.core import Job, Rendition
-from mam.models.release import PackageKind, ReleasePackage
+from mam.models.network import (
+    CopyMedium,
+    FilmCopy,
+    Focus,
+    Organisation,
+    Plan,
+    PlanEntry,
+    PlaybackPoint,
+    PointKind,
+    Township,
+)
+from mam.models.release import (
+    PackageKind,
+    Receipt,
+    ReleaseItem,
+    ReleasePackage,
+    ReleaseSet,
+    ReleaseState,
+    Screening,
+)
 from mam.runtime import Runtime
 from mam.services import metadata
 from mam.services.comments import CommentService
@@ -38,7 +59,7 @@ from tests.web.conftest import PASSWORD, csrf_from
 from tests.web.test_metadata import make_episode
 from tests.web.test_upload import create, token_for
 
-ROLES = ("anonymous", "admin", "producer", "reviewer", "publisher", "county")
+ROLES = ("anonymous", "admin", "producer", "reviewer", "publisher", "county", "township")
 HUGE = str(2**70)
 MISSING = "999999"
 ODD = ("²", "١٢")  # str.isdigit() is true for both; int() refuses one and misreads the other
@@ -77,6 +98,17 @@ REAL_FIELDS = {
     "action": "add",
     "topics": "党的建设",
     "keywords": "探针",
+    "month": "2026-12",
+    "planned_on": "2026-12-05",
+    "planned_time": "19:30",
+    "screened_time": "19:30",
+    "starts_on": "2026-12-01",
+    "ends_on": "2026-12-31",
+    "moved_on": "2026-11-30",
+    "kind": "village",
+    "medium": "usb",
+    "outcome": "held",
+    "label": "探针U盘",
 }
 
 
@@ -174,6 +206,7 @@ def _seed(runtime: Runtime, app: Flask, client: FlaskClient) -> dict[str, str]:
             "token_id": token.id,
             "topic_id": metadata.ensure_topics(s)[0].id,
             "subtitle_id": 1,
+            **_seed_network(s, users["township"], version),
         }
         s.commit()
     upload_id = create(client, token_for(runtime, "producer"), 10)
@@ -183,6 +216,56 @@ def _seed(runtime: Runtime, app: Flask, client: FlaskClient) -> dict[str, str]:
         "code": "en",
         "name": "0001.jpg",
         "filename": "app.css",
+        "fmt": "xlsx",
+    }
+
+
+def _seed_network(s: Session, township_user: User, version: Version) -> dict[str, int]:
+    """A received film, a point, an organisation, a plan entry, a report, a copy, a focus."""
+    township = s.get(Township, township_user.township_id)
+    assert township is not None
+    release = ReleaseSet(name="探针供片", state=ReleaseState.PUBLISHED, all_counties=True)
+    release.items.append(ReleaseItem(episode_id=version.episode_id, version_id=version.id))
+    s.add(release)
+    s.flush()
+    s.add(Receipt(release_id=release.id, county_id=township.county_id))
+    org = Organisation(township_id=township.id, name="探针村", kind=PointKind.VILLAGE)
+    s.add(org)
+    s.flush()
+    point = PlaybackPoint(
+        township_id=township.id, name="探针点", kind=PointKind.VILLAGE, organisation_id=org.id
+    )
+    plan = Plan(township_id=township.id, month=date.today().replace(day=1))
+    s.add_all([point, plan])
+    s.flush()
+    entry = PlanEntry(
+        plan_id=plan.id, release_id=release.id, episode_id=version.episode_id,
+        point_id=point.id, planned_on=plan.month,
+    )  # fmt: skip
+    copy = FilmCopy(
+        township_id=township.id, release_id=release.id, medium=CopyMedium.USB, label="U1"
+    )
+    focus = Focus(
+        county_id=township.county_id, starts_on=plan.month, ends_on=plan.month, title="探针重点"
+    )
+    s.add_all([entry, copy, focus])
+    s.flush()
+    report = Screening(
+        release_id=release.id, county_id=township.county_id, township_id=township.id,
+        point_id=point.id, episode_id=version.episode_id, plan_entry_id=entry.id,
+        screened_on=plan.month, place=point.name, viewers=3,
+    )  # fmt: skip
+    s.add(report)
+    s.flush()
+    return {
+        "township_id": township.id,
+        "point_id": point.id,
+        "organisation_id": org.id,
+        "plan_id": plan.id,
+        "entry_id": entry.id,
+        "focus_id": focus.id,
+        "copy_id": copy.id,
+        "screening_id": report.id,
     }
 
 
