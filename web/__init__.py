@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         admin,
         api,
         api_releases,
+        assessment,
         auth,
         catalogue,
         county,
@@ -76,7 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     security.init_app(app, settings)  # before the blueprints: their <int:> rules use it
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
-                   releases, county, admin, jobs, api_releases, hls, ops):
+                   releases, county, admin, jobs, api_releases, hls, ops, assessment):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)
