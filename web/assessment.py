@@ -7,6 +7,7 @@ are server-rendered SVG (``web.charts``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -75,9 +76,10 @@ def _scope() -> Scope:
     if current_user.has_role(Role.TOWNSHIP) and current_user.township_id is not None:
         return Scope(township_id=int(current_user.township_id))
     abort(403)
+    return Scope(county_id=-1)  # not reached: abort raises
 
 
-def _period_args(period: Period) -> dict[str, str]:
+def _period_args(period: Period) -> dict[str, Any]:
     keys = period.month_keys()
     return {"start": keys[0], "end": keys[-1]}
 
@@ -88,7 +90,7 @@ def _drill(period: Period, **where: Any) -> str:
 
 
 def _heatmap(
-    rows: list[tuple[int, str, str | None]], monthly: Monthly, period: Period, field: str
+    rows: Sequence[tuple[int, str, str | None]], monthly: Monthly, period: Period, field: str
 ) -> charts.Heatmap:
     def cell(gid: int, month: str) -> tuple[float | None, str, str, str | None]:
         figures = monthly.cells.get((gid, month))
@@ -123,9 +125,7 @@ def _trends(monthly: Monthly) -> tuple[charts.LineChart, charts.LineChart]:
     return counts, people
 
 
-def _page(
-    template: str, *, head: GroupScore | None, rows: list[GroupScore], **context: Any
-) -> str:
+def _page(template: str, *, head: GroupScore | None, rows: list[GroupScore], **context: Any) -> str:
     return render_template(
         template,
         head=head,
@@ -141,7 +141,7 @@ def _page(
 def index() -> ResponseReturnValue:
     """Show the counties' heatmap, trends and ranking (county and township users: their own)."""
     scope = _scope()
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     if scope.township_id is not None:
         return redirect(url_for("assessment.township", township_id=scope.township_id, **args))
     if scope.county_id is not None:
@@ -150,8 +150,10 @@ def index() -> ResponseReturnValue:
     service = _service()
     rows = service.scores(Grain.COUNTY, period, scope)
     monthly = service.monthly(Grain.COUNTY, period, scope)
-    links = [(r.id, r.name, url_for("assessment.county", county_id=r.id, **_period_args(period)))
-             for r in sorted(rows, key=lambda r: r.name)]
+    links = [
+        (r.id, r.name, url_for("assessment.county", county_id=r.id, **_period_args(period)))
+        for r in sorted(rows, key=lambda r: r.name)
+    ]
     counts, people = _trends(monthly)
     return _page(
         "assessment/index.html",
@@ -179,8 +181,10 @@ def county(county_id: int) -> ResponseReturnValue:
     head = service.scores(Grain.COUNTY, period, inside)[0]
     rows = service.scores(Grain.TOWNSHIP, period, inside)
     monthly = service.monthly(Grain.TOWNSHIP, period, inside)
-    links = [(r.id, r.name, url_for("assessment.township", township_id=r.id,
-                                    **_period_args(period))) for r in rows]
+    links = [
+        (r.id, r.name, url_for("assessment.township", township_id=r.id, **_period_args(period)))
+        for r in rows
+    ]
     counts, people = _trends(service.monthly(Grain.COUNTY, period, inside))
     return _page(
         "assessment/group.html",
@@ -226,8 +230,7 @@ def township(township_id: int) -> ResponseReturnValue:
         rows=rows,
         period=period,
         place=place.name,
-        county_link=url_for("assessment.county", county_id=place.county_id,
-                            **_period_args(period)),
+        county_link=url_for("assessment.county", county_id=place.county_id, **_period_args(period)),
         heatmap=_heatmap(links, monthly, period, "point"),
         hrefs={gid: href for gid, _name, href in links},
         counts=counts,

@@ -30,8 +30,14 @@ def csv_document(rows: list[GroupScore]) -> str:
         header += [f"{n}_numerator", f"{n}_denominator", f"{n}_weight"]
     body = []
     for r in rows:
-        line: list[object] = [r.rank, r.id, r.name, "" if r.score is None else r.score, r.held,
-                              r.attendance]
+        line: list[object] = [
+            r.rank,
+            r.id,
+            r.name,
+            "" if r.score is None else r.score,
+            r.held,
+            r.attendance,
+        ]
         for f in r.figures:
             line += [f.numerator, f.denominator, f.weight]
         body.append(line)
@@ -41,8 +47,8 @@ def csv_document(rows: list[GroupScore]) -> str:
 def xlsx_document(rows: list[GroupScore], grain: Grain, period: Period) -> bytes:
     """Return a workbook: a title line, headers in the reader's language, one row per group."""
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    sheet = book.create_sheet(index=0)
+    book.remove(book.worksheets[1])
     sheet.title = _("Assessment")
     what = {Grain.COUNTY: _("County"), Grain.TOWNSHIP: _("Township"), Grain.POINT: _("Point")}
     sheet.append([_("Target assessment %(period)s", period=period.label)])

@@ -74,8 +74,15 @@ def heatmap(
             fill = colour(value)
             dark = fill in SCALE[3:]
             cells.append(
-                Cell(label_w + c * cell_w, y, fill, "#ffffff" if dark else "#1a202c", text, title,
-                     link)
+                Cell(
+                    label_w + c * cell_w,
+                    y,
+                    fill,
+                    "#ffffff" if dark else "#1a202c",
+                    text,
+                    title,
+                    link,
+                )
             )
     columns = [
         Label(label_w + c * cell_w + cell_w // 2, top - 8, m[2:] if len(months) > 12 else m[5:])
@@ -83,11 +90,11 @@ def heatmap(
     ]
     height = top + len(rows) * cell_h + 40
     legend = [
-        (label_w + n * 52, fill, f"{int(100 * n / len(SCALE))}%+")
-        for n, fill in enumerate(SCALE)
+        (label_w + n * 52, fill, f"{int(100 * n / len(SCALE))}%+") for n, fill in enumerate(SCALE)
     ]
-    return Heatmap(label_w + len(months) * cell_w + 8, height, cell_w, cell_h, cells, labels,
-                   columns, legend)
+    return Heatmap(
+        label_w + len(months) * cell_w + 8, height, cell_w, cell_h, cells, labels, columns, legend
+    )
 
 
 @dataclass(frozen=True)

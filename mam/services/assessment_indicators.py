@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, select, true, union_all
+from sqlalchemy import and_, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from mam.i18n import N_
@@ -67,7 +67,7 @@ class Indicator:
     query: Callable[[Context], Fractions | None]
 
 
-def _fractions(ctx: Context, stmt: Select[Any]) -> Fractions:
+def _fractions(ctx: Context, stmt: Any) -> Fractions:
     return {int(k): (int(n or 0), int(d or 0)) for k, n, d in ctx.session.execute(stmt)}
 
 

@@ -92,7 +92,7 @@ class Scope:
     township_id: int | None = None
 
 
-class year_month(FunctionElement[str]):  # noqa: N801 - reads like the SQL function it is
+class year_month(FunctionElement[str]):
     """``YYYY-MM`` of a date column, on every dialect."""
 
     type = String()
@@ -101,15 +101,15 @@ class year_month(FunctionElement[str]):  # noqa: N801 - reads like the SQL funct
 
 @compiles(year_month)
 def _year_month_default(element: year_month, compiler: Any, **kw: Any) -> str:
-    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element: year_month, compiler: Any, **kw: Any) -> str:
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
 
 
-class days_between(FunctionElement[float]):  # noqa: N801
+class days_between(FunctionElement[float]):
     """Days (with fractions) from the first timestamp to the second; NULL if either is."""
 
     type = Float()
@@ -119,22 +119,18 @@ class days_between(FunctionElement[float]):  # noqa: N801
 @compiles(days_between)
 def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
     a, b = list(element.clauses)
-    return "(extract(epoch from (%s - %s)) / 86400.0)" % (
-        compiler.process(b, **kw),
-        compiler.process(a, **kw),
-    )
+    later, earlier = compiler.process(b, **kw), compiler.process(a, **kw)
+    return f"(extract(epoch from ({later} - {earlier})) / 86400.0)"
 
 
 @compiles(days_between, "sqlite")
 def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
     a, b = list(element.clauses)
-    return "(julianday(%s) - julianday(%s))" % (
-        compiler.process(b, **kw),
-        compiler.process(a, **kw),
-    )
+    later, earlier = compiler.process(b, **kw), compiler.process(a, **kw)
+    return f"(julianday({later}) - julianday({earlier}))"
 
 
-def plan_key(grain: Grain) -> ColumnElement[Any]:
+def plan_key(grain: Grain) -> Any:
     """Return the grouping column of plan entries (joined to Plan and Township)."""
     return {
         Grain.COUNTY: Township.county_id,
@@ -143,7 +139,7 @@ def plan_key(grain: Grain) -> ColumnElement[Any]:
     }[grain]
 
 
-def screening_key(grain: Grain) -> ColumnElement[Any]:
+def screening_key(grain: Grain) -> Any:
     """Return the grouping column of screenings."""
     return {
         Grain.COUNTY: Screening.county_id,
@@ -152,7 +148,7 @@ def screening_key(grain: Grain) -> ColumnElement[Any]:
     }[grain]
 
 
-def point_key(grain: Grain) -> ColumnElement[Any]:
+def point_key(grain: Grain) -> Any:
     """Return the grouping column of playback points (joined to Township)."""
     return {
         Grain.COUNTY: Township.county_id,

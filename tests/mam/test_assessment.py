@@ -32,7 +32,7 @@ def _figures(row: object) -> dict[str, tuple[int, int]]:
 
 
 def test_county_figures_and_scores(db: tuple[Session, World]) -> None:
-    session, w = db
+    session, _ = db
     rows = AssessmentService(session).scores(Grain.COUNTY, MARCH_APRIL, Scope())
     assert [(r.rank, r.name, r.score) for r in rows] == [(1, "甲县", 65.9), (2, "乙县", 50.8)]
     a, b = rows
@@ -103,9 +103,7 @@ def test_monthly_figures(db: tuple[Session, World]) -> None:
     session, w = db
     monthly = AssessmentService(session).monthly(Grain.COUNTY, MARCH_APRIL, Scope())
     a, b = w.counties["A"], w.counties["B"]
-    got = {
-        k: (v.planned, v.done, v.held, v.attendance) for k, v in sorted(monthly.cells.items())
-    }
+    got = {k: (v.planned, v.done, v.held, v.attendance) for k, v in sorted(monthly.cells.items())}
     assert got == {
         (a, "2026-03"): (4, 3, 4, 195),
         (a, "2026-04"): (1, 0, 1, 20),

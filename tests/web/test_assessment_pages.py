@@ -69,8 +69,10 @@ def test_county_score_traces_back_to_its_screenings(world: World, login: Login) 
 def test_county_account_sees_only_its_county(world: World, login: Login) -> None:
     client = login("county")
     a, b = world.counties["A"], world.counties["B"]
-    assert client.get(f"/assessment/?{PERIOD}").headers["Location"].startswith(
-        f"/assessment/county/{a}"
+    assert (
+        client.get(f"/assessment/?{PERIOD}")
+        .headers["Location"]
+        .startswith(f"/assessment/county/{a}")
     )
     assert client.get(f"/assessment/county/{a}?{PERIOD}").status_code == 200
     assert client.get(f"/assessment/county/{b}?{PERIOD}").status_code == 404
@@ -109,6 +111,10 @@ def test_exports_in_chinese_and_for_programs(world: World, login: Login) -> None
 
 def test_bad_periods_are_refused_politely(world: World, login: Login) -> None:
     client = login("admin")
-    for query in ("start=2026-13&end=2026-12", "start=2026-04&end=2026-03", "start=x&end=y",
-                  "start=2000-01&end=2026-01"):
+    for query in (
+        "start=2026-13&end=2026-12",
+        "start=2026-04&end=2026-03",
+        "start=x&end=y",
+        "start=2000-01&end=2026-01",
+    ):
         assert client.get(f"/assessment/?{query}").status_code == 400, query
