@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -55,11 +56,116 @@ INDEXES = [
 
 
 def _copy(conn: sa.Connection, table: str, columns: str, rows: list[tuple[object, ...]]) -> None:
-    raw = conn.connection.dbapi_connection
-    assert raw is not None  # noqa: S101 - a bench script
+    raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY ... FROM STDIN
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+Town = tuple[int, int]  # township id, county id
+Supply = dict[tuple[int, int], list[tuple[int, int]]]  # (county, month) -> (release, episode)
+
+
+def _network(conn: sa.Connection, counties: int, now: datetime) -> list[Town]:
+    _copy(conn, "county", "id, code, name, villages, playback_points",
+          [(c, f"c{c:03d}", f"县{c:03d}", 80, 0) for c in range(1, counties + 1)])
+    towns = [(t, (t - 1) // TOWNSHIPS + 1) for t in range(1, counties * TOWNSHIPS + 1)]
+    _copy(conn, "township", "id, county_id, name, contact_name, contact_phone, active, "
+          "created_at", [(t, c, f"乡镇{t}", "", "", True, now) for t, c in towns])
+    orgs: list[tuple[object, ...]] = []
+    points: list[tuple[object, ...]] = []
+    for t, _c in towns:
+        for p in range(POINTS + 1):  # one organisation more than points: build-out < 100 %
+            oid = len(orgs) + 1
+            kind = KINDS[p % len(KINDS)]
+            orgs.append((oid, t, f"单位{oid}", kind, True, now))
+            if p < POINTS:
+                points.append((len(points) + 1, t, oid if p < POINTS - 1 else None,
+                               f"网点{len(points) + 1}", kind, "", "", "", p != 3, now))
+    _copy(conn, "network_organisation", "id, township_id, name, kind, active, created_at", orgs)
+    _copy(conn, "playback_point", "id, township_id, organisation_id, name, kind, address, "
+          "contact_name, contact_phone, active, created_at", points)
+    return towns
+
+
+def _releases(conn: sa.Connection, counties: int, now: datetime, rng: random.Random) -> Supply:
+    episodes = range(1, MONTHS * 8 + 1)
+    _copy(conn, "programme", "id, name, description, created_at", [(1, "时代风采", "", now)])
+    _copy(conn, "episode", "id, programme_id, title, synopsis, source_type, created_at, "
+          "updated_at", [(e, 1, f"第{e}集", "", "self", now, now) for e in episodes])
+    _copy(conn, "asset", "id, sha256, storage_key, size, original_filename, media_info, "
+          "created_at", [(e, f"{e:064x}", f"originals/{e:064x}", 1, "a.mp4", "{}", now)
+                         for e in episodes])
+    _copy(conn, "version", "id, episode_id, number, state, asset_id, created_at, updated_at, "
+          "lock_version", [(e, e, 1, "released", e, now, now, 1) for e in episodes])
+    sets: list[tuple[object, ...]] = []
+    items: list[tuple[object, ...]] = []
+    targets: list[tuple[object, ...]] = []
+    receipts: list[tuple[object, ...]] = []
+    supply: Supply = {}
+    for m in range(MONTHS):
+        month = add_months(FIRST, m)
+        published = datetime(month.year, month.month, 3, 9, tzinfo=UTC)
+        everyone = m % 2 == 0
+        sets.append((m + 1, f"{month:%Y年%m月}期", "", month, "published", everyone, now,
+                     published, 1))
+        eps = list(range(m * 8 + 1, m * 8 + 9))
+        items += [(len(items) + n + 1, m + 1, e, e, n) for n, e in enumerate(eps)]
+        everybody = range(1, counties + 1)
+        got = everybody if everyone else rng.sample(everybody, min(200, counties))
+        if not everyone:
+            targets += [(len(targets) + n + 1, m + 1, c) for n, c in enumerate(got)]
+        for c in got:
+            supply.setdefault((c, m), []).extend((m + 1, e) for e in eps)
+            if rng.random() < 0.9:
+                late = timedelta(days=rng.choice([1, 2, 3, 5, 8, 12, 20]))
+                receipts.append((len(receipts) + 1, m + 1, c, published + late))
+    _copy(conn, "release_set", "id, name, notes, publish_date, state, all_counties, created_at, "
+          "published_at, lock_version", sets)
+    _copy(conn, "release_item", "id, release_id, episode_id, version_id, position", items)
+    _copy(conn, "release_target", "id, release_id, county_id", targets)
+    _copy(conn, "receipt", "id, release_id, county_id, confirmed_at", receipts)
+    return supply
+
+
+def _plans(conn: sa.Connection, towns: list[Town], supply: Supply, screenings: int,
+           now: datetime, rng: random.Random) -> int:
+    per_plan = max(1, round(screenings / (len(towns) * MONTHS)))
+    plans: list[tuple[object, ...]] = []
+    entries: list[tuple[object, ...]] = []
+    reports: list[tuple[object, ...]] = []
+    outcomes = ["held"] * 8 + ["moved", "not_held"]
+    for t, c in towns:
+        for m in range(MONTHS):
+            month = add_months(FIRST, m)
+            pid = len(plans) + 1
+            plans.append((pid, t, month, "", now, now))
+            films = supply.get((c, m)) or supply.get((c, m - 1)) or [(1, 1)]
+            for _ in range(per_plan):
+                rel, ep = rng.choice(films)
+                point = (t - 1) * POINTS + rng.randrange(1, POINTS + 1)
+                day = month + timedelta(days=rng.randrange(28))
+                eid = len(entries) + 1
+                entries.append((eid, pid, rel, ep, point, day, ""))
+                if len(reports) < screenings * 0.9:
+                    outcome = rng.choice(outcomes)
+                    seen = 0 if outcome == "not_held" else rng.randrange(10, 120)
+                    reports.append((len(reports) + 1, rel, c, day, f"网点{point}", seen, now, ep,
+                                    t, point, eid, outcome, ""))
+    while len(reports) < screenings:  # unplanned reports
+        t, c = rng.choice(towns)
+        m = rng.randrange(MONTHS)
+        rel, ep = rng.choice(supply.get((c, m)) or [(1, 1)])
+        point = (t - 1) * POINTS + rng.randrange(1, POINTS + 1)
+        day = add_months(FIRST, m) + timedelta(days=rng.randrange(28))
+        reports.append((len(reports) + 1, rel, c, day, f"网点{point}", rng.randrange(10, 90), now,
+                        ep, t, point, None, "held", ""))
+    _copy(conn, "playback_plan", "id, township_id, month, notes, created_at, updated_at", plans)
+    _copy(conn, "plan_entry", "id, plan_id, release_id, episode_id, point_id, planned_on, note",
+          entries)
+    _copy(conn, "screening", "id, release_id, county_id, screened_on, place, viewers, "
+          "reported_at, episode_id, township_id, point_id, plan_entry_id, outcome, note", reports)
+    return len(entries)
 
 
 def generate(url: str, counties: int, screenings: int, rng: random.Random) -> None:
@@ -68,98 +174,12 @@ def generate(url: str, counties: int, screenings: int, rng: random.Random) -> No
     now = datetime(2027, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         t0 = time.perf_counter()
-        _copy(conn, "county", "id, code, name, villages, playback_points",
-              [(c, f"c{c:03d}", f"县{c:03d}", 80, 0) for c in range(1, counties + 1)])
-        towns = [(t, (t - 1) // TOWNSHIPS + 1) for t in range(1, counties * TOWNSHIPS + 1)]
-        _copy(conn, "township", "id, county_id, name, contact_name, contact_phone, active, "
-              "created_at", [(t, c, f"乡镇{t}", "", "", True, now) for t, c in towns])
-        orgs, points = [], []
-        for t, _c in towns:
-            for p in range(POINTS + 1):
-                oid = len(orgs) + 1
-                kind = KINDS[p % len(KINDS)]
-                orgs.append((oid, t, f"单位{oid}", kind, True, now))
-                if p < POINTS:
-                    points.append((len(points) + 1, t, oid if p < POINTS - 1 else None,
-                                   f"网点{len(points) + 1}", kind, "", "", "", p != 3, now))
-        _copy(conn, "network_organisation", "id, township_id, name, kind, active, created_at",
-              orgs)
-        _copy(conn, "playback_point", "id, township_id, organisation_id, name, kind, address, "
-              "contact_name, contact_phone, active, created_at", points)
-        _copy(conn, "programme", "id, name, description, created_at",
-              [(1, "时代风采", "", now)])
-        episodes = MONTHS * 8
-        _copy(conn, "episode", "id, programme_id, title, synopsis, source_type, created_at, "
-              "updated_at", [(e, 1, f"第{e}集", "", "self", now, now)
-                             for e in range(1, episodes + 1)])
-        _copy(conn, "asset", "id, sha256, storage_key, size, original_filename, media_info, "
-              "created_at", [(e, f"{e:064x}", f"originals/{e:064x}", 1, "a.mp4", "{}", now)
-                             for e in range(1, episodes + 1)])
-        _copy(conn, "version", "id, episode_id, number, state, asset_id, created_at, "
-              "updated_at, lock_version",
-              [(e, e, 1, "released", e, now, now, 1) for e in range(1, episodes + 1)])
-        sets, items, targets, receipts, supply = [], [], [], [], {}
-        for m in range(MONTHS):
-            month = add_months(FIRST, m)
-            published = datetime(month.year, month.month, 3, 9, tzinfo=UTC)
-            everyone = m % 2 == 0
-            sets.append((m + 1, f"{month:%Y年%m月}期", "", month, "published", everyone,
-                         now, published, 1))
-            eps = list(range(m * 8 + 1, m * 8 + 9))
-            items += [(len(items) + n + 1, m + 1, e, e, n) for n, e in enumerate(eps)]
-            got = range(1, counties + 1) if everyone else rng.sample(
-                range(1, counties + 1), min(200, counties))
-            if not everyone:
-                targets += [(len(targets) + n + 1, m + 1, c) for n, c in enumerate(got)]
-            for c in got:
-                supply.setdefault((c, m), []).extend((m + 1, e) for e in eps)
-                if rng.random() < 0.9:
-                    late = timedelta(days=rng.choice([1, 2, 3, 5, 8, 12, 20]))
-                    receipts.append((len(receipts) + 1, m + 1, c, published + late))
-        _copy(conn, "release_set", "id, name, notes, publish_date, state, all_counties, "
-              "created_at, published_at, lock_version", sets)
-        _copy(conn, "release_item", "id, release_id, episode_id, version_id, position", items)
-        _copy(conn, "release_target", "id, release_id, county_id", targets)
-        _copy(conn, "receipt", "id, release_id, county_id, confirmed_at", receipts)
+        towns = _network(conn, counties, now)
+        supply = _releases(conn, counties, now, rng)
         print(f"network and releases: {time.perf_counter() - t0:.1f} s", flush=True)
         t0 = time.perf_counter()
-        per_plan = max(1, round(screenings / 0.9 / (len(towns) * MONTHS) * 0.9))
-        plans, entries, reports = [], [], []
-        for t, c in towns:
-            own = [p for p in range(1, POINTS + 1)]
-            for m in range(MONTHS):
-                month = add_months(FIRST, m)
-                pid = len(plans) + 1
-                plans.append((pid, t, month, "", now, now))
-                films = supply.get((c, m)) or supply.get((c, m - 1)) or [(1, 1)]
-                for _ in range(per_plan):
-                    rel, ep = rng.choice(films)
-                    point = (t - 1) * POINTS + rng.choice(own)
-                    day = month + timedelta(days=rng.randrange(28))
-                    eid = len(entries) + 1
-                    entries.append((eid, pid, rel, ep, point, day, ""))
-                    if len(reports) < screenings * 0.9:
-                        roll = rng.random()
-                        outcome = "held" if roll < 0.8 else "moved" if roll < 0.9 else "not_held"
-                        seen = 0 if outcome == "not_held" else rng.randrange(10, 120)
-                        reports.append((len(reports) + 1, rel, c, day, f"网点{point}", seen, now,
-                                        ep, t, point, eid, outcome, ""))
-        while len(reports) < screenings:  # unplanned reports
-            t, c = rng.choice(towns)
-            m = rng.randrange(MONTHS)
-            rel, ep = rng.choice(supply.get((c, m)) or [(1, 1)])
-            point = (t - 1) * POINTS + rng.randrange(1, POINTS + 1)
-            day = add_months(FIRST, m) + timedelta(days=rng.randrange(28))
-            reports.append((len(reports) + 1, rel, c, day, f"网点{point}", rng.randrange(10, 90),
-                            now, ep, t, point, None, "held", ""))
-        _copy(conn, "playback_plan", "id, township_id, month, notes, created_at, updated_at",
-              plans)
-        _copy(conn, "plan_entry", "id, plan_id, release_id, episode_id, point_id, planned_on, "
-              "note", entries)
-        _copy(conn, "screening", "id, release_id, county_id, screened_on, place, viewers, "
-              "reported_at, episode_id, township_id, point_id, plan_entry_id, outcome, note",
-              reports)
-        print(f"plans ({len(entries)} entries) and {len(reports)} screenings: "
+        entries = _plans(conn, towns, supply, screenings, now, rng)
+        print(f"plans ({entries} entries) and {screenings} screenings by COPY: "
               f"{time.perf_counter() - t0:.1f} s", flush=True)
         for table in ("county", "township", "playback_point", "network_organisation",
                       "playback_plan", "plan_entry", "screening", "release_set", "receipt"):

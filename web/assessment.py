@@ -290,10 +290,12 @@ def screening(screening_id: int) -> ResponseReturnValue:
     return render_template("assessment/screening.html", row=row, county=county_name)
 
 
-@bp.route("/export.<any(xlsx, csv):fmt>")
+@bp.route("/export.<fmt>")
 @allow(*READERS)
 def export(fmt: str) -> ResponseReturnValue:
     """Download the figures: XLSX (Chinese headers, for people) or CSV (for programs)."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
     scope, period = _scope(), _period()
     asked = request.args.get("grain", "")
     grain = Grain(asked) if asked in {g.value for g in Grain} else Grain.COUNTY

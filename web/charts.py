@@ -93,7 +93,14 @@ def heatmap(
         (label_w + n * 52, fill, f"{int(100 * n / len(SCALE))}%+") for n, fill in enumerate(SCALE)
     ]
     return Heatmap(
-        label_w + len(months) * cell_w + 8, height, cell_w, cell_h, cells, labels, columns, legend
+        max(label_w + len(months) * cell_w + 8, label_w + len(SCALE) * 52 + 8),
+        height,
+        cell_w,
+        cell_h,
+        cells,
+        labels,
+        columns,
+        legend,
     )
 
 
@@ -138,7 +145,7 @@ def line_chart(
     height: int = 200,
 ) -> LineChart:
     """Lay out one line per series over the months, on one y axis from 0."""
-    left, right, top, bottom = 48, width - 12, 12, height - 28
+    left, right, top, bottom = 48, width - 32, 12, height - 28
     top_value = nice_ceiling(max([v for _, values in series for v in values] or [0]))
     step = (right - left) / max(1, len(months) - 1)
 
