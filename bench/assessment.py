@@ -47,11 +47,13 @@ FIRST = date(2022, 1, 1)
 KINDS = ["village", "community", "enterprise", "social_org", "school"]
 # Revision 0021_assessment's indexes (name, table, columns) — dropped for the naive timing.
 INDEXES = [
-    ("ix_plan_entry_day_plan", "plan_entry", "planned_on, plan_id, id"),
-    ("ix_screening_day_county", "screening", "screened_on, county_id, outcome, viewers"),
-    ("ix_screening_entry_outcome", "screening", "plan_entry_id, outcome"),
-    ("ix_screening_township_day", "screening", "township_id, screened_on"),
-    ("ix_screening_point_held", "screening", "point_id, outcome, screened_on"),
+    ("ix_plan_entry_day_plan", "plan_entry", "planned_on, plan_id"),
+    ("ix_screening_day_groups", "screening",
+     "screened_on, county_id, township_id, point_id, outcome, viewers, plan_entry_id"),
+    ("ix_screening_county_film", "screening",
+     "county_id, release_id, episode_id, outcome, screened_on"),
+    ("ix_screening_township_film", "screening",
+     "township_id, release_id, episode_id, outcome, screened_on"),
 ]
 
 

@@ -20,21 +20,22 @@ from sqlalchemy.orm import Session, joinedload
 from mam.errors import InvalidInput
 from mam.i18n import N_
 from mam.models import County
-from mam.models.network import Plan, PlanEntry, PlaybackPoint, Township
+from mam.models.network import PlanEntry, PlaybackPoint, Township
 from mam.models.release import Screening
 from mam.services.assessment_indicators import (
-    HELD,
     INDICATORS,
     Context,
     Indicator,
     attendance,
+    held_in,
+    planned_entries,
 )
 from mam.services.assessment_sql import (
     Grain,
     Period,
     Scope,
+    month_key,
     plan_key,
-    plan_scope,
     screening_key,
     screening_scope,
     township_scope,
@@ -202,43 +203,27 @@ class AssessmentService:
     def monthly(self, grain: Grain, period: Period, scope: Scope) -> Monthly:
         """Return planned, done, held and attendance per group and month."""
         out = Monthly(period.month_keys())
-        key = plan_key(grain)
+        ctx = Context(self.session, grain, period, scope, self.receipt_days)
         month = year_month(PlanEntry.planned_on)
-        planned = (
-            select(key, month, func.count(Screening.id), func.count(PlanEntry.id))
-            .select_from(PlanEntry)
-            .join(Plan, Plan.id == PlanEntry.plan_id)
-            .join(Township, Township.id == Plan.township_id)
-            .outerjoin(
-                Screening,
-                (Screening.plan_entry_id == PlanEntry.id) & Screening.outcome.in_(HELD),
-            )
-            .where(
-                PlanEntry.planned_on >= period.start,
-                PlanEntry.planned_on < period.end,
-                *plan_scope(scope),
-            )
-            .group_by(key, month)
-        )
-        for gid, m, done, count in self.session.execute(planned):
-            out.cells[(int(gid), m)] = MonthFigures(planned=count, done=done)
-        skey = screening_key(grain)
+        for gid, m, count in self.session.execute(planned_entries(ctx, plan_key(grain), month)):
+            out.cells[(int(gid), month_key(m))] = MonthFigures(planned=int(count))
+        key = screening_key(grain)
         smonth = year_month(Screening.screened_on)
         held = (
-            select(skey, smonth, func.count(), func.coalesce(func.sum(Screening.viewers), 0))
-            .where(
-                skey.is_not(None),
-                Screening.outcome.in_(HELD),
-                Screening.screened_on >= period.start,
-                Screening.screened_on < period.end,
-                *screening_scope(scope),
+            select(
+                key,
+                smonth,
+                func.count(Screening.plan_entry_id),
+                func.count(),
+                func.coalesce(func.sum(Screening.viewers), 0),
             )
-            .group_by(skey, smonth)
+            .where(key.is_not(None), *held_in(ctx))
+            .group_by(key, smonth)
         )
-        for gid, m, count, people in self.session.execute(held):
-            cell = out.cells.get((int(gid), m), MonthFigures())
-            out.cells[(int(gid), m)] = MonthFigures(
-                cell.planned, cell.done, held=int(count), attendance=int(people)
+        for gid, m, done, count, people in self.session.execute(held):
+            cell = out.cells.get((int(gid), month_key(m)), MonthFigures())
+            out.cells[(int(gid), month_key(m))] = MonthFigures(
+                cell.planned, int(done), int(count), int(people)
             )
         return out
 
@@ -257,8 +242,9 @@ class AssessmentService:
             conditions.append(Screening.township_id == where.township_id)
         if where.point_id is not None:
             conditions.append(Screening.point_id == where.point_id)
-        if where.month is not None:
-            conditions.append(year_month(Screening.screened_on) == where.month)
+        if where.month is not None:  # a date range, so the (county, day) index serves it
+            first = Period.months(where.month, where.month)
+            conditions += [Screening.screened_on >= first.start, Screening.screened_on < first.end]
         total = self.session.scalar(select(func.count(Screening.id)).where(*conditions)) or 0
         rows = self.session.scalars(
             select(Screening)

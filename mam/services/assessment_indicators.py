@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from mam.i18n import N_
 from mam.models import County
@@ -71,48 +72,73 @@ def _fractions(ctx: Context, stmt: Any) -> Fractions:
     return {int(k): (int(n or 0), int(d or 0)) for k, n, d in ctx.session.execute(stmt)}
 
 
-def plan_fulfilment(ctx: Context) -> Fractions:
-    """Planned screenings in the period answered by a held (or moved) report."""
-    key = plan_key(ctx.grain)
-    stmt = (
-        select(key, func.count(Screening.id), func.count(PlanEntry.id))
+def _merge(numerators: dict[int, int], denominators: dict[int, int]) -> Fractions:
+    keys = numerators.keys() | denominators.keys()
+    return {k: (numerators.get(k, 0), denominators.get(k, 0)) for k in keys}
+
+
+def _counts(ctx: Context, stmt: Any) -> dict[int, int]:
+    return {int(k): int(n or 0) for k, n in ctx.session.execute(stmt) if k is not None}
+
+
+def held_in(ctx: Context) -> list[ColumnElement[bool]]:
+    """Return the filters of held (or moved) screenings in the period and the scope."""
+    return [
+        Screening.outcome.in_(HELD),
+        Screening.screened_on >= ctx.period.start,
+        Screening.screened_on < ctx.period.end,
+        *screening_scope(ctx.scope),
+    ]
+
+
+def planned_entries(ctx: Context, *group: Any) -> Any:
+    """Return plan entries in the period and scope counted per ``group`` columns."""
+    return (
+        select(*group, func.count(PlanEntry.id))
         .select_from(PlanEntry)
         .join(Plan, Plan.id == PlanEntry.plan_id)
         .join(Township, Township.id == Plan.township_id)
-        .outerjoin(
-            Screening,
-            and_(Screening.plan_entry_id == PlanEntry.id, Screening.outcome.in_(HELD)),
-        )
         .where(
             PlanEntry.planned_on >= ctx.period.start,
             PlanEntry.planned_on < ctx.period.end,
             *plan_scope(ctx.scope),
         )
+        .group_by(*group)
+    )
+
+
+def plan_fulfilment(ctx: Context) -> Fractions:
+    """Reports against a plan entry held (or moved) in the period ÷ plan entries in it.
+
+    Both sides are counted by their own date (the report's, the entry's), so neither needs
+    the other's rows: one grouped scan each.
+    """
+    key = screening_key(ctx.grain)
+    done = (
+        select(key, func.count())
+        .where(key.is_not(None), Screening.plan_entry_id.is_not(None), *held_in(ctx))
         .group_by(key)
     )
-    return _fractions(ctx, stmt)
+    return _merge(_counts(ctx, done), _counts(ctx, planned_entries(ctx, plan_key(ctx.grain))))
 
 
 def coverage(ctx: Context) -> Fractions:
     """Active points with at least one held screening in the period ÷ active points."""
     key = point_key(ctx.grain)
+    skey = screening_key(ctx.grain)
     screened = (
-        select(Screening.point_id)
-        .where(
-            Screening.point_id == PlaybackPoint.id,
-            Screening.outcome.in_(HELD),
-            Screening.screened_on >= ctx.period.start,
-            Screening.screened_on < ctx.period.end,
-        )
-        .exists()
+        select(skey, func.count(func.distinct(Screening.point_id)))
+        .join(PlaybackPoint, PlaybackPoint.id == Screening.point_id)
+        .where(PlaybackPoint.active, *held_in(ctx))
+        .group_by(skey)
     )
-    stmt = (
-        select(key, func.count(PlaybackPoint.id).filter(screened), func.count(PlaybackPoint.id))
+    points = (
+        select(key, func.count(PlaybackPoint.id))
         .join(Township, Township.id == PlaybackPoint.township_id)
         .where(PlaybackPoint.active, *township_scope(ctx.scope))
         .group_by(key)
     )
-    return _fractions(ctx, stmt)
+    return _merge(_counts(ctx, screened), _counts(ctx, points))
 
 
 def buildout(ctx: Context) -> Fractions | None:
@@ -218,13 +244,7 @@ def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
     key = screening_key(ctx.grain)
     stmt = (
         select(key, func.coalesce(func.sum(Screening.viewers), literal(0)), func.count())
-        .where(
-            key.is_not(None),
-            Screening.outcome.in_(HELD),
-            Screening.screened_on >= ctx.period.start,
-            Screening.screened_on < ctx.period.end,
-            *screening_scope(ctx.scope),
-        )
+        .where(key.is_not(None), *held_in(ctx))
         .group_by(key)
     )
     return _fractions(ctx, stmt)
@@ -234,7 +254,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "plan",
         N_("Plan fulfilment"),
-        N_("planned screenings held (or moved)"),
+        N_("reports against the plan, held (or moved)"),
         N_("planned screenings"),
         30,
         plan_fulfilment,

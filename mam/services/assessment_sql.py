@@ -101,12 +101,17 @@ class year_month(FunctionElement[str]):
 
 @compiles(year_month)
 def _year_month_default(element: year_month, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+    return f"date_trunc('month', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element: year_month, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+def month_key(value: object) -> str:
+    """Return ``YYYY-MM`` of what :class:`year_month` gave (text or a timestamp)."""
+    return str(value)[:7]
 
 
 class days_between(FunctionElement[float]):
