@@ -198,6 +198,8 @@ def county(county_id: int) -> ResponseReturnValue:
         people=people,
         child="township",
         drill=_drill(period, county=county_id),
+        releases=service.releases(Grain.COUNTY, period, inside),
+        release_drill={"county": county_id},
         export_args={"grain": "township", "county": county_id, **_period_args(period)},
     )
 
@@ -237,6 +239,8 @@ def township(township_id: int) -> ResponseReturnValue:
         people=people,
         child="point",
         drill=_drill(period, township=township_id),
+        releases=service.releases(Grain.TOWNSHIP, period, inside),
+        release_drill={"township": township_id},
         export_args={"grain": "point", "township": township_id, **_period_args(period)},
     )
 
@@ -250,6 +254,7 @@ def _filter() -> ScreeningFilter:
         township_id=lenient_id(request.args.get("township")),
         point_id=lenient_id(request.args.get("point")),
         month=month,
+        release_id=lenient_id(request.args.get("release")),
     )
 
 

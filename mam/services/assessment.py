@@ -21,12 +21,13 @@ from mam.errors import InvalidInput
 from mam.i18n import N_
 from mam.models import County
 from mam.models.network import PlanEntry, PlaybackPoint, Township
-from mam.models.release import Screening
+from mam.models.release import ReleaseSet, Screening
 from mam.services.assessment_indicators import (
     INDICATORS,
     Context,
     Indicator,
     attendance,
+    films,
     held_in,
     planned_entries,
 )
@@ -142,6 +143,22 @@ class Monthly:
 
 
 @dataclass(frozen=True)
+class ReleaseFigures:
+    """What a county (or township) did with one release set sent in the period."""
+
+    release_id: int
+    name: str
+    supplied: int
+    screened: int
+    held: int
+    attendance: int
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.screened / self.supplied if self.supplied else None
+
+
+@dataclass(frozen=True)
 class ScreeningFilter:
     """Which screenings a drill-down lists (all inside the reader's scope)."""
 
@@ -149,6 +166,7 @@ class ScreeningFilter:
     township_id: int | None = None
     point_id: int | None = None
     month: str | None = None
+    release_id: int | None = None
 
 
 class AssessmentService:
@@ -227,6 +245,32 @@ class AssessmentService:
             )
         return out
 
+    def releases(self, grain: Grain, period: Period, scope: Scope) -> list[ReleaseFigures]:
+        """Return per release set sent in the period: films supplied and screened, use."""
+        ctx = Context(self.session, grain, period, scope, self.receipt_days)
+        supply = films(ctx, by_release=True)
+        use = {
+            int(rid): (int(n), int(people))
+            for rid, n, people in self.session.execute(
+                select(
+                    Screening.release_id,
+                    func.count(),
+                    func.coalesce(func.sum(Screening.viewers), 0),
+                )
+                .where(Screening.release_id.in_(list(supply)), *held_in(ctx))
+                .group_by(Screening.release_id)
+            )
+        }
+        names = dict(
+            self.session.execute(
+                select(ReleaseSet.id, ReleaseSet.name).where(ReleaseSet.id.in_(list(supply)))
+            ).all()
+        )
+        return [
+            ReleaseFigures(rid, names[rid], den, num, *use.get(rid, (0, 0)))
+            for rid, (num, den) in sorted(supply.items())
+        ]
+
     def screenings(
         self, period: Period, scope: Scope, where: ScreeningFilter, *, page: int = 1
     ) -> tuple[list[Screening], int]:
@@ -242,6 +286,8 @@ class AssessmentService:
             conditions.append(Screening.township_id == where.township_id)
         if where.point_id is not None:
             conditions.append(Screening.point_id == where.point_id)
+        if where.release_id is not None:
+            conditions.append(Screening.release_id == where.release_id)
         if where.month is not None:  # a date range, so the (county, day) index serves it
             first = Period.months(where.month, where.month)
             conditions += [Screening.screened_on >= first.start, Screening.screened_on < first.end]

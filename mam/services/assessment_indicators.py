@@ -188,20 +188,16 @@ def deliveries(period: Period, scope: Scope) -> Any:
 
 def utilisation(ctx: Context) -> Fractions | None:
     """Films supplied in the period that were screened by its end ÷ films supplied (利用率)."""
-    if ctx.grain == Grain.POINT:
-        return None
+    return None if ctx.grain == Grain.POINT else films(ctx, by_release=False)
+
+
+def films(ctx: Context, *, by_release: bool) -> Fractions:
+    """Return films screened ÷ supplied per group (county, township) or per release set."""
     got = deliveries(ctx.period, ctx.scope)
     if ctx.grain == Grain.COUNTY:
         key, held_by = got.c.county_id, Screening.county_id == got.c.county_id
-        base = select(key).select_from(got)
     else:
         key, held_by = Township.id, Screening.township_id == Township.id
-        base = (
-            select(key)
-            .select_from(got)
-            .join(Township, Township.county_id == got.c.county_id)
-            .where(*township_scope(ctx.scope))
-        )
     screened = (
         select(Screening.id)
         .where(
@@ -213,11 +209,17 @@ def utilisation(ctx: Context) -> Fractions | None:
         )
         .exists()
     )
+    group = got.c.release_id if by_release else key
     stmt = (
-        base.add_columns(func.count().filter(screened), func.count())
+        select(group, func.count().filter(screened), func.count())
+        .select_from(got)
         .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
-        .group_by(key)
+        .group_by(group)
     )
+    if ctx.grain != Grain.COUNTY:
+        stmt = stmt.join(Township, Township.county_id == got.c.county_id).where(
+            *township_scope(ctx.scope)
+        )
     return _fractions(ctx, stmt)
 
 

@@ -153,3 +153,22 @@ def test_periods_and_weights_are_checked() -> None:
         parse_weights("nonsense=3")
     with pytest.raises(InvalidInput):
         parse_weights("plan=-1")
+
+
+def test_figures_per_release_set(db: tuple[Session, World]) -> None:
+    session, w = db
+    service = AssessmentService(session)
+    county = service.releases(Grain.COUNTY, MARCH_APRIL, Scope(county_id=w.counties["A"]))
+    assert [(r.name, r.supplied, r.screened, r.held, r.attendance) for r in county] == [
+        ("2026年第3期", 2, 2, 5, 215),
+        ("2026年第4期", 1, 0, 0, 0),
+    ]
+    town = service.releases(Grain.TOWNSHIP, MARCH_APRIL, Scope(township_id=w.townships["T1"]))
+    assert [(r.name, r.supplied, r.screened, r.held, r.attendance) for r in town] == [
+        ("2026年第3期", 2, 2, 3, 85),
+        ("2026年第4期", 1, 0, 0, 0),
+    ]
+    rows, total = service.screenings(
+        MARCH_APRIL, Scope(), ScreeningFilter(county_id=w.counties["B"], release_id=1_000_000)
+    )
+    assert (rows, total) == ([], 0)

@@ -58,6 +58,7 @@ def test_county_score_traces_back_to_its_screenings(world: World, login: Login) 
     assert "65.9" in text and "= 100 × 65.92 ÷ 100.0" in text
     assert "3 ÷ 5" in text and "2 ÷ 3" in text and "1 ÷ 2" in text
     assert re.search(r"城关镇 .*74\.1.*河西乡 .*62\.0", text)
+    assert re.search(r"2026年第3期 2 2 100\.0% 5 215 2026年第4期 1 0 0\.0% 0 0", text)
     rows = client.get(f"/assessment/screenings?county={a}&month=2026-03&{PERIOD}")
     listed = re.findall(r"/assessment/screening/(\d+)", rows.get_data(as_text=True))
     s = world.screenings
