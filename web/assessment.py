@@ -7,7 +7,7 @@ are server-rendered SVG (``web.charts``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
@@ -177,30 +177,50 @@ def county(county_id: int) -> ResponseReturnValue:
     place = db_session().get(County, county_id)
     if place is None or scope.township_id is not None or scope.county_id not in (None, county_id):
         abort(404)
-    period, service, inside = _period(), _service(), Scope(county_id=county_id)
-    head = service.scores(Grain.COUNTY, period, inside)[0]
-    rows = service.scores(Grain.TOWNSHIP, period, inside)
-    monthly = service.monthly(Grain.TOWNSHIP, period, inside)
-    links = [
-        (r.id, r.name, url_for("assessment.township", township_id=r.id, **_period_args(period)))
-        for r in rows
-    ]
-    counts, people = _trends(service.monthly(Grain.COUNTY, period, inside))
+    period = _period()
+    return _group_page(
+        place.name,
+        period,
+        (Grain.COUNTY, Grain.TOWNSHIP),
+        Scope(county_id=county_id),
+        lambda r: url_for("assessment.township", township_id=r.id, **_period_args(period)),
+        drill={"county": county_id},
+    )
+
+
+def _group_page(
+    name: str,
+    period: Period,
+    grains: tuple[Grain, Grain],
+    inside: Scope,
+    link: Callable[[GroupScore], str],
+    *,
+    drill: dict[str, int],
+    **extra: Any,
+) -> str:
+    """Render a county's or township's page: its score, its parts ranked, months, sets."""
+    grain, child = grains
+    service = _service()
+    head = service.scores(grain, period, inside)[0]
+    rows = service.scores(child, period, inside)
+    links = [(r.id, r.name, link(r)) for r in rows]
+    counts, people = _trends(service.monthly(grain, period, inside))
     return _page(
         "assessment/group.html",
         head=head,
         rows=rows,
         period=period,
-        place=place.name,
-        heatmap=_heatmap(links, monthly, period, "township"),
+        place=name,
+        heatmap=_heatmap(links, service.monthly(child, period, inside), period, child.value),
         hrefs={gid: href for gid, _name, href in links},
         counts=counts,
         people=people,
-        child="township",
-        drill=_drill(period, county=county_id),
-        releases=service.releases(Grain.COUNTY, period, inside),
-        release_drill={"county": county_id},
-        export_args={"grain": "township", "county": county_id, **_period_args(period)},
+        child=child.value,
+        drill=_drill(period, **drill),
+        releases=service.releases(grain, period, inside),
+        release_drill=drill,
+        export_args={"grain": child.value, **drill, **_period_args(period)},
+        **extra,
     )
 
 
@@ -220,28 +240,15 @@ def _township_in_scope(township_id: int, scope: Scope) -> Township:
 def township(township_id: int) -> ResponseReturnValue:
     """Show one township's figures and its playback points."""
     place = _township_in_scope(township_id, _scope())
-    period, service, inside = _period(), _service(), Scope(township_id=township_id)
-    head = service.scores(Grain.TOWNSHIP, period, inside)[0]
-    rows = service.scores(Grain.POINT, period, inside)
-    monthly = service.monthly(Grain.POINT, period, inside)
-    links = [(r.id, r.name, _drill(period, point=r.id)) for r in rows]
-    counts, people = _trends(service.monthly(Grain.TOWNSHIP, period, inside))
-    return _page(
-        "assessment/group.html",
-        head=head,
-        rows=rows,
-        period=period,
-        place=place.name,
+    period = _period()
+    return _group_page(
+        place.name,
+        period,
+        (Grain.TOWNSHIP, Grain.POINT),
+        Scope(township_id=township_id),
+        lambda r: _drill(period, point=r.id),
+        drill={"township": township_id},
         county_link=url_for("assessment.county", county_id=place.county_id, **_period_args(period)),
-        heatmap=_heatmap(links, monthly, period, "point"),
-        hrefs={gid: href for gid, _name, href in links},
-        counts=counts,
-        people=people,
-        child="point",
-        drill=_drill(period, township=township_id),
-        releases=service.releases(Grain.TOWNSHIP, period, inside),
-        release_drill={"township": township_id},
-        export_args={"grain": "point", "township": township_id, **_period_args(period)},
     )
 
 
