@@ -311,6 +311,8 @@ def export(fmt: str) -> ResponseReturnValue:
     scope, period = _scope(), _period()
     asked = request.args.get("grain", "")
     grain = Grain(asked) if asked in {g.value for g in Grain} else Grain.COUNTY
+    if scope.township_id is not None and grain == Grain.COUNTY:
+        grain = Grain.TOWNSHIP  # a township account's file covers its township, no more
     inside = Scope(
         county_id=scope.county_id or lenient_id(request.args.get("county")),
         township_id=scope.township_id or lenient_id(request.args.get("township")),

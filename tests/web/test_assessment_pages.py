@@ -92,6 +92,8 @@ def test_township_account_sees_only_its_township(world: World, login: Login) -> 
     assert client.get(f"/assessment/township/{t2}").status_code == 404
     assert client.get(f"/assessment/county/{world.counties['A']}").status_code == 404
     assert client.get(f"/assessment/screening/{world.screenings['s4']}").status_code == 404
+    body = client.get(f"/assessment/export.csv?grain=county&{PERIOD}").get_data(as_text=True)
+    assert [r["name"] for r in csv.DictReader(io.StringIO(body))] == ["城关镇"]
 
 
 def test_exports_in_chinese_and_for_programs(world: World, login: Login) -> None:
