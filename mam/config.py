@@ -90,6 +90,11 @@ class Settings:
     screening_party_split: bool = False
     # Largest screening photo accepted, bytes (JPEG, PNG or WebP).
     screening_photo_max_bytes: int = 8 * 1000**2
+    # Target assessment (目标考核): indicator weights as name=weight pairs (plan, utilisation,
+    # coverage, buildout, receipts; unnamed ones keep their defaults), and the days after
+    # publication within which a receipt counts as timely.
+    assessment_weights: str = ""
+    assessment_receipt_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

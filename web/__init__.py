@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         admin,
         api,
         api_releases,
+        assessment,
         auth,
         catalogue,
         county,
@@ -82,7 +83,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
                    releases, county, admin, jobs, api_releases, hls, ops, network, plans,
-                   screenings):
+                   screenings, assessment):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

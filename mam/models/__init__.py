@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 # Area modules register their tables on Base.metadata when imported (one line each):
+from mam.models import assessment as _assessment  # noqa: F401
 from mam.models import auth as _auth  # noqa: F401
 from mam.models import catalogue as _catalogue  # noqa: F401
 from mam.models import fixity as _fixity  # noqa: F401

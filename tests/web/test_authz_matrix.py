@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from mam.models import Episode, Role, Version, VersionState
+from mam.models import County, Episode, Role, Version, VersionState
 from mam.models.catalogue import Subtitle, UploadSession
+from mam.models.network import Township
 from mam.models.review import ProgrammeEditor
 from mam.services.users import UserService
 from tests import factories
@@ -22,6 +23,7 @@ ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "township",
 STAFF = {"producer", "reviewer", "publisher", "admin"}
 NETWORK = {"county", "township", "admin"}
 MAINTAIN = {"county", "admin"}
+ASSESSORS = {"admin", "publisher", "county", "township"}
 # The review, inbox and admin routes, stated independently of their declarations.
 EXPECTED: dict[str, set[str]] = {
     "review.version": STAFF,
@@ -76,13 +78,37 @@ EXPECTED: dict[str, set[str]] = {
     "screenings.register_copy": NETWORK,
     "screenings.hand_on": NETWORK,
     "screenings.retire_copy": NETWORK,
+    # Target assessment: everyone who runs part of the playback network or watches over it.
+    "assessment.index": ASSESSORS,
+    "assessment.county": ASSESSORS,
+    "assessment.township": ASSESSORS,
+    "assessment.screenings": ASSESSORS,
+    "assessment.screening": ASSESSORS,
+    "assessment.export": ASSESSORS,
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")
 SKIP = {"static", "auth.logout", "auth.end_sessions"}  # covered in test_auth; they end the session
 
 
+def _township_account(app: Flask) -> None:
+    """Create the ``township`` account (a station of county c1) if it is missing."""
+    with app.extensions["mam"].db.session() as s:
+        users = UserService(s)
+        if users.by_username("township") is not None:
+            return
+        county = s.scalar(select(County).where(County.code == "c1"))
+        station = Township(county_id=county.id, name="矩阵镇")
+        s.add(station)
+        s.flush()
+        user = users.create("township", PASSWORD, [Role.TOWNSHIP], county_code="c1")
+        user.township_id = station.id
+        s.commit()
+
+
 def _client(app: Flask, role: str) -> FlaskClient:
+    if role == "township":
+        _township_account(app)
     client = app.test_client()
     if role != "anonymous":
         token = csrf_from(client.get("/login").get_data(as_text=True))

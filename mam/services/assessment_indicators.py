@@ -1,0 +1,296 @@
+"""The assessment indicators (考核指标): one registry entry each, one SQL aggregation each.
+
+An indicator is a fraction (numerator ÷ denominator) per county, township or point for a
+period. Adding one is one entry in :data:`INDICATORS`: its name, label, formula text,
+default weight and the query that returns ``{group id: (numerator, denominator)}`` (or
+``None`` for a grain it has no meaning at, e.g. receipts below the county).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, literal, select, true, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from mam.i18n import N_
+from mam.models import County
+from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
+from mam.models.release import (
+    Receipt,
+    ReleaseItem,
+    ReleaseSet,
+    ReleaseState,
+    ReleaseTarget,
+    Screening,
+    ScreeningOutcome,
+)
+from mam.services.assessment_sql import (
+    Grain,
+    Period,
+    Scope,
+    days_between,
+    plan_key,
+    plan_scope,
+    point_key,
+    screening_key,
+    screening_scope,
+    township_scope,
+)
+
+Fractions = dict[int, tuple[int, int]]
+HELD = (ScreeningOutcome.HELD, ScreeningOutcome.MOVED)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an indicator query needs: the session, the grain, the period, the scope."""
+
+    session: Session
+    grain: Grain
+    period: Period
+    scope: Scope
+    receipt_days: int
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One scored figure: a fraction per group, with the text that explains it."""
+
+    name: str
+    label: str  # N_-marked; translated where shown
+    numerator: str
+    denominator: str
+    weight: float
+    query: Callable[[Context], Fractions | None]
+
+
+def _fractions(ctx: Context, stmt: Any) -> Fractions:
+    return {int(k): (int(n or 0), int(d or 0)) for k, n, d in ctx.session.execute(stmt)}
+
+
+def _merge(numerators: dict[int, int], denominators: dict[int, int]) -> Fractions:
+    keys = numerators.keys() | denominators.keys()
+    return {k: (numerators.get(k, 0), denominators.get(k, 0)) for k in keys}
+
+
+def _counts(ctx: Context, stmt: Any) -> dict[int, int]:
+    return {int(k): int(n or 0) for k, n in ctx.session.execute(stmt) if k is not None}
+
+
+def held_in(ctx: Context) -> list[ColumnElement[bool]]:
+    """Return the filters of held (or moved) screenings in the period and the scope."""
+    return [
+        Screening.outcome.in_(HELD),
+        Screening.screened_on >= ctx.period.start,
+        Screening.screened_on < ctx.period.end,
+        *screening_scope(ctx.scope),
+    ]
+
+
+def planned_entries(ctx: Context, *group: Any) -> Any:
+    """Return plan entries in the period and scope counted per ``group`` columns."""
+    return (
+        select(*group, func.count(PlanEntry.id))
+        .select_from(PlanEntry)
+        .join(Plan, Plan.id == PlanEntry.plan_id)
+        .join(Township, Township.id == Plan.township_id)
+        .where(
+            PlanEntry.planned_on >= ctx.period.start,
+            PlanEntry.planned_on < ctx.period.end,
+            *plan_scope(ctx.scope),
+        )
+        .group_by(*group)
+    )
+
+
+def plan_fulfilment(ctx: Context) -> Fractions:
+    """Reports against a plan entry held (or moved) in the period ÷ plan entries in it.
+
+    Both sides are counted by their own date (the report's, the entry's), so neither needs
+    the other's rows: one grouped scan each.
+    """
+    key = screening_key(ctx.grain)
+    done = (
+        select(key, func.count())
+        .where(key.is_not(None), Screening.plan_entry_id.is_not(None), *held_in(ctx))
+        .group_by(key)
+    )
+    return _merge(_counts(ctx, done), _counts(ctx, planned_entries(ctx, plan_key(ctx.grain))))
+
+
+def coverage(ctx: Context) -> Fractions:
+    """Active points with at least one held screening in the period ÷ active points."""
+    key = point_key(ctx.grain)
+    skey = screening_key(ctx.grain)
+    screened = (
+        select(skey, func.count(func.distinct(Screening.point_id)))
+        .join(PlaybackPoint, PlaybackPoint.id == Screening.point_id)
+        .where(PlaybackPoint.active, *held_in(ctx))
+        .group_by(skey)
+    )
+    points = (
+        select(key, func.count(PlaybackPoint.id))
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(PlaybackPoint.active, *township_scope(ctx.scope))
+        .group_by(key)
+    )
+    return _merge(_counts(ctx, screened), _counts(ctx, points))
+
+
+def buildout(ctx: Context) -> Fractions | None:
+    """Active organisations with an active point ÷ active organisations (建点率, now)."""
+    if ctx.grain == Grain.POINT:
+        return None
+    key = Township.county_id if ctx.grain == Grain.COUNTY else Organisation.township_id
+    has_point = (
+        select(PlaybackPoint.id)
+        .where(PlaybackPoint.organisation_id == Organisation.id, PlaybackPoint.active)
+        .exists()
+    )
+    stmt = (
+        select(key, func.count(Organisation.id).filter(has_point), func.count(Organisation.id))
+        .join(Township, Township.id == Organisation.township_id)
+        .where(Organisation.active, *township_scope(ctx.scope))
+        .group_by(key)
+    )
+    return _fractions(ctx, stmt)
+
+
+def deliveries(period: Period, scope: Scope) -> Any:
+    """Return (county_id, release_id, published_at) of every set a county got in the period."""
+    published = (
+        ReleaseSet.state != ReleaseState.DRAFT,
+        ReleaseSet.published_at >= period.start_at,
+        ReleaseSet.published_at < period.end_at,
+    )
+    own = [] if scope.county_id is None else [County.id == scope.county_id]
+    targeted = (
+        select(
+            ReleaseTarget.county_id.label("county_id"),
+            ReleaseSet.id.label("release_id"),
+            ReleaseSet.published_at.label("published_at"),
+        )
+        .join(ReleaseSet, ReleaseSet.id == ReleaseTarget.release_id)
+        .join(County, County.id == ReleaseTarget.county_id)
+        .where(~ReleaseSet.all_counties, *published, *own)
+    )
+    everyone = (
+        select(County.id, ReleaseSet.id, ReleaseSet.published_at)
+        .join(ReleaseSet, true())
+        .where(ReleaseSet.all_counties, *published, *own)
+    )
+    return union_all(targeted, everyone).subquery("delivery")
+
+
+def utilisation(ctx: Context) -> Fractions | None:
+    """Films supplied in the period that were screened by its end ÷ films supplied (利用率)."""
+    return None if ctx.grain == Grain.POINT else films(ctx, by_release=False)
+
+
+def films(ctx: Context, *, by_release: bool) -> Fractions:
+    """Return films screened ÷ supplied per group (county, township) or per release set."""
+    got = deliveries(ctx.period, ctx.scope)
+    if ctx.grain == Grain.COUNTY:
+        key, held_by = got.c.county_id, Screening.county_id == got.c.county_id
+    else:
+        key, held_by = Township.id, Screening.township_id == Township.id
+    screened = (
+        select(Screening.id)
+        .where(
+            held_by,
+            Screening.release_id == ReleaseItem.release_id,
+            Screening.episode_id == ReleaseItem.episode_id,
+            Screening.outcome.in_(HELD),
+            Screening.screened_on < ctx.period.end,
+        )
+        .exists()
+    )
+    group = got.c.release_id if by_release else key
+    stmt = (
+        select(group, func.count().filter(screened), func.count())
+        .select_from(got)
+        .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
+        .group_by(group)
+    )
+    if ctx.grain != Grain.COUNTY:
+        stmt = stmt.join(Township, Township.county_id == got.c.county_id).where(
+            *township_scope(ctx.scope)
+        )
+    return _fractions(ctx, stmt)
+
+
+def receipt_timeliness(ctx: Context) -> Fractions | None:
+    """Sets published in the period whose receipt came within N days ÷ sets sent (county)."""
+    if ctx.grain != Grain.COUNTY:
+        return None
+    got = deliveries(ctx.period, ctx.scope)
+    timely = days_between(got.c.published_at, Receipt.confirmed_at) <= ctx.receipt_days
+    stmt = (
+        select(got.c.county_id, func.count(Receipt.id).filter(timely), func.count())
+        .select_from(got)
+        .outerjoin(
+            Receipt,
+            and_(Receipt.release_id == got.c.release_id, Receipt.county_id == got.c.county_id),
+        )
+        .group_by(got.c.county_id)
+    )
+    return _fractions(ctx, stmt)
+
+
+def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
+    """Return ``{group: (attendance, held screenings)}`` in the period (not scored)."""
+    key = screening_key(ctx.grain)
+    stmt = (
+        select(key, func.coalesce(func.sum(Screening.viewers), literal(0)), func.count())
+        .where(key.is_not(None), *held_in(ctx))
+        .group_by(key)
+    )
+    return _fractions(ctx, stmt)
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator(
+        "plan",
+        N_("Plan fulfilment"),
+        N_("reports against the plan, held (or moved)"),
+        N_("planned screenings"),
+        30,
+        plan_fulfilment,
+    ),
+    Indicator(
+        "utilisation",
+        N_("Utilisation"),
+        N_("films supplied that were screened"),
+        N_("films supplied"),
+        25,
+        utilisation,
+    ),
+    Indicator(
+        "coverage",
+        N_("Point coverage"),
+        N_("active points with a screening"),
+        N_("active points"),
+        20,
+        coverage,
+    ),
+    Indicator(
+        "buildout",
+        N_("Build-out rate"),
+        N_("organisations with an active point"),
+        N_("organisations"),
+        15,
+        buildout,
+    ),
+    Indicator(
+        "receipts",
+        N_("Receipt timeliness"),
+        N_("release sets confirmed in time"),
+        N_("release sets sent"),
+        10,
+        receipt_timeliness,
+    ),
+)

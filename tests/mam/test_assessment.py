@@ -1,0 +1,174 @@
+"""Assessment figures against values worked out by hand (tests/assessment_world.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.orm import Session
+
+from mam.db import make_engine
+from mam.errors import InvalidInput
+from mam.services.assessment import AssessmentService, ScreeningFilter, parse_weights
+from mam.services.assessment_sql import Grain, Period, Scope
+from tests import assessment_world
+from tests.assessment_world import World
+
+MARCH_APRIL = Period.months("2026-03", "2026-04")
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[tuple[Session, World]]:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        world = assessment_world.build(session)
+        session.commit()
+        yield session, world
+    engine.dispose()
+
+
+def _figures(row: object) -> dict[str, tuple[int, int]]:
+    return {f.indicator.name: (f.numerator, f.denominator) for f in row.figures}  # type: ignore[attr-defined]
+
+
+def test_county_figures_and_scores(db: tuple[Session, World]) -> None:
+    session, _ = db
+    rows = AssessmentService(session).scores(Grain.COUNTY, MARCH_APRIL, Scope())
+    assert [(r.rank, r.name, r.score) for r in rows] == [(1, "甲县", 65.9), (2, "乙县", 50.8)]
+    a, b = rows
+    assert _figures(a) == {
+        "plan": (3, 5),
+        "utilisation": (2, 3),
+        "coverage": (3, 4),
+        "buildout": (3, 4),
+        "receipts": (1, 2),
+    }
+    assert (a.attendance, a.held) == (215, 5)
+    assert _figures(b) == {
+        "plan": (1, 2),
+        "utilisation": (1, 3),
+        "coverage": (1, 1),
+        "buildout": (1, 2),
+        "receipts": (0, 2),
+    }
+    assert (b.attendance, b.held) == (50, 1)
+
+
+def test_township_figures_inside_a_county(db: tuple[Session, World]) -> None:
+    session, w = db
+    rows = AssessmentService(session).scores(
+        Grain.TOWNSHIP, MARCH_APRIL, Scope(county_id=w.counties["A"])
+    )
+    assert [(r.name, r.score) for r in rows] == [("城关镇", 74.1), ("河西乡", 62.0)]
+    assert _figures(rows[0]) == {
+        "plan": (2, 4),
+        "utilisation": (2, 3),
+        "coverage": (2, 2),
+        "buildout": (2, 2),
+    }
+    assert _figures(rows[1]) == {
+        "plan": (1, 1),
+        "utilisation": (1, 3),
+        "coverage": (1, 2),
+        "buildout": (1, 2),
+    }
+
+
+def test_point_figures_of_one_township(db: tuple[Session, World]) -> None:
+    session, w = db
+    rows = AssessmentService(session).scores(
+        Grain.POINT, MARCH_APRIL, Scope(township_id=w.townships["T1"])
+    )
+    by_name = {r.name: (_figures(r), r.attendance, r.held) for r in rows}
+    assert by_name == {
+        "东村放映点": ({"plan": (1, 3), "coverage": (1, 1)}, 60, 2),
+        "南街社区放映点": ({"plan": (1, 1), "coverage": (1, 1)}, 25, 1),
+    }
+
+
+def test_weights_change_the_score(db: tuple[Session, World]) -> None:
+    session, _ = db
+    weights = parse_weights("plan=100,utilisation=0,coverage=0,buildout=0,receipts=0")
+    rows = AssessmentService(session, weights=weights).scores(Grain.COUNTY, MARCH_APRIL, Scope())
+    assert [(r.name, r.score) for r in rows] == [("甲县", 60.0), ("乙县", 50.0)]
+
+
+def test_receipt_days_decide_timeliness(db: tuple[Session, World]) -> None:
+    session, _ = db
+    rows = AssessmentService(session, receipt_days=8).scores(Grain.COUNTY, MARCH_APRIL, Scope())
+    assert {r.name: _figures(r)["receipts"] for r in rows} == {"甲县": (1, 2), "乙县": (1, 2)}
+
+
+def test_monthly_figures(db: tuple[Session, World]) -> None:
+    session, w = db
+    monthly = AssessmentService(session).monthly(Grain.COUNTY, MARCH_APRIL, Scope())
+    a, b = w.counties["A"], w.counties["B"]
+    got = {k: (v.planned, v.done, v.held, v.attendance) for k, v in sorted(monthly.cells.items())}
+    assert got == {
+        (a, "2026-03"): (4, 3, 4, 195),
+        (a, "2026-04"): (1, 0, 1, 20),
+        (b, "2026-03"): (2, 1, 1, 50),
+    }
+    assert monthly.months == ["2026-03", "2026-04"]
+    total = monthly.total("2026-03")
+    assert (total.planned, total.done, total.held, total.attendance) == (6, 4, 5, 245)
+
+
+def test_drill_down_lists_the_screenings_behind_a_month(db: tuple[Session, World]) -> None:
+    session, w = db
+    rows, total = AssessmentService(session).screenings(
+        MARCH_APRIL, Scope(), ScreeningFilter(county_id=w.counties["A"], month="2026-03")
+    )
+    s = w.screenings
+    assert total == 5
+    assert [r.id for r in rows] == [s["s7"], s["s3"], s["s4"], s["s2"], s["s1"]]
+
+
+def test_drill_down_stays_inside_the_scope(db: tuple[Session, World]) -> None:
+    session, w = db
+    rows, total = AssessmentService(session).screenings(
+        MARCH_APRIL,
+        Scope(county_id=w.counties["A"], township_id=w.townships["T1"]),
+        ScreeningFilter(county_id=w.counties["B"]),
+    )
+    assert (rows, total) == ([], 0)
+    rows, _ = AssessmentService(session).screenings(
+        MARCH_APRIL, Scope(township_id=w.townships["T1"]), ScreeningFilter()
+    )
+    s = w.screenings
+    assert [r.id for r in rows] == [s["s5"], s["s3"], s["s2"], s["s1"]]
+
+
+def test_periods_and_weights_are_checked() -> None:
+    assert Period.months("2025-11", "2026-02").month_keys() == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+    for first, last in [("2026-13", "2026-12"), ("2026-04", "2026-03"), ("2020-01", "2026-01")]:
+        with pytest.raises(InvalidInput):
+            Period.months(first, last)
+    with pytest.raises(InvalidInput):
+        parse_weights("nonsense=3")
+    with pytest.raises(InvalidInput):
+        parse_weights("plan=-1")
+
+
+def test_figures_per_release_set(db: tuple[Session, World]) -> None:
+    session, w = db
+    service = AssessmentService(session)
+    county = service.releases(Grain.COUNTY, MARCH_APRIL, Scope(county_id=w.counties["A"]))
+    assert [(r.name, r.supplied, r.screened, r.held, r.attendance) for r in county] == [
+        ("2026年第3期", 2, 2, 5, 215),
+        ("2026年第4期", 1, 0, 0, 0),
+    ]
+    town = service.releases(Grain.TOWNSHIP, MARCH_APRIL, Scope(township_id=w.townships["T1"]))
+    assert [(r.name, r.supplied, r.screened, r.held, r.attendance) for r in town] == [
+        ("2026年第3期", 2, 2, 3, 85),
+        ("2026年第4期", 1, 0, 0, 0),
+    ]
+    rows, total = service.screenings(
+        MARCH_APRIL, Scope(), ScreeningFilter(county_id=w.counties["B"], release_id=1_000_000)
+    )
+    assert (rows, total) == ([], 0)
