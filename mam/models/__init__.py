@@ -6,6 +6,7 @@ from __future__ import annotations
 from mam.models import auth as _auth  # noqa: F401
 from mam.models import catalogue as _catalogue  # noqa: F401
 from mam.models import fixity as _fixity  # noqa: F401
+from mam.models import learning as _learning  # noqa: F401
 from mam.models import processing as _processing  # noqa: F401
 from mam.models import release as _release  # noqa: F401
 from mam.models import review as _review  # noqa: F401

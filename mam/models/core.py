@@ -79,6 +79,7 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"
     PUBLISHER = "publisher"
     COUNTY = "county"
+    LEARNER = "learner"  # 网上党员教育: watches its county's films, nothing else
     ADMIN = "admin"
     SYSTEM = "system"  # the workers; never granted to a person
 

@@ -7,7 +7,7 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
-HEAD = "0015_merge_session3"
+HEAD = "0020_learning"
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
