@@ -95,7 +95,9 @@ def init_policy(app: Flask) -> None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        lazy_gettext("Username or phone number"), validators=[DataRequired(), Length(max=64)]
+    )
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=256)])
 
 
@@ -113,7 +115,9 @@ def home_for(roles: frozenset[Role]) -> str:
     """Return the landing page for a user's roles."""
     if roles & set(STAFF):
         return url_for("catalogue.index")
-    return url_for("county.index") if Role.COUNTY in roles else url_for("auth.account")
+    if Role.COUNTY in roles:
+        return url_for("county.index")
+    return url_for("learn.index") if Role.LEARNER in roles else url_for("auth.account")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -42,6 +42,7 @@ ROLE_LABELS = {
     Role.PUBLISHER: lazy_gettext("Publisher"),
     Role.COUNTY: lazy_gettext("County centre"),
     Role.ADMIN: lazy_gettext("Administrator"),
+    Role.LEARNER: lazy_gettext("Learner"),
     Role.SYSTEM: lazy_gettext("System"),
 }
 RELEASE_STATE_LABELS = {
