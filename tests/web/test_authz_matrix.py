@@ -18,7 +18,7 @@ from mam.services.users import UserService
 from tests import factories
 from tests.web.conftest import PASSWORD, csrf_from
 
-ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "admin"]
+ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "admin", "learner"]
 STAFF = {"producer", "reviewer", "publisher", "admin"}
 # The review, inbox and admin routes, stated independently of their declarations.
 EXPECTED: dict[str, set[str]] = {
@@ -33,6 +33,21 @@ EXPECTED: dict[str, set[str]] = {
     "review.resolve": {"reviewer", "producer", "admin"},
     "review.reopen": {"reviewer", "producer", "admin"},
     "inbox.index": STAFF,
+    # Online learning: the portal is the learner's alone; county staff manage their learners;
+    # the HLS routes serve staff and (for their county's films) learners.
+    "learn.index": {"learner"},
+    "learn.episode": {"learner"},
+    "learn.progress": {"learner"},
+    "learn.records": {"learner"},
+    "learn.poster": {"learner"},
+    "learn.subtitle": {"learner"},
+    "learners.index": {"county"},
+    "learners.create": {"county"},
+    "learners.import_sheet": {"county"},
+    "learners.export": {"county"},
+    "hls.master": STAFF | {"learner"},
+    "hls.variant": STAFF | {"learner"},
+    "hls.segment": STAFF | {"learner"},
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")
