@@ -125,9 +125,7 @@ def test_county_staff_import_learners_dry_run_first_then_for_real(
     with app.extensions["mam"].db.session() as s:
         assert s.scalar(select(Learner).where(Learner.phone == "13700000007")) is None
     data = {"csrf_token": token, "sheet": (xlsx(rows), "学员.xlsx")}
-    response = client.post(
-        "/county/learners/import", data=data, content_type="multipart/form-data"
-    )
+    response = client.post("/county/learners/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     shown = re.findall(r'data-testid="learner-password">([^<]+)<', response.get_data(as_text=True))
