@@ -15,6 +15,7 @@ from mam.models import Role, Version, VersionState
 from mam.runtime import Runtime, build_runtime
 from mam.services.learners import LearnerService
 from mam.services.releases import ReleaseService
+from mam.services.subtitles import SubtitleService
 from mam.services.users import UserService
 from tests.conftest import make_settings
 from tests.web.conftest import PASSWORD, process_now
@@ -60,8 +61,11 @@ def learning_runtime(request: pytest.FixtureRequest, home: Path) -> Runtime:
     return runtime
 
 
-def publish_film(runtime: Runtime, film: Path, title: str) -> LearningSite:
-    """Process ``film`` for real, approve it, publish it to c1; make the two learners."""
+def publish_film(
+    runtime: Runtime, film: Path, title: str, *, vtt: str | None = None
+) -> LearningSite:
+    """Process ``film`` for real (with subtitles ``vtt``), approve it, publish it to c1;
+    make the two learners."""
     with runtime.db.session() as s:
         users = UserService(s)
         c1 = users.ensure_county("c1", "甲县")
@@ -69,6 +73,7 @@ def publish_film(runtime: Runtime, film: Path, title: str) -> LearningSite:
         staff1 = users.create("staff1", PASSWORD, [Role.COUNTY], county_code="c1")
         staff2 = users.create("staff2", PASSWORD, [Role.COUNTY], county_code="c2")
         users.create("publisher", PASSWORD, [Role.PUBLISHER])
+        users.create("admin", PASSWORD, [Role.ADMIN])
         learners = LearnerService(s)
         learners.create(c1.id, "王学员", *LEARNER1, staff1)
         learners.create(c2.id, "李学员", *LEARNER2, staff2)
@@ -76,6 +81,10 @@ def publish_film(runtime: Runtime, film: Path, title: str) -> LearningSite:
     vid = process_now(runtime, film, title=title)
     with runtime.db.session() as s:
         version = s.get_one(Version, vid)
+        if vtt is not None:
+            admin = UserService(s).by_username("admin")
+            service = SubtitleService(s, runtime.storage)
+            service.attach(version.episode, vtt.encode(), "字幕.vtt", "zh", admin)
         version.state = VersionState.APPROVED  # the review chain is not what is tested here
         s.commit()
         publisher = UserService(s).by_username("publisher")

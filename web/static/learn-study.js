@@ -1,11 +1,11 @@
-// Study heartbeats of the learner portal's player (<video data-progress-url>): the seconds
+// Study heartbeats of the learner portal's player (<video data-heartbeat-url>): the seconds
 // really played since the last heartbeat (time advancing while playing, seeks excluded)
 // and the position. The server credits them only up to what it has served (web/learn.py).
 (function () {
   "use strict";
-  const video = document.querySelector("video[data-progress-url]");
+  const video = document.querySelector("video[data-heartbeat-url]");
   if (!video) return;
-  const url = video.dataset.progressUrl;
+  const url = video.dataset.heartbeatUrl;
   const every = Number(video.dataset.heartbeat || 10) * 1000;
   const csrf = document.querySelector("meta[name=csrf-token]").content;
   const watchedText = document.querySelector("[data-testid=learn-watched]");
