@@ -38,6 +38,7 @@ COLUMNS = {
     "password": "password",
 }
 Problem = tuple[str, dict[str, object]]
+PHONE_TAKEN = N_("An account with phone number %(phone)s exists already.")
 
 
 @dataclass
@@ -134,10 +135,7 @@ class LearnerService:
                     (N_("The phone number is on line %(line)d too."), {"line": seen[row.phone]})
                 )
             elif row.phone in taken:
-                row.problems.append(
-                    (N_("An account with phone number %(phone)s exists already."),
-                     {"phone": row.phone})
-                )  # fmt: skip
+                row.problems.append((PHONE_TAKEN, {"phone": row.phone}))
             seen.setdefault(row.phone, row.line)
             if row.password and not MIN_PASSWORD <= len(row.password) <= 256:
                 row.problems.append(
@@ -177,7 +175,7 @@ class LearnerService:
         row = self.check([SheetRow(0, name.strip(), phone.strip(), password or "")])[0]
         if row.problems:
             template, params = row.problems[0]
-            raise (Conflict if "exists" in template else InvalidInput)(template, params=params)
+            raise (Conflict if template == PHONE_TAKEN else InvalidInput)(template, params=params)
         return Created(0, *self._make(county_id, row.name, row.phone, row.password or None, actor))
 
     def for_county(self, county_id: int) -> list[Learner]:

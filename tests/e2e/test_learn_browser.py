@@ -15,7 +15,7 @@ from mam.models.learning import StudyRecord
 from mam.runtime import Runtime
 from tests import media
 from tests.e2e.conftest import shot
-from tests.web.learning_site import LEARNER1, learning_runtime, publish_film
+from tests.web.learning_site import LEARNER1, hls_runtime, publish_film
 from tests.web.tus_helpers import serving
 from web import create_app
 
@@ -27,7 +27,7 @@ VTT = "WEBVTT\n\n00:00:00.500 --> 00:00:08.000\n同志们好，今天学习党�
 
 @pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest, home: Path) -> Iterator[Runtime]:
-    runtime = learning_runtime(request, home)
+    runtime = hls_runtime(request, home)
     yield runtime
     runtime.close()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
+from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from mam.models import Rendition, Role, User, Version, VersionState
@@ -88,3 +90,15 @@ def build(s: Session) -> LearningWorld:
         c1.id, c2.id, staff1, learner1.learner.user, learner2.learner.user,
         shown, everywhere, no_ladder, draft, withdrawn, other,
     )  # fmt: skip
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    """Return a workbook whose first sheet holds ``rows``."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

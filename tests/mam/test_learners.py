@@ -3,29 +3,17 @@ check that names every problem by line, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.db import Database
 from mam.errors import Conflict, InvalidInput, NotAllowed
 from mam.models import AuditEvent, Role, User
 from mam.models.learning import Learner
 from mam.services.learners import LearnerService, read_sheet
 from mam.services.users import UserService
 from tests import factories
-
-
-@pytest.fixture
-def db_session(database_url: str) -> Iterator[Session]:
-    db = Database(database_url)
-    with db.session() as s:
-        yield s
-    db.dispose()
+from tests.mam.learning_world import xlsx_bytes
 
 
 @pytest.fixture
@@ -38,17 +26,6 @@ def staff(db_session: Session) -> User:
     return user
 
 
-def xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
-
-
 SHEET = "姓名,手机号,初始密码\n王一,13800000001,\n李二,13800000002,长长的初始密码一二三\n"
 
 
@@ -59,7 +36,7 @@ def test_the_sheet_is_read_from_csv_in_every_encoding_and_from_xlsx() -> None:
         (b"\xef\xbb\xbf" + SHEET.encode("utf-8"), "a.csv"),
         (SHEET.encode("gbk"), "a.csv"),
         # Excel keeps an unformatted phone number as a number.
-        (xlsx([["姓名", "手机号", "初始密码"], ["王一", 13800000001, None],
+        (xlsx_bytes([["姓名", "手机号", "初始密码"], ["王一", 13800000001, None],
                ["李二", "13800000002", "长长的初始密码一二三"], [None, None, None]]), "a.xlsx"),
     ):  # fmt: skip
         rows = read_sheet(data, name)

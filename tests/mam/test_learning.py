@@ -3,28 +3,18 @@ bounded by the segments served and by the clock, completion at 90 %, study figur
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.db import Database
 from mam.errors import InvalidInput, NotFound
 from mam.models import AuditEvent, utcnow
 from mam.models.learning import StudyDay, StudyRecord
 from mam.services.study import StudyService
 from mam.services.study_reports import Month, StudyReports
 from tests.mam.learning_world import LearningWorld, build
-
-
-@pytest.fixture
-def db_session(database_url: str) -> Iterator[Session]:
-    db = Database(database_url)
-    with db.session() as s:
-        yield s
-    db.dispose()
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ class LearningSite:
     episode_id: int
 
 
-def learning_runtime(request: pytest.FixtureRequest, home: Path) -> Runtime:
+def hls_runtime(request: pytest.FixtureRequest, home: Path) -> Runtime:
     """A migrated runtime on local storage or on a fresh moto bucket (with CORS)."""
     if request.param == "s3":
         settings = make_settings(

@@ -9,13 +9,13 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from mam.models import AuditEvent, Role
 from mam.models.learning import Learner, StudyRecord
 from mam.services.users import UserService
-from tests.mam.learning_world import LearningWorld, build
+from tests.mam.learning_world import LearningWorld, build, xlsx_bytes
 from tests.web.conftest import PASSWORD, csrf_from
 
 LEARNER_PASSWORD = "long password 1"  # learning_world's learner1 (13800000001)
@@ -89,15 +89,7 @@ def test_a_heartbeat_needs_csrf_and_json_and_is_capped(
 
 
 def xlsx(rows: list[list[object]]) -> io.BytesIO:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    buf.seek(0)
-    return buf
+    return io.BytesIO(xlsx_bytes(rows))
 
 
 def test_county_staff_import_learners_dry_run_first_then_for_real(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from mam.models.learning import StudyRecord, StudySegment
 from tests import media
 from tests.conftest import unique_copy
-from tests.web.learning_site import LEARNER1, LEARNER2, LearningSite, learning_runtime, publish_film
+from tests.web.learning_site import LEARNER1, LEARNER2, LearningSite, hls_runtime, publish_film
 from tests.web.tus_helpers import serving
 from web import create_app
 
@@ -33,7 +33,7 @@ def film(media_dir: Path) -> Path:
 def site(
     request: pytest.FixtureRequest, home: Path, film: Path, tmp_path: Path
 ) -> Iterator[tuple[LearningSite, str]]:
-    runtime = learning_runtime(request, home)
+    runtime = hls_runtime(request, home)
     try:
         site = publish_film(runtime, unique_copy(film, tmp_path / "党课 第1讲.mp4"), "党课 第1讲")
         with serving(create_app({"TESTING": True}, runtime=runtime)) as url:
