@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mam.errors import InvalidInput, NotFound
 from mam.models import AuditEvent, utcnow
+from mam.models.catalogue import episode_topic
 from mam.models.learning import StudyDay, StudyRecord
+from mam.services import metadata
 from mam.services.study import StudyService
 from mam.services.study_reports import Month, StudyReports
 from tests.mam.learning_world import LearningWorld, build
@@ -161,3 +163,21 @@ def test_month_parsing() -> None:
     for bad in ("2026-13", "2026", "x-y"):
         with pytest.raises(ValueError):
             Month.parse(bad)
+
+
+def test_films_by_topic(db_session: Session, world: LearningWorld) -> None:
+    topics = {t.name: t for t in metadata.ensure_topics(db_session)}
+    for episode_id, names in (
+        (world.shown.episode_id, ["党的建设", "先进典型"]),
+        (world.other.episode_id, ["警示教育"]),
+    ):
+        db_session.execute(
+            insert(episode_topic),
+            [{"episode_id": episode_id, "topic_id": topics[n].id} for n in names],
+        )
+    study = StudyService(db_session)
+    assert [t.name for t in study.topics_for(world.c1)] == ["党的建设", "先进典型"]
+    assert titles(study.playable(world.c1, topic_id=topics["党的建设"].id)) == {"乡村振兴 第1集"}
+    assert titles(study.playable(world.c1, topic_id=topics["警示教育"].id)) == set()
+    shown = next(p for p in study.playable(world.c1) if p.episode.id == world.shown.episode_id)
+    assert shown.topics == ("党的建设", "先进典型") and shown.duration == 100.0
