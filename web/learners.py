@@ -112,6 +112,22 @@ def import_sheet() -> ResponseReturnValue:
     return _page(created=created)
 
 
+@bp.route("/<int:learner_id>/password", methods=["POST"])
+@allow(Role.COUNTY)
+def reset_password(learner_id: int) -> ResponseReturnValue:
+    """Give a learner who forgot their password a new one (shown once, changed at sign-in)."""
+    session = db_session()
+    try:
+        made = LearnerService(session).reset_password(learner_id, current_user)
+    except MamError as exc:
+        session.rollback()
+        flash(exc.translated(_), "error")
+        return _page(exc.http_status)
+    session.commit()
+    flash(_("New password made; the learner must change it at the next sign-in."), "info")
+    return _page(created=[made])
+
+
 @bp.route("/export.<fmt>")
 @allow(Role.COUNTY)
 def export(fmt: str) -> ResponseReturnValue:

@@ -12,19 +12,22 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.errors import Conflict, InvalidInput, NotAllowed
+from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import AuditEvent, Role, User, UserRole, utcnow
 from mam.models.learning import Learner
+from mam.services.sessions import SessionService
 from mam.services.subtitles import decode_text
 from mam.services.users import MIN_PASSWORD, generate_password, hash_password
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")  # a mainland mobile number, 11 digits
 MAX_ROWS = 5000
+MAX_COLUMNS = 20
 MAX_SHEET_BYTES = 5 * 1000 * 1000
 # Spreadsheet columns: the Chinese headings county staff use, and English ones.
 COLUMNS = {
@@ -78,7 +81,9 @@ def _rows_from_xlsx(data: bytes) -> list[list[str]]:
         raise InvalidInput(N_("The file is not an XLSX workbook.")) from None
     try:
         sheet = book.worksheets[0]
-        return [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        # Read no further than a sheet may go (a huge or hostile workbook stops here).
+        rows = islice(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), MAX_ROWS + 2)
+        return [[_cell(c) for c in row] for row in rows]
     finally:
         book.close()
 
@@ -177,6 +182,28 @@ class LearnerService:
             template, params = row.problems[0]
             raise (Conflict if template == PHONE_TAKEN else InvalidInput)(template, params=params)
         return Created(0, *self._make(county_id, row.name, row.phone, row.password or None, actor))
+
+    def reset_password(self, learner_id: int, actor: User) -> Created:
+        """Give a learner of the actor's county a new generated password (shown once)."""
+        learner = self.session.get(Learner, learner_id)
+        if learner is None or (
+            not actor.has_role(Role.ADMIN) and learner.county_id != actor.county_id
+        ):
+            raise NotFound(N_("Learner %(id)s does not exist."), params={"id": learner_id})
+        self._require_staff(actor, learner.county_id)
+        password = generate_password()
+        user = learner.user
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
+        user.password_changed_at = utcnow()
+        SessionService(self.session).end_all(user, reason="password_reset", actor=actor)
+        self.session.add(
+            AuditEvent(
+                actor_id=actor.id, action="password_reset", object_type="user",
+                object_id=user.id, details={"temporary": True, "learner": True},
+            )
+        )  # fmt: skip
+        return Created(0, learner, password)
 
     def for_county(self, county_id: int) -> list[Learner]:
         """Return the county's learners, newest first."""

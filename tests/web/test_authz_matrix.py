@@ -45,6 +45,7 @@ EXPECTED: dict[str, set[str]] = {
     "learners.create": {"county"},
     "learners.import_sheet": {"county"},
     "learners.export": {"county"},
+    "learners.reset_password": {"county"},
     "hls.master": STAFF | {"learner"},
     "hls.variant": STAFF | {"learner"},
     "hls.segment": STAFF | {"learner"},

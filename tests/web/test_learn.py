@@ -170,3 +170,29 @@ def test_learner_accounts_cannot_be_made_by_other_roles(
     with app.extensions["mam"].db.session() as s:
         assert s.scalar(select(Learner).where(Learner.phone == "13600000008")) is None
         assert Role.LEARNER not in UserService(s).by_username("producer").roles  # type: ignore[union-attr]
+
+
+def test_staff_give_a_learner_a_new_password_only_in_their_county(
+    app: Flask, client: FlaskClient, world: LearningWorld
+) -> None:
+    with app.extensions["mam"].db.session() as s:
+        learner1 = s.scalar(select(Learner).where(Learner.phone == "13800000001"))
+        learner2 = s.scalar(select(Learner).where(Learner.phone == "13800000002"))
+        assert learner1 is not None and learner2 is not None
+        ids = (learner1.id, learner2.id)
+    phone = app.test_client()
+    sign_in(phone, "13800000001", LEARNER_PASSWORD)
+    sign_in(client, "staff1")
+    token = csrf_from(client.get("/county/learners/").get_data(as_text=True))
+    other = client.post(f"/county/learners/{ids[1]}/password", data={"csrf_token": token})
+    assert other.status_code == 404  # a learner of c2
+    made = client.post(f"/county/learners/{ids[0]}/password", data={"csrf_token": token})
+    assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
+    shown = re.findall(r'data-testid="learner-password">([^<]+)<', made.get_data(as_text=True))
+    assert len(shown) == 1
+    assert phone.get("/learn/").status_code == 302  # the learner's open session has ended
+    fresh = app.test_client()
+    token = csrf_from(fresh.get("/login").get_data(as_text=True))
+    old = {"username": "13800000001", "password": LEARNER_PASSWORD, "csrf_token": token}
+    assert fresh.post("/login", data=old).status_code == 401
+    assert sign_in(fresh, "13800000001", shown[0]) == "/account/password"
