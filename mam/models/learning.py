@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mam.models.core import Base, County, Episode, User, Version, utcnow
@@ -41,7 +41,10 @@ class StudyRecord(Base):
     """What one learner studied of one episode: seconds credited, where to resume."""
 
     __tablename__ = "study_record"
-    __table_args__ = (UniqueConstraint("user_id", "episode_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "episode_id"),
+        Index("ix_study_record_county_id_completed_at", "county_id", "completed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -49,7 +52,7 @@ class StudyRecord(Base):
     )
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
-    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
     duration: Mapped[float] = mapped_column(Float)
     watched_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     position: Mapped[float] = mapped_column(Float, default=0.0)
@@ -92,7 +95,10 @@ class StudyDay(Base):
     """Seconds credited to a learner for an episode on one day (monthly figures sum these)."""
 
     __tablename__ = "study_day"
-    __table_args__ = (UniqueConstraint("user_id", "episode_id", "day"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "episode_id", "day"),
+        Index("ix_study_day_county_id_day", "county_id", "day"),  # a county's month
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))

@@ -80,8 +80,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_study_record")),
         sa.UniqueConstraint("user_id", "episode_id", name=op.f("uq_study_record_user_id")),
     )
-    for column in ("completed_at", "county_id", "episode_id", "started_at", "user_id"):
+    for column in ("completed_at", "episode_id", "started_at", "user_id"):
         op.create_index(op.f(f"ix_study_record_{column}"), "study_record", [column])
+    op.create_index(
+        "ix_study_record_county_id_completed_at", "study_record", ["county_id", "completed_at"]
+    )
     op.create_table(
         "study_segment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -136,14 +139,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "episode_id", "day", name=op.f("uq_study_day_user_id")),
     )
     op.create_index(op.f("ix_study_day_day"), "study_day", ["day"])
+    op.create_index("ix_study_day_county_id_day", "study_day", ["county_id", "day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_study_day_county_id_day", table_name="study_day")
     op.drop_index(op.f("ix_study_day_day"), table_name="study_day")
     op.drop_table("study_day")
     op.drop_index(op.f("ix_study_segment_user_id"), table_name="study_segment")
     op.drop_table("study_segment")
-    for column in ("completed_at", "county_id", "episode_id", "started_at", "user_id"):
+    op.drop_index("ix_study_record_county_id_completed_at", table_name="study_record")
+    for column in ("completed_at", "episode_id", "started_at", "user_id"):
         op.drop_index(op.f(f"ix_study_record_{column}"), table_name="study_record")
     op.drop_table("study_record")
     op.drop_index(op.f("ix_learner_point_id"), table_name="learner")
