@@ -180,7 +180,7 @@ def main() -> None:
 
             def heartbeat() -> None:
                 record = study.open(learner, 1)
-                record.heartbeat_at = datetime.now(UTC) - timedelta(seconds=10)
+                record.credit_clock = datetime.now(UTC) - timedelta(seconds=10)
                 study.heartbeat(learner, 1, position=10, watched=10)
                 s.commit()
 

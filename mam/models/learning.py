@@ -59,6 +59,8 @@ class StudyRecord(Base):
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    # Wall-clock time up to which study has been credited (mam.services.study).
+    credit_clock: Mapped[datetime | None] = mapped_column()
 
     episode: Mapped[Episode] = relationship()
     version: Mapped[Version] = relationship()

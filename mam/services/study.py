@@ -3,10 +3,11 @@
 A learner sees the episodes of release sets published to their county (not withdrawn, not
 drafts) whose pinned version has a ``web`` HLS ladder. While they watch, the app notes
 every segment it serves them (:meth:`StudyService.note_segment`) and the player sends
-heartbeats (how many seconds it played since the last one, and where it is). A heartbeat
-is credited with at most the wall-clock time since the previous one (plus a little
-slack), and the running total never exceeds the seconds of film actually served to the
-learner, nor the film's length: a forged heartbeat gains at most what was really sent.
+heartbeats (how many seconds it played since the last one, and where it is). Credit runs
+on a study clock: in total never more than the wall-clock time since the page was opened
+(however many heartbeats are sent), and never beyond the seconds of film actually served
+to the learner, nor the film's length: a forged heartbeat gains at most what was really
+sent, at the speed of real time.
 An episode is completed once 90 % of its length is credited. The caller commits.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from mam.models.release import ReleaseItem, ReleaseSet, ReleaseState, ReleaseTar
 
 HLS_MIME = "application/vnd.apple.mpegurl"
 COMPLETION = 0.9  # share of the film that completes an episode
-SLACK = 3.0  # seconds a heartbeat may claim beyond the wall-clock time since the last one
+SLACK = 3.0  # seconds of unused wall-clock time a heartbeat may carry over to the next
 MAX_CLAIM = 3600.0  # a heartbeat claims at most an hour (a number, not an exploit)
 
 
@@ -230,14 +231,19 @@ class StudyService:
         where = _number(position, "position")
         record = self.open(user, episode_id)
         now = utcnow()
-        since: datetime = record.heartbeat_at or record.started_at
-        elapsed = max((now - since).total_seconds(), 0.0)
+        # The study clock: wall-clock time up to which study has been credited. A heartbeat
+        # gains at most the time since then; at most SLACK seconds of unused time carry over
+        # (network jitter), so neither idling nor a burst of heartbeats banks any time.
+        clock: datetime = record.credit_clock or record.started_at
+        budget = max((now - clock).total_seconds(), 0.0)
         ceiling = min(self.served_seconds(user.id, record.version_id), record.duration)
         before = record.watched_seconds
-        after = min(before + min(claimed, elapsed + SLACK), max(ceiling, before))
+        gain = max(min(claimed, budget, ceiling - before), 0.0)
+        after = before + gain
         record.watched_seconds = after
         record.position = min(where, record.duration)
         record.heartbeat_at = now
+        record.credit_clock = max(clock + timedelta(seconds=gain), now - timedelta(seconds=SLACK))
         if after > before:
             self._credit_day(record, after - before, now)
         done = record.duration > 0 and after >= COMPLETION * record.duration

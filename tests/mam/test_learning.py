@@ -67,13 +67,13 @@ def test_a_heartbeat_is_capped_by_the_seconds_served(
     assert study.note_segment(learner, version.id, 0, 6.0, None) is True
     assert study.note_segment(learner, version.id, 0, 6.0, None) is False  # other rung
     assert study.note_segment(learner, version.id, 1, 6.0, None) is True
-    record.heartbeat_at = utcnow() - timedelta(seconds=60)
+    record.credit_clock = utcnow() - timedelta(seconds=60)
     record = study.heartbeat(learner, version.episode_id, position=50, watched=50)
     assert record.watched_seconds == pytest.approx(12.0)
     assert study.served_seconds(learner.id, version.id) == pytest.approx(12.0)
     # Another learner's segments do not raise this learner's ceiling.
     study.note_segment(world.learner2, version.id, 2, 6.0, None)
-    record.heartbeat_at = utcnow() - timedelta(seconds=60)
+    record.credit_clock = utcnow() - timedelta(seconds=60)
     record = study.heartbeat(learner, version.episode_id, position=60, watched=30)
     assert record.watched_seconds == pytest.approx(12.0)
 
@@ -87,12 +87,12 @@ def test_a_heartbeat_is_capped_by_the_wall_clock_and_completes_at_90_percent(
         study.note_segment(learner, version.id, n, 6.0 if n < 16 else 4.0, None)
     record = study.open(learner, version.episode_id)
     record = study.heartbeat(learner, version.episode_id, position=100, watched=100)
-    assert 0 < record.watched_seconds <= 4.0  # a fresh page cannot claim 100 s at once
+    assert record.watched_seconds < 1.0  # a fresh page cannot claim 100 s at once
     assert not record.completed
-    record.heartbeat_at = utcnow() - timedelta(seconds=85)
+    record.credit_clock = utcnow() - timedelta(seconds=85)
     record = study.heartbeat(learner, version.episode_id, position=89, watched=86)
     assert record.watched_seconds < 90 and not record.completed
-    record.heartbeat_at = utcnow() - timedelta(seconds=30)
+    record.credit_clock = utcnow() - timedelta(seconds=30)
     record = study.heartbeat(learner, version.episode_id, position=100, watched=30)
     assert record.watched_seconds == pytest.approx(100.0)  # never beyond the film
     assert record.completed
@@ -104,6 +104,26 @@ def test_a_heartbeat_is_capped_by_the_wall_clock_and_completes_at_90_percent(
     days = db_session.scalars(select(StudyDay)).all()
     assert sum(d.seconds for d in days) == pytest.approx(100.0)
     assert StudyService.resume_at(record) == 0.0  # at the end: start over next time
+
+
+def test_a_burst_of_heartbeats_banks_no_time(db_session: Session, world: LearningWorld) -> None:
+    study = StudyService(db_session)
+    learner, version = world.learner1, world.shown
+    for n in range(17):
+        study.note_segment(learner, version.id, n, 6.0 if n < 16 else 4.0, None)
+    record = study.open(learner, version.episode_id)
+    record.started_at = utcnow() - timedelta(seconds=10)  # the page has been open for 10 s
+    for _ in range(50):  # a script sends 50 heartbeats of 6 s each at once
+        record = study.heartbeat(learner, version.episode_id, position=6, watched=6)
+    # 6 s, then the 3 s of unused time that carry over: 9 s of 10 s real time, not 300 s.
+    assert 9.0 <= record.watched_seconds < 10.5
+    # Idle time is not banked either: after an hour away only real playing counts.
+    record.credit_clock = utcnow() - timedelta(seconds=3600)
+    before = record.watched_seconds
+    record = study.heartbeat(learner, version.episode_id, position=7, watched=1)
+    assert record.watched_seconds == pytest.approx(before + 1)
+    record = study.heartbeat(learner, version.episode_id, position=90, watched=80)
+    assert record.watched_seconds < before + 1 + 3.5  # the hour away was forfeited
 
 
 @pytest.mark.parametrize("bad", ["nan", "inf", -1, "abc", None])

@@ -94,7 +94,7 @@ def test_learners_get_their_countys_ladder_and_nothing_else(
         assert [(r.sequence, round(r.seconds)) for r in rows] == [(0, 6), (1, 6)]
         assert all(r.login_session_id is not None for r in rows)
         record = s.scalars(select(StudyRecord)).one()
-        record.heartbeat_at = record.started_at = record.started_at.replace(year=2020)
+        record.credit_clock = record.started_at.replace(year=2020)
         s.commit()
     claim = mine.post(progress, json={"watched": 13, "position": 13}, headers=headers, timeout=10)
     assert claim.json()["watched_seconds"] == pytest.approx(12.0, abs=0.1)

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("completed_at", UTCDateTime(), nullable=True),
         sa.Column("started_at", UTCDateTime(), nullable=False),
         sa.Column("heartbeat_at", UTCDateTime(), nullable=True),
+        sa.Column("credit_clock", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["county_id"], ["county.id"], name=op.f("fk_study_record_county_id_county")
         ),
