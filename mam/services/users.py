@@ -77,12 +77,20 @@ def parse_roles(names: Iterable[str]) -> set[Role]:
         try:
             role = Role(name.strip().lower())
         except ValueError:
-            valid = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
+            valid = ", ".join(r.value for r in Role if r not in (Role.SYSTEM, Role.LEARNER))
             raise InvalidInput(f"unknown role {name!r}; valid roles: {valid}") from None
         if role is Role.SYSTEM:
             raise InvalidInput("the system role belongs to the workers and cannot be granted")
+        if role is Role.LEARNER:
+            raise InvalidInput("learner accounts are made by county staff (/county/learners/)")
         roles.add(role)
     return roles
+
+
+def _check_learner(roles: set[Role]) -> None:
+    """Keep learners out of staff pages for good: a learner holds no other role."""
+    if Role.LEARNER in roles and len(roles) > 1:
+        raise InvalidInput("a learner account cannot hold another role")
 
 
 class UserService:
@@ -113,6 +121,7 @@ class UserService:
         if self.by_username(username) is not None:
             raise Conflict(f"user {username!r} already exists")
         roles = set(roles)
+        _check_learner(roles)
         county = None
         if county_code:
             county = self.session.scalar(select(County).where(County.code == county_code))
@@ -136,6 +145,7 @@ class UserService:
     def set_roles(self, user: User, roles: Iterable[Role], *, actor: User | None = None) -> None:
         """Replace a user's roles (audited)."""
         roles = set(roles)
+        _check_learner(roles | ({Role.LEARNER} & user.roles))
         if Role.COUNTY in roles and user.county_id is None:
             raise InvalidInput("a county account must be bound to a county")
         before = sorted(r.value for r in user.roles)

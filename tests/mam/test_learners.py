@@ -11,7 +11,7 @@ from mam.errors import Conflict, InvalidInput, NotAllowed
 from mam.models import AuditEvent, Role, User
 from mam.models.learning import Learner
 from mam.services.learners import LearnerService, read_sheet
-from mam.services.users import UserService
+from mam.services.users import UserService, parse_roles
 from tests import factories
 from tests.mam.learning_world import xlsx_bytes
 
@@ -113,3 +113,18 @@ def test_only_the_countys_staff_create_its_learners(db_session: Session, staff: 
         service.create(staff.county_id or 0, "王一", "13800000001", None, staff)
     db_session.rollback()  # the service did not commit: nothing is left
     assert db_session.scalars(select(Learner)).all() == []
+
+
+def test_a_learner_holds_no_other_role(db_session: Session, staff: User) -> None:
+    made = LearnerService(db_session).create(
+        staff.county_id or 0, "王一", "13800000001", None, staff
+    )
+    users = UserService(db_session)
+    for roles in ({Role.PRODUCER}, {Role.LEARNER, Role.ADMIN}):
+        with pytest.raises(InvalidInput, match="cannot hold another role"):
+            users.set_roles(made.learner.user, roles)
+    with pytest.raises(InvalidInput, match="cannot hold another role"):
+        users.create("mixed", "long password 9", [Role.LEARNER, Role.REVIEWER], county_code="c1")
+    with pytest.raises(InvalidInput, match="county staff"):
+        parse_roles(["producer", "learner"])
+    assert made.learner.user.roles == {Role.LEARNER}
