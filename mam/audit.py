@@ -34,6 +34,14 @@ class ObjectType(enum.StrEnum):
     API_TOKEN = "api_token"  # noqa: S105 (an object type)
     REVIEW_STAGE = "review_stage"
     ORIGINAL = "original"  # a source file checked by the fixity audit
+    # the playback network (mam.services.network, plans, focus, screening_reports, circulation)
+    TOWNSHIP = "township"
+    ORGANISATION = "organisation"
+    PLAYBACK_POINT = "playback_point"
+    FOCUS = "focus"
+    PLAN = "plan"
+    SCREENING = "screening"
+    FILM_COPY = "film_copy"
 
 
 class AuditAction(enum.StrEnum):
@@ -112,6 +120,37 @@ class AuditAction(enum.StrEnum):
     REVOKE_API_TOKEN = "revoke_api_token"  # noqa: S105 (an action name)
     # storage
     FIXITY_FAILED = "fixity_failed"
+    # the playback network and online learning
+    TOWNSHIP_CREATED = "township_created"
+    TOWNSHIP_UPDATED = "township_updated"
+    TOWNSHIP_ACTIVATED = "township_activated"
+    TOWNSHIP_DEACTIVATED = "township_deactivated"
+    TOWNSHIP_DELETED = "township_deleted"
+    ORGANISATION_CREATED = "organisation_created"
+    ORGANISATION_ACTIVATED = "organisation_activated"
+    ORGANISATION_DEACTIVATED = "organisation_deactivated"
+    POINT_CREATED = "point_created"
+    POINT_UPDATED = "point_updated"
+    POINT_ACTIVATED = "point_activated"
+    POINT_DEACTIVATED = "point_deactivated"
+    POINT_DELETED = "point_deleted"
+    NETWORK_IMPORTED = "network_imported"
+    FOCUS_CREATED = "focus_created"
+    FOCUS_UPDATED = "focus_updated"
+    FOCUS_DELETED = "focus_deleted"
+    PLAN_CREATED = "plan_created"
+    PLAN_UPDATED = "plan_updated"
+    PLAN_ENTRY_ADDED = "plan_entry_added"
+    PLAN_ENTRY_REMOVED = "plan_entry_removed"
+    PLAN_COPIED = "plan_copied"
+    SCREENING_CORRECTED = "screening_corrected"
+    COPY_REGISTERED = "copy_registered"
+    COPY_HANDED_ON = "copy_handed_on"
+    COPY_RETIRED = "copy_retired"
+    LEARNER_CREATED = "learner_created"
+    LEARNERS_IMPORTED = "learners_imported"
+    STUDY_COMPLETED = "study_completed"
+    STUDY_EXPORTED = "study_exported"
 
 
 A = AuditAction
@@ -119,34 +158,32 @@ A = AuditAction
 # shows, with the actor and the object described in the reader's language.
 ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.INGEST: (N_("Uploaded"), N_("%(actor)s uploaded %(object)s")),
-    A.START_PROCESSING: (
-        N_("Processing started"), N_("%(actor)s started processing %(object)s")
-    ),
+    A.START_PROCESSING: (N_("Processing started"), N_("%(actor)s started processing %(object)s")),
     A.PROCESSING_SUCCEEDED: (
-        N_("Processing finished"), N_("%(actor)s finished processing %(object)s")
+        N_("Processing finished"),
+        N_("%(actor)s finished processing %(object)s"),
     ),
     A.PROCESSING_FAILED: (N_("Processing failed"), N_("%(actor)s failed to process %(object)s")),
-    A.RETRY_PROCESSING: (
-        N_("Processing retried"), N_("%(actor)s had %(object)s processed again")
-    ),
+    A.RETRY_PROCESSING: (N_("Processing retried"), N_("%(actor)s had %(object)s processed again")),
     A.SUBMIT: (N_("Submitted for review"), N_("%(actor)s submitted %(object)s for review")),
     A.SIGN_STAGE: (N_("Stage signed"), N_("%(actor)s signed a review stage of %(object)s")),
     A.APPROVE: (N_("Approved"), N_("%(actor)s approved %(object)s")),
-    A.REQUEST_CHANGES: (
-        N_("Changes requested"), N_("%(actor)s requested changes to %(object)s")
-    ),
+    A.REQUEST_CHANGES: (N_("Changes requested"), N_("%(actor)s requested changes to %(object)s")),
     A.RELEASE: (N_("Released"), N_("%(actor)s released %(object)s")),
     A.WITHDRAW: (N_("Withdrawn"), N_("%(actor)s withdrew %(object)s")),
     A.SUPERSEDE: (
-        N_("Superseded by a newer version"), N_("%(actor)s marked %(object)s superseded")
+        N_("Superseded by a newer version"),
+        N_("%(actor)s marked %(object)s superseded"),
     ),
     A.QC_WAIVED: (N_("QC findings waived"), N_("%(actor)s waived the QC findings of %(object)s")),
     A.COMMENT_ADDED: (N_("Comment added"), N_("%(actor)s commented on %(object)s")),
     A.COMMENT_RESOLVED: (
-        N_("Comment thread resolved"), N_("%(actor)s resolved a comment thread on %(object)s")
+        N_("Comment thread resolved"),
+        N_("%(actor)s resolved a comment thread on %(object)s"),
     ),
     A.COMMENT_REOPENED: (
-        N_("Comment thread reopened"), N_("%(actor)s reopened a comment thread on %(object)s")
+        N_("Comment thread reopened"),
+        N_("%(actor)s reopened a comment thread on %(object)s"),
     ),
     A.JOB_STARTED: (N_("Job started"), N_("%(actor)s started %(object)s")),
     A.JOB_SUCCEEDED: (N_("Job succeeded"), N_("%(actor)s completed %(object)s")),
@@ -160,37 +197,45 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.UPLOAD_EXPIRED: (N_("Upload expired"), N_("%(object)s expired")),
     A.RELEASE_CREATED: (N_("Release set created"), N_("%(actor)s created %(object)s")),
     A.RELEASE_ITEM_ADDED: (
-        N_("Episode added to a release set"), N_("%(actor)s added an episode to %(object)s")
+        N_("Episode added to a release set"),
+        N_("%(actor)s added an episode to %(object)s"),
     ),
     A.RELEASE_ITEM_REMOVED: (
         N_("Episode removed from a release set"),
         N_("%(actor)s removed an episode from %(object)s"),
     ),
     A.RELEASE_TARGETS_SET: (
-        N_("Target counties chosen"), N_("%(actor)s chose the target counties of %(object)s")
+        N_("Target counties chosen"),
+        N_("%(actor)s chose the target counties of %(object)s"),
     ),
     A.RELEASE_PUBLISHED: (N_("Release set published"), N_("%(actor)s published %(object)s")),
     A.RELEASE_WITHDRAWN: (N_("Release set withdrawn"), N_("%(actor)s withdrew %(object)s")),
     A.PACKAGE_BUILD_STARTED: (
-        N_("Package build started"), N_("%(actor)s started building %(object)s")
+        N_("Package build started"),
+        N_("%(actor)s started building %(object)s"),
     ),
     A.PACKAGE_BUILT: (N_("Package built"), N_("%(actor)s built %(object)s")),
     A.PACKAGE_BUILD_FAILED: (
-        N_("Package build failed"), N_("%(actor)s failed to build %(object)s")
+        N_("Package build failed"),
+        N_("%(actor)s failed to build %(object)s"),
     ),
     A.PACKAGE_REBUILD: (N_("Package rebuild queued"), N_("%(actor)s had %(object)s built again")),
     A.PACKAGE_REQUEUED: (
-        N_("Package build queued again"), N_("%(actor)s queued the build of %(object)s again")
+        N_("Package build queued again"),
+        N_("%(actor)s queued the build of %(object)s again"),
     ),
     A.DOWNLOAD_REFUSED: (
-        N_("Download refused"), N_("%(actor)s was refused a download of %(object)s")
+        N_("Download refused"),
+        N_("%(actor)s was refused a download of %(object)s"),
     ),
     A.RECEIPT_CONFIRMED: (N_("Receipt confirmed"), N_("%(actor)s confirmed receipt of %(object)s")),
     A.SCREENING_REPORTED: (
-        N_("Screening reported"), N_("%(actor)s reported a screening of %(object)s")
+        N_("Screening reported"),
+        N_("%(actor)s reported a screening of %(object)s"),
     ),
     A.COUNTY_PROFILE_CHANGED: (
-        N_("County profile changed"), N_("%(actor)s changed the profile of %(object)s")
+        N_("County profile changed"),
+        N_("%(actor)s changed the profile of %(object)s"),
     ),
     A.COUNTY_SAVED: (N_("County added"), N_("%(actor)s added %(object)s")),
     A.PROGRAMME_CREATED: (N_("Programme created"), N_("%(actor)s created %(object)s")),
@@ -206,7 +251,8 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.USER_CHANGED: (N_("Account changed"), N_("%(actor)s changed the account of %(object)s")),
     A.ROLES_CHANGED: (N_("Roles changed"), N_("%(actor)s changed the roles of %(object)s")),
     A.STAGES_CHANGED: (
-        N_("Review stages changed"), N_("%(actor)s changed the review stages of %(object)s")
+        N_("Review stages changed"),
+        N_("%(actor)s changed the review stages of %(object)s"),
     ),
     A.REVIEW_CHAIN_CHANGED: (N_("Review chain changed"), N_("%(actor)s changed %(object)s")),
     A.PASSWORD_CHANGED: (N_("Password changed"), N_("%(actor)s changed their password")),
@@ -215,11 +261,72 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.LOGIN_FAILED: (N_("Sign-in failed"), N_("Someone failed to sign in %(object)s")),
     A.LOGOUT: (N_("Signed out"), N_("%(actor)s signed out")),
     A.SESSIONS_ENDED: (
-        N_("Signed out everywhere"), N_("%(actor)s ended the sign-in sessions of %(object)s")
+        N_("Signed out everywhere"),
+        N_("%(actor)s ended the sign-in sessions of %(object)s"),
     ),
     A.ISSUE_API_TOKEN: (N_("API token issued"), N_("%(actor)s issued %(object)s")),
     A.REVOKE_API_TOKEN: (N_("API token revoked"), N_("%(actor)s revoked %(object)s")),
     A.FIXITY_FAILED: (N_("Fixity check failed"), N_("%(actor)s found damage in %(object)s")),
+    A.TOWNSHIP_CREATED: (N_("Township added"), N_("%(actor)s added %(object)s")),
+    A.TOWNSHIP_UPDATED: (N_("Township changed"), N_("%(actor)s changed %(object)s")),
+    A.TOWNSHIP_ACTIVATED: (N_("Township reactivated"), N_("%(actor)s reactivated %(object)s")),
+    A.TOWNSHIP_DEACTIVATED: (N_("Township deactivated"), N_("%(actor)s deactivated %(object)s")),
+    A.TOWNSHIP_DELETED: (N_("Township deleted"), N_("%(actor)s deleted %(object)s")),
+    A.ORGANISATION_CREATED: (N_("Organisation added"), N_("%(actor)s added %(object)s")),
+    A.ORGANISATION_ACTIVATED: (
+        N_("Organisation reactivated"),
+        N_("%(actor)s reactivated %(object)s"),
+    ),
+    A.ORGANISATION_DEACTIVATED: (
+        N_("Organisation deactivated"),
+        N_("%(actor)s deactivated %(object)s"),
+    ),
+    A.POINT_CREATED: (N_("Playback point added"), N_("%(actor)s added %(object)s")),
+    A.POINT_UPDATED: (N_("Playback point changed"), N_("%(actor)s changed %(object)s")),
+    A.POINT_ACTIVATED: (N_("Playback point reactivated"), N_("%(actor)s reactivated %(object)s")),
+    A.POINT_DEACTIVATED: (N_("Playback point deactivated"), N_("%(actor)s deactivated %(object)s")),
+    A.POINT_DELETED: (N_("Playback point deleted"), N_("%(actor)s deleted %(object)s")),
+    A.NETWORK_IMPORTED: (
+        N_("Network imported"),
+        N_("%(actor)s imported the playback network of %(object)s"),
+    ),
+    A.FOCUS_CREATED: (N_("Focus set"), N_("%(actor)s set %(object)s")),
+    A.FOCUS_UPDATED: (N_("Focus changed"), N_("%(actor)s changed %(object)s")),
+    A.FOCUS_DELETED: (N_("Focus deleted"), N_("%(actor)s deleted %(object)s")),
+    A.PLAN_CREATED: (N_("Plan started"), N_("%(actor)s started %(object)s")),
+    A.PLAN_UPDATED: (N_("Plan notes changed"), N_("%(actor)s changed the notes of %(object)s")),
+    A.PLAN_ENTRY_ADDED: (
+        N_("Screening planned"),
+        N_("%(actor)s planned a screening in %(object)s"),
+    ),
+    A.PLAN_ENTRY_REMOVED: (
+        N_("Planned screening removed"),
+        N_("%(actor)s removed a screening from %(object)s"),
+    ),
+    A.PLAN_COPIED: (
+        N_("Plan copied"),
+        N_("%(actor)s copied last month's screenings into %(object)s"),
+    ),
+    A.SCREENING_CORRECTED: (
+        N_("Screening report corrected"),
+        N_("%(actor)s corrected the report of %(object)s"),
+    ),
+    A.COPY_REGISTERED: (N_("Copy registered"), N_("%(actor)s registered %(object)s")),
+    A.COPY_HANDED_ON: (N_("Copy handed on"), N_("%(actor)s handed on %(object)s")),
+    A.COPY_RETIRED: (N_("Copy retired"), N_("%(actor)s retired %(object)s")),
+    A.LEARNER_CREATED: (
+        N_("Learner account created"),
+        N_("%(actor)s created the learner account of %(object)s"),
+    ),
+    A.LEARNERS_IMPORTED: (
+        N_("Learners imported"),
+        N_("%(actor)s imported learner accounts for %(object)s"),
+    ),
+    A.STUDY_COMPLETED: (N_("Study completed"), N_("%(actor)s finished studying %(object)s")),
+    A.STUDY_EXPORTED: (
+        N_("Study records exported"),
+        N_("%(actor)s exported the study records of %(object)s"),
+    ),
 }
 
 # The name of each kind of object, for filters and for objects that no longer exist.
@@ -237,6 +344,13 @@ OBJECT_LABELS: dict[ObjectType, str] = {
     ObjectType.API_TOKEN: N_("API token"),
     ObjectType.REVIEW_STAGE: N_("review stage"),
     ObjectType.ORIGINAL: N_("source file"),
+    ObjectType.TOWNSHIP: N_("township station"),
+    ObjectType.ORGANISATION: N_("organisation"),
+    ObjectType.PLAYBACK_POINT: N_("playback point"),
+    ObjectType.FOCUS: N_("playback focus"),
+    ObjectType.PLAN: N_("playback plan"),
+    ObjectType.SCREENING: N_("screening"),
+    ObjectType.FILM_COPY: N_("film copy"),
 }
 
 

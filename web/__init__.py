@@ -62,6 +62,8 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         i18n,
         inbox,
         jobs,
+        learn,
+        learners,
         media,
         messages,
         metadata,
@@ -83,7 +85,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
                    releases, county, admin, jobs, api_releases, hls, ops, network, plans,
-                   screenings, assessment):
+                   screenings, assessment, learn, learners):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

@@ -27,7 +27,8 @@ from web.extensions import db_session
 from web.review import rule_message
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-PERSON_ROLES = [r for r in Role if r is not Role.SYSTEM]
+# Learners are made by county staff (web/learners.py), never here.
+PERSON_ROLES = [r for r in Role if r not in (Role.SYSTEM, Role.LEARNER)]
 MAX_PAGE = 100_000  # pages of 100 audit events; bounds the OFFSET the database sees
 
 

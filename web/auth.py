@@ -95,7 +95,9 @@ def init_policy(app: Flask) -> None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        lazy_gettext("Username or phone number"), validators=[DataRequired(), Length(max=64)]
+    )
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=256)])
 
 
@@ -115,6 +117,8 @@ def home_for(roles: frozenset[Role]) -> str:
         return url_for("catalogue.index")
     if Role.COUNTY in roles:
         return url_for("county.index")
+    if Role.LEARNER in roles:
+        return url_for("learn.index")
     return url_for("network.index") if Role.TOWNSHIP in roles else url_for("auth.account")
 
 

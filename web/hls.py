@@ -18,6 +18,11 @@ the version; and the bytes (the bulk of the traffic) go from the object store to
 viewer, never through the web workers. The cost is one small redirect per 6 s segment.
 A player in a page (hls.js) fetches segments with XHR, so the bucket needs a CORS rule
 allowing GET from the site (docker/README.md); native players and ffmpeg do not.
+
+Learners (online learning) reach the same routes for the versions their county received
+in a published release set, and nothing else (404). Every segment served to a learner is
+noted with its position and length (``StudyService.note_segment``): what their player
+may claim as studied is bounded by what the server actually sent.
 """
 
 from __future__ import annotations
@@ -25,13 +30,17 @@ from __future__ import annotations
 import re
 
 import m3u8
-from flask import Blueprint, Response, abort, redirect, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, send_file, url_for
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
-from mam.models import Rendition, Version
+from mam.models import Rendition, Role, Version
+from mam.services.sessions import SessionService
+from mam.services.study import StudyService
 from storage import ObjectNotFound
 from web.auth import STAFF, allow
-from web.extensions import db_session, storage
+from web.extensions import SESSION_TOKEN, db_session, storage
 from web.transactions import commit_before_streaming
 
 bp = Blueprint("hls", __name__, url_prefix="/media/versions/<int:version_id>/hls")
@@ -41,11 +50,17 @@ PRESIGN_SECONDS = 15 * 60
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+def _is_learner() -> bool:
+    return not current_user.has_role(*STAFF)
+
+
 def _ladder(version_id: int, profile: str) -> tuple[str, set[str]]:
     """Return the storage folder of a version's HLS rendition and its rung names (or 404)."""
     if not NAME.match(profile):
         abort(404)
     session = db_session()
+    if _is_learner() and not StudyService(session).may_stream(current_user, version_id):
+        abort(404)  # another county's film, or none at all: the same answer
     version = session.get(Version, version_id)
     item: Rendition | None = version.rendition(profile) if version else None
     if item is None or item.mime_type != HLS_MIME:
@@ -71,7 +86,7 @@ def _playlist(text: str) -> Response:
 
 
 @bp.route("/<profile>/master.m3u8")
-@allow(*STAFF)
+@allow(*STAFF, Role.LEARNER)
 def master(version_id: int, profile: str) -> ResponseReturnValue:
     """Return the master playlist with absolute links to the app's variant playlists."""
     folder, rungs = _ladder(version_id, profile)
@@ -87,7 +102,7 @@ def master(version_id: int, profile: str) -> ResponseReturnValue:
 
 
 @bp.route("/<profile>/<rung>/index.m3u8")
-@allow(*STAFF)
+@allow(*STAFF, Role.LEARNER)
 def variant(version_id: int, profile: str, rung: str) -> ResponseReturnValue:
     """Return a rung's playlist with absolute links to its segments."""
     folder, rungs = _ladder(version_id, profile)
@@ -109,7 +124,7 @@ def variant(version_id: int, profile: str, rung: str) -> ResponseReturnValue:
 
 
 @bp.route("/<profile>/<rung>/<name>")
-@allow(*STAFF)
+@allow(*STAFF, Role.LEARNER)
 def segment(version_id: int, profile: str, rung: str, name: str) -> ResponseReturnValue:
     """Serve one segment (local storage, with Range) or redirect to a fresh signed URL."""
     folder, rungs = _ladder(version_id, profile)
@@ -120,6 +135,8 @@ def segment(version_id: int, profile: str, rung: str, name: str) -> ResponseRetu
     store = storage()
     if not store.exists(key):  # one HEAD on S3: a clear 404 rather than the store's 403
         abort(404)
+    if _is_learner():
+        _note_served(version_id, folder, rung, name)
     url = store.presigned_url(key, expires=PRESIGN_SECONDS, content_type=SEGMENT_MIME[suffix])
     if url is not None:
         return redirect(url, code=302)
@@ -129,3 +146,35 @@ def segment(version_id: int, profile: str, rung: str, name: str) -> ResponseRetu
     response = send_file(path, mimetype=SEGMENT_MIME[suffix], conditional=True, max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _timing(folder: str, rung: str) -> dict[str, tuple[int, float]]:
+    """Return each segment's (position in the film, seconds) from the rung's playlist.
+
+    Kept per app: a version's ladder is written once under deterministic keys.
+    """
+    cache: dict[str, dict[str, tuple[int, float]]] = current_app.extensions.setdefault(
+        "mam_hls_timing", {}
+    )
+    key = f"{folder}/{rung}/index.m3u8"
+    if key not in cache:
+        playlist = m3u8.loads(_read(key))
+        first = playlist.media_sequence or 0
+        cache[key] = {
+            seg.uri: (first + n, float(seg.duration or 0.0))
+            for n, seg in enumerate(playlist.segments)
+        }
+    return cache[key]
+
+
+def _note_served(version_id: int, folder: str, rung: str, name: str) -> None:
+    """Record (once per position) that a learner's session was sent this segment."""
+    timing = _timing(folder, rung).get(name)
+    if timing is None:
+        abort(404)  # a file beside the ladder that its playlist does not name
+    session = db_session()
+    login = SessionService(session).find(current_user.id, flask_session.get(SESSION_TOKEN))
+    StudyService(session).note_segment(
+        current_user, version_id, timing[0], timing[1], login.id if login else None
+    )
+    commit_before_streaming()  # the segment is noted before it is sent

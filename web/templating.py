@@ -39,6 +39,7 @@ ROLE_LABELS = {
     Role.COUNTY: lazy_gettext("County centre"),
     Role.TOWNSHIP: lazy_gettext("Township station"),
     Role.ADMIN: lazy_gettext("Administrator"),
+    Role.LEARNER: lazy_gettext("Learner"),
     Role.SYSTEM: lazy_gettext("System"),
 }
 RELEASE_STATE_LABELS = _state_labels(ReleaseState, ObjectType.RELEASE_SET)

@@ -23,6 +23,10 @@ COUNTY_MISSING = message("accounts.county_missing", N_("The county %(county)s do
 COUNTY_REQUIRED = message(
     "accounts.county_required", N_("A county account must be bound to a county.")
 )
+ROLE_LEARNER = message(
+    "accounts.role_learner",
+    N_("Learner accounts are made by county staff on the learners page."),
+)
 TOWNSHIP_REQUIRED = message(
     "accounts.township_required",
     N_(

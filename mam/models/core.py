@@ -83,6 +83,7 @@ class Role(enum.StrEnum):
     PUBLISHER = "publisher"
     COUNTY = "county"
     TOWNSHIP = "township"  # a township station (乡镇电教站); scoped by User.township_id
+    LEARNER = "learner"  # 网上党员教育: watches its county's films, nothing else
     ADMIN = "admin"
     SYSTEM = "system"  # the workers; never granted to a person
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from mam.audit import AuditAction, ObjectType, record
 from mam.errors import NotFound
 from mam.i18n import N_, Label
-from mam.models import AuditEvent, Role, User
+from mam.models import Role, User
 from mam.models.network import PlaybackPoint, Township
 
 NETWORK_ROLES = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP)
@@ -104,15 +105,9 @@ def audit(
     to_state: str | None = None,
     **details: object,
 ) -> None:
-    """Append an audit row for a network change (written with the caller's commit)."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            reason=reason,
-            to_state=to_state,
-            details=details,
-        )
-    )
+    """Append an audit row for a network change (written with the caller's commit); the
+    action and object type must be members of the one vocabulary in mam.audit."""
+    record(
+        session, AuditAction(action), actor, ObjectType(object_type), object_id,
+        reason=reason, to_state=to_state, details=dict(details),
+    )  # fmt: skip

@@ -79,14 +79,22 @@ def parse_roles(names: Iterable[str]) -> set[Role]:
         try:
             role = Role(name.strip().lower())
         except ValueError:
-            valid = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
+            valid = ", ".join(r.value for r in Role if r not in (Role.SYSTEM, Role.LEARNER))
             raise InvalidInput(
                 accounts.ROLE_UNKNOWN, params={"role": name, "valid": valid}
             ) from None
         if role is Role.SYSTEM:
             raise InvalidInput(accounts.ROLE_SYSTEM)
+        if role is Role.LEARNER:
+            raise InvalidInput(accounts.ROLE_LEARNER)
         roles.add(role)
     return roles
+
+
+def _check_learner(roles: set[Role]) -> None:
+    """Keep learners out of staff pages for good: a learner holds no other role."""
+    if Role.LEARNER in roles and len(roles) > 1:
+        raise InvalidInput("a learner account cannot hold another role")
 
 
 class UserService:
@@ -117,6 +125,7 @@ class UserService:
         if self.by_username(username) is not None:
             raise Conflict(accounts.USER_EXISTS, params={"user": username})
         roles = set(roles)
+        _check_learner(roles)
         county = None
         if county_code:
             county = self.session.scalar(select(County).where(County.code == county_code))
@@ -140,6 +149,7 @@ class UserService:
     def set_roles(self, user: User, roles: Iterable[Role], *, actor: User | None = None) -> None:
         """Replace a user's roles (audited)."""
         roles = set(roles)
+        _check_learner(roles | ({Role.LEARNER} & user.roles))
         if Role.COUNTY in roles and user.county_id is None:
             raise InvalidInput(accounts.COUNTY_REQUIRED)
         if Role.TOWNSHIP in roles and user.township_id is None:

@@ -3,54 +3,27 @@ on local storage and on S3 (moto over HTTP, with the bucket's CORS rule of docke
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from mam import migrate
 from mam.models import Role, Version
-from mam.runtime import Runtime, build_runtime
+from mam.runtime import Runtime
 from mam.services.users import UserService
 from tests import media
-from tests.conftest import make_settings
 from tests.e2e.conftest import PASSWORD, shot
 from tests.web.conftest import process_now
+from tests.web.learning_site import hls_runtime
 from tests.web.tus_helpers import serving
 from web import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CORS = {
-    "CORSRules": [
-        {
-            "AllowedOrigins": ["*"],
-            "AllowedMethods": ["GET", "HEAD"],
-            "AllowedHeaders": ["Range"],
-            "ExposeHeaders": ["Content-Length", "Content-Range"],
-        }
-    ]
-}
 
 
 @pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest, home: Path) -> Iterator[Runtime]:
-    if request.param == "s3":
-        settings = make_settings(
-            home,
-            storage_backend="s3",
-            s3_bucket=f"hlsb-{uuid.uuid4().hex[:8]}",
-            s3_endpoint_url=request.getfixturevalue("moto_endpoint"),
-            s3_create_bucket=True,
-        )
-    else:
-        settings = make_settings(home)
-    migrate.upgrade(settings.database_url)
-    runtime = build_runtime(settings)
-    if request.param == "s3":
-        s3: Any = runtime.storage
-        s3.client.put_bucket_cors(Bucket=s3.bucket, CORSConfiguration=CORS)
+    runtime = hls_runtime(request, home)
     yield runtime
     runtime.close()
 

@@ -42,6 +42,9 @@ def app(runtime: Runtime) -> Flask:
             users.create(name, PASSWORD, [role], display_name=f"{name}-显示名")
         users.create("county", PASSWORD, [Role.COUNTY], county_code="c1")
         add_township_user(s, "township", county_code="c1")
+        # Online learning: a learner of c1 (learners made by county staff sign in with their
+        # phone number; any username works for the route tables).
+        users.create("learner", PASSWORD, [Role.LEARNER], county_code="c1")
     return app
 
 

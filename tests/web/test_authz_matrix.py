@@ -19,7 +19,7 @@ from mam.services.users import UserService
 from tests import factories
 from tests.web.conftest import PASSWORD, csrf_from
 
-ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "township", "admin"]
+ROLES = ["anonymous", "producer", "reviewer", "publisher", "county", "township", "admin", "learner"]
 STAFF = {"producer", "reviewer", "publisher", "admin"}
 NETWORK = {"county", "township", "admin"}
 MAINTAIN = {"county", "admin"}
@@ -85,6 +85,22 @@ EXPECTED: dict[str, set[str]] = {
     "assessment.screenings": ASSESSORS,
     "assessment.screening": ASSESSORS,
     "assessment.export": ASSESSORS,
+    # Online learning: the portal is the learner's alone; county staff manage their learners;
+    # the HLS routes serve staff and (for their county's films) learners.
+    "learn.index": {"learner"},
+    "learn.episode": {"learner"},
+    "learn.progress": {"learner"},
+    "learn.records": {"learner"},
+    "learn.poster": {"learner"},
+    "learn.subtitle": {"learner"},
+    "learners.index": {"county"},
+    "learners.create": {"county"},
+    "learners.import_sheet": {"county"},
+    "learners.export": {"county"},
+    "learners.reset_password": {"county"},
+    "hls.master": STAFF | {"learner"},
+    "hls.variant": STAFF | {"learner"},
+    "hls.segment": STAFF | {"learner"},
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")

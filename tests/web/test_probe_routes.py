@@ -59,7 +59,7 @@ from tests.web.conftest import PASSWORD, csrf_from
 from tests.web.test_metadata import make_episode
 from tests.web.test_upload import create, token_for
 
-ROLES = ("anonymous", "admin", "producer", "reviewer", "publisher", "county", "township")
+ROLES = ("anonymous", "admin", "producer", "reviewer", "publisher", "county", "township", "learner")
 HUGE = str(2**70)
 MISSING = "999999"
 ODD = ("²", "١٢")  # str.isdigit() is true for both; int() refuses one and misreads the other

@@ -5,8 +5,9 @@
   "use strict";
   function attach(video) {
     const src = new URL(video.dataset.hlsSrc, window.location.href).href;
+    const start = Number(video.dataset.start || 0); // resume position (learner portal)
     if (window.Hls && window.Hls.isSupported()) {
-      const hls = new window.Hls({ capLevelToPlayerSize: true });
+      const hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: start > 0 ? start : -1 });
       hls.on(window.Hls.Events.MANIFEST_PARSED, function (_event, data) {
         video.dataset.levels = String(data.levels.length);
       });
@@ -21,6 +22,9 @@
       video.dataset.engine = "hls.js";
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
       video.src = src;
+      if (start > 0) {
+        video.addEventListener("loadedmetadata", function () { video.currentTime = start; }, { once: true });
+      }
       video.dataset.engine = "native";
     } else {
       video.dataset.engine = "none";

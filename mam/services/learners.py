@@ -1,0 +1,236 @@
+"""Learner accounts (网上党员教育): made by county staff one by one or from a spreadsheet.
+
+A learner signs in with their phone number (it is their username) and a password. A
+password the county did not choose is generated, shown once to the county, and must be
+replaced at the first sign-in. The caller commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from itertools import islice
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mam.audit import AuditAction, ObjectType, record
+from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from mam.i18n import N_
+from mam.models import Role, User, UserRole, utcnow
+from mam.models.learning import Learner
+from mam.services.sessions import SessionService
+from mam.services.subtitles import decode_text
+from mam.services.users import MIN_PASSWORD, generate_password, hash_password
+
+PHONE = re.compile(r"^1[3-9]\d{9}$")  # a mainland mobile number, 11 digits
+MAX_ROWS = 5000
+MAX_COLUMNS = 20
+MAX_SHEET_BYTES = 5 * 1000 * 1000
+# Spreadsheet columns: the Chinese headings county staff use, and English ones.
+COLUMNS = {
+    "姓名": "name",
+    "name": "name",
+    "手机号": "phone",
+    "手机号码": "phone",
+    "phone": "phone",
+    "初始密码": "password",
+    "密码": "password",
+    "password": "password",
+}
+Problem = tuple[str, dict[str, object]]
+PHONE_TAKEN = N_("An account with phone number %(phone)s exists already.")
+
+
+@dataclass
+class SheetRow:
+    """One learner as the spreadsheet gives it, with what is wrong with it."""
+
+    line: int
+    name: str
+    phone: str
+    password: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Created:
+    """A learner account just made; ``password`` is set only when it was generated."""
+
+    line: int
+    learner: Learner
+    password: str | None
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone number typed into Excel becomes 13800138000.0
+    return str(value).strip()
+
+
+def _rows_from_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook  # noqa: PLC0415 - only spreadsheets need it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise InvalidInput(N_("The file is not an XLSX workbook.")) from None
+    try:
+        sheet = book.worksheets[0]
+        # Read no further than a sheet may go (a huge or hostile workbook stops here).
+        rows = islice(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), MAX_ROWS + 2)
+        return [[_cell(c) for c in row] for row in rows]
+    finally:
+        book.close()
+
+
+def read_sheet(data: bytes, filename: str) -> list[SheetRow]:
+    """Read learners from CSV (UTF-8, BOM or GBK) or XLSX; refuse a sheet without 姓名/手机号."""
+    if len(data) > MAX_SHEET_BYTES:
+        raise InvalidInput(N_("The spreadsheet is larger than 5 MB."))
+    if filename.lower().endswith(".xlsx") or data[:4] == b"PK\x03\x04":
+        table = _rows_from_xlsx(data)
+    else:
+        text, _encoding = decode_text(data, filename)
+        table = [[_cell(c) for c in row] for row in csv.reader(io.StringIO(text))]
+    if not table:
+        raise InvalidInput(N_("The spreadsheet is empty."))
+    header = [COLUMNS.get(h.lstrip("\ufeff").strip().lower(), "") for h in table[0]]
+    if "name" not in header or "phone" not in header:
+        raise InvalidInput(
+            N_("The first row must name the columns 姓名 and 手机号 (初始密码 optional).")
+        )
+    rows: list[SheetRow] = []
+    for line, cells in enumerate(table[1:], start=2):
+        values = dict(zip(header, cells, strict=False))
+        if not any(values.get(k) for k in ("name", "phone", "password")):
+            continue
+        name, phone = values.get("name", ""), values.get("phone", "")
+        rows.append(SheetRow(line, name, phone, values.get("password", "")))
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(N_("At most %(n)d learners per spreadsheet."), params={"n": MAX_ROWS})
+    return rows
+
+
+class LearnerService:
+    """Create and list a county's learner accounts (the caller commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def check(self, rows: list[SheetRow]) -> list[SheetRow]:
+        """Fill in every row's problems (a dry run): names, phones, duplicates, passwords."""
+        phones = [r.phone for r in rows if PHONE.match(r.phone)]
+        taken = set(self.session.scalars(select(User.username).where(User.username.in_(phones))))
+        seen: dict[str, int] = {}
+        for row in rows:
+            row.problems.clear()
+            if not row.name or len(row.name) > 100:
+                row.problems.append((N_("Give a name of 1 to 100 characters."), {}))
+            if not PHONE.match(row.phone):
+                row.problems.append(
+                    (N_("%(phone)s is not an 11-digit mobile number."), {"phone": row.phone})
+                )
+            elif row.phone in seen:
+                row.problems.append(
+                    (N_("The phone number is on line %(line)d too."), {"line": seen[row.phone]})
+                )
+            elif row.phone in taken:
+                row.problems.append((PHONE_TAKEN, {"phone": row.phone}))
+            seen.setdefault(row.phone, row.line)
+            if row.password and not MIN_PASSWORD <= len(row.password) <= 256:
+                row.problems.append(
+                    (N_("The initial password must have %(n)d to 256 characters."),
+                     {"n": MIN_PASSWORD})
+                )  # fmt: skip
+        return rows
+
+    def import_rows(self, county_id: int, rows: list[SheetRow], actor: User) -> list[Created]:
+        """Create every row's account, or none if any row has a problem."""
+        self._require_staff(actor, county_id)
+        bad = [r for r in self.check(rows) if r.problems]
+        if bad:
+            raise InvalidInput(
+                N_("%(n)d lines have problems; nothing was imported."), params={"n": len(bad)}
+            )
+        created = [
+            Created(r.line, *self._make(county_id, r.name, r.phone, r.password or None, actor))
+            for r in rows
+        ]
+        record(
+            self.session, AuditAction.LEARNERS_IMPORTED, actor, ObjectType.COUNTY, county_id,
+            details={"count": len(created)},
+        )  # fmt: skip
+        return created
+
+    def create(
+        self, county_id: int, name: str, phone: str, password: str | None, actor: User
+    ) -> Created:
+        """Create one learner account; return it with the generated password, if any."""
+        self._require_staff(actor, county_id)
+        row = self.check([SheetRow(0, name.strip(), phone.strip(), password or "")])[0]
+        if row.problems:
+            template, params = row.problems[0]
+            raise (Conflict if template == PHONE_TAKEN else InvalidInput)(template, params=params)
+        return Created(0, *self._make(county_id, row.name, row.phone, row.password or None, actor))
+
+    def reset_password(self, learner_id: int, actor: User) -> Created:
+        """Give a learner of the actor's county a new generated password (shown once)."""
+        learner = self.session.get(Learner, learner_id)
+        if learner is None or (
+            not actor.has_role(Role.ADMIN) and learner.county_id != actor.county_id
+        ):
+            raise NotFound(N_("Learner %(id)s does not exist."), params={"id": learner_id})
+        self._require_staff(actor, learner.county_id)
+        password = generate_password()
+        user = learner.user
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
+        user.password_changed_at = utcnow()
+        SessionService(self.session).end_all(user, reason="password_reset", actor=actor)
+        record(
+            self.session, AuditAction.PASSWORD_RESET, actor, ObjectType.USER, user.id,
+            details={"temporary": True, "learner": True},
+        )  # fmt: skip
+        return Created(0, learner, password)
+
+    def for_county(self, county_id: int) -> list[Learner]:
+        """Return the county's learners, newest first."""
+        return list(
+            self.session.scalars(
+                select(Learner).where(Learner.county_id == county_id).order_by(Learner.id.desc())
+            )
+        )
+
+    def _require_staff(self, actor: User, county_id: int) -> None:
+        if actor.has_role(Role.ADMIN):
+            return
+        if not actor.has_role(Role.COUNTY) or actor.county_id != county_id:
+            raise NotAllowed(N_("Only the county's own staff may create its learners."))
+
+    def _make(
+        self, county_id: int, name: str, phone: str, password: str | None, actor: User
+    ) -> tuple[Learner, str | None]:
+        generated = generate_password() if password is None else None
+        user = User(
+            username=phone,
+            display_name=name,
+            password_hash=hash_password(password or generated or ""),
+            county_id=county_id,
+            must_change_password=generated is not None,
+            password_changed_at=utcnow(),
+            role_rows=[UserRole(role=Role.LEARNER)],
+        )
+        learner = Learner(user=user, county_id=county_id, phone=phone, created_by_id=actor.id)
+        self.session.add(learner)
+        self.session.flush()
+        record(
+            self.session, AuditAction.LEARNER_CREATED, actor, ObjectType.USER, user.id,
+            details={"county_id": county_id, "generated_password": generated is not None},
+        )  # fmt: skip
+        return learner, generated
