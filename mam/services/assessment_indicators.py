@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mam.i18n import N_
 from mam.models import County
+from mam.models.learning import Learner, StudyDay
 from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import (
     Receipt,
@@ -252,6 +253,26 @@ def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
     return _fractions(ctx, stmt)
 
 
+def study_participation(ctx: Context) -> Fractions | None:
+    """Learners who studied in the period ÷ learners (网上党员教育, county: learners belong to
+    a county, not yet to a point)."""
+    if ctx.grain != Grain.COUNTY:
+        return None
+    own = [] if ctx.scope.county_id is None else [Learner.county_id == ctx.scope.county_id]
+    studied = (
+        select(StudyDay.county_id, func.count(func.distinct(StudyDay.user_id)))
+        .where(StudyDay.day >= ctx.period.start, StudyDay.day < ctx.period.end)
+        .where(
+            *([] if ctx.scope.county_id is None else [StudyDay.county_id == ctx.scope.county_id])
+        )
+        .group_by(StudyDay.county_id)
+    )
+    learners = (
+        select(Learner.county_id, func.count(Learner.id)).where(*own).group_by(Learner.county_id)
+    )
+    return _merge(_counts(ctx, studied), _counts(ctx, learners))
+
+
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "plan",
@@ -292,5 +313,13 @@ INDICATORS: tuple[Indicator, ...] = (
         N_("release sets sent"),
         10,
         receipt_timeliness,
+    ),
+    Indicator(
+        "study",
+        N_("Online study participation"),
+        N_("learners who studied"),
+        N_("learners"),
+        10,
+        study_participation,
     ),
 )

@@ -42,6 +42,7 @@ def test_county_figures_and_scores(db: tuple[Session, World]) -> None:
         "coverage": (3, 4),
         "buildout": (3, 4),
         "receipts": (1, 2),
+        "study": (0, 0),  # no learners: left out of the score
     }
     assert (a.attendance, a.held) == (215, 5)
     assert _figures(b) == {
@@ -50,6 +51,7 @@ def test_county_figures_and_scores(db: tuple[Session, World]) -> None:
         "coverage": (1, 1),
         "buildout": (1, 2),
         "receipts": (0, 2),
+        "study": (0, 0),
     }
     assert (b.attendance, b.held) == (50, 1)
 
@@ -172,3 +174,46 @@ def test_figures_per_release_set(db: tuple[Session, World]) -> None:
         MARCH_APRIL, Scope(), ScreeningFilter(county_id=w.counties["B"], release_id=1_000_000)
     )
     assert (rows, total) == ([], 0)
+
+
+def test_online_study_participation_is_scored_for_counties(db: tuple[Session, World]) -> None:
+    """Learners who studied in the period ÷ the county's learners; it joins the score."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from mam.models import Episode, Role, User, UserRole
+    from mam.models.learning import Learner, StudyDay
+
+    session, w = db
+    episode = session.scalars(select(Episode)).first()
+    assert episode is not None
+
+    def learner(county: int, phone: str, days: list[str]) -> None:
+        user = User(
+            username=phone, display_name=phone, password_hash="-", county_id=county,
+            role_rows=[UserRole(role=Role.LEARNER)],
+        )  # fmt: skip
+        session.add(Learner(user=user, county_id=county, phone=phone))
+        session.flush()
+        for day in days:
+            row = StudyDay(user_id=user.id, episode_id=episode.id, county_id=county)
+            row.day, row.seconds = date.fromisoformat(day), 600.0
+            session.add(row)
+
+    a, b = w.counties["A"], w.counties["B"]
+    learner(a, "13800000001", ["2026-03-02", "2026-04-11"])
+    learner(a, "13800000002", ["2026-02-27"])  # before the period
+    learner(a, "13800000003", [])
+    learner(b, "13800000004", ["2026-04-30"])
+    session.commit()
+    rows = AssessmentService(session).scores(Grain.COUNTY, MARCH_APRIL, Scope())
+    figures = {r.name: _figures(r)["study"] for r in rows}
+    assert figures == {"甲县": (1, 3), "乙县": (1, 1)}
+    # 甲县: (18 + 16.667 + 15 + 11.25 + 5 + 10 × 1/3) ÷ 110
+    # 乙县: (15 + 8.333 + 20 + 7.5 + 0 + 10) ÷ 110
+    assert [(r.name, r.score) for r in rows] == [("甲县", 63.0), ("乙县", 55.3)]
+    township = AssessmentService(session).scores(
+        Grain.TOWNSHIP, MARCH_APRIL, Scope(county_id=a)
+    )
+    assert all("study" not in _figures(r) for r in township)  # learners have no township yet

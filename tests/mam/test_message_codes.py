@@ -130,5 +130,14 @@ def test_every_domain_message_is_translated_with_or_without_a_code_of_its_own() 
     zh = translator("zh_CN")
     msgids = _domain_msgids()
     assert len(msgids) >= len(all_messages())
-    untranslated = [m for m in msgids if zh(m) == m and HAN.search(m) is None]
+    untranslated = [
+        m
+        for m in msgids
+        if zh(m) == m and HAN.search(m) is None and re.search(r"[A-Za-z]", _no_params(m))
+    ]
     assert untranslated == []
+
+
+def _no_params(template: str) -> str:
+    """Return ``template`` without its placeholders: what is left is what a person reads."""
+    return re.sub(r"%\([a-z_]+\)[sd]", "", template)

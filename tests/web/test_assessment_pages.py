@@ -28,7 +28,7 @@ def world(app: Flask, runtime: Runtime) -> World:
     with runtime.db.session() as s:
         w = assessment_world.build(s)
         s.commit()
-        user = UserService(s).create("township", PASSWORD, [Role.TOWNSHIP], county_code="c1")
+        user = UserService(s).create("town-t1", PASSWORD, [Role.TOWNSHIP], county_code="c1")
         user.township_id = w.townships["T1"]
         s.commit()
     return w
@@ -84,7 +84,7 @@ def test_county_account_sees_only_its_county(world: World, login: Login) -> None
 
 
 def test_township_account_sees_only_its_township(world: World, login: Login) -> None:
-    client = login("township")
+    client = login("town-t1")
     t1, t2 = world.townships["T1"], world.townships["T2"]
     assert client.get("/assessment/").headers["Location"].startswith(f"/assessment/township/{t1}")
     page = _text(client.get(f"/assessment/township/{t1}?{PERIOD}").get_data(as_text=True))
