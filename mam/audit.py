@@ -293,7 +293,7 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.FOCUS_CREATED: (N_("Focus set"), N_("%(actor)s set %(object)s")),
     A.FOCUS_UPDATED: (N_("Focus changed"), N_("%(actor)s changed %(object)s")),
     A.FOCUS_DELETED: (N_("Focus deleted"), N_("%(actor)s deleted %(object)s")),
-    A.PLAN_CREATED: (N_("Plan started"), N_("%(actor)s started %(object)s")),
+    A.PLAN_CREATED: (N_("Plan started"), N_("%(actor)s drew up %(object)s")),
     A.PLAN_UPDATED: (N_("Plan notes changed"), N_("%(actor)s changed the notes of %(object)s")),
     A.PLAN_ENTRY_ADDED: (
         N_("Screening planned"),
@@ -313,7 +313,7 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     ),
     A.COPY_REGISTERED: (N_("Copy registered"), N_("%(actor)s registered %(object)s")),
     A.COPY_HANDED_ON: (N_("Copy handed on"), N_("%(actor)s handed on %(object)s")),
-    A.COPY_RETIRED: (N_("Copy retired"), N_("%(actor)s retired %(object)s")),
+    A.COPY_RETIRED: (N_("Copy retired"), N_("%(actor)s took %(object)s out of circulation")),
     A.LEARNER_CREATED: (
         N_("Learner account created"),
         N_("%(actor)s created the learner account of %(object)s"),

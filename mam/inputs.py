@@ -66,7 +66,7 @@ FIELD_NAMES = {
     "label": N_("label"),
     "medium": N_("medium"),
     "themes": N_("themes"),
-    "note": N_("note"),
+    "note": N_("remark"),
     "party_members": N_("party members"),
     "masses": N_("masses"),
     "outcome": N_("outcome"),

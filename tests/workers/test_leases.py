@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from mam.config import Settings
-from mam.errors import Superseded
+from mam.errors import ProcessingError, Superseded
+from mam.messages import processing
 from mam.models import Job, JobState, Version, VersionState, utcnow
 from mam.models.outbox import OutboxMessage
 from mam.runtime import Runtime, build_runtime
@@ -143,7 +144,8 @@ def test_a_stale_attempt_cannot_publish_over_a_newer_run(
             with pytest.raises(Superseded):
                 stale.publish(plan_a, _result(tmp_path, vid, "old.mp4", b"stale bytes"))
             assert list(leased.storage.list(f"renditions/{vid}/")) == []
-            assert stale.fail(plan_a, "woke up late", permanent=True) is False
+            late = ProcessingError(processing.UNEXPECTED, detail="woke up late", permanent=True)
+            assert stale.fail(plan_a, late, permanent=True) is False
             a.rollback()  # the stale task's unit of work ends
             fresh.publish(plan_b, _result(tmp_path, vid, "new.mp4", b"fresh bytes"))
     with leased.db.session() as s:

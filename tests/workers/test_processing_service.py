@@ -106,6 +106,7 @@ def test_a_job_for_a_version_that_needs_no_processing_is_skipped(
     job.version.state = VersionState.READY  # tests may set a state directly
     session.commit()
     assert service.begin(job.version_id, worker="w", job_id=job.id) is None
+    session.commit()  # the task's unit of work ends
     session.expire_all()
     assert job.state == JobState.SKIPPED and job.finished_at is not None
     audit = session.scalars(
