@@ -94,7 +94,7 @@ def parse_roles(names: Iterable[str]) -> set[Role]:
 def _check_learner(roles: set[Role]) -> None:
     """Keep learners out of staff pages for good: a learner holds no other role."""
     if Role.LEARNER in roles and len(roles) > 1:
-        raise InvalidInput("a learner account cannot hold another role")
+        raise InvalidInput(accounts.LEARNER_ALONE)
 
 
 class UserService:
