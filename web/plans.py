@@ -20,7 +20,14 @@ from mam.exports import csv_text, xlsx_document
 from mam.services.focus import FocusService
 from mam.services.network import NetworkService
 from mam.services.plan_export import CSV_COLUMNS, PlanLine, csv_rows, plan_lines
-from mam.services.plans import EntryData, PlanService, month_start, parse_month, previous_month
+from mam.services.plans import (
+    CopyResult,
+    EntryData,
+    PlanService,
+    month_start,
+    parse_month,
+    previous_month,
+)
 from mam.services.supply import parse_film, supplied_films
 from storage import content_disposition
 from web.auth import allow
@@ -183,14 +190,7 @@ def copy_previous(plan_id: int) -> ResponseReturnValue:
         result = _plans().copy_previous(_plans().get(plan_id))
     except MamError as exc:
         return refused(exc, back)
-    return saved(
-        back,
-        _(
-            "Copied %(copied)s entries; skipped %(skipped)s.",
-            copied=result.copied,
-            skipped=result.skipped,
-        ),
-    )
+    return _copied(back, result)
 
 
 @bp.route("/townships/<int:township_id>/plan/copy", methods=["POST"])
@@ -207,6 +207,10 @@ def start_from_previous(township_id: int) -> ResponseReturnValue:
         result = plans.copy_previous(plans.open(township, month))
     except MamError as exc:
         return refused(exc, back)
+    return _copied(back, result)
+
+
+def _copied(back: str, result: CopyResult) -> ResponseReturnValue:
     return saved(
         back,
         _(
