@@ -71,7 +71,8 @@ def test_mam_run_serves_with_gunicorn_prints_one_block_and_stops_cleanly(tmp_pat
     end = lines.index(RULE, start + 1)
     block = "\n".join(lines[start:end])
     assert f"http://127.0.0.1:{port}/" in block
-    for name in ("admin", "producer", "reviewer1", "reviewer2", "publisher", "county"):
+    names = ("admin", "producer", "reviewer1", "reviewer2", "publisher", "county", "township")
+    for name in (*names, "13800000000"):
         assert f"  {name} " in block, block
     assert not any("WARNING" in line for line in lines[:start]), output  # nothing before it
     assert lines[-1] == "stopped web and worker", output
