@@ -110,7 +110,7 @@ def ensure_demo(runtime: Runtime, queue: TaskQueue, echo: Callable[[str], object
         _ensure_demo_network(session, creds)
         echo("demo accounts (username / password):")
         for name, display, roles in DEMO_USERS + DEMO_NETWORK_USERS:
-            echo(f"  {name:<10} {creds[name]:<20} {display} ({roles[0].value})")
+            echo(f"  {name:<12} {creds[name]:<20} {display} ({roles[0].value})")
         if session.scalar(select(func.count(Version.id))):
             return
         producer = users.by_username("producer")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from mam import inputs
-from mam.models import VersionState
+from mam.models import Role, VersionState
 from mam.search import MAX_PAGE, SearchQuery
 from mam.search import search as search_episodes
 from mam.services.catalogue import CatalogueService
-from web.auth import STAFF, allow
+from web.auth import STAFF, allow, home_for
 from web.extensions import db_session
 
 bp = Blueprint("catalogue", __name__)
@@ -18,9 +19,14 @@ BUSY = (VersionState.UPLOADED, VersionState.PROCESSING)
 
 
 @bp.route("/")
-@allow(*STAFF)
+@allow(*Role)
 def index() -> ResponseReturnValue:
-    """List programmes and their episodes with poster, state and progress."""
+    """List programmes and their episodes with poster, state and progress.
+
+    The site's address is everyone's front door: a county, township or learner account is
+    sent on to its own home page instead of being refused."""
+    if not current_user.has_role(*STAFF):
+        return redirect(home_for(current_user.roles))
     programmes = CatalogueService(db_session()).programmes()
     return render_template("catalogue.html", programmes=programmes, busy=BUSY)
 
