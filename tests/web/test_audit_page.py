@@ -69,8 +69,8 @@ def test_every_act_reads_as_a_chinese_sentence(admin: FlaskClient, filled: Fille
         "admin-显示名 登录",
         "admin-显示名 修改了李发布的角色",
         "系统 为张编导创建了账号",
-        "系统 新增了甲县",
-        "admin-显示名 新增了主题“乡村振兴战略”",
+        "系统 添加了甲县",
+        "admin-显示名 添加了主题“乡村振兴战略”",
         "admin-显示名 重命名了主题“乡村振兴战略”",
         # rows written before the enumeration keep reading as sentences
         "admin-显示名 保存了栏目《乡村振兴》",
