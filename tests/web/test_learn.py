@@ -57,8 +57,10 @@ def test_a_learner_signs_in_with_the_phone_and_sees_the_countys_films(
     for hidden in (world.other, world.draft, world.withdrawn, world.no_ladder):
         assert client.get(f"/learn/episodes/{hidden.episode_id}").status_code == 404
     # Staff pages stay shut.
-    for path in ("/", "/search", "/county/", "/county/learners/", "/releases/"):
+    for path in ("/search", "/county/", "/county/learners/", "/releases/"):
         assert client.get(path).status_code == 403, path
+    front = client.get("/")  # the site's address leads to the portal, shows no staff page
+    assert (front.status_code, front.headers["Location"]) == (302, "/learn/")
 
 
 def test_a_heartbeat_needs_csrf_and_json_and_is_capped(
