@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import MamError
@@ -80,12 +81,17 @@ def create() -> ResponseReturnValue:
             current_user,
         )
     except MamError as exc:
-        session.rollback()
-        flash(exc.translated(_), "error")
-        return _page(exc.http_status)
+        return _refused(session, exc)
     session.flush()
     flash(_("Learner account created."), "info")
     return _page(created=[made])
+
+
+def _refused(session: Session, exc: MamError) -> ResponseReturnValue:
+    """Undo the request's work and show the page again with the reason."""
+    session.rollback()
+    flash(exc.translated(_), "error")
+    return _page(exc.http_status)
 
 
 @bp.route("/import", methods=["POST"])
@@ -105,9 +111,7 @@ def import_sheet() -> ResponseReturnValue:
             return _page(200 if request.form.get("dry_run") else 400, report=report)
         created = service.import_rows(_county_id(), rows, current_user)
     except MamError as exc:
-        session.rollback()
-        flash(exc.translated(_), "error")
-        return _page(exc.http_status)
+        return _refused(session, exc)
     session.flush()
     flash(_("%(n)d learner accounts created.", n=len(created)), "info")
     return _page(created=created)
@@ -121,9 +125,7 @@ def reset_password(learner_id: int) -> ResponseReturnValue:
     try:
         made = LearnerService(session).reset_password(learner_id, current_user)
     except MamError as exc:
-        session.rollback()
-        flash(exc.translated(_), "error")
-        return _page(exc.http_status)
+        return _refused(session, exc)
     session.flush()
     flash(_("New password made; the learner must change it at the next sign-in."), "info")
     return _page(created=[made])

@@ -17,3 +17,9 @@ def db_session(database_url: str) -> Iterator[Session]:
     with db.session() as s:
         yield s
     db.dispose()
+
+
+@pytest.fixture
+def db(db_session: Session) -> Session:
+    """The same session under the short name the network tests use."""
+    return db_session

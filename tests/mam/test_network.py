@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.db import Database
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.models import AuditEvent, Role
 from mam.models.network import Organisation, PlaybackPoint, PointKind
@@ -21,14 +19,6 @@ from tests.network_world import World, build
 
 def world_month() -> date:
     return date.today().replace(day=1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    with database.session() as s:
-        yield s
-    database.dispose()
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mam.db import Database
 from mam.errors import InvalidInput, NotFound
 from mam.models.network import Organisation, PlaybackPoint, PointKind, Township
 from mam.services import buildout
@@ -24,14 +22,6 @@ ROWS = [
     ["新丰镇", "新丰社区播放点", "城市社区", "新丰路1号", "王芳", "0871-6543210", ""],
     ["新丰镇", "红星厂播放点", "非公企业", "", "", "", "红星机械厂"],
 ]
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    with database.session() as s:
-        yield s
-    database.dispose()
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, time
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.db import Database
 from mam.errors import Conflict, InvalidInput, NotFound
 from mam.models import AuditEvent
 from mam.models.network import Plan
@@ -24,14 +22,6 @@ from tests.network_world import World, build
 
 NOV = date(2026, 11, 1)
 DEC = date(2026, 12, 1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    with database.session() as s:
-        yield s
-    database.dispose()
 
 
 @pytest.fixture

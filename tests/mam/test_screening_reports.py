@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.db import Database
 from mam.errors import InvalidInput, NotFound
 from mam.models import AuditEvent
 from mam.models.network import CopyMedium, PlanEntry
@@ -25,14 +23,6 @@ from storage import Storage, create_storage
 from tests.network_world import World, build
 
 DAY = date.today() - timedelta(days=2)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Session]:
-    database = Database(database_url)
-    with database.session() as s:
-        yield s
-    database.dispose()
 
 
 @pytest.fixture
