@@ -47,15 +47,28 @@ def after_commit(session: Session, hook: Hook) -> None:
 
     The hook runs with no transaction open on ``session``: if it needs the database it opens
     its own (see :func:`short_transaction`). An exception in a hook is logged, not raised:
-    the commit has happened and cannot be undone by it.
+    the commit has happened and cannot be undone by it. Inside a savepoint the hook belongs
+    to the savepoint: releasing it hands the hook to the enclosing transaction, rolling it
+    back drops the hook; it runs only after the outermost commit.
     """
-    transaction_state(session).setdefault("after_commit", []).append(hook)
+    owner = session.get_nested_transaction() or session.get_transaction()
+    transaction_state(session).setdefault("after_commit", []).append((owner, hook))
+
+
+def _hooks(session: Session) -> list[tuple[Any, Hook]]:
+    return transaction_state(session).setdefault("after_commit", [])
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:  # a savepoint released: its hooks now wait for its parent
+        parent = savepoint.parent
+        hooks = _hooks(session)
+        hooks[:] = [(parent if owner is savepoint else owner, hook) for owner, hook in hooks]
+        return
     state = session.info.pop(TX_KEY, {})
-    for hook in state.get("after_commit", []):
+    for _owner, hook in state.get("after_commit", []):
         try:
             hook()
         except Exception:  # the commit stands; the failed follow-up is logged
@@ -64,6 +77,11 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:  # only the hooks of the rolled-back savepoint go
+        hooks = _hooks(session)
+        hooks[:] = [(owner, hook) for owner, hook in hooks if owner is not savepoint]
+        return
     dropped = session.info.pop(TX_KEY, {}).get("after_commit", [])
     if dropped:
         log.debug("rollback dropped %d after-commit hooks", len(dropped))

@@ -110,6 +110,38 @@ def test_a_savepoint_rollback_keeps_the_unit_of_work(runtime: Runtime) -> None:
         assert s.get(Version, vid) is not None
 
 
+def test_a_released_savepoint_does_not_run_after_commit_work(runtime: Runtime) -> None:
+    """Releasing a savepoint is not the commit: work registered before it, inside it or
+    after it runs once, after the outer commit (the reconciler takes each job over in a
+    savepoint; its outbox drain used to run at the savepoint and wait on its own lock)."""
+    ran: list[str] = []
+    with runtime.db.session() as s:
+        factories.version(s, VersionState.UPLOADED)
+        after_commit(s, lambda: ran.append("before"))
+        with s.begin_nested():
+            after_commit(s, lambda: ran.append("inside"))
+        assert ran == []
+        after_commit(s, lambda: ran.append("after"))
+        assert ran == []
+    assert ran == ["before", "inside", "after"]
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_after_commit_work(
+    runtime: Runtime,
+) -> None:
+    ran: list[str] = []
+    with runtime.db.session() as s:
+        factories.version(s, VersionState.UPLOADED)
+        after_commit(s, lambda: ran.append("kept"))
+        with pytest.raises(ValueError), s.begin_nested():
+            after_commit(s, lambda: ran.append("dropped"))
+            with s.begin_nested():  # released into the savepoint that is then rolled back
+                after_commit(s, lambda: ran.append("dropped too"))
+            raise ValueError
+        assert ran == []
+    assert ran == ["kept"]
+
+
 def test_durable_points_survive_a_rollback(runtime: Runtime) -> None:
     """A checkpoint commits the work so far; a short transaction commits on its own."""
     with pytest.raises(RuntimeError), runtime.db.session() as s:
