@@ -35,9 +35,8 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's own MAM_* variables out of the tests."""
+def clear_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove the developer's own MAM_* variables (for fixtures wider than one test)."""
     for name in list(os.environ):
         if (
             name.startswith("MAM_")
@@ -45,6 +44,12 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             and not name.startswith("MAM_TEST_")
         ):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's own MAM_* variables out of the tests."""
+    clear_ambient_settings(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

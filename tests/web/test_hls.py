@@ -21,7 +21,7 @@ from mam.models import Role, Version
 from mam.runtime import Runtime, build_runtime
 from mam.services.users import UserService
 from tests import media
-from tests.conftest import make_settings, unique_copy
+from tests.conftest import clear_ambient_settings, make_settings, unique_copy
 from tests.web.conftest import PASSWORD, process_now
 from tests.web.tus_helpers import serving
 from web import create_app
@@ -43,20 +43,30 @@ def film(media_dir: Path) -> Path:
     return media.make_clip(media_dir / "hls-film.mp4", seconds=SECONDS, size="640x360")
 
 
-@pytest.fixture(params=["local", "s3"])
-def site(request: pytest.FixtureRequest, home: Path, film: Path, tmp_path: Path) -> Iterator[Site]:
-    """A processed film on the local or the S3 backend (moto over HTTP), the app serving it."""
-    if request.param == "s3":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        settings = make_settings(
-            home,
-            storage_backend="s3",
-            s3_bucket=f"hls-{uuid.uuid4().hex[:8]}",
-            s3_endpoint_url=endpoint,
-            s3_create_bucket=True,
-        )
-    else:
-        settings = make_settings(home)
+@pytest.fixture(scope="module", params=["local", "s3"])
+def site(
+    request: pytest.FixtureRequest, film: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    """A processed film on the local or the S3 backend (moto over HTTP), the app serving it.
+
+    One per module and backend: the tests only read it.
+    """
+    tmp_path = tmp_path_factory.mktemp(f"hls-{request.param}")
+    home = tmp_path / "var"
+    home.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        clear_ambient_settings(mp)
+        if request.param == "s3":
+            endpoint = request.getfixturevalue("moto_endpoint")
+            settings = make_settings(
+                home,
+                storage_backend="s3",
+                s3_bucket=f"hls-{uuid.uuid4().hex[:8]}",
+                s3_endpoint_url=endpoint,
+                s3_create_bucket=True,
+            )
+        else:
+            settings = make_settings(home)
     migrate.upgrade(settings.database_url)
     runtime = build_runtime(settings)
     with runtime.db.session() as s:
