@@ -48,12 +48,16 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations -l zh_Hans_CN --no-fuzzy-matching
 	$(BIN)/python web/translations/merge_pending.py
 
+# The suite on every core (at most 4 workers: tests/conftest.py gives each its own Redis
+# databases); PYTEST_PARALLEL= runs it in one process.
+PYTEST_PARALLEL ?= -n auto --maxprocesses 4 --dist loadgroup
+
 run: setup
 	$(BIN)/mam run
 
 test: setup
 	@command -v chromium >/dev/null || echo "note: chromium missing; browser tests will be skipped (.ci/run installs it)"
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mam workers web storage tests bench

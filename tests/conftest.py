@@ -25,7 +25,30 @@ REQUIRE_SERVICES = os.environ.get("MAM_REQUIRE_SERVICES") == "1"
 PG_URL = os.environ.get(
     "MAM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("MAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def per_test_process(redis_url: str) -> str:
+    """Give each pytest-xdist worker Redis databases of its own: worker gwN uses the
+    database number + 2N (mod 16), so gw0..gw3 never share one (13/10, 15/12, 1/14, 3/0)."""
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base, _, db = redis_url.rpartition("/")
+    return f"{base}/{(int(db or 0) + 2 * index) % 16}"
+
+
+REDIS_URL = per_test_process(os.environ.get("MAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/13"))
+# The worker tests' broker: a database of its own, flushed before each test.
+WORKER_REDIS_URL = per_test_process(
+    os.environ.get("MAM_TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/10")
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` each test file runs on one worker (its module fixtures are
+    built once), and the production-parity tests share one worker (one wheel build)."""
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        group = "prod" if path.parent.name == "prod" else path.name
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def unavailable(reason: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -84,14 +85,10 @@ def celery_worker(
 def _stop(proc: subprocess.Popen[str], *, graceful: bool) -> None:
     if graceful:
         proc.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:  # the group is gone already
-        pass
     proc.wait()
 
 

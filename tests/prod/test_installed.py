@@ -19,12 +19,12 @@ import requests
 import sqlalchemy as sa
 
 from storage.testing import AWS_ENV_TO_CLEAR, DUMMY_AWS_ENV
-from tests.conftest import PG_URL, unavailable
+from tests.conftest import PG_URL, WORKER_REDIS_URL, unavailable
 from tests.prod.forms import login, submit
 from tests.prod.installed import ROOT, Installed, make_venv, running, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
-BROKER = os.environ.get("MAM_TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/10")
+BROKER = WORKER_REDIS_URL
 PASSWORD = "correct horse battery"
 
 

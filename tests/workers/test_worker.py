@@ -15,16 +15,12 @@ from mam.models import JobState, Version, VersionState
 from mam.runtime import Runtime, build_runtime
 from mam.services.ingest import IngestService
 from tests import media
-from tests.conftest import REDIS_URL, cut_midstream, make_settings, unavailable, unique_copy
+from tests.conftest import WORKER_REDIS_URL, cut_midstream, make_settings, unavailable, unique_copy
 from tests.workerproc import celery_worker, wait_for_state
 from workers.celery_app import make_celery
 from workers.dispatch import CeleryQueue
 
 pytestmark = [pytest.mark.slow]
-# The worker tests have a Redis database of their own (flushed before each test).
-WORKER_REDIS_URL = os.environ.get(
-    "MAM_TEST_WORKER_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/10"
-)
 PROFILES = {"broadcast", "playback", "web", "mobile", "proxy", "poster"}
 
 
