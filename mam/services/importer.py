@@ -78,7 +78,7 @@ class Plan:
 
     def bad_lines(self) -> set[int]:
         """Return the line numbers that have a problem."""
-        return {int(p.split(":")[0][5:]) for p in self.problems if p.startswith("line ")}
+        return {p.line for p in self.findings}
 
     def without_bad_rows(self) -> Plan:
         """Return a plan of only the rows without problems (watch mode imports those)."""
