@@ -19,7 +19,7 @@ from mam.i18n import N_
 from mam.messages import release as release_messages
 from mam.models import Role
 from mam.models.release import Receipt, ReleasePackage, ReleaseSet, ReleaseState
-from mam.services.releases import ReleaseService
+from mam.services.county_distribution import CountyDistribution
 from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
 from web.auth import allow
 from web.county import episode_duration, package_dict
@@ -31,8 +31,8 @@ READERS = (Role.COUNTY, Role.PUBLISHER, Role.ADMIN)
 SCOPES = (SCOPE_API, SCOPE_COUNTY)
 
 
-def _service() -> ReleaseService:
-    return ReleaseService(db_session())
+def _service() -> CountyDistribution:
+    return CountyDistribution(db_session())
 
 
 def _county_user() -> bool:
