@@ -13,10 +13,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from mam.inputs import MAX_ID
-from mam.models import VersionState
 from web.api_fields import field_properties
+from web.api_responses import RESPONSES
 from web.api_schemas import EpisodeQuery, JobQuery, Metadata, MetadataUpdate, upload_request
-from web.openapi_releases import RELEASE_SCHEMAS, release_paths
+from web.openapi_releases import release_paths
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -38,105 +38,6 @@ def _error(description: str) -> dict[str, Any]:
 
 def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": _ID}
-
-
-RESPONSES: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string", "description": "What went wrong, for people"},
-            "status": _INT,
-            "fields": {"type": "object", "additionalProperties": _STR},
-            "allowed": {
-                "type": "array",
-                "items": _STR,
-                "description": "The values a parameter may take, when it took another",
-            },
-        },
-    },
-    "VersionRef": {
-        "type": "object",
-        "nullable": True,
-        "properties": {
-            "id": _INT,
-            "number": _INT,
-            "state": {"type": "string", "enum": [s.value for s in VersionState]},
-        },
-    },
-    "EpisodeSummary": {
-        "type": "object",
-        "properties": {
-            "id": _INT,
-            "title": _STR,
-            "number": {"type": "integer", "nullable": True},
-            "programme": _STR,
-            "source_type": _STR,
-            "latest_version": _ref("VersionRef"),
-            "url": _STR,
-        },
-    },
-    "Facet": {
-        "type": "object",
-        "properties": {"value": {}, "label": _STR, "count": _INT},
-    },
-    "EpisodeList": {
-        "type": "object",
-        "properties": {
-            "total": _INT,
-            "total_exact": {
-                "type": "boolean",
-                "description": "false: counting stopped; there are more than `total` hits and "
-                "the facet counts are those of the newest `total`",
-            },
-            "page": _INT,
-            "per_page": _INT,
-            "episodes": {"type": "array", "items": _ref("EpisodeSummary")},
-            "facets": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": _ref("Facet")},
-            },
-        },
-    },
-    "Job": {"type": "object", "additionalProperties": True},
-    "Version": {
-        "type": "object",
-        "description": "A version with its original, technical metadata, renditions and jobs",
-        "properties": {
-            "id": _INT,
-            "number": _INT,
-            "state": _STR,
-            "failure_reason": _NULL_STR,
-            "original": {"type": "object", "additionalProperties": True},
-            "media_info": {"type": "object", "additionalProperties": True},
-            "renditions": {"type": "array", "items": {"type": "object"}},
-            "jobs": {"type": "array", "items": _ref("Job")},
-        },
-    },
-    "Episode": {
-        "allOf": [
-            _ref("EpisodeSummary"),
-            {
-                "type": "object",
-                "properties": {
-                    "synopsis": _STR,
-                    "metadata": _ref("Metadata"),
-                    "versions": {"type": "array", "items": _ref("Version")},
-                },
-            },
-        ]
-    },
-    "Upload": {
-        "type": "object",
-        "properties": {
-            "id": _STR,
-            "upload_url": {"type": "string", "description": "tus 1.0 upload URL: HEAD + PATCH"},
-            "offset": _INT,
-            "length": _INT,
-            "expires_at": {"type": "string", "format": "date-time"},
-        },
-    },
-}
 
 
 def document(
@@ -166,8 +67,8 @@ def document(
     spec.components.schema("Metadata", schema=Metadata)
     spec.components.schema("MetadataUpdate", schema=MetadataUpdate)
     spec.components.schema("UploadRequest", schema=upload_request(max_upload))
-    for name, schema in (RESPONSES | RELEASE_SCHEMAS).items():
-        spec.components.schema(name, component=schema)
+    for schema in RESPONSES:
+        spec.components.schema(schema.__name__, schema=schema)
     for path, item in _paths().items():
         parameters = item.pop("parameters", None)
         spec.path(path=path, operations=item, parameters=parameters)
