@@ -21,6 +21,7 @@ from mam.i18n import N_
 from mam.inputs import MAX_ID
 from mam.messages import catalogue
 from mam.models import JobState, SourceType, VersionState
+from mam.models.release import ReleaseState
 from mam.search_query import MAX_PAGE, MAX_QUERY
 from mam.services.metadata import MAX_KEYWORDS, MAX_SYNOPSIS, MAX_TITLE, TEXT_LIMITS
 from mam.services.uploads import MEDIA_SUFFIXES
@@ -139,6 +140,15 @@ class JobQuery(Schema):
         unknown = RAISE
 
     state = Choice(JobState, metadata={"description": "Job state"})
+
+
+class ReleaseQuery(Schema):
+    """GET /releases (other parameters are ignored)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    state = Choice(ReleaseState, metadata={"description": "Release set state"})
 
 
 def load(schema: Schema, data: Mapping[str, Any], *, what: str = "field") -> dict[str, Any]:

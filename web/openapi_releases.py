@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mam.models.release import ReleaseState
+from mam.inputs import MAX_ID
+from web.api_schemas import ReleaseQuery
 
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_NULL_STR = {"type": "string", "nullable": True}
-_TIME = {"type": "string", "format": "date-time", "nullable": True}
+_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -21,7 +19,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _INT}
+    return {"name": name, "in": "path", "required": True, "schema": _ID}
 
 
 _SCOPES_NOTE = (
@@ -41,14 +39,7 @@ def release_paths(errors: dict[str, Any], error: Any) -> dict[str, Any]:
                 "description": "Published and withdrawn sets (and drafts for publishers)."
                 + _SCOPES_NOTE,
                 "operationId": "listReleases",
-                "parameters": [
-                    {
-                        "name": "state",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string", "enum": [s.value for s in ReleaseState]},
-                    }
-                ],
+                "parameters": [{"in": "query", "schema": ReleaseQuery}],
                 "responses": {
                     "200": _json(
                         {
