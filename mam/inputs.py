@@ -125,12 +125,17 @@ def clean_text(
             N_("%(field)s must not be empty"), params={"field": label(field)}, field=field
         )
     if len(text) > limit:
-        raise InvalidInput(
-            N_("%(field)s is longer than %(limit)s characters"),
-            params={"field": label(field), "limit": limit},
-            field=field,
-        )
+        raise too_long(field, limit)
     return text
+
+
+def too_long(field: str, limit: int) -> InvalidInput:
+    """Return the refusal of a text longer than ``limit`` characters."""
+    return InvalidInput(
+        N_("%(field)s is longer than %(limit)s characters"),
+        params={"field": label(field), "limit": limit},
+        field=field,
+    )
 
 
 def optional_text(value: object, field: str, limit: int, *, multiline: bool = False) -> str:

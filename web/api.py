@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from marshmallow import Schema
 
-from mam import inputs
 from mam.errors import InvalidInput
 from mam.i18n import N_
-from mam.models import Episode, JobState, Role, SourceType, VersionState
-from mam.search import MAX_PAGE, SearchQuery
+from mam.models import Episode, Role
+from mam.search import SearchQuery
 from mam.search import search as search_episodes
 from mam.services import metadata
 from mam.services.catalogue import CatalogueService, job_dict, version_dict
 from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
+from web import api_schemas
+from web.api_schemas import EpisodeQuery, JobQuery, MetadataUpdate
 from web.auth import STAFF, allow
 from web.extensions import csrf, db_session, runtime
 from web.messages import error_body, translate
-from web.openapi import body_problems
 from web.openapi import document as openapi_document
 from web.tokens import accepts_token, require_csrf
 from web.upload import service as upload_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-E = TypeVar("E", bound=StrEnum)
 
 
 @bp.route("/versions/<int:version_id>")
@@ -60,8 +59,7 @@ def progress(version_id: int) -> ResponseReturnValue:
 def jobs() -> ResponseReturnValue:
     """Return recent jobs, optionally filtered by ``state``."""
     try:
-        _only_params("state")
-        state = _query_choice("state", JobState)
+        state = api_schemas.load(JobQuery(), request.args, what="parameter").get("state")
     except InvalidInput as exc:
         return _bad_request(exc)
     rows = CatalogueService(db_session()).jobs(state=state.value if state else None)
@@ -83,17 +81,12 @@ def _bad_request(exc: InvalidInput) -> ResponseReturnValue:
     return jsonify(body), 400
 
 
-def _json_body(schema_name: str) -> dict[str, Any]:
+def _json_body(schema: Schema) -> dict[str, Any]:
+    """Return the JSON object of the request once ``schema`` finds nothing wrong with it."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput(N_("send a JSON object with Content-Type: application/json"))
-    problems = body_problems(schema_name, data)
-    if problems:
-        raise InvalidInput(
-            N_("the request does not match the API description: %(problems)s"),
-            params={"problems": "; ".join(f"{k}: {v}" for k, v in problems.items())},
-            errors=problems,
-        )
+    api_schemas.load(schema, data)
     return data
 
 
@@ -113,43 +106,21 @@ def episode_summary(episode: Episode) -> dict[str, Any]:
     }
 
 
-def _query_int(name: str, *, minimum: int = 1, maximum: int = inputs.MAX_ID) -> int | None:
-    raw = request.args.get(name)  # sent empty is a mistake, not "any"
-    return None if raw is None else inputs.parse_int(raw, name, minimum=minimum, maximum=maximum)
-
-
-def _only_params(*names: str) -> None:
-    unknown = sorted(set(request.args) - set(names))
-    if unknown:
-        raise InvalidInput(
-            N_("unknown parameter(s): %(names)s; this URL takes %(allowed)s"),
-            params={"names": ", ".join(unknown), "allowed": ", ".join(names)},
-            allowed=list(names),
-        )
-
-
-def _query_choice(name: str, enum: type[E]) -> E | None:
-    raw = request.args.get(name)
-    return None if raw is None else inputs.parse_choice(raw, name, enum)
-
-
 @bp.route("/episodes")
 @allow(*STAFF)
 def episodes() -> ResponseReturnValue:
     """List or search episodes, newest first, with facet counts."""
     try:
-        _only_params("q", "programme", "topic", "source", "state", "year", "page", "per_page")
-        state = _query_choice("state", VersionState)
-        source = _query_choice("source", SourceType)
+        args = api_schemas.load(EpisodeQuery(), request.args, what="parameter")
         q = SearchQuery(
-            text=inputs.optional_text(request.args.get("q"), "q", 200),
-            programme_id=_query_int("programme"),
-            topic_id=_query_int("topic"),
-            source=source.value if source else None,
-            state=state.value if state else None,
-            year=_query_int("year", maximum=9999),
-            page=_query_int("page", maximum=MAX_PAGE) or 1,
-            per_page=_query_int("per_page", maximum=100) or 20,
+            text=args.get("q", ""),
+            programme_id=args.get("programme"),
+            topic_id=args.get("topic"),
+            source=args["source"].value if "source" in args else None,
+            state=args["state"].value if "state" in args else None,
+            year=args.get("year"),
+            page=args.get("page", 1),
+            per_page=args.get("per_page", 20),
         )
     except InvalidInput as exc:
         return _bad_request(exc)
@@ -190,12 +161,7 @@ def update_episode(episode_id: int) -> ResponseReturnValue:
     s = db_session()
     ep = CatalogueService(s).episode(episode_id)
     try:
-        data = _json_body("MetadataUpdate")
-        unknown = sorted(set(data) - {*metadata.FIELDS, "title"})
-        if unknown:
-            raise InvalidInput(
-                N_("unknown field(s): %(fields)s"), params={"fields": ", ".join(unknown)}
-            )
+        data = _json_body(MetadataUpdate())
         title = data.get("title")
         cleaned = metadata.clean_metadata(s, data)
         metadata.apply_metadata(s, ep, cleaned, current_user, title=title)
@@ -213,14 +179,9 @@ def start_upload() -> ResponseReturnValue:
     """Open a resumable upload; send the bytes to ``upload_url`` with tus 1.0 PATCH requests."""
     require_csrf()
     try:
-        data = _json_body("UploadRequest")
-        length = data.get("length")
-        if not isinstance(length, int) or isinstance(length, bool):
-            raise InvalidInput(
-                N_("length must be the file size in bytes (an integer)"), field="length"
-            )
         # A field of the JSON body out of bounds is a 400 like any other (tus says 413).
-        inputs.parse_int(length, "length", minimum=1, maximum=runtime().settings.max_upload_size)
+        data = _json_body(api_schemas.upload_request(runtime().settings.max_upload_size)())
+        length = int(data["length"])
         upload = upload_service().create(
             current_user,
             length=length,

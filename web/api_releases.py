@@ -14,13 +14,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from mam.errors import InvalidInput, NotFound
-from mam.i18n import N_
+from mam.errors import NotFound
 from mam.messages import release as release_messages
 from mam.models import Role
-from mam.models.release import Receipt, ReleasePackage, ReleaseSet, ReleaseState
-from mam.services.releases import ReleaseService
+from mam.models.release import Receipt, ReleasePackage, ReleaseSet
+from mam.services.county_distribution import CountyDistribution
 from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
+from web import api_schemas
+from web.api_schemas import ReleaseQuery
 from web.auth import allow
 from web.county import episode_duration, package_dict
 from web.extensions import csrf, db_session
@@ -31,8 +32,8 @@ READERS = (Role.COUNTY, Role.PUBLISHER, Role.ADMIN)
 SCOPES = (SCOPE_API, SCOPE_COUNTY)
 
 
-def _service() -> ReleaseService:
-    return ReleaseService(db_session())
+def _service() -> CountyDistribution:
+    return CountyDistribution(db_session())
 
 
 def _county_user() -> bool:
@@ -101,13 +102,9 @@ def _episode(release: ReleaseSet, item: Any) -> dict[str, Any]:
 @accepts_token(*SCOPES)
 def releases() -> ResponseReturnValue:
     """List the release sets the caller may see, newest first."""
-    state = request.args.get("state") or None
-    if state and state not in {s.value for s in ReleaseState}:
-        raise InvalidInput(
-            N_("state must be one of %(states)s"),
-            params={"states": ", ".join(s.value for s in ReleaseState)},
-            field="state",
-        )
+    sent = {k: v for k, v in request.args.items() if v}  # state= (empty) means any
+    chosen = api_schemas.load(ReleaseQuery(), sent, what="parameter").get("state")
+    state = chosen.value if chosen else None
     if _county_user():
         rows = _service().for_county(int(current_user.county_id))
     else:

@@ -32,7 +32,7 @@ from mam.errors import InvalidInput
 from mam.exports import xml_document
 from mam.models import Role, User
 from mam.models.release import Receipt, ReleasePackage, ReleaseSet, Screening
-from mam.services.releases import ReleaseService
+from mam.services.county_distribution import CountyDistribution
 from mam.services.tokens import SCOPE_API, SCOPE_COUNTY
 from web.auth import allow
 from web.conditional import Representation, send_object
@@ -46,8 +46,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 MAX_VIEWERS = 1_000_000
 
 
-def _service() -> ReleaseService:
-    return ReleaseService(db_session())
+def _service() -> CountyDistribution:
+    return CountyDistribution(db_session())
 
 
 def _county_id() -> int:
@@ -140,7 +140,7 @@ def download(package_id: int) -> ResponseReturnValue:
             row = session.get(ReleasePackage, pid)
             user = session.get(User, user_id)
             if row is not None and user is not None:
-                ReleaseService(session).record_download(row, user, start=start, sent=count)
+                CountyDistribution(session).record_download(row, user, start=start, sent=count)
 
     return send_object(
         request,

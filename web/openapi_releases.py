@@ -1,15 +1,13 @@
-"""The release-set part of the OpenAPI document: sets, episodes, packages, receipts."""
+"""The release-set paths of the OpenAPI document (their shapes: :mod:`web.api_responses`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mam.models.release import PackageKind, PackageState, ReleaseState
+from mam.inputs import MAX_ID
+from web.api_schemas import ReleaseQuery
 
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_NULL_STR = {"type": "string", "nullable": True}
-_TIME = {"type": "string", "format": "date-time", "nullable": True}
+_ID = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -21,90 +19,8 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _INT}
+    return {"name": name, "in": "path", "required": True, "schema": _ID}
 
-
-RELEASE_SCHEMAS: dict[str, Any] = {
-    "Package": {
-        "type": "object",
-        "properties": {
-            "id": _INT,
-            "kind": {"type": "string", "enum": [k.value for k in PackageKind]},
-            "state": {"type": "string", "enum": [s.value for s in PackageState]},
-            "size": {"type": "integer", "nullable": True, "description": "Bytes"},
-            "sha256": _NULL_STR,
-            "url": {
-                "type": "string",
-                "description": "Download URL: GET with the same Bearer token; resumable "
-                "with Range and If-Range (the ETag is the quoted SHA-256), e.g. "
-                "`curl -C - -O -J -H 'Authorization: Bearer …' URL`",
-            },
-            "release_id": _INT,
-        },
-    },
-    "ReleaseEpisode": {
-        "type": "object",
-        "properties": {
-            "position": _INT,
-            "episode_id": _INT,
-            "title": _STR,
-            "number": {"type": "integer", "nullable": True},
-            "programme": _STR,
-            "synopsis": _STR,
-            "version": {
-                "type": "object",
-                "properties": {"id": _INT, "number": _INT, "sha256": _STR},
-            },
-            "duration": {"type": "number", "nullable": True, "description": "Seconds"},
-            "poster_url": _NULL_STR,
-        },
-    },
-    "ReleaseSummary": {
-        "type": "object",
-        "properties": {
-            "id": _INT,
-            "name": _STR,
-            "state": {"type": "string", "enum": [s.value for s in ReleaseState]},
-            "notes": _STR,
-            "published_at": _TIME,
-            "withdrawn_reason": _NULL_STR,
-            "episodes": {"type": "integer", "description": "Number of episodes"},
-            "packages": {"type": "array", "items": _ref("Package")},
-            "receipt_confirmed": {
-                "type": "boolean",
-                "description": "County accounts: whether your county confirmed receipt",
-            },
-            "url": _STR,
-        },
-    },
-    "Release": {
-        "allOf": [
-            _ref("ReleaseSummary"),
-            {
-                "type": "object",
-                "properties": {
-                    "episodes": {"type": "array", "items": _ref("ReleaseEpisode")},
-                    "counties": {
-                        "type": "array",
-                        "description": "Publishers and admins: the target counties",
-                        "items": {
-                            "type": "object",
-                            "properties": {"id": _INT, "code": _STR, "name": _STR},
-                        },
-                    },
-                },
-            },
-        ]
-    },
-    "Receipt": {
-        "type": "object",
-        "properties": {
-            "release_id": _INT,
-            "county_id": _INT,
-            "confirmed_at": {"type": "string", "format": "date-time"},
-        },
-    },
-}
 
 _SCOPES_NOTE = (
     " Tokens with the `county:download` scope may call this as well as `api` tokens. "
@@ -123,14 +39,7 @@ def release_paths(errors: dict[str, Any], error: Any) -> dict[str, Any]:
                 "description": "Published and withdrawn sets (and drafts for publishers)."
                 + _SCOPES_NOTE,
                 "operationId": "listReleases",
-                "parameters": [
-                    {
-                        "name": "state",
-                        "in": "query",
-                        "required": False,
-                        "schema": {"type": "string", "enum": [s.value for s in ReleaseState]},
-                    }
-                ],
+                "parameters": [{"in": "query", "schema": ReleaseQuery}],
                 "responses": {
                     "200": _json(
                         {

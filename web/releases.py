@@ -14,6 +14,7 @@ from mam import inputs
 from mam.errors import InvalidInput
 from mam.models import County, Role, Version, VersionState
 from mam.models.release import ReleaseSet
+from mam.services.coverage import CoverageReports
 from mam.services.coverage_tables import coverage_table, utilisation_table
 from mam.services.releases import ReleaseService
 from web.auth import allow
@@ -27,6 +28,10 @@ MAX_COUNT = 1_000_000  # villages or playback points of one county
 
 def _service() -> ReleaseService:
     return ReleaseService(db_session())
+
+
+def _coverage() -> CoverageReports:
+    return CoverageReports(db_session())
 
 
 def _release(release_id: int) -> ReleaseSet:
@@ -63,7 +68,7 @@ def create() -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def dashboard() -> ResponseReturnValue:
     """Coverage over time (目标考核): per release set, and the county list."""
-    rows = _service().dashboard()
+    rows = _coverage().dashboard()
     counties = db_session().scalars(select(County).order_by(County.code)).all()
     return render_template("releases/dashboard.html", rows=rows, counties=counties)
 
@@ -72,14 +77,14 @@ def dashboard() -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def utilisation_csv() -> ResponseReturnValue:
     """Export per release and county: received, screenings, viewers (CSV, for programs)."""
-    return export(utilisation_table(_service()), "utilisation", "csv")
+    return export(utilisation_table(_coverage()), "utilisation", "csv")
 
 
 @bp.route("/utilisation.xlsx")
 @allow(*PUBLISHERS)
 def utilisation_xlsx() -> ResponseReturnValue:
     """The same table as an Excel workbook, for people."""
-    return export(utilisation_table(_service()), "utilisation", "xlsx")
+    return export(utilisation_table(_coverage()), "utilisation", "xlsx")
 
 
 @bp.route("/counties/<int:county_id>", methods=["GET", "POST"])
@@ -97,13 +102,13 @@ def county_history(county_id: int) -> ResponseReturnValue:
             )
         except InvalidInput:
             raise InvalidInput(_("Villages and playback points must be whole numbers.")) from None
-        _service().update_county_profile(
+        _coverage().update_county_profile(
             county, villages=villages, playback_points=points, actor=current_user
         )
         flash(_("County profile saved."), "info")
         return redirect(url_for(".county_history", county_id=county_id))
     return render_template(
-        "releases/county.html", county=county, history=_service().county_history(county)
+        "releases/county.html", county=county, history=_coverage().county_history(county)
     )
 
 
@@ -124,7 +129,7 @@ def detail(release_id: int) -> ResponseReturnValue:
         if v.episode_id not in pinned
     ]
     counties = session.scalars(select(County).order_by(County.code)).all()
-    coverage = _service().coverage(release) if release.state.value != "draft" else []
+    coverage = _coverage().coverage(release) if release.state.value != "draft" else []
     return render_template(
         "releases/detail.html",
         release=release,
@@ -219,7 +224,7 @@ def progress(release_id: int) -> ResponseReturnValue:
 def coverage_csv(release_id: int) -> ResponseReturnValue:
     """Export the coverage table (target assessment, 目标考核) as CSV, for programs."""
     release = _release(release_id)
-    return export(coverage_table(_service(), release), f"coverage-{release.id}", "csv")
+    return export(coverage_table(_coverage(), release), f"coverage-{release.id}", "csv")
 
 
 @bp.route("/<int:release_id>/coverage.xlsx")
@@ -227,4 +232,4 @@ def coverage_csv(release_id: int) -> ResponseReturnValue:
 def coverage_xlsx(release_id: int) -> ResponseReturnValue:
     """The coverage table as an Excel workbook, for people."""
     release = _release(release_id)
-    return export(coverage_table(_service(), release), f"coverage-{release.id}", "xlsx")
+    return export(coverage_table(_coverage(), release), f"coverage-{release.id}", "xlsx")

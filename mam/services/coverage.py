@@ -22,7 +22,7 @@ from mam.models.release import (
 )
 from mam.services.county_distribution import CountyDistribution
 from mam.services.downloads import DownloadLog
-from mam.services.release_base import PUBLISHERS, require_role
+from mam.services.release_base import PUBLISHERS, ReleaseBase, require_role
 
 # Supply standard: one set of discs/USB sticks per this many administrative villages.
 VILLAGES_PER_SET = 3
@@ -69,7 +69,7 @@ def copies_needed(county: County, villages_per_set: int = VILLAGES_PER_SET) -> i
     return max(1, math.ceil(county.villages / villages_per_set)) if county.villages else 1
 
 
-class CoverageReports(CountyDistribution):
+class CoverageReports(ReleaseBase):
     """Coverage figures for publishers (they read what the county side recorded)."""
 
     def coverage(
@@ -155,7 +155,7 @@ class CoverageReports(CountyDistribution):
     def county_history(self, county: County) -> list[tuple[ReleaseSet, CountyCoverage]]:
         """Return each set sent to ``county`` with what the county did with it."""
         history = []
-        for release in self.for_county(county.id):
+        for release in CountyDistribution(self.session).for_county(county.id):
             row = next(c for c in self.coverage(release) if c.county.id == county.id)
             history.append((release, row))
         return history

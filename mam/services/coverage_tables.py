@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mam.i18n import N_
 from mam.models.release import ReleaseSet
-from mam.services.releases import ReleaseService
+from mam.services.coverage import CoverageReports
 from mam.tables import Column, Table
 
 COUNTY = Column("county", N_("County"))
@@ -16,7 +16,7 @@ SCREENINGS = Column("screenings", N_("Screenings"), "int")
 VIEWERS = Column("viewers", N_("Viewers"), "int")
 
 
-def coverage_table(service: ReleaseService, release: ReleaseSet) -> Table:
+def coverage_table(service: CoverageReports, release: ReleaseSet) -> Table:
     """Return how each target county stands on ``release``."""
     columns = (
         COUNTY_CODE, COUNTY, DOWNLOADED, CONFIRMED_AT,
@@ -30,7 +30,7 @@ def coverage_table(service: ReleaseService, release: ReleaseSet) -> Table:
     return Table(N_("Coverage"), columns, rows)  # type: ignore[arg-type]
 
 
-def utilisation_table(service: ReleaseService) -> Table:
+def utilisation_table(service: CoverageReports) -> Table:
     """Return, per published set and target county: received, screenings, viewers."""
     columns = (
         Column("release", N_("Release set")),

@@ -13,7 +13,6 @@ rights_holder/版权方, rights_expiry/版权到期, keywords/关键词, subtitl
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -24,14 +23,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mam.errors import InvalidInput, MamError, NotAllowed
+from mam.errors import InvalidInput, MamError
 from mam.messages import catalogue
-from mam.models import Asset, Episode, Programme, User, Version
-from mam.probe import probe
+from mam.models import Programme, User
 from mam.services import metadata
-from mam.services.edit_rights import require_create_programme, require_edit
-from mam.services.ingest import IngestService, clean_text
-from mam.services.subtitles import SubtitleService, decode_text, parse_subtitles
+from mam.services.import_rules import REQUIRED, RULES, Checks, Problem, Row
+from mam.services.ingest import IngestService
+from mam.services.subtitles import SubtitleService, decode_text
 from mam.services.uploads import looks_like_media
 from mam.uow import checkpoint
 from storage import Storage
@@ -60,19 +58,6 @@ ALIASES = {
     "关键词": "keywords",
     "字幕": "subtitle",
 }
-REQUIRED = ("file", "programme", "title")
-KNOWN = {*REQUIRED, *metadata.FIELDS, "subtitle"}
-
-
-@dataclass
-class Row:
-    line: int
-    values: dict[str, str]
-    path: Path | None = None
-    sha256: str | None = None
-    existing: Version | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    subtitle: Path | None = None
 
 
 @dataclass
@@ -87,17 +72,18 @@ class Outcome:
 @dataclass
 class Plan:
     rows: list[Row]
-    problems: list[str]
+    problems: list[str]  # in English, "line N: …" (the dry-run report)
     encoding: str
+    findings: list[Problem] = field(default_factory=list)  # the same, as codes and params
 
     def bad_lines(self) -> set[int]:
         """Return the line numbers that have a problem."""
-        return {int(p.split(":")[0][5:]) for p in self.problems if p.startswith("line ")}
+        return {p.line for p in self.findings}
 
     def without_bad_rows(self) -> Plan:
         """Return a plan of only the rows without problems (watch mode imports those)."""
         bad = self.bad_lines()
-        return Plan([r for r in self.rows if r.line not in bad], [], self.encoding)
+        return Plan([r for r in self.rows if r.line not in bad], [], self.encoding, [])
 
 
 def read_manifest(path: Path) -> tuple[list[tuple[int, dict[str, str]]], str]:
@@ -150,12 +136,6 @@ def _normalise(raw: dict[Any, Any]) -> dict[str, str]:
     return out
 
 
-def sha256_of(path: Path) -> str:
-    """Return the SHA-256 of a file."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
 class Importer:
     """Check a manifest against a directory and the library, then ingest what is new."""
 
@@ -170,7 +150,7 @@ class Importer:
         self.storage = storage
         self.create_programmes = create_programmes
 
-    def plan(  # noqa: PLR0912, PLR0915 - one branch per check, reported together
+    def plan(
         self,
         directory: Path,
         manifest: Path,
@@ -181,6 +161,7 @@ class Importer:
     ) -> Plan:
         """Validate every row; hash and probe every file; return rows and all problems.
 
+        Each line goes through every rule of :data:`~mam.services.import_rules.RULES`.
         With ``only`` (watch mode), rows whose file is not in it are left out unchecked.
         With ``uploader``, each row is also checked against what that user may change.
         """
@@ -189,124 +170,24 @@ class Importer:
             entries = [
                 (n, v) for n, v in entries if (directory / v.get("file", "")).resolve() in only
             ]
-        problems: list[str] = []
-        rows: list[Row] = []
-        files: dict[Path, int] = {}
-        titles: dict[tuple[str, str], int] = {}
-        hashes: dict[str, int] = {}
-        programmes = set(self.session.scalars(select(Programme.name)))
-        root = directory.resolve()
-        if not entries and only is None:
-            problems.append(f"{manifest.name}: no rows")
-        for line, values in entries:
-            row = Row(line, values)
-            where = f"line {line}"
-            unknown = sorted(set(values) - KNOWN)
-            if unknown:
-                problems.append(f"{where}: unknown column(s) {', '.join(unknown)}")
-            for name in REQUIRED:
-                if not values.get(name):
-                    problems.append(f"{where}: {name} is empty")
-            try:
-                row.meta = metadata.clean_metadata(
-                    self.session, {k: v for k, v in values.items() if v}
-                )
-            except InvalidInput as exc:
-                errors = exc.details.get("errors") or {"": exc.message}
-                problems.extend(f"{where}: {m}" for m in errors.values())  # type: ignore[attr-defined]
-            title = prog = ""
-            try:
-                title = clean_text(values.get("title", "") or "-", "title", 300)
-                prog = clean_text(values.get("programme", "") or "-", "programme", 200)
-            except InvalidInput as exc:
-                problems.append(f"{where}: {exc.message}")
-            if prog and prog != "-" and prog not in programmes and not self.create_programmes:
-                problems.append(
-                    f"{where}: unknown programme 《{prog}》 "
-                    "(create it first, or use --create-programmes)"
-                )
-            if prog and prog != "-" and title and title != "-":
-                problem = self._rights_problem(uploader, prog, title, row.meta)
-                if problem:
-                    problems.append(f"{where}: {problem}")
-            if title and (prog, title) in titles:
-                problems.append(
-                    f"{where}: 《{prog}》 {title} is also on line {titles[(prog, title)]}"
-                )
-            titles.setdefault((prog, title), line)
-            if values.get("file"):
-                path = (root / values["file"]).resolve()
-                if not path.is_relative_to(root):
-                    problems.append(f"{where}: {values['file']} is outside {directory}")
-                elif not path.is_file():
-                    problems.append(f"{where}: file {values['file']} does not exist")
-                elif path in files:
-                    problems.append(f"{where}: file {values['file']} is also on line {files[path]}")
-                else:
-                    files[path] = line
-                    row.path = path
-                    self._check_file(row, problems, hashes, on_file)
-            if values.get("subtitle"):
-                sub = (root / values["subtitle"]).resolve()
-                if not sub.is_relative_to(root) or not sub.is_file():
-                    problems.append(f"{where}: subtitle file {values['subtitle']} does not exist")
-                else:
-                    row.subtitle = sub
-                    try:
-                        parse_subtitles(decode_text(sub.read_bytes(), sub.name)[0], sub.name)
-                    except InvalidInput as exc:
-                        problems.append(f"{where}: {exc.message}")
-            rows.append(row)
-        return Plan(rows, problems, encoding)
-
-    def _rights_problem(
-        self, uploader: User | None, programme: str, title: str, meta: dict[str, Any]
-    ) -> str | None:
-        """Return why ``uploader`` may not import this row, or None."""
-        prog = self.session.scalar(select(Programme).where(Programme.name == programme))
-        try:
-            if prog is None:
-                require_create_programme(uploader, programme)
-                return None
-            require_edit(self.session, uploader, prog)
-            episode = self.session.scalar(
-                select(Episode).where(Episode.programme_id == prog.id, Episode.title == title)
-            )
-            if episode is not None:
-                extra = {k: v for k, v in meta.items() if k != "source"}
-                metadata.require_change(self.session, uploader, episode, extra)
-        except NotAllowed as exc:
-            return exc.message
-        return None
-
-    def _check_file(
-        self,
-        row: Row,
-        problems: list[str],
-        hashes: dict[str, int],
-        on_file: Callable[[Row], None] | None,
-    ) -> None:
-        if row.path is None:
-            return
-        where = f"line {row.line}"
-        reason = looks_like_media(row.path.name)
-        if reason:
-            problems.append(f"{where}: {reason}")
-            return
-        row.sha256 = sha256_of(row.path)
-        if row.sha256 in hashes:
-            problems.append(f"{where}: same content as the file on line {hashes[row.sha256]}")
-        hashes.setdefault(row.sha256, row.line)
-        row.existing = self.session.scalar(
-            select(Version).join(Asset).where(Asset.sha256 == row.sha256)
+        checks = Checks(
+            self.session,
+            directory.resolve(),
+            directory,
+            self.create_programmes,
+            uploader,
+            on_file,
+            programmes=set(self.session.scalars(select(Programme.name))),
         )
-        if row.existing is None:
-            try:
-                probe(row.path, display_name=row.values["file"])
-            except MamError as exc:
-                problems.append(f"{where}: {exc.message}")
-        if on_file:
-            on_file(row)
+        findings: list[Problem] = []
+        rows = [Row(line, values) for line, values in entries]
+        for row in rows:
+            for rule in RULES:
+                findings.extend(rule(checks, row))
+        problems = [str(p) for p in findings]
+        if not entries and only is None:
+            problems.insert(0, f"{manifest.name}: no rows")
+        return Plan(rows, problems, encoding, findings)
 
     def run(
         self, plan: Plan, uploader: User | None, *, on_row: Callable[[Outcome], None] | None = None

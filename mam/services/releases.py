@@ -33,11 +33,10 @@ from mam.services.coverage import (
     OVERDUE_AFTER,
     VILLAGES_PER_SET,
     CountyCoverage,
-    CoverageReports,
     ReleaseSummary,
     copies_needed,
 )
-from mam.services.release_base import PUBLISHERS, require_role
+from mam.services.release_base import PUBLISHERS, ReleaseBase, require_role
 from mam.workflow import Event, transition
 
 __all__ = [
@@ -53,8 +52,12 @@ MAX_NAME = 200
 MAX_NOTES = 5000
 
 
-class ReleaseService(CoverageReports):
-    """Release sets and the county side of them."""
+class ReleaseService(ReleaseBase):
+    """Release sets, the publisher's side: drafts, items, targets, publishing, withdrawal.
+
+    What a county does with a set is :class:`CountyDistribution`; the figures on it are
+    :class:`CoverageReports`.
+    """
 
     # ---- publisher side ------------------------------------------------------------
 

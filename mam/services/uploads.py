@@ -1,36 +1,19 @@
-"""Resumable uploads (the tus 1.0 model): sessions, offsets, incremental SHA-256, expiry.
+"""Resumable uploads (the tus 1.0 model): sessions, what a file may be, finishing, expiry.
 
-Where the bytes go depends on the storage. On local storage they are appended to one
-staging file per upload under ``<work_dir>/uploads``, which is renamed into storage when
-the last byte arrives. On object storage (S3) they are streamed into a multipart upload:
-bytes gather in a small local spool file (the same staging path) and every
-``part_size`` bytes become one part; the parts' ETags are recorded on the session and
-the upload is completed, probed in place and moved to its original key at the end.
-
-SHA-256 is computed while bytes arrive, and its running state is saved on the session
-in the same commit as the offset (``storage.hashing.ResumableSha256``), so a PATCH
-served by another process or after a restart continues the hash exactly where the
-committed offset is. Without a usable saved state, a local upload re-hashes its staged
-prefix; an S3 upload, whose bytes are no longer local, has to start again.
-
-The database offset is the truth: a PATCH truncates the staging/spool file to the part
-of the offset it holds before appending, so bytes written by a request that died before
-committing are discarded; the file is fdatasync'ed once before the offset is committed.
-An exclusive ``flock`` on the staging file serialises concurrent PATCHes of one upload
-across threads and processes.
+An upload is opened once its target (programme and title, or an episode) and metadata are
+valid and its uploader may make it; its bytes are received by :mod:`mam.services.upload_bytes`
+(staging file or multipart parts, offset and SHA-256 state committed together). When the
+last byte arrives the file is ingested: renamed into storage (local) or assembled, probed
+in place and moved to its original key (S3). A failed upload leaves nothing behind; an
+expired or cancelled one has its bytes removed after the commit.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import logging
 import mimetypes
-import os
 import secrets
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -47,15 +30,9 @@ from mam.models import Episode, Programme, Role, User, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.services import fingerprints, metadata
 from mam.services.ingest import IngestService, clean_text, display_filename
+from mam.services.upload_bytes import UploadBytes, _locked
 from mam.services.upload_receive import (
     Digest,
-    MappedFileTarget,
-    Receiver,
-    WriteTarget,
-    hash_file_prefix,
-    pwrite_all,
-    resume_digest,
-    saved_state,
 )
 from mam.uow import after_commit, checkpoint
 from storage import Storage, StorageError
@@ -63,8 +40,6 @@ from storage.base import UploadedPart
 
 log = logging.getLogger(__name__)
 
-PART_SIZE = 16 << 20  # multipart part size on object storage (the spool's size)
-LOCK_WAIT = 3.0  # seconds a PATCH waits for the previous one on the same upload to finish
 DEFAULT_EXPIRY = timedelta(hours=24)
 _MEDIA = (
     "mp4 m4v mov mkv avi wmv asf flv f4v webm ogv ogg mpg mpeg m2v vob ts mts m2ts mxf dv 3gp "
@@ -77,18 +52,6 @@ class TooLarge(MamError):
     """The upload would exceed the configured maximum size."""
 
     http_status = 413
-
-
-class NoSpace(MamError):
-    """The staging disk cannot hold the bytes announced."""
-
-    http_status = 507
-
-
-class Busy(MamError):
-    """Another request is writing to this upload right now."""
-
-    http_status = 423
 
 
 def not_media_kind(filename: str, filetype: str = "") -> str | None:
@@ -107,7 +70,7 @@ def looks_like_media(filename: str, filetype: str = "") -> str | None:
     return None if kind is None else media.NOT_MEDIA.template % {"file": filename, "kind": kind}
 
 
-class UploadService:
+class UploadService(UploadBytes):
     """Create, append to, finish, cancel and expire resumable uploads."""
 
     def __init__(
@@ -127,10 +90,6 @@ class UploadService:
         self.expiry = expiry
         self.ingest = ingest or IngestService(session, storage)
 
-    def staging_path(self, upload_id: str) -> Path:
-        """Return where an upload's bytes are staged."""
-        return self.staging_dir / f"{upload_id}.part"
-
     # ---- lifecycle ------------------------------------------------------------------
 
     def create(
@@ -140,9 +99,7 @@ class UploadService:
         if length < 1:
             raise InvalidInput(media.UPLOAD_LENGTH)
         if length > self.max_size:
-            raise TooLarge(
-                media.UPLOAD_TOO_LARGE, params={"size": length, "limit": self.max_size}
-            )
+            raise TooLarge(media.UPLOAD_TOO_LARGE, params={"size": length, "limit": self.max_size})
         shown = display_filename(filename or "unnamed")
         kind = not_media_kind(shown, str(meta.get("filetype") or ""))
         if kind:
@@ -234,114 +191,7 @@ class UploadService:
             self._finish(upload, user, digest)
         return upload
 
-    # ---- receiving -------------------------------------------------------------------
-
-    def _commit_offset(self, upload: UploadSession, offset: int, digest: Digest) -> None:
-        upload.offset = offset
-        upload.sha256_state = saved_state(digest)
-        upload.updated_at = utcnow()
-        upload.expires_at = upload.updated_at + self.expiry
-        checkpoint(self.session, "the received offset and hash state survive a cut connection")
-
-    def _receive_local(
-        self, upload: UploadSession, fd: int, stream: BinaryIO, size: int | None
-    ) -> Digest:
-        """Append the body to the staging file; commit the new offset once it is durable."""
-        base = upload.offset
-        if os.fstat(fd).st_size < base:
-            raise Conflict(media.UPLOAD_LOST)
-        os.ftruncate(fd, base)
-        digest = resume_digest(upload.sha256_state, base)
-        if digest is None:  # no usable saved state (an old row, another OpenSSL): re-read
-            digest = hash_file_prefix(fd, base)
-        pos = base
-
-        def write(block: memoryview) -> None:
-            nonlocal pos
-            pwrite_all(fd, block, pos)
-            pos += len(block)
-
-        target: MappedFileTarget | WriteTarget = WriteTarget(write)
-        if size:  # the body's length is known: reserve it and receive into mapped pages
-            try:
-                os.posix_fallocate(fd, base, size)
-            except OSError as exc:
-                os.ftruncate(fd, base)
-                if exc.errno == errno.ENOSPC:
-                    raise NoSpace(media.UPLOAD_NO_SPACE, params={"size": size}) from None
-                raise
-            target = MappedFileTarget(fd, base)
-        try:
-            with Receiver(digest) as receiver:
-                received = receiver.run(stream, size, upload.length - base, target)
-        except BaseException:
-            os.ftruncate(fd, base)
-            raise
-        os.ftruncate(fd, base + received)  # drop what was reserved but never arrived
-        os.fdatasync(fd)
-        self._commit_offset(upload, base + received, digest)
-        return digest
-
-    def part_size(self, length: int) -> int:
-        """Return the multipart part size for an upload of ``length`` bytes."""
-        most = self.storage.multipart_max_parts - 1
-        return max(PART_SIZE, self.storage.multipart_min_part or 0, -(-length // most))
-
-    def _receive_parts(
-        self, upload: UploadSession, fd: int, stream: BinaryIO, size: int | None
-    ) -> Digest:
-        """Spool the body locally and send every ``part_size`` bytes as a multipart part."""
-        parts = [UploadedPart(**p) for p in upload.parts or []]
-        sent = sum(p.size for p in parts)
-        spooled = upload.offset - sent
-        if os.fstat(fd).st_size < spooled:
-            raise Conflict(media.UPLOAD_LOST)
-        os.ftruncate(fd, spooled)  # a part sent and committed before a crash is not re-sent
-        digest = resume_digest(upload.sha256_state, upload.offset)
-        if digest is None:
-            raise Conflict(media.UPLOAD_LOST)
-        part_size = self.part_size(upload.length)
-        receiver = Receiver(digest)
-
-        def send_part() -> None:
-            nonlocal sent, spooled
-            receiver.settle()  # the saved hash state must cover every byte sent
-            with os.fdopen(os.dup(fd), "rb") as spool:
-                part = self.storage.upload_part(
-                    self.object_key(upload.id), upload.multipart_id or "", len(parts) + 1,
-                    spool, spooled,
-                )  # fmt: skip
-            parts.append(part)
-            sent += spooled
-            spooled = 0
-            upload.parts = [vars(p) for p in parts]
-            self._commit_offset(upload, sent, digest)
-            os.ftruncate(fd, 0)
-
-        def write(block: memoryview) -> None:
-            nonlocal spooled
-            pwrite_all(fd, block, spooled)
-            spooled += len(block)
-            if spooled >= part_size:
-                send_part()
-
-        try:
-            with receiver:
-                receiver.run(stream, size, upload.length - upload.offset, WriteTarget(write))
-        except BaseException:
-            os.ftruncate(fd, upload.offset - sent)
-            raise
-        if sent + spooled == upload.length and spooled:
-            send_part()  # the last part may be small
-        os.fdatasync(fd)
-        self._commit_offset(upload, sent + spooled, digest)
-        return digest
-
     # ---- finishing -------------------------------------------------------------------
-
-    def object_key(self, upload_id: str) -> str:
-        """Return the storage key a multipart upload assembles the file under."""
-        return f"incoming/uploads/{upload_id}"
 
     def _finish(self, upload: UploadSession, user: User, digest: Digest) -> None:
         upload.sha256 = digest.hexdigest()
@@ -468,29 +318,3 @@ class UploadService:
                 self.storage.abort_multipart(self.object_key(upload_id), multipart_id)
             except StorageError:  # the bucket's AbortIncompleteMultipartUpload rule is the net
                 log.exception("could not abort the multipart upload of %s", upload_id)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[BinaryIO]:
-    """Open the staging file for update under an exclusive, non-blocking lock."""
-    try:
-        fh = path.open("r+b")
-    except FileNotFoundError:
-        raise NotFound(media.UPLOAD_LOST) from None
-    with fh:
-        # A PATCH whose connection was just cut is still committing its offset for a moment;
-        # a client that resumes at once waits for it instead of getting 423. A writer that
-        # holds the lock longer than LOCK_WAIT is a real concurrent request: 423.
-        deadline = time.monotonic() + LOCK_WAIT
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy(media.UPLOAD_BUSY) from None
-                time.sleep(0.05)
-        try:
-            yield fh
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

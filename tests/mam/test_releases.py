@@ -18,6 +18,8 @@ from mam.models.release import PackageKind, PackageState, ReleaseState
 from mam.pbcore import NS
 from mam.probe import probe
 from mam.runtime import Runtime
+from mam.services.county_distribution import CountyDistribution
+from mam.services.coverage import CoverageReports
 from mam.services.packaging import PackageBuilder, package_key
 from mam.services.releases import ReleaseService
 from tests import factories
@@ -242,7 +244,7 @@ def test_counties_see_only_their_releases(
     session: Session, runtime: Runtime, world: dict, tmp_path: Path
 ) -> None:
     release = published(session, world, targets=[world["a"].id])
-    svc = ReleaseService(session)
+    svc = CountyDistribution(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
     PackageBuilder(session, runtime.storage, tmp_path).build(tv.id)
     assert [r.id for r in svc.for_county(world["a"].id)] == [release.id]
@@ -261,6 +263,7 @@ def test_withdrawal_needs_a_reason_and_blocks_downloads(
 ) -> None:
     release = published(session, world)
     svc = ReleaseService(session)
+    county_side = CountyDistribution(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
     PackageBuilder(session, runtime.storage, tmp_path).build(tv.id)
     with pytest.raises(InvalidInput, match="needs a reason"):
@@ -268,15 +271,15 @@ def test_withdrawal_needs_a_reason_and_blocks_downloads(
     svc.withdraw(release, "片中数据有误，需更正", world["publisher"])
     assert {v.state for v in world["versions"]} == {VersionState.WITHDRAWN}
     with pytest.raises(NotAllowed, match="片中数据有误"):
-        svc.package_for_download(tv.id, world["county_a"])
-    assert [r.state for r in svc.for_county(world["a"].id)] == [ReleaseState.WITHDRAWN]
+        county_side.package_for_download(tv.id, world["county_a"])
+    assert [r.state for r in county_side.for_county(world["a"].id)] == [ReleaseState.WITHDRAWN]
 
 
 def test_receipts_screenings_and_coverage(
     session: Session, runtime: Runtime, world: dict, tmp_path: Path
 ) -> None:
     release = published(session, world, targets=[world["a"].id, world["b"].id])
-    svc = ReleaseService(session)
+    svc = CountyDistribution(session)
     tv = next(p for p in release.packages if p.kind == PackageKind.TV)
     PackageBuilder(session, runtime.storage, tmp_path).build(tv.id)
     svc.record_download(tv, world["county_a"], start=0, sent=tv.size or 0)
@@ -297,12 +300,12 @@ def test_receipts_screenings_and_coverage(
         svc.report_screening(
             release, world["county_a"], screened_on=date.today(), place="x", viewers=-4
         )
-    rows = {c.county.code: c for c in svc.coverage(release)}
+    rows = {c.county.code: c for c in CoverageReports(session).coverage(release)}
     assert rows["a"].downloaded and rows["a"].confirmed_at and not rows["a"].overdue
     assert (rows["a"].screenings, rows["a"].viewers, rows["a"].copies_needed) == (1, 85, 4)
     assert not rows["b"].downloaded and rows["b"].confirmed_at is None
     assert rows["b"].copies_needed == 1
-    later = svc.coverage(release, now=utcnow() + timedelta(days=30))
+    later = CoverageReports(session).coverage(release, now=utcnow() + timedelta(days=30))
     assert {c.county.code: c.overdue for c in later} == {"a": False, "b": True}
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from mam import migrate, search
+from mam import migrate, search, search_query
 from mam.db import Database
 from mam.models import SourceType, VersionState
 from mam.models.catalogue import EpisodeDetail, Topic
@@ -217,7 +217,7 @@ def test_counting_stops_at_the_limit_and_says_so(
     s = db_session
     ids = [add(s, f"第{n}集 党课", programme="乡村振兴" if n < 2 else "时代风采") for n in range(5)]
     assert search.search(s, SearchQuery(text="党课")).total_exact
-    monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(search_query, "COUNT_LIMIT", 3)
     capped = search.search(s, SearchQuery(text="党课", per_page=2))
     assert (capped.total, capped.total_exact) == (3, False)
     assert [e.id for e in capped.episodes] == sorted(ids, reverse=True)[:2]
@@ -293,10 +293,10 @@ def test_the_newest_hits_of_a_long_word_whichever_way_they_are_found(
     hits = [add(s, f"乡村振兴第{n}讲") for n in range(4)]
     for n in range(3):
         add(s, f"别的片子{n}")  # the newest rows hold no hit
-    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
-    monkeypatch.setattr(search, "RECENT_WINDOW", window)  # 3, 5: too few hits in it
+    monkeypatch.setattr(search_query, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(search_query, "RECENT_WINDOW", window)  # 3, 5: too few hits in it
     found = search.search(s, SearchQuery(text="乡村振兴", per_page=2))
     assert [e.id for e in found.episodes] == sorted(hits, reverse=True)[:2]
     assert (found.total, found.total_exact) == (2, False)
-    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(search_query, "COUNT_LIMIT", 10)
     assert search.search(s, SearchQuery(text="乡村振兴")).total == 4

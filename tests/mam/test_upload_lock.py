@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mam.services import uploads
+from mam.services import upload_bytes as uploads
 
 
 def _hold_lock(path: Path, seconds: float, ready: threading.Event) -> None:

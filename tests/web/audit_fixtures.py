@@ -23,6 +23,7 @@ from mam.models import (
 )
 from mam.models.release import ReleasePackage
 from mam.runtime import Runtime
+from mam.services.county_distribution import CountyDistribution
 from mam.services.releases import ReleaseService
 from mam.services.review import ReviewService
 from mam.services.topics import TopicService
@@ -84,8 +85,9 @@ def fill_audit_log(runtime: Runtime) -> Filled:
         package = s.scalar(select(ReleasePackage).where(ReleasePackage.release_id == release.id))
         assert package is not None
         releases.rebuild_package(package.id, li)
-        releases.confirm_receipt(release, clerk)
-        releases.report_screening(
+        county_side = CountyDistribution(s)
+        county_side.confirm_receipt(release, clerk)
+        county_side.report_screening(
             release, clerk, screened_on=date(2026, 11, 30), place="城关镇", viewers=120
         )
         topics = TopicService(s)

@@ -19,6 +19,7 @@ from mam import migrate
 from mam.models import Rendition, Role, VersionState, utcnow
 from mam.models.release import Download, PackageKind, PackageState, ReleasePackage
 from mam.runtime import Runtime, build_runtime
+from mam.services.coverage import CoverageReports
 from mam.services.releases import ReleaseService
 from mam.services.tokens import TokenService
 from mam.services.users import UserService
@@ -88,7 +89,7 @@ class CountyWorld:
     def downloaded(self) -> bool:
         """Return what the publisher's coverage table says for county c1."""
         with self.runtime.db.session() as s:
-            svc = ReleaseService(s)
+            svc = CoverageReports(s)
             rows = {c.county.code: c for c in svc.coverage(svc.get(self.release))}
             return rows["c1"].downloaded
 

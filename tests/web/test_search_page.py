@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
-from mam import search
+from mam import search_query
 from mam.runtime import Runtime
 from tests.web.conftest import csrf_from
 from tests.web.test_metadata import make_episode
@@ -33,7 +33,7 @@ def test_a_capped_count_reads_more_than(
     token = csrf_from(client.get("/").get_data(as_text=True))
     client.post("/language/en", data={"csrf_token": token, "next": "/"})
     assert total_line(client.get("/search?q=党课").get_data(as_text=True)) == "3 episodes found"
-    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(search_query, "COUNT_LIMIT", 2)
     html = client.get("/search?q=党课").get_data(as_text=True)
     assert total_line(html).startswith("More than 2 episodes found.")
     assert html.count('data-testid="search-hit"') == 3

@@ -20,7 +20,7 @@ from mam import migrate
 from mam.models import Role, Version, utcnow
 from mam.models.catalogue import UploadSession, UploadState
 from mam.runtime import Runtime, build_runtime
-from mam.services import uploads
+from mam.services import upload_bytes, uploads
 from mam.services.fingerprints import SAMPLE, fingerprint
 from mam.services.users import UserService
 from storage.base import StorageError
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 def s3_runtime(
     home: Path, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Runtime]:
-    monkeypatch.setattr(uploads, "PART_SIZE", 5 * MiB)  # S3's smallest part: several per file
+    monkeypatch.setattr(upload_bytes, "PART_SIZE", 5 * MiB)  # S3's smallest part: several per file
     settings = make_settings(
         home,
         storage_backend="s3",
