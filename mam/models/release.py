@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     ForeignKey,
@@ -64,6 +65,10 @@ class ReleaseSet(Base):
         _enum(ReleaseState), default=ReleaseState.DRAFT, index=True
     )
     all_counties: Mapped[bool] = mapped_column(default=False)
+    # What the set is for: package kinds built (tv, playback, web); its licences must allow them.
+    uses: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["tv", "playback", "web"], server_default='["tv", "playback", "web"]'
+    )
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
