@@ -22,6 +22,14 @@ branch_labels = None
 depends_on = None
 
 ALL_USES = '["tv", "playback", "web"]'
+COPY_RIGHTS = (
+    "INSERT INTO licence (episode_id, holder, contract_ref, ends_on, uses, all_counties,"
+    " notes, created_at, updated_at)"
+    " SELECT episode_id, rights_holder, '', rights_expiry, :uses, :yes, '',"
+    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM episode_detail"
+    " WHERE rights_holder <> '' OR rights_expiry IS NOT NULL"
+)
+COPY_RIGHTS_PG = COPY_RIGHTS.replace(":uses", "CAST(:uses AS JSON)")
 
 
 def upgrade() -> None:
@@ -82,7 +90,9 @@ def upgrade() -> None:
         sa.Column("sent_at", UTCDateTime(), nullable=False),
         sa.Column("recipients", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["licence_id"], ["licence.id"], name=op.f("fk_licence_notice_licence_id_licence"),
+            ["licence_id"],
+            ["licence.id"],
+            name=op.f("fk_licence_notice_licence_id_licence"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_licence_notice")),
@@ -94,15 +104,9 @@ def upgrade() -> None:
         "release_set", sa.Column("uses", sa.JSON(), nullable=False, server_default=ALL_USES)
     )
     # The rights recorded so far become licences for every use and county.
-    uses = "CAST(:uses AS JSON)" if op.get_bind().dialect.name == "postgresql" else ":uses"
+    postgres = op.get_bind().dialect.name == "postgresql"
     op.execute(
-        sa.text(
-            "INSERT INTO licence (episode_id, holder, contract_ref, ends_on, uses,"
-            " all_counties, notes, created_at, updated_at)"
-            f" SELECT episode_id, rights_holder, '', rights_expiry, {uses}, :yes,"
-            " '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM episode_detail"
-            " WHERE rights_holder <> '' OR rights_expiry IS NOT NULL"
-        ).bindparams(
+        sa.text(COPY_RIGHTS_PG if postgres else COPY_RIGHTS).bindparams(
             sa.bindparam("uses", ALL_USES, type_=sa.String()),
             sa.bindparam("yes", True, type_=sa.Boolean()),
         )
