@@ -15,9 +15,9 @@ STATE_NAMES = {
 }
 # Uses by package kind, as a licence names them.
 USE_NAMES = {
-    "tv": N_("TV broadcast"),
-    "playback": N_("Village playback"),
-    "web": N_("Online learning"),
+    "tv": N_("broadcast on TV"),
+    "playback": N_("playback in villages"),
+    "web": N_("online learning"),
 }
 
 # Why an episode may not be released (the reason of REFUSED).
