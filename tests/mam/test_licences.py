@@ -88,7 +88,7 @@ def test_the_licence_rule(
         assert found is None
     else:
         assert found is not None
-        from mam.i18n import render  # noqa: PLC0415
+        from mam.i18n import render
 
         assert render(found["template"], found["params"], str) == expected
 
@@ -121,7 +121,9 @@ def world(db_session: Session) -> dict:  # type: ignore[type-arg]
     s.add_all([a, b])
     s.flush()
     producer = factories.user(s, Role.PRODUCER)
-    v = factories.version(s, VersionState.APPROVED, programme=f"引进纪录片{suffix}", title="大国粮仓")
+    v = factories.version(
+        s, VersionState.APPROVED, programme=f"引进纪录片{suffix}", title="大国粮仓"
+    )
     v.episode.source_type = SourceType.IMPORTED
     v.episode.programme.producer_id = producer.id
     s.flush()
@@ -139,7 +141,8 @@ def _draft(s: Session, world: dict, targets: list[int] | None) -> object:  # typ
 
 
 def test_imported_material_without_a_licence_cannot_enter_a_set(
-    db_session: Session, world: dict  # type: ignore[type-arg]
+    db_session: Session,
+    world: dict,  # type: ignore[type-arg]
 ) -> None:
     release = _draft(db_session, world, [world["a"].id])
     with pytest.raises(NotAllowed) as refused:
@@ -151,7 +154,8 @@ def test_imported_material_without_a_licence_cannot_enter_a_set(
 
 
 def test_publishing_an_out_of_territory_episode_is_refused(
-    db_session: Session, world: dict  # type: ignore[type-arg]
+    db_session: Session,
+    world: dict,  # type: ignore[type-arg]
 ) -> None:
     s, a, b = db_session, world["a"], world["b"]
     LicenceService(s).save(
@@ -178,15 +182,14 @@ def test_publishing_an_out_of_territory_episode_is_refused(
     release.all_counties = False  # type: ignore[attr-defined]
     svc.publish(release, world["publisher"])  # type: ignore[arg-type]
     assert release.state.value == "published"  # type: ignore[attr-defined]
-    saved = s.scalars(
-        select(AuditEvent).where(AuditEvent.action == "licence_saved")
-    ).one()
+    saved = s.scalars(select(AuditEvent).where(AuditEvent.action == "licence_saved")).one()
     assert (saved.object_type, saved.object_id) == ("episode", world["episode"].id)
     assert saved.details["counties"] == [a.id] and saved.details["ends_on"] == "2099-12-31"
 
 
 def test_a_set_for_tv_only_takes_a_tv_licence_and_builds_only_its_package(
-    db_session: Session, world: dict  # type: ignore[type-arg]
+    db_session: Session,
+    world: dict,  # type: ignore[type-arg]
 ) -> None:
     s = db_session
     LicenceService(s).save(
@@ -207,7 +210,8 @@ def test_a_set_for_tv_only_takes_a_tv_licence_and_builds_only_its_package(
 
 
 def test_a_programme_licence_is_inherited_and_an_episode_licence_wins(
-    db_session: Session, world: dict  # type: ignore[type-arg]
+    db_session: Session,
+    world: dict,  # type: ignore[type-arg]
 ) -> None:
     s = db_session
     licences = LicenceService(s)

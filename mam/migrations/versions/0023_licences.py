@@ -101,7 +101,8 @@ def upgrade() -> None:
         ),
     )
     op.add_column(
-        "release_set", sa.Column("uses", sa.JSON(), nullable=False, server_default=ALL_USES)
+        "release_set",
+        sa.Column("uses", sa.String(length=64), nullable=False, server_default="tv,playback,web"),
     )
     # The rights recorded so far become licences for every use and county.
     postgres = op.get_bind().dialect.name == "postgresql"
