@@ -59,6 +59,7 @@ def search() -> ResponseReturnValue:
         source=request.args.get("source") or None,
         state=request.args.get("state") or None,
         year=_int_arg("year", 9999),
+        licence=request.args.get("licence") or None,
         page=_int_arg("page", MAX_PAGE) or 1,
     )
     result = search_episodes(db_session(), q)

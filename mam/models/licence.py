@@ -11,6 +11,7 @@ each once and a licence renewed with a new end date is watched again.
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mam.models.core import Base, County, Episode, Programme, User, utcnow
 
 USES = ("tv", "playback", "web")  # the package kinds (mam.models.release.PackageKind)
+LIBRARY_TZ = ZoneInfo("Asia/Shanghai")  # the library's calendar: licence dates are its days
+EXPIRING_DAYS = 30  # a licence ending within this many days is "expiring" (and noticed)
 
 
 class Licence(Base):

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,13 +26,11 @@ from mam.i18n import Label
 from mam.messages import Message
 from mam.messages import licence as msg
 from mam.models import County, Episode, Programme, SourceType, User
-from mam.models.licence import USES, Licence, LicenceCounty
+from mam.models.licence import EXPIRING_DAYS, LIBRARY_TZ, USES, Licence, LicenceCounty
 from mam.models.release import ReleaseSet
 from mam.services.edit_rights import require_edit
 from mam.services.metadata import parse_date
 
-LIBRARY_TZ = ZoneInfo("Asia/Shanghai")
-EXPIRING_DAYS = 30  # a licence ending within this many days is "expiring" (and noticed)
 STATES = ("valid", "expiring", "expired", "pending", "none")
 MAX_NOTES = 5000
 
