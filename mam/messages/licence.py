@@ -50,6 +50,13 @@ WITHDRAWN_REASON = message(
     "licence.withdrawn_reason",
     N_("The licence of 《%(title)s》 ended on %(date)s; the set was withdrawn automatically."),
 )
+NO_LONGER_COVERED = message(
+    "licence.no_longer_covered",
+    N_(
+        "《%(title)s》 is no longer covered by its licence (%(reason)s); the set was "
+        "withdrawn automatically."
+    ),
+)
 EXPIRING_SUBJECT = message("notice.licence_expiring", N_("Licence ending on %(date)s: %(title)s"))
 EXPIRING_BODY = message(
     "notice.licence_expiring_body",

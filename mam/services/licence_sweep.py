@@ -9,6 +9,10 @@ For each licence whose last day (``ends_on``) is at most ``EXPIRING_DAYS`` away:
   episode and the date; counties see it), and one ``expired`` notice is sent. Online
   learning stops by itself: the learner portal asks the licence on every request.
 
+Then every published set is checked against the licences as they are now: a set holding an
+episode whose licence was narrowed (a county or use taken out), removed, or is not in force
+is withdrawn too, with the reason (within the hour of the change).
+
 A LicenceNotice row per (licence, kind, end date) makes a second run send nothing twice;
 renewing the licence (a new end date) arms the notices again. Mail goes after the commit
 (``after_commit``), in each recipient's language. The caller commits.
@@ -24,12 +28,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
+from mam.errors import NotAllowed
 from mam.i18n import translator
 from mam.messages import licence as msg
 from mam.models import County, Episode, Role, User, UserRole
 from mam.models.licence import Licence, LicenceNotice
 from mam.models.release import ReleaseItem, ReleaseSet, ReleaseState, ReleaseTarget
-from mam.services.licences import EXPIRING_DAYS
+from mam.services.licences import EXPIRING_DAYS, LicenceService
 from mam.services.notify import Notice, Notifier, NullNotifier
 from mam.services.releases import ReleaseService
 from mam.uow import after_commit
@@ -73,7 +78,30 @@ class LicenceSweep:
             if self._first(licence, "expired"):
                 self._notify(licence, "expired", episodes, withdrawn)
                 result.notices.append((licence.id, "expired"))
+        result.withdrawn.extend(self._withdraw_uncovered(day))
         return result
+
+    def _withdraw_uncovered(self, day: date) -> list[str]:
+        """Withdraw published sets that hold an episode its licence no longer covers for
+        the set's uses and counties (a licence narrowed, removed or not yet in force).
+
+        A missing licence alone withdraws nothing: sets published before licences existed
+        keep their imported films (their release pages show 无许可); they cannot be
+        released again, nor streamed, until a licence is entered."""
+        names = []
+        translate = translator(REASON_LOCALE)
+        licences = LicenceService(self.session)
+        published = self.session.scalars(
+            select(ReleaseSet).where(ReleaseSet.state == ReleaseState.PUBLISHED)
+        )
+        for release in list(published):
+            try:
+                licences.require_release(release, day=day, ignore_missing=True)
+            except NotAllowed as refused:
+                reason = msg.NO_LONGER_COVERED.render(refused.params, translate)
+                ReleaseService(self.session).withdraw(release, reason, None)
+                names.append(release.name)
+        return names
 
     def _governed(self, licence: Licence) -> list[Episode]:
         """Return the episodes ``licence`` governs (a programme's: those without their own)."""

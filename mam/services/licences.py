@@ -163,6 +163,17 @@ class LicenceService:
         counties = None if county_id is None else {county_id: ""}
         return refusal(episode, self.for_episode(episode), (use,), counties, day or today()) is None
 
+    def ending(self, day: date, days: int = EXPIRING_DAYS) -> list[Licence]:
+        """Return the licences whose last day is at most ``days`` after ``day`` (and those
+        ended already), soonest first."""
+        return list(
+            self.session.scalars(
+                select(Licence)
+                .where(Licence.ends_on.is_not(None), Licence.ends_on <= day + timedelta(days))
+                .order_by(Licence.ends_on, Licence.id)
+            )
+        )
+
     # ---- release sets ------------------------------------------------------------------
 
     def require_release(
@@ -173,10 +184,12 @@ class LicenceService:
         uses: Iterable[str] | None = None,
         county_ids: Iterable[int] | None = (),
         day: date | None = None,
+        ignore_missing: bool = False,
     ) -> None:
         """Refuse (NotAllowed, with the reason) unless every episode of the set (or the given
         ones) is licensed for the set's uses and counties. ``county_ids`` None: all counties;
-        the default is the set's current targets."""
+        the default is the set's current targets. ``ignore_missing`` passes episodes that
+        have no licence at all (the sweep: sets published before licences existed)."""
         if county_ids == ():
             county_ids = None if release.all_counties else [t.county_id for t in release.targets]
         counties: dict[int, str] | None = None
@@ -189,8 +202,9 @@ class LicenceService:
         chosen = list(uses if uses is not None else release.uses)
         for episode in episodes if episodes is not None else [i.episode for i in release.items]:
             reason = refusal(episode, self.for_episode(episode), chosen, counties, day or today())
-            if reason is not None:
-                raise NotAllowed(msg.REFUSED, params={"title": episode.title, "reason": reason})
+            if reason is None or (ignore_missing and reason["code"] == msg.NO_LICENCE.code):
+                continue
+            raise NotAllowed(msg.REFUSED, params={"title": episode.title, "reason": reason})
 
     # ---- editing -----------------------------------------------------------------------
 

@@ -7,13 +7,16 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam.cli import cli
 from mam.config import Settings
 from mam.models import AuditEvent, County, Rendition, Role, SourceType, VersionState
 from mam.models.licence import LicenceNotice
 from mam.models.release import ReleaseSet
+from mam.runtime import Runtime
 from mam.services.licence_sweep import LicenceSweep
 from mam.services.licences import LicenceForm, LicenceService
 from mam.services.notify import Notice, SmtpNotifier
@@ -49,7 +52,12 @@ class Outbox:
 
 @pytest.fixture
 def world(db_session: Session) -> dict:  # type: ignore[type-arg]
-    s = db_session
+    return make_world(db_session)
+
+
+def make_world(s: Session) -> dict:  # type: ignore[type-arg]
+    """Two counties with staff, a learner of 甲县, an imported film licensed to END and
+    published to 甲县 (committed)."""
     tag = uuid.uuid4().hex[:4]
     a, b = County(code=f"a{tag}", name="甲县"), County(code=f"b{tag}", name="乙县")
     s.add_all([a, b])
@@ -79,7 +87,7 @@ def world(db_session: Session) -> dict:  # type: ignore[type-arg]
     releases.set_targets(release, [a.id], publisher)
     releases.publish(release, publisher)
     s.commit()
-    return {"release": release, "learner": learner, "version": v, "tag": tag}
+    return {"release": release, "learner": learner, "version": v, "tag": tag, "b": b.id}
 
 
 def sweep(s: Session, outbox: Outbox, day: date) -> tuple[list[str], list[str]]:
@@ -166,9 +174,61 @@ def test_a_renewed_licence_is_watched_again(
     assert world["release"].state.value == "published"
 
 
+def test_a_narrowed_licence_withdraws_a_missing_one_does_not(
+    db_session: Session, world: dict  # type: ignore[type-arg]
+) -> None:
+    s, outbox = db_session, Outbox()
+    episode = world["version"].episode
+    admin = factories.user(s, Role.ADMIN)
+    licences = LicenceService(s)
+    licences.remove(admin, episode=episode)  # as if published before licences existed
+    s.commit()
+    assert sweep(s, outbox, END - timedelta(days=60)) == ([], [])
+    s.refresh(world["release"])
+    assert world["release"].state.value == "published"
+    assert not StudyService(s).may_stream(world["learner"], world["version"].id)  # not online
+    other = world["b"]
+    licences.save(
+        admin, LicenceForm(holder="中央新影", uses=ALL, all_counties=False, county_ids=(other,)),
+        episode=episode,
+    )  # fmt: skip
+    s.commit()
+    assert sweep(s, outbox, END - timedelta(days=60)) == ([], [world["release"].name])
+    s.refresh(world["release"])
+    assert world["release"].withdrawn_reason == (
+        "《大国粮仓》已不在版权许可范围内（许可范围不包括甲县），本批次已自动撤回。"
+    )
+
+
 def test_the_beat_runs_the_sweep_hourly(settings: Settings) -> None:
     app = make_celery(settings)
     app.loader.import_default_modules()
     entries = [e for e in app.conf.beat_schedule.values() if e["task"] == LICENCE_SWEEP_TASK]
     assert [e["schedule"] for e in entries] == [3600.0]
     assert LICENCE_SWEEP_TASK in app.tasks
+
+
+
+def test_the_cli_lists_what_ends_and_runs_the_sweep(
+    runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in settings.to_env().items():
+        monkeypatch.setenv(key, value)
+    with runtime.db.session() as s:
+        made = make_world(s)
+        name = made["release"].name
+    run = CliRunner()
+    listed = run.invoke(cli, ["licences", "expiring", "--on", "2027-03-01"], catch_exceptions=False)
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines() == [
+        f"expiring  2027-03-31  中央新影  episode {made['version'].episode_id} 《大国粮仓》"
+    ]
+    early = run.invoke(cli, ["licences", "expiring", "--on", "2027-02-01"], catch_exceptions=False)
+    assert early.stdout == ""
+    swept = run.invoke(cli, ["licences", "sweep", "--on", "2027-04-01"], catch_exceptions=False)
+    lines = swept.stdout.splitlines()
+    assert lines[1:] == [f"withdrawn: {name}"] and lines[0].startswith("notice expired for licence")
+    again = run.invoke(cli, ["licences", "sweep", "--on", "2027-04-01"], catch_exceptions=False)
+    assert again.stdout == ""
+    bad = run.invoke(cli, ["licences", "sweep", "--on", "2027-13-01"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
