@@ -75,7 +75,7 @@ def test_a_producer_enters_a_licence_for_one_county(
     card = page.locator("[data-testid=licence]")
     assert card.locator("[data-testid=licence-state]").first.inner_text() == "许可即将到期"
     assert card.locator("[data-testid=licence-holder]").inner_text() == "中央新影集团"
-    uses = card.locator("[data-testid=licence-uses]").inner_text().split()
+    uses = card.locator("[data-testid=licence-uses] .tag").all_inner_texts()
     assert uses == ["电视播出", "村级放映"]
     assert card.locator("[data-testid=licence-territory]").inner_text().strip() == "甲县"
     assert card.locator("[data-testid=licence-period]").inner_text() == (
