@@ -136,8 +136,8 @@ class LicenceService:
         """Return the licence state of ``episode`` (see ``licence_state``)."""
         return licence_state(self.for_episode(episode), day or today())
 
-    def states(self, episodes: Iterable[Episode], day: date | None = None) -> dict[int, str]:
-        """Return the licence state of each episode by id (two queries, for lists)."""
+    def governing(self, episodes: Iterable[Episode]) -> dict[int, Licence | None]:
+        """Return the governing licence of each episode by id (two queries, for lists)."""
         found = list(episodes)
         own = {
             lic.episode_id: lic
@@ -151,10 +151,12 @@ class LicenceService:
                 select(Licence).where(Licence.programme_id.in_({e.programme_id for e in found}))
             )
         }
+        return {e.id: own.get(e.id) or programmes.get(e.programme_id) for e in found}
+
+    def states(self, episodes: Iterable[Episode], day: date | None = None) -> dict[int, str]:
+        """Return the licence state of each episode by id (two queries, for lists)."""
         day = day or today()
-        return {
-            e.id: licence_state(own.get(e.id) or programmes.get(e.programme_id), day) for e in found
-        }
+        return {i: licence_state(lic, day) for i, lic in self.governing(episodes).items()}
 
     def permits(
         self, episode: Episode, use: str, county_id: int | None, day: date | None = None

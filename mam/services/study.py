@@ -30,7 +30,7 @@ from mam.models import Episode, Rendition, Role, User, Version, utcnow
 from mam.models.catalogue import Topic, episode_topic
 from mam.models.learning import StudyDay, StudyRecord, StudySegment
 from mam.models.release import ReleaseItem, ReleaseSet, ReleaseState, ReleaseTarget
-from mam.services.licences import LicenceService, today
+from mam.services.licences import LicenceService, refusal, today
 
 HLS_MIME = "application/vnd.apple.mpegurl"
 COMPLETION = 0.9  # share of the film that completes an episode
@@ -163,15 +163,12 @@ class StudyService:
     def _licensed(self, items: Iterable[ReleaseItem], county_id: int) -> Iterator[ReleaseItem]:
         """Keep the items of sets meant for online learning whose episode's licence allows
         it in ``county_id`` today (an expired licence stops streaming at once)."""
-        licences = LicenceService(self.session)
+        found = [i for i in items if "web" in i.release.uses]
+        governing = LicenceService(self.session).governing({i.episode for i in found})
         day = today()
-        verdicts: dict[int, bool] = {}
-        for item in items:
-            if "web" not in item.release.uses:
-                continue
-            if item.episode_id not in verdicts:
-                verdicts[item.episode_id] = licences.permits(item.episode, "web", county_id, day)
-            if verdicts[item.episode_id]:
+        for item in found:
+            licence = governing[item.episode_id]
+            if refusal(item.episode, licence, ("web",), {county_id: ""}, day) is None:
                 yield item
 
     # ---- what the server sent, what the player says ----------------------------------------
