@@ -204,8 +204,8 @@ class LicenceSweep:
         }
         notice_kind = "licence_expiring" if kind == "ahead" else "licence_expired"
         link = (
-            f"/catalogue/episodes/{episodes[0].id}" if licence.episode_id and episodes
-            else "/catalogue/"
+            f"/episodes/{episodes[0].id}#licence" if episodes
+            else "/"
         )  # fmt: skip
         for people, where in ((publishers, link), (counties, "/county/")):
             if people:

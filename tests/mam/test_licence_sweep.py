@@ -112,8 +112,8 @@ def test_notice_ahead_then_withdrawal_and_notice_on_the_day_each_once(
             f"pub{tag}",
             "版权许可将于 2027-03-31 到期：《引进" + tag + "》大国粮仓",
             f"《引进{tag}》大国粮仓 的版权许可（中央新影）将于 2027-03-31 到期。"
-            "若不续签，次日起含该片的供片批次将被撤回，网上学习也将停止。\n\n打开：https://mam.example/catalogue/episodes/"
-            f"{world['version'].episode_id}\n",
+            "若不续签，次日起含该片的供片批次将被撤回，网上学习也将停止。\n\n打开：https://mam.example/episodes/"
+            f"{world['version'].episode_id}#licence\n",
         ),
         (
             f"ca{tag}",
