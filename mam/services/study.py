@@ -117,8 +117,9 @@ class StudyService:
         ]
 
     def topics_for(self, county_id: int) -> list[Topic]:
-        """Return the topics of the county's watchable episodes (for a filter)."""
-        episodes = _released_to(county_id).with_only_columns(ReleaseItem.episode_id)
+        """Return the topics of the county's watchable episodes (for a filter; licensed
+        for online learning in the county today, like ``playable``)."""
+        episodes = [p.episode.id for p in self.playable(county_id)]
         return list(
             self.session.scalars(
                 select(Topic)
