@@ -120,6 +120,11 @@ class AuditAction(enum.StrEnum):
     REVOKE_API_TOKEN = "revoke_api_token"  # noqa: S105 (an action name)
     # storage
     FIXITY_FAILED = "fixity_failed"
+    # licences (mam.services.licences)
+    LICENCE_SAVED = "licence_saved"
+    LICENCE_REMOVED = "licence_removed"
+    LICENCE_NOTICE_SENT = "licence_notice_sent"
+    RELEASE_USES_SET = "release_uses_set"
     # the playback network and online learning
     TOWNSHIP_CREATED = "township_created"
     TOWNSHIP_UPDATED = "township_updated"
@@ -210,6 +215,19 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     ),
     A.RELEASE_PUBLISHED: (N_("Release set published"), N_("%(actor)s published %(object)s")),
     A.RELEASE_WITHDRAWN: (N_("Release set withdrawn"), N_("%(actor)s withdrew %(object)s")),
+    A.RELEASE_USES_SET: (
+        N_("Release set uses chosen"),
+        N_("%(actor)s chose the uses of %(object)s"),
+    ),
+    A.LICENCE_SAVED: (N_("Licence saved"), N_("%(actor)s saved the licence of %(object)s")),
+    A.LICENCE_REMOVED: (
+        N_("Licence removed"),
+        N_("%(actor)s removed the licence of %(object)s"),
+    ),
+    A.LICENCE_NOTICE_SENT: (
+        N_("Licence expiry notice sent"),
+        N_("%(actor)s sent an expiry notice for the licence of %(object)s"),
+    ),
     A.PACKAGE_BUILD_STARTED: (
         N_("Package build started"),
         N_("%(actor)s started building %(object)s"),

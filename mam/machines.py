@@ -79,8 +79,9 @@ RELEASE: StateMachine[ReleaseState, ReleaseEvent] = StateMachine(
     ObjectType.RELEASE_SET,
     {
         (R.DRAFT, ReleaseEvent.PUBLISH): rule(R.PUBLISHED, PUBLISHER, ADMIN),
+        # system: the licence sweep withdraws a set holding an episode whose licence ended
         (R.PUBLISHED, ReleaseEvent.WITHDRAW): rule(
-            R.WITHDRAWN, PUBLISHER, ADMIN, needs_reason=True
+            R.WITHDRAWN, PUBLISHER, ADMIN, SYSTEM, needs_reason=True
         ),
     },
 )

@@ -1,4 +1,5 @@
-"""Facet counts of a search (programme, topic, source type, state, year), in one statement.
+"""Facet counts of a search (programme, topic, source type, state, licence, year), in one
+statement.
 
 Counts are disjunctive, as shoppers expect: the counts of a facet ignore that facet's own
 filter (so choosing one programme still shows how many hits the others have) and apply
@@ -15,15 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, func, literal, null, or_, select, union_all
+from sqlalchemy import Date, String, case, func, literal, null, or_, select, union_all
 from sqlalchemy import cast as sa_cast
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from mam.models import Programme
 from mam.models.catalogue import Topic, episode_topic
+from mam.models.licence import EXPIRING_DAYS, LIBRARY_TZ, Licence
 
 COUNT_LIMIT = 1000
 
@@ -35,6 +38,37 @@ def hit_columns(es: Any) -> tuple[Any, ...]:
         es.source_type.label("source"),
         es.year.label("year"),
         es.state.label("state"),
+        licence_state(es).label("licence"),
+    )
+
+
+def licence_state(es: Any, day: date | None = None) -> Any:
+    """Return the licence state of a hit (``mam.services.licences.licence_state`` in SQL).
+
+    It depends on the date, so it is computed per hit, not indexed: the governing licence
+    (the episode's, else its programme's) is looked up by its unique keys.
+    """
+    day = day or datetime.now(LIBRARY_TZ).date()
+    def state_of(lic: Any) -> Any:
+        return case(
+            (lic.starts_on > literal(day, Date), "pending"),
+            (lic.ends_on < literal(day, Date), "expired"),
+            (lic.ends_on <= literal(day + timedelta(days=EXPIRING_DAYS), Date), "expiring"),
+            else_="valid",
+        )
+
+    # Two index lookups at most per hit: coalesce stops at the episode's own licence.
+    own, inherited = aliased(Licence), aliased(Licence)
+    return func.coalesce(
+        select(state_of(own))
+        .where(own.episode_id == es.episode_id)
+        .correlate_except(own)
+        .scalar_subquery(),
+        select(state_of(inherited))
+        .where(inherited.programme_id == es.programme_id)
+        .correlate_except(inherited)
+        .scalar_subquery(),
+        "none",
     )
 
 
@@ -97,7 +131,7 @@ def count_hits(
         row("total", null(), null(), func.count()).select_from(hits),
         select(page),
     ]
-    for name in ("programme", "source", "year", "state", "topic") if facets else ():
+    for name in ("programme", "source", "year", "state", "licence", "topic") if facets else ():
         source = counted
         if name in active:  # disjunctive: this facet's counts without its own filter
             source = newest(f"without_{name}", name)[1]
@@ -140,7 +174,7 @@ def count_hits(
         else:
             found.setdefault(kind, []).append(Facet(value, label or str(value), n))
     if facets:
-        for kind in ("programme", "topic", "source", "state", "year"):
+        for kind in ("programme", "topic", "source", "state", "licence", "year"):
             found.setdefault(kind, []).sort(key=lambda f: (-f.count, str(f.value)))
         found["year"].sort(key=lambda f: -f.value)
     return Counted(

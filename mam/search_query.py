@@ -24,7 +24,7 @@ from sqlalchemy.sql import Select
 
 from mam.models import Episode, Version
 from mam.models.catalogue import EpisodeSearch
-from mam.search_facets import COUNT_LIMIT, Facet, count_hits, hit_columns
+from mam.search_facets import COUNT_LIMIT, Facet, count_hits, hit_columns, licence_state
 from mam.search_index import _IS_CJK, _PG_FACET, _dialect, _ensure_fts, _facet_token, _runs
 
 MAX_QUERY = 200
@@ -79,6 +79,7 @@ class SearchQuery:
     source: str | None = None
     state: str | None = None
     year: int | None = None
+    licence: str | None = None  # licence state: valid, expiring, expired, pending, none
     page: int = 1
     per_page: int = 20
 
@@ -110,6 +111,7 @@ def _filter_values(q: SearchQuery) -> dict[str, Any]:
         "source": q.source or None,
         "state": q.state or None,
         "year": q.year,
+        "licence": q.licence or None,
     }
     return {k: v for k, v in values.items() if v is not None}
 
@@ -132,6 +134,7 @@ def _matched(
     filters = _filter_values(q)
     filters.pop(without or "", None)
     state = filters.pop("state", None)
+    licence = filters.pop("licence", None)  # by date, not an index token
     # Programme, source, year and topic are index tokens: the text index intersects them
     # with the words instead of the database reading every row the words match.
     tokens = [_facet_token(name, value) for name, value in filters.items()]
@@ -147,6 +150,8 @@ def _matched(
             stmt = stmt.where(or_(es.phrase_text == "", es.phrase_text.contains(word)))
         if state is not None:
             stmt = stmt.where(es.state == state)
+        if licence is not None:
+            stmt = stmt.where(licence_state(es) == licence)
         return stmt
 
     if _dialect(session) == "postgresql":

@@ -54,7 +54,10 @@ TRANSITIONS: dict[tuple[VersionState, Event], Rule[VersionState]] = {
         S.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True
     ),
     (S.APPROVED, Event.RELEASE): _rule(S.RELEASED, Role.PUBLISHER, ADMIN),
-    (S.RELEASED, Event.WITHDRAW): _rule(S.WITHDRAWN, Role.PUBLISHER, ADMIN, needs_reason=True),
+    # The system withdraws what an expired licence no longer covers (mam.services.licences).
+    (S.RELEASED, Event.WITHDRAW): _rule(
+        S.WITHDRAWN, Role.PUBLISHER, ADMIN, SYSTEM, needs_reason=True
+    ),
     **{
         (state, Event.SUPERSEDE): _rule(S.SUPERSEDED, SYSTEM)
         for state in (S.READY, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED)

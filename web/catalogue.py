@@ -11,6 +11,7 @@ from mam.models import Role, VersionState
 from mam.search import MAX_PAGE, SearchQuery
 from mam.search import search as search_episodes
 from mam.services.catalogue import CatalogueService
+from mam.services.licences import LicenceService
 from web.auth import STAFF, allow, home_for
 from web.extensions import db_session
 
@@ -28,7 +29,10 @@ def index() -> ResponseReturnValue:
     if not current_user.has_role(*STAFF):
         return redirect(home_for(current_user.roles))
     programmes = CatalogueService(db_session()).programmes()
-    return render_template("catalogue.html", programmes=programmes, busy=BUSY)
+    states = LicenceService(db_session()).states(e for p in programmes for e in p.episodes)
+    return render_template(
+        "catalogue.html", programmes=programmes, busy=BUSY, licence_states=states
+    )
 
 
 @bp.route("/episodes/<int:episode_id>")
@@ -55,6 +59,7 @@ def search() -> ResponseReturnValue:
         source=request.args.get("source") or None,
         state=request.args.get("state") or None,
         year=_int_arg("year", 9999),
+        licence=request.args.get("licence") or None,
         page=_int_arg("page", MAX_PAGE) or 1,
     )
     result = search_episodes(db_session(), q)

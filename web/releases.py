@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,17 +12,21 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mam import inputs
-from mam.errors import InvalidInput
+from mam.errors import InvalidInput, NotAllowed
+from mam.messages.licence import REFUSED
 from mam.models import County, Role, Version, VersionState
+from mam.models.licence import USES
 from mam.models.release import ReleaseSet
 from mam.services.coverage import CoverageReports
 from mam.services.coverage_tables import coverage_table, utilisation_table
+from mam.services.licences import LicenceService
 from mam.services.releases import ReleaseService
 from web.auth import allow
 from web.exports import export
 from web.extensions import db_session
 
 bp = Blueprint("releases", __name__, url_prefix="/releases")
+LICENCE_REFUSED = REFUSED.code
 PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
 MAX_COUNT = 1_000_000  # villages or playback points of one county
 
@@ -137,7 +142,22 @@ def detail(release_id: int) -> ResponseReturnValue:
         counties=counties,
         coverage=coverage,
         targeted={t.county_id for t in release.targets},
+        licence_states=LicenceService(session).states(i.episode for i in release.items),
+        all_uses=USES,
     )
+
+
+def _licensed(release_id: int, act: Callable[[], object]) -> ResponseReturnValue | None:
+    """Run ``act``; a licence refusal is shown on the set's page (nothing was changed)."""
+    try:
+        act()
+    except NotAllowed as exc:
+        if exc.code != LICENCE_REFUSED:
+            raise
+        db_session().rollback()
+        flash(exc.translated(_), "error")
+        return redirect(url_for(".detail", release_id=release_id))
+    return None
 
 
 @bp.route("/<int:release_id>/items", methods=["POST"])
@@ -145,7 +165,23 @@ def detail(release_id: int) -> ResponseReturnValue:
 def add_item(release_id: int) -> ResponseReturnValue:
     """Pin an approved version into the set."""
     version_id = inputs.parse_id(request.form.get("version_id"), "version_id")
-    _service().add_version(_release(release_id), version_id, current_user)
+    release = _release(release_id)
+    refused = _licensed(
+        release_id, lambda: _service().add_version(release, version_id, current_user)
+    )
+    return refused or redirect(url_for(".detail", release_id=release_id))
+
+
+@bp.route("/<int:release_id>/uses", methods=["POST"])
+@allow(*PUBLISHERS)
+def uses(release_id: int) -> ResponseReturnValue:
+    """Choose what the set is for (TV, village playback, online learning)."""
+    release = _release(release_id)
+    chosen = request.form.getlist("uses")
+    refused = _licensed(release_id, lambda: _service().set_uses(release, chosen, current_user))
+    if refused:
+        return refused
+    flash(_("Uses saved."), "info")
     return redirect(url_for(".detail", release_id=release_id))
 
 
@@ -166,7 +202,10 @@ def targets(release_id: int) -> ResponseReturnValue:
         if request.form.get("all")
         else inputs.ids(request.form.getlist("county"))
     )
-    _service().set_targets(_release(release_id), ids, current_user)
+    release = _release(release_id)
+    refused = _licensed(release_id, lambda: _service().set_targets(release, ids, current_user))
+    if refused:
+        return refused
     flash(_("Target counties saved."), "info")
     return redirect(url_for(".detail", release_id=release_id))
 
@@ -175,7 +214,10 @@ def targets(release_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def publish(release_id: int) -> ResponseReturnValue:
     """Publish the set and queue its package builds (sent after the commit)."""
-    _service().publish(_release(release_id), current_user)
+    release = _release(release_id)
+    refused = _licensed(release_id, lambda: _service().publish(release, current_user))
+    if refused:
+        return refused
     flash(_("Published. The packages are being built."), "info")
     return redirect(url_for(".detail", release_id=release_id))
 

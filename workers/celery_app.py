@@ -19,6 +19,7 @@ RECONCILE_TASK = "mam.reconcile_jobs"
 PACKAGE_TASK = "mam.build_release_package"
 EXPIRE_UPLOADS_TASK = "mam.expire_uploads"
 FIXITY_TASK = "mam.fixity_audit"
+LICENCE_SWEEP_TASK = "mam.licence_sweep"
 TASK_MODULES = (
     "workers.tasks.processing",
     "workers.tasks.maintenance",
@@ -81,6 +82,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "reconcile-jobs": {"task": RECONCILE_TASK, "schedule": 300.0},
             "expire-uploads": {"task": EXPIRE_UPLOADS_TASK, "schedule": 3600.0},
             "fixity-audit": {"task": FIXITY_TASK, "schedule": float(settings.fixity_interval)},
+            # hourly: a date turns over once a day, a missed run is caught up within the hour
+            "licence-sweep": {"task": LICENCE_SWEEP_TASK, "schedule": 3600.0},
         },
         "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
         "include": list(TASK_MODULES),

@@ -128,6 +128,7 @@ def main() -> None:
 from mam.cli import (  # noqa: E402, F401 - registers the subcommands
     check,
     importing,
+    licences,
     maintenance,
     media,
     network,

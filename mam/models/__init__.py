@@ -8,6 +8,7 @@ from mam.models import auth as _auth  # noqa: F401
 from mam.models import catalogue as _catalogue  # noqa: F401
 from mam.models import fixity as _fixity  # noqa: F401
 from mam.models import learning as _learning  # noqa: F401
+from mam.models import licence as _licence  # noqa: F401
 from mam.models import network as _network  # noqa: F401
 from mam.models import outbox as _outbox  # noqa: F401
 from mam.models import processing as _processing  # noqa: F401

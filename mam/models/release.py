@@ -64,6 +64,11 @@ class ReleaseSet(Base):
         _enum(ReleaseState), default=ReleaseState.DRAFT, index=True
     )
     all_counties: Mapped[bool] = mapped_column(default=False)
+    # What the set is for: the package kinds built (tv,playback,web), comma-separated (a
+    # text, not JSON: release sets are compared and DISTINCTed); its licences must allow them.
+    uses_text: Mapped[str] = mapped_column(
+        "uses", String(64), default="tv,playback,web", server_default="tv,playback,web"
+    )
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -83,6 +88,15 @@ class ReleaseSet(Base):
     created_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def uses(self) -> list[str]:
+        """Return the package kinds the set is for (tv, playback, web)."""
+        return [u for u in (self.uses_text or "").split(",") if u]
+
+    @uses.setter
+    def uses(self, value: list[str]) -> None:
+        self.uses_text = ",".join(value)
 
 
 class ReleaseItem(Base):

@@ -10,7 +10,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from mam.i18n import translator
-from mam.messages import Message, notices
+from mam.messages import Message, licence, notices
 from mam.models import User
 
 log = logging.getLogger(__name__)
@@ -20,13 +20,17 @@ TEXTS: dict[str, tuple[Message, Message]] = {
     "review_requested": (notices.REVIEW_REQUESTED, notices.REVIEW_REQUESTED_BODY),
     "changes_requested": (notices.CHANGES_REQUESTED, notices.CHANGES_REQUESTED_BODY),
     "fixity_failed": (notices.FIXITY_FAILED, notices.FIXITY_FAILED_BODY),
+    "licence_expiring": (licence.EXPIRING_SUBJECT, licence.EXPIRING_BODY),
+    "licence_expired": (licence.EXPIRED_SUBJECT, licence.EXPIRED_BODY),
 }
 DEFAULT_LOCALE = "zh_CN"
 
 
 @dataclass(frozen=True)
 class Notice:
-    """Something a user should hear about: a version to review, changes requested."""
+    """Something a user should hear about: a version to review, changes requested, a
+    licence ending. ``link`` (a path of the site) overrides the version's review page;
+    ``params`` fill the kind's texts beside ``title`` and ``detail``."""
 
     recipients: list[User]
     kind: str
@@ -34,6 +38,7 @@ class Notice:
     title: str
     detail: str = ""
     link: str = field(default="")
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class Notifier(Protocol):
@@ -59,13 +64,15 @@ class SmtpNotifier:
     def message(self, notice: Notice, to: User) -> EmailMessage:
         """Build the mail for one recipient, in the recipient's language."""
         translate = translator(to.locale or DEFAULT_LOCALE)
-        params = {"title": notice.title, "detail": notice.detail}
+        params = {**notice.params, "title": notice.title, "detail": notice.detail}
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to.email or ""
         link = f"{self.base_url}/review/versions/{notice.version_id}"
         if notice.kind == "fixity_failed":  # a stored object, not a version: the audit log
             link = f"{self.base_url}/admin/audit?action=fixity_failed"
+        elif notice.link:
+            link = f"{self.base_url}{notice.link}"
         texts = TEXTS.get(notice.kind)
         if texts is None:
             msg["Subject"] = notice.title

@@ -26,9 +26,11 @@ from mam.machines import PACKAGE, PackageEvent
 from mam.messages import release as release_messages
 from mam.models import Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail, Subtitle
+from mam.models.licence import Licence
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
 from mam.pbcore import FileEntry, episode_document
 from mam.profile_labels import describe, profile_label
+from mam.services.licences import LicenceService
 from mam.uow import checkpoint
 from storage import Storage
 
@@ -48,6 +50,20 @@ KIND_LABELS = {
     PackageKind.WEB: "网络学习版（HLS 多码率）",
 }
 ORGANIZATION = "电教中心 Educational Film Library"
+USE_NAMES_ZH = {"tv": "电视播出", "playback": "村级播放", "web": "网上学习"}  # PBCore is Chinese
+
+
+def _rights_summary(licence: Licence | None, detail: EpisodeDetail | None) -> str:
+    """Return the PBCore rights line: the licence, else the old rights fields, else ours."""
+    if licence is not None:
+        uses = "、".join(USE_NAMES_ZH[u] for u in licence.uses if u in USE_NAMES_ZH)
+        period = f"{licence.starts_on or ''}至{licence.ends_on or '长期'}"
+        ref = f"（合同 {licence.contract_ref}）" if licence.contract_ref else ""
+        return f"{licence.holder}{ref}，许可用途：{uses}，有效期 {period}"
+    if detail and detail.rights_holder:
+        expiry = f"，有效期至 {detail.rights_expiry}" if detail.rights_expiry else ""
+        return f"{detail.rights_holder}{expiry}"
+    return "版权归电教中心所有，仅限县级电教中心教学播放使用"
 
 
 def package_key(release_id: int, kind: PackageKind) -> str:
@@ -262,14 +278,9 @@ class PackageBuilder:
             ep = version.episode
             folder = Path(f"{n:02d}-{safe_name(ep.title)}")
             mine = [f for f in files if f.dest.parts[0] == folder.name]
-            detail = self.session.get(EpisodeDetail, ep.id)
-            rights = (
-                (
-                    f"{detail.rights_holder}"
-                    + (f"，有效期至 {detail.rights_expiry}" if detail.rights_expiry else "")
-                )
-                if detail and detail.rights_holder
-                else "版权归电教中心所有，仅限县级电教中心教学播放使用"
+            rights = _rights_summary(
+                LicenceService(self.session).for_episode(ep),
+                self.session.get(EpisodeDetail, ep.id),
             )
             xml = episode_document(
                 identifier=f"release-{release.id}/version-{version.id}",

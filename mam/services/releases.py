@@ -17,6 +17,7 @@ from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_, Label
 from mam.machines import PACKAGE, RELEASE, PackageEvent, ReleaseEvent
 from mam.messages import catalogue
+from mam.messages import licence as licence_messages
 from mam.messages import release as release_messages
 from mam.messages.release import KIND_NAMES
 from mam.models import County, User, Version, VersionState, utcnow
@@ -36,6 +37,7 @@ from mam.services.coverage import (
     ReleaseSummary,
     copies_needed,
 )
+from mam.services.licences import LicenceService
 from mam.services.release_base import PUBLISHERS, ReleaseBase, require_role
 from mam.workflow import Event, transition
 
@@ -93,6 +95,7 @@ class ReleaseService(ReleaseBase):
                 release_messages.ONLY_APPROVED,
                 params={"number": version.number, "title": version.episode.title},
             )
+        LicenceService(self.session).require_release(release, episodes=[version.episode])
         item = next((i for i in release.items if i.episode_id == version.episode_id), None)
         if item is None:
             item = ReleaseItem(episode_id=version.episode_id, position=len(release.items) + 1)
@@ -132,6 +135,9 @@ class ReleaseService(ReleaseBase):
                 release_messages.COUNTIES_UNKNOWN,
                 params={"ids": ", ".join(str(i) for i in sorted(wanted - known))},
             )
+        LicenceService(self.session).require_release(
+            release, county_ids=None if county_ids is None else wanted
+        )
         for target in [t for t in release.targets if t.county_id not in wanted]:
             release.targets.remove(target)
         self.session.flush()
@@ -143,6 +149,19 @@ class ReleaseService(ReleaseBase):
             AuditAction.RELEASE_TARGETS_SET,
             counties="all" if county_ids is None else sorted(wanted),
         )
+        self.session.flush()
+
+    def set_uses(self, release: ReleaseSet, uses: Iterable[str], actor: User) -> None:
+        """Choose what a draft set is for (package kinds: tv, playback, web); its episodes'
+        licences must allow every one."""
+        require_role(actor, PUBLISHERS, "edit release sets")
+        self._require_draft(release)
+        chosen: list[str] = [str(k.value) for k in PackageKind if k.value in set(uses)]
+        if not chosen:
+            raise InvalidInput(licence_messages.NO_USES, field="uses")
+        LicenceService(self.session).require_release(release, uses=chosen)
+        release.uses = chosen
+        self._audit(actor, release, AuditAction.RELEASE_USES_SET, uses=chosen)
         self.session.flush()
 
     def publish(self, release: ReleaseSet, actor: User) -> list[ReleasePackage]:
@@ -163,6 +182,7 @@ class ReleaseService(ReleaseBase):
                     release_messages.NO_LONGER_APPROVED,
                     params={"title": version.episode.title, "number": version.number},
                 )
+        LicenceService(self.session).require_release(release)  # the final gate, today
         for item in release.items:
             transition(
                 self.session, item.version, Event.RELEASE, actor, details={"release_id": release.id}
@@ -170,7 +190,11 @@ class ReleaseService(ReleaseBase):
         RELEASE.fire(self.session, release, ReleaseEvent.PUBLISH, actor)
         release.published_at = utcnow()
         existing = {p.kind for p in release.packages}
-        release.packages.extend(ReleasePackage(kind=k) for k in PackageKind if k not in existing)
+        release.packages.extend(
+            ReleasePackage(kind=k)
+            for k in PackageKind
+            if k not in existing and k.value in release.uses
+        )
         self.session.flush()
         for package in release.packages:
             if package.state == PackageState.QUEUED:
@@ -202,9 +226,11 @@ class ReleaseService(ReleaseBase):
         outbox.enqueue_package(self.session, package.id)
         return package
 
-    def withdraw(self, release: ReleaseSet, reason: str, actor: User) -> None:
-        """Withdraw a published set: downloads stop and counties see the reason."""
-        require_role(actor, PUBLISHERS, "withdraw release sets")
+    def withdraw(self, release: ReleaseSet, reason: str, actor: User | None) -> None:
+        """Withdraw a published set: downloads stop and counties see the reason. ``actor``
+        None is the system (the licence sweep withdraws what a licence no longer covers)."""
+        if actor is not None:
+            require_role(actor, PUBLISHERS, "withdraw release sets")
         if release.state != ReleaseState.PUBLISHED:
             raise NotAllowed(release_messages.NOT_PUBLISHED, params={"name": release.name})
         reason = inputs.optional_text(reason, "reason", MAX_NOTES, multiline=True)

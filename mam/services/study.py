@@ -14,6 +14,7 @@ An episode is completed once 90 % of its length is credited. The caller commits.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from mam.models import Episode, Rendition, Role, User, Version, utcnow
 from mam.models.catalogue import Topic, episode_topic
 from mam.models.learning import StudyDay, StudyRecord, StudySegment
 from mam.models.release import ReleaseItem, ReleaseSet, ReleaseState, ReleaseTarget
+from mam.services.licences import LicenceService, refusal, today
 
 HLS_MIME = "application/vnd.apple.mpegurl"
 COMPLETION = 0.9  # share of the film that completes an episode
@@ -106,7 +108,7 @@ class StudyService:
                 episode_topic, episode_topic.c.episode_id == ReleaseItem.episode_id
             ).where(episode_topic.c.topic_id == topic_id)
         items: dict[int, ReleaseItem] = {}
-        for item in self.session.scalars(query):
+        for item in self._licensed(self.session.scalars(query), county_id):
             items.setdefault(item.episode_id, item)
         topics = self._topics(list(items))
         return [
@@ -115,8 +117,9 @@ class StudyService:
         ]
 
     def topics_for(self, county_id: int) -> list[Topic]:
-        """Return the topics of the county's watchable episodes (for a filter)."""
-        episodes = _released_to(county_id).with_only_columns(ReleaseItem.episode_id)
+        """Return the topics of the county's watchable episodes (for a filter; licensed
+        for online learning in the county today, like ``playable``)."""
+        episodes = [p.episode.id for p in self.playable(county_id)]
         return list(
             self.session.scalars(
                 select(Topic)
@@ -143,7 +146,7 @@ class StudyService:
         """Return an episode ``user`` may watch, or NotFound (never say it exists elsewhere)."""
         if user.county_id is not None and user.has_role(Role.LEARNER):
             query = _released_to(user.county_id).where(ReleaseItem.episode_id == episode_id)
-            item = self.session.scalars(query.limit(1)).first()
+            item = next(self._licensed(self.session.scalars(query), user.county_id), None)
             if item is not None:
                 topics = self._topics([episode_id]).get(episode_id, ())
                 return Playable(
@@ -156,7 +159,18 @@ class StudyService:
         if user.county_id is None or not user.has_role(Role.LEARNER):
             return False
         query = _released_to(user.county_id).where(ReleaseItem.version_id == version_id)
-        return self.session.scalars(query.limit(1)).first() is not None
+        return next(self._licensed(self.session.scalars(query), user.county_id), None) is not None
+
+    def _licensed(self, items: Iterable[ReleaseItem], county_id: int) -> Iterator[ReleaseItem]:
+        """Keep the items of sets meant for online learning whose episode's licence allows
+        it in ``county_id`` today (an expired licence stops streaming at once)."""
+        found = [i for i in items if "web" in i.release.uses]
+        governing = LicenceService(self.session).governing({i.episode for i in found})
+        day = today()
+        for item in found:
+            licence = governing[item.episode_id]
+            if refusal(item.episode, licence, ("web",), {county_id: ""}, day) is None:
+                yield item
 
     # ---- what the server sent, what the player says ----------------------------------------
 

@@ -51,7 +51,7 @@ UPLOAD_TABLE = {
 }
 RELEASE_TABLE = {
     ("draft", "release_published"): ("published", {PUB, ADM}, False),
-    ("published", "release_withdrawn"): ("withdrawn", {PUB, ADM}, True),
+    ("published", "release_withdrawn"): ("withdrawn", {PUB, ADM, SYS}, True),
 }
 PACKAGE_TABLE = {
     ("queued", "package_build_started"): ("building", {SYS}, False),

@@ -42,6 +42,10 @@ EXPECTED: dict[str, set[str]] = {
     "releases.utilisation_xlsx": {"publisher", "admin"},
     "releases.coverage_csv": {"publisher", "admin"},
     "releases.coverage_xlsx": {"publisher", "admin"},
+    # Licences: programme editors (producers) and admins keep them; publishers choose uses.
+    "licences.save": {"producer", "admin"},
+    "licences.remove": {"producer", "admin"},
+    "releases.uses": {"publisher", "admin"},
     # The playback network: county staff maintain it, a township account plans and reports.
     "network.index": NETWORK,
     "network.add_township": MAINTAIN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from celery import shared_task
@@ -14,9 +14,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from mam import outbox
 from mam.runtime import Runtime
 from mam.services.fixity import FixityAudit
+from mam.services.licence_sweep import LicenceSweep
+from mam.services.licences import today
 from mam.services.notify import make_notifier
 from mam.services.reconcile import Reconciler
-from workers.celery_app import FIXITY_TASK, RECONCILE_TASK
+from workers.celery_app import FIXITY_TASK, LICENCE_SWEEP_TASK, RECONCILE_TASK
 from workers.pipeline import sweep_work_dir
 from workers.runtime import runtime
 
@@ -87,3 +89,19 @@ def fixity_audit() -> int:
         run = audit.run(settings.fixity_bytes_per_run)
         log.info("fixity: %s objects, %s bytes checked", len(run.checked), run.bytes)
         return len(run.problems)
+
+
+@shared_task(name=LICENCE_SWEEP_TASK)
+def licence_sweep(day: str | None = None) -> dict[str, object]:
+    """Send licence expiry notices and withdraw what expired licences no longer cover.
+
+    ``day`` (ISO) replaces the library's date (catching up, tests); return what was done."""
+    rt = runtime()
+    settings = rt.settings
+    on = date.fromisoformat(day) if day else today()
+    with rt.db.session() as session:
+        notifier = make_notifier(settings.smtp_url, settings.mail_from)
+        result = LicenceSweep(session, notifier).run(on)
+    if result.withdrawn:
+        log.warning("licences ended: withdrew %s", ", ".join(result.withdrawn))
+    return {"notices": result.notices, "withdrawn": result.withdrawn}
