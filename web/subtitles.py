@@ -68,7 +68,7 @@ def _helpers() -> dict[str, Any]:
             "may_edit": may_edit,
         }
 
-    return {"review_subtitles": review_subtitles}
+    return {"review_subtitles": review_subtitles, "subtitle_language": language_name}
 
 
 def _version(version_id: int) -> Version:

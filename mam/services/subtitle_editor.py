@@ -47,8 +47,8 @@ def frame_at(seconds: float, fps: float) -> float:
 
 
 def snap(seconds: float, fps: float) -> float:
-    """Return ``seconds`` rounded to the nearest frame boundary (to the ms)."""
-    return round(round(seconds * fps) / fps, 3)
+    """Return ``seconds`` rounded to the nearest frame boundary, halves up (to the ms)."""
+    return round(math.floor(seconds * fps + 0.5 + 1e-6) / fps, 3)
 
 
 def stamp(seconds: float) -> str:

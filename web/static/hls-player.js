@@ -11,6 +11,15 @@
       hls.on(window.Hls.Events.MANIFEST_PARSED, function (_event, data) {
         video.dataset.levels = String(data.levels.length);
       });
+      // The master lists the subtitles as a WebVTT rendition (web/hls.py): hls.js then makes
+      // the text tracks itself, so the page's <track> fallbacks are taken out (no doubles).
+      hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, function (_event, data) {
+        video.dataset.subtitleTracks = String(data.subtitleTracks.length);
+        if (!data.subtitleTracks.length) return;
+        video.querySelectorAll("track").forEach(function (t) { t.remove(); });
+        hls.subtitleDisplay = true;
+        hls.subtitleTrack = 0;
+      });
       hls.on(window.Hls.Events.ERROR, function (_event, data) {
         if (!data.fatal) return;
         video.dataset.error = data.type + ":" + data.details;
