@@ -112,7 +112,7 @@ def master(version_id: int, profile: str) -> ResponseReturnValue:
         media = m3u8.Media(
             uri=url_for(
                 "hls.subtitles", version_id=version_id, profile=profile,
-                language=row.language, r=row.revision, _external=True,
+                language=row.language, r=row.id, _external=True,
             ),
             type="SUBTITLES", group_id=GROUP, language=row.language,
             name=language_name(row.language), default="YES" if n == 0 else "NO",

@@ -59,7 +59,7 @@ def _helpers() -> dict[str, Any]:
                         "subtitles.track",
                         version_id=version.id,
                         language=r.language,
-                        r=r.revision,
+                        r=r.id,
                     ),
                 }
                 for r in rows
@@ -174,7 +174,7 @@ def save(version_id: int, language: str) -> ResponseReturnValue:
     return jsonify(
         message=_("Subtitles saved (revision %(n)d).", n=row.revision),
         revision=row.revision,
-        src=url_for("subtitles.track", version_id=version.id, language=code, r=row.revision),
+        src=url_for("subtitles.track", version_id=version.id, language=code, r=row.id),
         cues=_cue_list(saved),
     )
 
