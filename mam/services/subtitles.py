@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
 from mam.messages import catalogue
 from mam.models import Episode, User, Version
-from mam.models.catalogue import Subtitle
+from mam.models.catalogue import Subtitle, SubtitleCue
 from mam.search_subtitles import index_cues
 from mam.services.edit_rights import require_episode_change
-from storage import Storage
+from storage import ObjectNotFound, Storage
 
 MAX_SUBTITLE_BYTES = 5 * 1000 * 1000
 _TIME = r"(?:(\d{1,2}):)?(\d{2}):(\d{2})[.,](\d{3})"
@@ -218,6 +218,21 @@ def store_subtitles(
     storage.put_bytes(row.storage_key, to_vtt(cues).encode("utf-8"), content_type="text/vtt")
     index_cues(session, row, cues, replaced=[r.id for r in previous])
     return row
+
+
+def reindex_subtitles(session: Session, storage: Storage) -> int:
+    """Rebuild the cue index from the current rows' files (rows stored before 0023_subtitles
+    have none); return how many files were indexed. An unreadable file is skipped."""
+    session.execute(delete(SubtitleCue))
+    count = 0
+    for row in session.scalars(select(Subtitle).where(Subtitle.is_current.is_(True))):
+        try:
+            cues = parse_subtitles(read_vtt(storage, row), row.original_filename)
+        except (ObjectNotFound, InvalidInput, UnicodeDecodeError):
+            continue
+        index_cues(session, row, cues)
+        count += 1
+    return count
 
 
 class SubtitleService:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mam.errors import InvalidInput, NotAllowed
@@ -16,7 +16,13 @@ from mam.models import AuditEvent, Role, Version
 from mam.models.catalogue import Subtitle, SubtitleCue
 from mam.search_subtitles import search_cues
 from mam.services.subtitle_editor import SubtitleEditor, apply, validate
-from mam.services.subtitles import Cue, SubtitleService, subtitle_cues, subtitle_vtt
+from mam.services.subtitles import (
+    Cue,
+    SubtitleService,
+    reindex_subtitles,
+    subtitle_cues,
+    subtitle_vtt,
+)
 from storage import create_storage
 from tests import factories
 from tests.mam.review_helpers import make_world
@@ -199,3 +205,14 @@ def test_a_version_row_wins_over_the_episode_row_and_others_only_read(
     assert db_session.scalar(select(Subtitle.id).where(Subtitle.language == "zh",
                                                        Subtitle.version_id == v2.id,
                                                        Subtitle.revision == 2)) is None  # fmt: skip
+
+
+def test_reindex_rebuilds_the_cue_index_from_the_current_files(db_session: Session, store) -> None:  # type: ignore[no-untyped-def]
+    world = make_world(db_session)
+    world.version()
+    vtt = "WEBVTT\n\n00:01:02.000 --> 00:01:04.000\n发展合作社\n".encode()
+    SubtitleService(db_session, store).attach(world.episode, vtt, "a.vtt", "zh", world.producer)
+    db_session.execute(delete(SubtitleCue))  # as before revision 0023_subtitles: no index
+    assert search_cues(db_session, "合作") == []
+    assert reindex_subtitles(db_session, store) == 1
+    assert [(h.start, h.text) for h in search_cues(db_session, "合作")] == [(62.0, "发展合作社")]
