@@ -4,8 +4,12 @@ Each current subtitle row's cues are copied into ``subtitle_cue`` when the row i
 (``index_cues``, called by ``mam.services.subtitles.store_subtitles``; the replaced row's
 cues are dropped). A cue's ``search_text`` is its text NFKC-normalised, in lower case and
 without white space, so a query word (Chinese has no spaces: 党建 inside 加强基层党建工作)
-is a plain substring match (``LIKE``, the same on SQLite and PostgreSQL); a query of several
-words (split at white space) needs all of them in one cue.
+is a substring match (``LIKE``, the same on SQLite and PostgreSQL); a query of several
+words (split at white space) needs all of them in one cue. So that the match is not a scan
+of every cue, each pair of neighbouring CJK characters of a cue is a row of
+``subtitle_cue_gram`` (primary key gram, cue): a query holding a CJK word of two or more
+characters first looks up the cues holding one pair of its longest word, and only those
+are matched with ``LIKE`` (a query of one CJK character or of other words only is a scan).
 
 Kept apart from ``mam.search`` (episode metadata, n-gram full-text index): the catalogue
 search shows these hits beside its own, so the two indexes meet only in the page.
@@ -19,14 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from mam.models import Episode, Programme, Version
-from mam.models.catalogue import Subtitle, SubtitleCue
+from mam.models.catalogue import Subtitle, SubtitleCue, SubtitleCueGram
 
 MAX_QUERY = 100
 _SPACE = re.compile(r"\s+")
+_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
 class TimedText(Protocol):
@@ -43,6 +48,12 @@ def normalise(value: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", value or "").lower())
 
 
+def bigrams(normalised: str) -> list[str]:
+    """Return the pairs of neighbouring CJK characters in a normalised text, in order."""
+    pairs = [run[i : i + 2] for run in _CJK_RUN.findall(normalised) for i in range(len(run) - 1)]
+    return list(dict.fromkeys(pairs))
+
+
 def index_cues(
     session: Session, row: Subtitle, cues: Iterable[TimedText], replaced: Iterable[int] = ()
 ) -> None:
@@ -50,7 +61,7 @@ def index_cues(
     old = list(replaced)
     if old:
         session.execute(delete(SubtitleCue).where(SubtitleCue.subtitle_id.in_(old)))
-    session.add_all(
+    added = [
         SubtitleCue(
             subtitle_id=row.id,
             episode_id=row.episode_id,
@@ -60,8 +71,12 @@ def index_cues(
             search_text=normalise(cue.text)[:2000],
         )
         for cue in cues
-    )
+    ]
+    session.add_all(added)
     session.flush()
+    grams = [{"gram": g, "cue_id": c.id} for c in added for g in bigrams(c.search_text)]
+    if grams:
+        session.execute(insert(SubtitleCueGram), grams)
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,13 @@ def search_cues(
     if not words:
         return []
     conditions = [SubtitleCue.search_text.like(f"%{_escape(w)}%", escape="\\") for w in words]
+    pairs = bigrams(max(words, key=len))
+    if pairs:  # the cues holding one pair of the longest word, then LIKE on those only
+        conditions.append(
+            SubtitleCue.id.in_(
+                select(SubtitleCueGram.cue_id).where(SubtitleCueGram.gram == pairs[0])
+            )
+        )
     rows = session.execute(
         select(SubtitleCue, Subtitle.version_id, Subtitle.language, Episode.title, Programme.name)
         .join(Subtitle, Subtitle.id == SubtitleCue.subtitle_id)

@@ -120,6 +120,17 @@ class SubtitleCue(Base):
     search_text: Mapped[str] = mapped_column(Text)  # NFKC, lower case, no spaces
 
 
+class SubtitleCueGram(Base):
+    """A pair of neighbouring CJK characters in a cue: the index ``search_cues`` looks up."""
+
+    __tablename__ = "subtitle_cue_gram"
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    cue_id: Mapped[int] = mapped_column(
+        ForeignKey("subtitle_cue.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class UploadState(enum.StrEnum):
     OPEN = "open"  # receiving bytes
     DONE = "done"  # ingested as a version

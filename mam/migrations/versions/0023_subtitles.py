@@ -1,4 +1,4 @@
-"""subtitles end to end: per-version rows with revisions, cues indexed for search
+"""subtitles end to end: per-version rows with revisions, cues and their CJK bigrams for search
 
 Revision ID: 0023_subtitles
 Revises: 0022_merge_session4
@@ -55,9 +55,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_subtitle_cue_subtitle_id"), "subtitle_cue", ["subtitle_id"])
     op.create_index(op.f("ix_subtitle_cue_episode_id"), "subtitle_cue", ["episode_id"])
+    op.create_table(
+        "subtitle_cue_gram",
+        sa.Column("gram", sa.String(length=2), nullable=False),
+        sa.Column("cue_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["cue_id"],
+            ["subtitle_cue.id"],
+            name=op.f("fk_subtitle_cue_gram_cue_id_subtitle_cue"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("gram", "cue_id", name=op.f("pk_subtitle_cue_gram")),
+    )
+    op.create_index(op.f("ix_subtitle_cue_gram_cue_id"), "subtitle_cue_gram", ["cue_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_subtitle_cue_gram_cue_id"), table_name="subtitle_cue_gram")
+    op.drop_table("subtitle_cue_gram")
     op.drop_index(op.f("ix_subtitle_cue_episode_id"), table_name="subtitle_cue")
     op.drop_index(op.f("ix_subtitle_cue_subtitle_id"), table_name="subtitle_cue")
     op.drop_table("subtitle_cue")
