@@ -25,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from mam.models import Episode, Programme, Version
 from mam.models.catalogue import Subtitle, SubtitleCue, SubtitleCueGram
@@ -101,43 +102,41 @@ def search_cues(
     words = [normalise(w) for w in _SPACE.split((query or "")[:MAX_QUERY]) if normalise(w)]
     if not words:
         return []
-    conditions = [SubtitleCue.search_text.like(f"%{_escape(w)}%", escape="\\") for w in words]
+    conditions: list[ColumnElement[bool]] = [
+        SubtitleCue.search_text.like(f"%{_escape(w)}%", escape="\\") for w in words
+    ]
+    stmt = select(
+        SubtitleCue, Subtitle.version_id, Subtitle.language, Episode.title, Programme.name
+    )
     pairs = bigrams(max(words, key=len))
-    if pairs:  # the cues holding one pair of the longest word, then LIKE on those only
-        conditions.append(
-            SubtitleCue.id.in_(
-                select(SubtitleCueGram.cue_id).where(SubtitleCueGram.gram == pairs[0])
-            )
+    if pairs:  # start from the cues holding one pair of the longest word: LIKE on those only
+        stmt = stmt.select_from(SubtitleCueGram).join(
+            SubtitleCue, SubtitleCue.id == SubtitleCueGram.cue_id
         )
+        conditions.append(SubtitleCueGram.gram == pairs[0])
     rows = session.execute(
-        select(SubtitleCue, Subtitle.version_id, Subtitle.language, Episode.title, Programme.name)
-        .join(Subtitle, Subtitle.id == SubtitleCue.subtitle_id)
+        stmt.join(Subtitle, Subtitle.id == SubtitleCue.subtitle_id)
         .join(Episode, Episode.id == SubtitleCue.episode_id)
         .join(Programme, Programme.id == Episode.programme_id)
         .where(and_(*conditions), Subtitle.is_current.is_(True))
         .order_by(SubtitleCue.episode_id.desc(), SubtitleCue.start, SubtitleCue.id)
         .limit(limit * per_episode)
     ).all()
-    newest: dict[int, int | None] = {}
+    newest: dict[int, int] = {}  # the newest version of each episode (one query for all)
+    for newest_id, episode_id in session.execute(
+        select(Version.id, Version.episode_id)
+        .where(Version.episode_id.in_({row[0].episode_id for row in rows if row[1] is None}))
+        .order_by(Version.number)
+    ):
+        newest[episode_id] = newest_id
     hits: list[CueHit] = []
     counts: dict[int, int] = {}
     for cue, own_version, language, title, programme in rows:
         if counts.get(cue.episode_id, 0) >= per_episode:
             continue
         counts[cue.episode_id] = counts.get(cue.episode_id, 0) + 1
-        version_id = own_version
-        if version_id is None:
-            if cue.episode_id not in newest:
-                newest[cue.episode_id] = session.scalar(
-                    select(Version.id)
-                    .where(Version.episode_id == cue.episode_id)
-                    .order_by(Version.number.desc())
-                    .limit(1)
-                )
-            version_id = newest[cue.episode_id]
-        hits.append(
-            CueHit(cue.episode_id, title, programme, version_id, language, cue.start, cue.text)
-        )
+        play = own_version if own_version is not None else newest.get(cue.episode_id)
+        hits.append(CueHit(cue.episode_id, title, programme, play, language, cue.start, cue.text))
         if len(hits) >= limit:
             break
     return hits
