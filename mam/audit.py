@@ -100,6 +100,7 @@ class AuditAction(enum.StrEnum):
     EDIT_METADATA = "edit_metadata"
     TITLE_CHANGED = "title_changed"
     ATTACH_SUBTITLE = "attach_subtitle"
+    EDIT_SUBTITLE = "edit_subtitle"
     TOPIC_CREATED = "topic_created"
     TOPIC_RENAMED = "topic_renamed"
     TOPIC_RETIRED = "topic_retired"
@@ -261,6 +262,7 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.EDIT_METADATA: (N_("Metadata edited"), N_("%(actor)s edited the metadata of %(object)s")),
     A.TITLE_CHANGED: (N_("Title changed"), N_("%(actor)s renamed %(object)s")),
     A.ATTACH_SUBTITLE: (N_("Subtitles attached"), N_("%(actor)s attached subtitles to %(object)s")),
+    A.EDIT_SUBTITLE: (N_("Subtitles edited"), N_("%(actor)s edited the subtitles of %(object)s")),
     A.TOPIC_CREATED: (N_("Topic added"), N_("%(actor)s added %(object)s")),
     A.TOPIC_RENAMED: (N_("Topic renamed"), N_("%(actor)s renamed %(object)s")),
     A.TOPIC_RETIRED: (N_("Topic retired"), N_("%(actor)s retired %(object)s")),

@@ -76,6 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         review,
         screenings,
         security,
+        subtitles,
         templating,
         tokens,
         upload,
@@ -86,7 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
     init_extensions(app)
     for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
                    releases, county, admin, jobs, api_releases, hls, ops, network, plans,
-                   screenings, assessment, learn, learners, licences):
+                   screenings, assessment, learn, learners, licences, subtitles):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

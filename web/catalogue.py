@@ -10,6 +10,7 @@ from mam import inputs
 from mam.models import Role, VersionState
 from mam.search import MAX_PAGE, SearchQuery
 from mam.search import search as search_episodes
+from mam.search_subtitles import search_cues
 from mam.services.catalogue import CatalogueService
 from mam.services.licences import LicenceService
 from web.auth import STAFF, allow, home_for
@@ -63,4 +64,5 @@ def search() -> ResponseReturnValue:
         page=_int_arg("page", MAX_PAGE) or 1,
     )
     result = search_episodes(db_session(), q)
-    return render_template("catalogue_search.html", q=q, result=result, busy=BUSY)
+    said = search_cues(db_session(), q.text) if q.text and q.page == 1 else []
+    return render_template("catalogue_search.html", q=q, result=result, said=said, busy=BUSY)

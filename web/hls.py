@@ -35,9 +35,17 @@ from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from mam.errors import MamError
 from mam.models import Rendition, Role, Version
 from mam.services.sessions import SessionService
 from mam.services.study import StudyService
+from mam.services.subtitle_hls import GROUP, first_pts, subtitle_playlist, with_timestamp_map
+from mam.services.subtitles import (
+    current_subtitle,
+    current_subtitles,
+    language_name,
+    normalise_language,
+)
 from storage import ObjectNotFound
 from web.auth import STAFF, allow
 from web.extensions import SESSION_TOKEN, db_session, storage
@@ -98,7 +106,84 @@ def master(version_id: int, profile: str) -> ResponseReturnValue:
         variant.uri = url_for(
             "hls.variant", version_id=version_id, profile=profile, rung=rung, _external=True
         )
+    version = db_session().get(Version, version_id)
+    tracks = current_subtitles(db_session(), version) if version else []
+    for n, row in enumerate(tracks):
+        media = m3u8.Media(
+            uri=url_for(
+                "hls.subtitles", version_id=version_id, profile=profile,
+                language=row.language, r=row.id, _external=True,
+            ),
+            type="SUBTITLES", group_id=GROUP, language=row.language,
+            name=language_name(row.language), default="YES" if n == 0 else "NO",
+            autoselect="YES",
+        )  # fmt: skip
+        playlist.add_media(media)
+        for variant in playlist.playlists:
+            variant.stream_info.subtitles = GROUP
+            variant.media.append(media)
+    db_session().close()
     return _playlist(playlist.dumps())
+
+
+def _subtitle_key(version_id: int, language: str) -> str | None:
+    """Return the storage key of the WebVTT a version plays in ``language`` (None: none)."""
+    try:
+        code = normalise_language(language)
+    except MamError:
+        return None
+    version = db_session().get(Version, version_id)
+    row = current_subtitle(db_session(), version, code) if version else None
+    key = row.storage_key if row else None
+    db_session().close()
+    return key
+
+
+@bp.route("/<profile>/subs/<language>.m3u8")
+@allow(*STAFF, Role.LEARNER)
+def subtitles(version_id: int, profile: str, language: str) -> ResponseReturnValue:
+    """Return the subtitle media playlist of a language: one WebVTT segment, the whole film."""
+    folder, rungs = _ladder(version_id, profile)
+    if _subtitle_key(version_id, language) is None or not rungs:
+        abort(404)
+    timing = _timing(folder, sorted(rungs)[0])
+    uri = url_for(
+        "hls.subtitle_segment", version_id=version_id, profile=profile, language=language,
+        _external=True,
+    )  # fmt: skip
+    return _playlist(subtitle_playlist(uri, sum(seconds for _, seconds in timing.values())))
+
+
+@bp.route("/<profile>/subs/<language>.vtt")
+@allow(*STAFF, Role.LEARNER)
+def subtitle_segment(version_id: int, profile: str, language: str) -> ResponseReturnValue:
+    """Return the WebVTT segment of a language, its cue times mapped to the video's clock."""
+    folder, rungs = _ladder(version_id, profile)
+    key = _subtitle_key(version_id, language)
+    if key is None or not rungs:
+        abort(404)
+    text = with_timestamp_map(_read(key), _start_pts(folder, sorted(rungs)[0]))
+    response = Response(text, mimetype="text/vtt")
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+def _start_pts(folder: str, rung: str) -> int:
+    """Return the first PTS of a rung's first segment (cached per app; 0 when unreadable)."""
+    cache: dict[str, int] = current_app.extensions.setdefault("mam_hls_pts", {})
+    key = f"{folder}/{rung}"
+    if key not in cache:
+        timing = _timing(folder, rung)
+        first = min(timing, key=lambda uri: timing[uri][0]) if timing else None
+        pts = None
+        if first is not None and NAME.match(first):
+            try:
+                with storage().open(f"{folder}/{rung}/{first}") as fh:
+                    pts = first_pts(fh.read(256 * 1024))
+            except ObjectNotFound:
+                pts = None
+        cache[key] = pts or 0
+    return cache[key]
 
 
 @bp.route("/<profile>/<rung>/index.m3u8")

@@ -11,7 +11,6 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from mam.errors import MamError
 from mam.inputs import lenient_id
@@ -19,6 +18,7 @@ from mam.models import Role, Version
 from mam.models.catalogue import Subtitle
 from mam.services.study import Playable, StudyService
 from mam.services.study_reports import StudyReports
+from mam.services.subtitles import current_subtitles
 from web.auth import allow
 from web.extensions import db_session, storage
 from web.media import _serve
@@ -67,11 +67,7 @@ def episode(episode_id: int) -> ResponseReturnValue:
         record = service.open(current_user, episode_id)
     except MamError:
         abort(404)
-    subtitles = (
-        db_session()
-        .scalars(select(Subtitle).where(Subtitle.episode_id == episode_id).order_by(Subtitle.id))
-        .all()
-    )
+    subtitles = current_subtitles(db_session(), item.version)
     response = render_template(
         "learn/episode.html",
         item=item,
@@ -142,7 +138,7 @@ def poster(version_id: int) -> ResponseReturnValue:
 def subtitle(subtitle_id: int) -> ResponseReturnValue:
     """Return a WebVTT subtitle track of a film the learner may watch."""
     row = db_session().get(Subtitle, subtitle_id)
-    if row is None:
+    if row is None or not row.is_current:
         abort(404)
     try:
         _service().episode_for(current_user, row.episode_id)

@@ -30,7 +30,9 @@ def _helpers() -> dict[str, Any]:
     def catalogue_meta(episode: Episode) -> dict[str, Any]:
         s = db_session()
         subtitles = s.scalars(
-            select(Subtitle).where(Subtitle.episode_id == episode.id).order_by(Subtitle.id)
+            select(Subtitle)
+            .where(Subtitle.episode_id == episode.id, Subtitle.is_current.is_(True))
+            .order_by(Subtitle.id)
         ).all()
         return {
             "values": metadata.metadata_dict(s, episode),

@@ -15,6 +15,7 @@ from mam.cli import Context, cli, domain_errors, pass_ctx
 from mam.errors import InvalidInput
 from mam.models import User
 from mam.services.importer import Importer, Outcome, Plan, stable_files
+from mam.services.subtitles import reindex_subtitles
 from mam.services.uploads import UploadService
 from mam.services.users import UserService
 
@@ -195,6 +196,8 @@ def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) 
     with domain_errors(), ctx.unit_of_work() as session:
         if reindex:
             click.echo(f"indexed {search_mod.reindex_all(session)} episodes")
+            files = reindex_subtitles(session, ctx.runtime.storage)
+            click.echo(f"indexed the cues of {files} subtitle files")
             session.flush()
         result = search_mod.search(
             session, search_mod.SearchQuery(text=" ".join(words), per_page=limit)

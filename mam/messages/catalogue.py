@@ -77,3 +77,28 @@ IMPORT_SAME_CONTENT = message(
 IMPORT_SUBTITLE_MISSING = message(
     "import.subtitle_missing", N_("subtitle file %(file)s does not exist")
 )
+SUBTITLE_LANGUAGE = message(
+    "subtitles.language", N_("“%(language)s” is not a language code (for example zh or en).")
+)
+SUBTITLE_CUES_INVALID = message(
+    "subtitles.cues_invalid", N_("The cues sent are not a list of start, end and text.")
+)
+SUBTITLE_TOO_MANY = message("subtitles.too_many", N_("At most %(limit)s cues."))
+SUBTITLE_CUE_EMPTY = message("subtitles.cue_empty", N_("Cue %(n)s has no text."))
+SUBTITLE_CUE_TOO_LONG = message(
+    "subtitles.cue_too_long", N_("Cue %(n)s is longer than %(limit)s characters.")
+)
+SUBTITLE_CUE_TIMES = message(
+    "subtitles.cue_times", N_("Cue %(n)s: it must end after it starts, and start at 0 or later.")
+)
+SUBTITLE_CUE_ORDER = message(
+    "subtitles.cue_order", N_("Cue %(n)s starts before cue %(prev)s; keep the cues in order.")
+)
+SUBTITLE_CUE_OVERLAP = message(
+    "subtitles.cue_overlap", N_("Cue %(n)s starts before cue %(prev)s ends (at %(end)s).")
+)
+SUBTITLE_NO_CUE = message("subtitles.no_cue", N_("Choose a cue first."))
+SUBTITLE_NOT_INSIDE = message(
+    "subtitles.not_inside", N_("The playhead (%(at)s) is not inside cue %(n)s.")
+)
+SUBTITLE_OPERATION = message("subtitles.operation", N_("Unknown editing operation."))

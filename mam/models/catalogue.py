@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,6 +93,42 @@ class Subtitle(Base):
     cue_count: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # 0023_subtitles: a row belongs to one version (or, without one, to every version of the
+    # episode); each save of the editor adds a row and leaves the previous one, not current.
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("version.id", ondelete="CASCADE"), index=True
+    )
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class SubtitleCue(Base):
+    """One cue of a current subtitle row, for search (``mam.search_subtitles``)."""
+
+    __tablename__ = "subtitle_cue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subtitle_id: Mapped[int] = mapped_column(
+        ForeignKey("subtitle.id", ondelete="CASCADE"), index=True
+    )
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episode.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)  # NFKC, lower case, no spaces
+
+
+class SubtitleCueGram(Base):
+    """A pair of neighbouring CJK characters in a cue: the index ``search_cues`` looks up."""
+
+    __tablename__ = "subtitle_cue_gram"
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    cue_id: Mapped[int] = mapped_column(
+        ForeignKey("subtitle_cue.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class UploadState(enum.StrEnum):

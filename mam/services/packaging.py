@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import bagit
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import Conflict, NotAllowed, NotFound, Superseded
@@ -25,12 +24,13 @@ from mam.leases import Lease, claim_values
 from mam.machines import PACKAGE, PackageEvent
 from mam.messages import release as release_messages
 from mam.models import Rendition, Version, utcnow
-from mam.models.catalogue import EpisodeDetail, Subtitle
+from mam.models.catalogue import EpisodeDetail
 from mam.models.licence import Licence
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
 from mam.pbcore import FileEntry, episode_document
 from mam.profile_labels import describe, profile_label
 from mam.services.licences import LicenceService
+from mam.services.subtitles import current_subtitles
 from mam.uow import checkpoint
 from storage import Storage
 
@@ -224,9 +224,7 @@ class PackageBuilder:
                 files.append(
                     self._file(obj.key, folder / "images" / obj.key.rsplit("/", 1)[-1], obj.size)
                 )
-            for sub in self.session.scalars(
-                select(Subtitle).where(Subtitle.episode_id == version.episode_id)
-            ):
+            for sub in current_subtitles(self.session, version):
                 name = f"{safe_name(sub.language or 'subtitle', 20)}-{sub.id}.vtt"
                 files.append(
                     self._file(

@@ -1,19 +1,25 @@
-"""Subtitle files: decode (UTF-8, BOM, GBK), validate SRT or WebVTT, store as WebVTT."""
+"""Subtitle files: decode (UTF-8, BOM, GBK), validate SRT or WebVTT, store as WebVTT.
+
+A subtitle row belongs to an episode and, optionally, to one of its versions; per (episode or
+version, language) one row is current. ``subtitle_vtt`` / ``subtitle_cues`` are what other
+areas read (players, HLS, packages, the worker's burn-in)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
 from mam.messages import catalogue
-from mam.models import Episode, User
-from mam.models.catalogue import Subtitle
+from mam.models import Episode, User, Version
+from mam.models.catalogue import Subtitle, SubtitleCue
+from mam.search_subtitles import index_cues
 from mam.services.edit_rights import require_episode_change
-from storage import Storage
+from storage import ObjectNotFound, Storage
 
 MAX_SUBTITLE_BYTES = 5 * 1000 * 1000
 _TIME = r"(?:(\d{1,2}):)?(\d{2}):(\d{2})[.,](\d{3})"
@@ -77,9 +83,7 @@ def parse_subtitles(text: str, name: str) -> list[Cue]:
         g = timing.groups()
         start, end = _seconds(*g[0:4]), _seconds(*g[4:8])
         if end <= start:
-            raise InvalidInput(
-                catalogue.SUBTITLE_BACKWARDS, params={"file": name, "line": i + 1}
-            )
+            raise InvalidInput(catalogue.SUBTITLE_BACKWARDS, params={"file": name, "line": i + 1})
         body: list[str] = []
         i += 1
         while i < len(lines) and lines[i].strip():
@@ -99,17 +103,155 @@ def to_vtt(cues: list[Cue]) -> str:
     return "\n".join(out)
 
 
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+LANGUAGE_NAMES = {"zh": "中文", "en": "English", "bo": "བོད་ཡིག", "ug": "ئۇيغۇرچە", "mn": "Монгол"}
+
+
+def normalise_language(value: str | None) -> str:
+    """Return a BCP 47 language code in lower case (zh, en, ...); zh_CN and zh-Hans are zh."""
+    code = (value or "zh").strip().lower().replace("_", "-") or "zh"
+    if code.startswith("zh-"):
+        code = "zh"
+    if not LANGUAGE.match(code) or len(code) > 20:
+        raise InvalidInput(catalogue.SUBTITLE_LANGUAGE, params={"language": (value or "")[:40]})
+    return code
+
+
+def language_name(code: str) -> str:
+    """Return a language's name in that language (the label players show), else the code."""
+    return LANGUAGE_NAMES.get(code.split("-", 1)[0], code)
+
+
+def current_subtitles(session: Session, version: Version) -> list[Subtitle]:
+    """Return the subtitles a version plays with: one row per language, zh first.
+
+    A row of the version itself wins over a row of the episode (``version_id`` empty)."""
+    rows = session.scalars(
+        select(Subtitle)
+        .where(
+            Subtitle.episode_id == version.episode_id,
+            Subtitle.is_current.is_(True),
+            or_(Subtitle.version_id == version.id, Subtitle.version_id.is_(None)),
+        )
+        .order_by(Subtitle.id)
+    ).all()
+    chosen: dict[str, Subtitle] = {}
+    for row in rows:
+        held = chosen.get(row.language)
+        if held is None or row.version_id is not None or held.version_id is None:
+            chosen[row.language] = row
+    return sorted(chosen.values(), key=lambda r: (r.language != "zh", r.language))
+
+
+def current_subtitle(session: Session, version: Version, language: str) -> Subtitle | None:
+    """Return the row ``version`` plays for ``language`` (None: no subtitles in it)."""
+    return next((r for r in current_subtitles(session, version) if r.language == language), None)
+
+
+def read_vtt(storage: Storage, row: Subtitle) -> str:
+    """Return a stored subtitle row's WebVTT text."""
+    with storage.open(row.storage_key) as fh:
+        return fh.read().decode("utf-8")
+
+
+def subtitle_vtt(
+    session: Session, storage: Storage, version_id: int, language: str = "zh"
+) -> str | None:
+    """Return the WebVTT text ``version_id`` plays in ``language`` (None: there is none).
+
+    The one read API for other areas (the worker's burn-in reads subtitles through it)."""
+    version = session.get(Version, version_id)
+    row = current_subtitle(session, version, language) if version else None
+    return read_vtt(storage, row) if row else None
+
+
+def subtitle_cues(
+    session: Session, storage: Storage, version_id: int, language: str = "zh"
+) -> list[Cue]:
+    """Return the cues ``version_id`` plays in ``language`` (empty: no subtitles)."""
+    text = subtitle_vtt(session, storage, version_id, language)
+    return parse_subtitles(text, f"{language}.vtt") if text else []
+
+
+def store_subtitles(
+    session: Session,
+    storage: Storage,
+    episode: Episode,
+    cues: list[Cue],
+    *,
+    language: str,
+    filename: str,
+    actor: User | None,
+    version: Version | None = None,
+) -> Subtitle:
+    """Store ``cues`` as the current subtitles of (episode or version, language).
+
+    The row it replaces stays, not current (its file too): each save is a revision."""
+    previous = session.scalars(
+        select(Subtitle)
+        .where(
+            Subtitle.episode_id == episode.id,
+            Subtitle.language == language,
+            Subtitle.is_current.is_(True),
+            Subtitle.version_id == version.id
+            if version is not None
+            else Subtitle.version_id.is_(None),
+        )
+        .order_by(Subtitle.id)
+    ).all()
+    for old in previous:
+        old.is_current = False
+    row = Subtitle(
+        episode_id=episode.id,
+        version_id=version.id if version is not None else None,
+        language=language,
+        storage_key="",
+        original_filename=filename[:255],
+        cue_count=len(cues),
+        uploaded_by_id=actor.id if actor else None,
+        is_current=True,
+        revision=max((r.revision for r in previous), default=0) + 1,
+    )
+    session.add(row)
+    session.flush()
+    row.storage_key = f"subtitles/{episode.id}/{row.id}.vtt"
+    storage.put_bytes(row.storage_key, to_vtt(cues).encode("utf-8"), content_type="text/vtt")
+    index_cues(session, row, cues, replaced=[r.id for r in previous])
+    return row
+
+
+def reindex_subtitles(session: Session, storage: Storage) -> int:
+    """Rebuild the cue index from the current rows' files (rows stored before 0023_subtitles
+    have none); return how many files were indexed. An unreadable file is skipped."""
+    session.execute(delete(SubtitleCue))
+    count = 0
+    for row in session.scalars(select(Subtitle).where(Subtitle.is_current.is_(True))):
+        try:
+            cues = parse_subtitles(read_vtt(storage, row), row.original_filename)
+        except (ObjectNotFound, InvalidInput, UnicodeDecodeError):
+            continue
+        index_cues(session, row, cues)
+        count += 1
+    return count
+
+
 class SubtitleService:
-    """Validate and attach subtitle files to episodes."""
+    """Validate and attach subtitle files to episodes (or to one version of an episode)."""
 
     def __init__(self, session: Session, storage: Storage) -> None:
         self.session = session
         self.storage = storage
 
     def attach(
-        self, episode: Episode, data: bytes, filename: str, language: str, actor: User | None
+        self,
+        episode: Episode,
+        data: bytes,
+        filename: str,
+        language: str,
+        actor: User | None,
+        version: Version | None = None,
     ) -> Subtitle:
-        """Store ``data`` (SRT or VTT) as WebVTT for ``episode``; commit."""
+        """Store ``data`` (SRT or VTT) as WebVTT for ``episode`` (or its ``version``)."""
         require_episode_change(self.session, actor, episode, ["subtitles"])
         if not filename.lower().endswith((".srt", ".vtt")):
             raise InvalidInput(catalogue.SUBTITLE_KIND, params={"file": filename})
@@ -119,24 +261,15 @@ class SubtitleService:
             )
         text, _encoding = decode_text(data, filename)
         cues = parse_subtitles(text, filename)
-        language = (language or "zh").strip()[:50] or "zh"
-        row = Subtitle(
-            episode_id=episode.id,
-            language=language,
-            storage_key="",
-            original_filename=filename[:255],
-            cue_count=len(cues),
-            uploaded_by_id=actor.id if actor else None,
-        )
-        self.session.add(row)
-        self.session.flush()
-        row.storage_key = f"subtitles/{episode.id}/{row.id}.vtt"
-        self.storage.put_bytes(
-            row.storage_key, to_vtt(cues).encode("utf-8"), content_type="text/vtt"
-        )
+        language = normalise_language(language)
+        row = store_subtitles(
+            self.session, self.storage, episode, cues,
+            language=language, filename=filename, actor=actor, version=version,
+        )  # fmt: skip
         record(
             self.session, AuditAction.ATTACH_SUBTITLE, actor, ObjectType.EPISODE, episode.id,
-            details={"filename": row.original_filename, "cues": len(cues)},
+            details={"filename": row.original_filename, "cues": len(cues), "language": language,
+                     "version": version.number if version else None},
         )  # fmt: skip
         self.session.flush()
         return row

@@ -105,6 +105,14 @@ EXPECTED: dict[str, set[str]] = {
     "hls.master": STAFF | {"learner"},
     "hls.variant": STAFF | {"learner"},
     "hls.segment": STAFF | {"learner"},
+    "hls.subtitles": STAFF | {"learner"},
+    "hls.subtitle_segment": STAFF | {"learner"},
+    # Subtitles of a version: every staff role sees them, producers and admins edit.
+    "subtitles.track": STAFF,
+    "subtitles.cues": STAFF,
+    "subtitles.operate": {"producer", "admin"},
+    "subtitles.save": {"producer", "admin"},
+    "subtitles.upload": {"producer", "admin"},
 }
 ADMIN_PREFIX = "admin."
 ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")

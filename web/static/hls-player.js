@@ -6,10 +6,19 @@
   function attach(video) {
     const src = new URL(video.dataset.hlsSrc, window.location.href).href;
     const start = Number(video.dataset.start || 0); // resume position (learner portal)
+    // When the master lists the subtitles as a WebVTT rendition (web/hls.py), the player
+    // (hls.js or the browser's own HLS) makes the text tracks from it: the page's <track>
+    // elements are only for a page without script, and would show every line twice.
+    if (video.dataset.hlsSubtitles === "1") {
+      video.querySelectorAll("track").forEach(function (t) { t.remove(); });
+    }
     if (window.Hls && window.Hls.isSupported()) {
       const hls = new window.Hls({ capLevelToPlayerSize: true, startPosition: start > 0 ? start : -1 });
       hls.on(window.Hls.Events.MANIFEST_PARSED, function (_event, data) {
         video.dataset.levels = String(data.levels.length);
+      });
+      hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, function (_event, data) {
+        video.dataset.subtitleTracks = String(data.subtitleTracks.length);
       });
       hls.on(window.Hls.Events.ERROR, function (_event, data) {
         if (!data.fatal) return;

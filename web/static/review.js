@@ -115,6 +115,12 @@
       e.preventDefault();
       render();
     });
+    // ?t=<seconds> (a search hit in the subtitles) opens the player at that time.
+    var startAt = parseFloat(new URLSearchParams(window.location.search).get("t"));
+    if (startAt > 0) {
+      var goStart = function () { pause(); seekSeconds(startAt); };
+      if (video.readyState >= 1) { goStart(); } else { video.addEventListener("loadedmetadata", goStart, { once: true }); }
+    }
     render();
     window.mamReview = {
       seekFrame: seekFrame, currentFrame: currentFrame, timecode: timecode, fps: fps, placeMarkers: placeMarkers
