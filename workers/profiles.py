@@ -176,9 +176,9 @@ def _branding(table: _Table, site: Mapping[str, Any]) -> Branding | None:
         return None
     t = table.table("branding")
     place = _placement(t, site)
+    # ``logo = true`` with no site logo: the profile carries a county's or a release set's
+    # logo when one is given, nothing otherwise.
     logo = t.get("logo", bool, False)
-    if logo and not site["logo"]:
-        t.fail(f"{t.path('logo')}: no site logo: set branding.logo first")
     captions = t.get("captions", str, "") or None
     if captions is not None and not LANGUAGE.match(captions):
         t.fail(f"{t.path('captions')}: expected a language such as 'zh' or 'zh_CN'")

@@ -27,6 +27,7 @@ from workers.ffmpeg.branding import (
 from workers.ffmpeg.commands import build_process_command
 from workers.ffmpeg.plan import plan_encode
 from workers.ffmpeg.specs import HlsRendition, HlsRung, Mp4Rendition
+from workers.profiles import ProfileError, load_profiles
 
 GREY = 64  # the clip's picture: (64, 64, 64)
 W, H = 320, 180
@@ -221,3 +222,57 @@ def test_slate_and_closing_card_frame_the_film(files: dict[str, Path], tmp_path:
         log = subprocess.run(argv, capture_output=True, text=True, check=True).stderr
         levels.append(float(log.split("max_volume:")[1].split("dB")[0]))
     assert levels[0] < -80 and levels[1] > -30
+
+
+# -- the profiles file ----------------------------------------------------------------
+
+PROXY = '[profiles.proxy]\nkind = "mp4"\nmax_height = 540\nvideo_bitrate = "1200k"\n'
+PROXY += 'audio_bitrate = "128k"\n'
+
+
+def test_profiles_file_branding_with_site_defaults(tmp_path: Path) -> None:
+    (tmp_path / "logos").mkdir()
+    (tmp_path / "logos" / "station.png").write_bytes(b"png")
+    path = tmp_path / "p.toml"
+    path.write_text(
+        '[branding]\nlogo = "logos/station.png"\nposition = "bottom-left"\nopacity = 0.6\n'
+        'closing_text = "版权所有"\n\n' + PROXY
+        + 'branding = { logo = true, captions = "zh", scale = 0.2, slate = true, '
+        "closing = true }\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    proxy = load_profiles(path).rendition("proxy")
+    assert proxy.branding == Branding(
+        logo=LogoSpec(str(tmp_path / "logos" / "station.png"), "bottom-left", 0.04, 0.2, 0.6),
+        captions="zh",
+        slate=True,
+        closing=True,
+        closing_text="版权所有",
+    )
+
+
+def test_shipped_profiles_brand_broadcast_and_caption_playback() -> None:
+    profiles = load_profiles()
+    assert profiles.rendition("broadcast").branding == Branding(logo=LogoSpec(""))
+    assert profiles.rendition("playback").branding == Branding(captions="zh")
+    assert [profiles.rendition(n).branding for n in ("web", "mobile", "proxy")] == [None] * 3
+    # No site logo: the broadcast carries a county's or release set's logo, or nothing.
+    assert resolve(profiles.rendition("broadcast").branding, BrandingInputs()) is None
+
+
+@pytest.mark.parametrize(
+    ("site", "profile", "expected"),
+    [
+        ("", "branding = { opacity = 2.0 }", "profiles.proxy.branding.opacity: must be between"),
+        ("", 'branding = { position = "middle" }', "branding.position: must be one of"),
+        ("", "branding = { closing = true }", "profiles.proxy.branding.closing: no closing text"),
+        ("", 'branding = { captions = "../x" }', "profiles.proxy.branding.captions: expected"),
+        ("", "branding = { logos = true }", "profiles.proxy.branding.logos: unknown setting"),
+        ('[branding]\nlogo = "missing.png"\n', "", "branding.logo: no such file"),
+    ],
+)
+def test_bad_branding_names_the_key(tmp_path: Path, site: str, profile: str, expected: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(site + "\n" + PROXY + profile + "\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=expected.replace(".", r"\.")):
+        load_profiles(path)

@@ -95,6 +95,8 @@ def resolve(branding: Branding | None, inputs: BrandingInputs | None) -> Brandin
     logo = branding.logo
     if logo is not None and inputs.logo:
         logo = replace(logo, path=inputs.logo)
+    if logo is not None and not logo.path:  # no site logo and no override
+        logo = None
     captions = branding.captions if branding.captions in inputs.subtitles else None
     result = replace(branding, logo=logo, captions=captions)
     return None if result.empty else result
