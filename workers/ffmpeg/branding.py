@@ -184,9 +184,7 @@ def overlay_logo(leg: Any, logo_input: Any, frame_height: int, logo: LogoSpec) -
     return ffmpeg.overlay(leg, mark, x=x, y=y, format="auto", eof_action="repeat")
 
 
-def card(
-    spec: CardSpec, width: int, height: int, rate: str, font_file: str = CJK_FONT_FILE
-) -> Any:
+def card(spec: CardSpec, width: int, height: int, rate: str, font_file: str = CJK_FONT_FILE) -> Any:
     """Return a ``spec.seconds`` picture of centred lines on a plain ground."""
     picture = ffmpeg.input(
         f"color=c={spec.background}:s={width}x{height}:r={rate}:d={spec.seconds:g}",
