@@ -22,7 +22,9 @@ from workers.dispatch import CeleryQueue
 
 pytestmark = [pytest.mark.slow]
 # The worker tests have a Redis database of their own (flushed before each test).
-WORKER_REDIS_URL = os.environ.get("MAM_TEST_WORKER_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/10")
+WORKER_REDIS_URL = os.environ.get(
+    "MAM_TEST_WORKER_REDIS_URL", REDIS_URL.rsplit("/", 1)[0] + "/10"
+)
 PROFILES = {"broadcast", "playback", "web", "mobile", "proxy", "poster"}
 
 
