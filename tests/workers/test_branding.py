@@ -163,8 +163,8 @@ def test_graph_text_of_a_branded_ladder(files: dict[str, Path]) -> None:
     assert "[1:v]split=2[" in graph  # one logo input, split per rung
     # One overlay per rung, each at its own size: 36 px logo 9 px in at 180p, 18/4 at 90p.
     assert "scale=-2:36" in graph and "scale=-2:18" in graph
-    assert "overlay=eof_action=repeat:format=auto:x=main_w-overlay_w-9:y=9" in graph
-    assert "overlay=eof_action=repeat:format=auto:x=main_w-overlay_w-4:y=4" in graph
+    assert "overlay=eof_action=repeat:format=yuv420:x=main_w-overlay_w-9:y=9" in graph
+    assert "overlay=eof_action=repeat:format=yuv420:x=main_w-overlay_w-4:y=4" in graph
     assert graph.count("colorchannelmixer=aa=0.5") == 2
     assert graph.count("overlay=") == 2  # the proxy stays plain
 

@@ -16,14 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("county") as batch:
-        batch.add_column(sa.Column("logo_key", sa.String(300), nullable=True))
-    with op.batch_alter_table("release_set") as batch:
-        batch.add_column(sa.Column("logo_key", sa.String(300), nullable=True))
+    # A nullable column is a plain ADD COLUMN on SQLite too: no table is rebuilt (a
+    # rebuild of release_set would trip the foreign keys that point at it).
+    op.add_column("county", sa.Column("logo_key", sa.String(300), nullable=True))
+    op.add_column("release_set", sa.Column("logo_key", sa.String(300), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("release_set") as batch:
-        batch.drop_column("logo_key")
-    with op.batch_alter_table("county") as batch:
-        batch.drop_column("logo_key")
+    for table in ("release_set", "county"):
+        if op.get_bind().dialect.name == "sqlite":  # SQLite >= 3.35: no rebuild either
+            op.execute(f"ALTER TABLE {table} DROP COLUMN logo_key")
+        else:
+            op.drop_column(table, "logo_key")
