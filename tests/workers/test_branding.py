@@ -276,3 +276,18 @@ def test_bad_branding_names_the_key(tmp_path: Path, site: str, profile: str, exp
     path.write_text(site + "\n" + PROXY + profile + "\n", encoding="utf-8")
     with pytest.raises(ProfileError, match=expected.replace(".", r"\.")):
         load_profiles(path)
+
+
+@pytest.mark.slow
+def test_slate_text_is_drawn_literally_whatever_it_holds(tmp_path: Path) -> None:
+    import ffmpeg
+
+    from workers.ffmpeg.branding import CardSpec, card
+
+    hostile = ("a:b'c\\d,e;[f] 100% {x}=y %{pts}", "《第1集》")
+    picture = card(CardSpec(0.2, hostile), W, H, "25")
+    argv = ffmpeg.output(picture, str(tmp_path / "card.mp4"), vframes=1).compile()
+    subprocess.run(argv, check=True, capture_output=True, timeout=60)
+    data = frame(tmp_path / "card.mp4", 0.0)
+    assert bright(data, range(0, H // 2))  # the first line, above the middle
+    assert bright(data, range(H // 2, H))  # the second

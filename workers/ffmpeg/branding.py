@@ -200,7 +200,7 @@ def card(spec: CardSpec, width: int, height: int, rate: str, font_file: str = CJ
         picture = picture.filter(
             "drawtext",
             fontfile=font_file,
-            text=line.replace("%", "%%"),
+            text=line,
             expansion="none",
             fontsize=size,
             fontcolor=spec.colour,
