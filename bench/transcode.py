@@ -32,6 +32,13 @@ and prints the medians and the three ratios of issue 3:
     (b) per_profile / hand_ladder  target >= 1.15
     (c) processing / hand_ladder   target <= 1.10
 
+``--branded`` measures instead (issue 14) the system's own one-decode command for the
+renditions of ``workers/profiles.toml``, plain (``ladder``) and branded (``branded``: a
+200x100 PNG logo with alpha on broadcast, playback and every web rung, Chinese subtitles
+burned into playback, a cue every 2 s), and prints
+
+    (d) branded / ladder           target <= 1.10
+
 The hand-written lines use the same encoder settings as the shipped profiles and the
 same filter graph shape (each size scaled from the next larger one), so (a) measures
 what the system adds around ffmpeg and (c) what QC, thumbnails and loudness add.
@@ -51,6 +58,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,10 +67,15 @@ sys.path.insert(0, str(REPO))
 from mam import migrate  # noqa: E402
 from mam.config import Settings  # noqa: E402
 from mam.models import Version, VersionState  # noqa: E402
+from mam.probe import probe  # noqa: E402
 from mam.runtime import build_runtime  # noqa: E402
 from mam.services.ingest import IngestService  # noqa: E402
 from mam.services.processing import ProcessingService  # noqa: E402
+from workers.ffmpeg.branding import Branding, BrandingInputs, LogoSpec, wrap_vtt  # noqa: E402
+from workers.ffmpeg.commands import build_process_command  # noqa: E402
+from workers.ffmpeg.plan import plan_encode  # noqa: E402
 from workers.pipeline import process_source  # noqa: E402
+from workers.profiles import load_profiles  # noqa: E402
 
 CACHE = REPO / "bench" / ".cache"
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
@@ -265,6 +278,50 @@ def system(source: Path, out: Path, seconds: int) -> float:
         rt.close()
 
 
+def _brand_files(seconds: int) -> tuple[Path, Path]:
+    """Return the cached logo (PNG, alpha) and a WebVTT track with a Chinese cue every 2 s."""
+    logo, track = CACHE / "logo.png", CACHE / f"captions-{seconds}s.vtt"
+    if not logo.exists():
+        _run([*FFMPEG, "-f", "lavfi", "-i", "color=c=red@0.6:s=200x100,format=rgba",
+              "-frames:v", "1", str(logo)])  # fmt: skip
+    cues = [
+        f"{i // 60:02d}:{i % 60:02d}.000 --> {(i + 1) // 60:02d}:{(i + 1) % 60:02d}.800\n"
+        f"第{i // 2 + 1}句：学习贯彻党的方针政策，推进乡村振兴，建设美丽家园。"
+        for i in range(0, seconds - 1, 2)
+    ]
+    track.write_text("WEBVTT\n\n" + "\n\n".join(cues) + "\n", encoding="utf-8")
+    return logo, track
+
+
+def _ladder(source: Path, out: Path, seconds: int, *, branded: bool) -> None:
+    """The system's one-decode command for the renditions, plain or branded."""
+    info = probe(source)
+    renditions = [replace(r, branding=None) for r in load_profiles().renditions]
+    inputs = None
+    if branded:
+        logo_file, track = _brand_files(seconds)
+        logo = LogoSpec(str(logo_file), "top-right", 0.04, 0.10, 0.8)
+        brand = {"broadcast": Branding(logo=logo), "web": Branding(logo=logo),
+                 "playback": Branding(logo=logo, captions="zh")}  # fmt: skip
+        renditions = [replace(r, branding=brand.get(r.name)) for r in renditions]
+        wrapped = out / "captions.vtt"
+        wrapped.write_text(wrap_vtt(track.read_text("utf-8"), 1920, 1080, 0.06), "utf-8")
+        inputs = BrandingInputs(subtitles={"zh": str(wrapped)})
+    plan = plan_encode(info, renditions)
+    for h in plan.hls:
+        (out / h.spec.name).mkdir(parents=True, exist_ok=True)
+    argv = build_process_command(str(source), info, str(out), plan, branding=inputs)
+    _run(argv)
+
+
+def ladder(source: Path, out: Path, seconds: int) -> None:
+    _ladder(source, out, seconds, branded=False)
+
+
+def branded(source: Path, out: Path, seconds: int) -> None:
+    _ladder(source, out, seconds, branded=True)
+
+
 def _cpu() -> float:
     """Return the CPU seconds used so far by this process and its finished children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -273,6 +330,9 @@ def _cpu() -> float:
 
 
 def _ratios(med: dict[str, float]) -> list[tuple[str, float, str]]:
+    if "branded" in med:
+        return [("(d) branded ladder (logo + burned captions) / plain ladder",
+                 med["branded"] / med["ladder"], "<= 1.10")]  # fmt: skip
     return [
         ("(a) system ingest-to-ready / hand-written same outputs",
          med["system"] / med["hand_all"], "<= 1.05"),
@@ -287,19 +347,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=int, default=60, help="source length (default 60)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (>= 3)")
+    parser.add_argument(
+        "--branded",
+        action="store_true",
+        help="measure the branded ladder against the plain one (issue 14)",
+    )
     args = parser.parse_args()
     if args.runs < 3:
         parser.error("--runs must be at least 3 (medians of at least 3 runs)")
     source = make_source(args.seconds)
     source.read_bytes()  # warm the page cache
     scratch = CACHE / "tmp"
-    names = ("system", "processing", "hand_all", "hand_ladder", "per_profile")
-    wall: dict[str, list[float]] = {k: [] for k in names}
-    cpu: dict[str, list[float]] = {k: [] for k in names}
+    names: tuple[str, ...] = ("system", "processing", "hand_all", "hand_ladder", "per_profile")
     steps: list[tuple[str, Callable[[Path, Path, int], float | None]]] = [
         ("system", system), ("hand_all", hand_all), ("hand_ladder", hand_ladder),
         ("per_profile", per_profile),
     ]  # fmt: skip
+    if args.branded:
+        names = ("ladder", "branded")
+        steps = [("ladder", ladder), ("branded", branded)]
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    cpu: dict[str, list[float]] = {k: [] for k in names}
     load = os.getloadavg()[0]
     for run in range(args.runs):
         order = steps[run % len(steps) :] + steps[: run % len(steps)]  # rotate the order

@@ -94,6 +94,8 @@ class AuditAction(enum.StrEnum):
     SCREENING_REPORTED = "screening_reported"
     COUNTY_PROFILE_CHANGED = "county_profile_changed"
     COUNTY_SAVED = "county_saved"
+    LOGO_SET = "logo_set"  # station branding (mam.services.branding)
+    LOGO_CLEARED = "logo_cleared"
     # catalogue
     PROGRAMME_CREATED = "programme_created"
     PROGRAMME_SAVED = "programme_saved"
@@ -257,6 +259,11 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
         N_("%(actor)s changed the profile of %(object)s"),
     ),
     A.COUNTY_SAVED: (N_("County added"), N_("%(actor)s added %(object)s")),
+    A.LOGO_SET: (N_("Station logo set"), N_("%(actor)s set the station logo of %(object)s")),
+    A.LOGO_CLEARED: (
+        N_("Station logo removed"),
+        N_("%(actor)s removed the station logo of %(object)s"),
+    ),
     A.PROGRAMME_CREATED: (N_("Programme created"), N_("%(actor)s created %(object)s")),
     A.PROGRAMME_SAVED: (N_("Programme saved"), N_("%(actor)s saved %(object)s")),
     A.EDIT_METADATA: (N_("Metadata edited"), N_("%(actor)s edited the metadata of %(object)s")),

@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
         api_releases,
         assessment,
         auth,
+        branding,
         catalogue,
         county,
         errors,
@@ -89,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
                    releases, county, admin, jobs, api_releases, hls, ops, network, plans,
                    screenings, assessment, learn, learners, licences, subtitles):
         app.register_blueprint(module.bp)
+    app.register_blueprint(branding.bp)  # station logos (issue 14)
     errors.init_app(app)
     templating.init_app(app)
     messages.init_app(app)

@@ -44,6 +44,7 @@ from mam.probe import MediaInfo
 from mam.services.processing import ProcessingPlan, ProcessingResult
 from storage import Storage
 from workers.ffmpeg import analysis, stills
+from workers.ffmpeg.branding import BrandingInputs, wrap_vtt
 from workers.ffmpeg.commands import build_process_command
 from workers.ffmpeg.plan import CANDIDATES, CELLS, EncodePlan, plan_encode
 from workers.ffmpeg.runner import Progress, RunResult, run_ffmpeg
@@ -196,6 +197,28 @@ def _stills(
     return layout
 
 
+def branding_inputs(
+    plan: ProcessingPlan, storage: Storage, encode: EncodePlan, out: Path
+) -> BrandingInputs:
+    """Write the subtitles the branded profiles burn in (long lines pre-wrapped: libass
+    does not break Chinese) into ``out`` and return what the command builder needs."""
+    specs = [m.spec.branding for m in encode.mp4] + [h.spec.branding for h in encode.hls]
+    wanted = {b.captions: b.caption_size for b in specs if b and b.captions}
+    files: dict[str, str] = {}
+    video = plan.media_info.primary_video
+    for language, size in wanted.items():
+        key = plan.subtitle_keys.get(language)
+        if not key or video is None:
+            continue
+        with storage.open(key) as stream:
+            text = stream.read().decode("utf-8")
+        path = out / f"captions-{len(files)}.vtt"
+        width, height = video.display_width, video.display_height
+        path.write_text(wrap_vtt(text, width, height, size), encoding="utf-8")
+        files[language] = str(path)
+    return BrandingInputs(subtitles=files, slate_lines=plan.slate_lines)
+
+
 def process_source(
     plan: ProcessingPlan,
     storage: Storage,
@@ -236,8 +259,9 @@ def process_source(
         for sub in encode.directories():
             (out / sub).mkdir(parents=True, exist_ok=True)
         argv = build_process_command(
-            source, info, str(out), encode, measured=measured, threads=settings.ffmpeg_threads
-        )
+            source, info, str(out), encode, measured=measured, threads=settings.ffmpeg_threads,
+            branding=branding_inputs(plan, storage, encode, out),
+        )  # fmt: skip
         result: RunResult = run_ffmpeg(
             argv,
             duration=info.duration,

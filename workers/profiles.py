@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mam.profile_labels import check_labels
+from workers.ffmpeg.branding import POSITIONS, Branding, LogoSpec
 from workers.ffmpeg.specs import (
     HlsRendition,
     HlsRung,
@@ -136,7 +137,75 @@ def _video(table: _Table) -> dict[str, Any]:
     }
 
 
-def _mp4(name: str, table: _Table, loudness: Loudness) -> Mp4Rendition:
+LANGUAGE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+
+
+def _site_branding(table: _Table, base: Path | None) -> dict[str, Any]:
+    """Read ``[branding]``: the site's logo, its placement and the cards' settings."""
+    logo = table.get("logo", str, "")
+    if logo and base is not None and not Path(logo).is_absolute():
+        logo = str(base / logo)
+    if logo and not Path(logo).is_file():
+        table.fail(f"{table.path('logo')}: no such file: {logo}")
+    site = {
+        "logo": logo,
+        **_placement(table, {}),
+        "slate_seconds": table.number("slate_seconds", 4.0, 0.5, 30.0),
+        "closing_seconds": table.number("closing_seconds", 3.0, 0.5, 30.0),
+        "closing_text": table.get("closing_text", str, ""),
+    }
+    table.done()
+    return site
+
+
+def _placement(table: _Table, site: Mapping[str, Any]) -> dict[str, Any]:
+    """Read the settings a profile may override: logo placement and caption size."""
+    return {
+        "position": table.choice("position", POSITIONS, site.get("position", "top-right")),
+        "margin": table.number("margin", site.get("margin", 0.04), 0.0, 0.25),
+        "scale": table.number("scale", site.get("scale", 0.10), 0.02, 0.5),
+        "opacity": table.number("opacity", site.get("opacity", 0.8), 0.05, 1.0),
+        "caption_size": table.number("caption_size", site.get("caption_size", 0.06), 0.02, 0.2),
+    }
+
+
+def _branding(table: _Table, site: Mapping[str, Any]) -> Branding | None:
+    """Read ``[profiles.X.branding]`` over the site's defaults (absent: no branding)."""
+    if "branding" not in table.data:
+        table.used.add("branding")
+        return None
+    t = table.table("branding")
+    place = _placement(t, site)
+    # ``logo = true`` with no site logo: the profile carries a county's or a release set's
+    # logo when one is given, nothing otherwise.
+    logo = t.get("logo", bool, False)
+    captions = t.get("captions", str, "") or None
+    if captions is not None and not LANGUAGE.match(captions):
+        t.fail(f"{t.path('captions')}: expected a language such as 'zh' or 'zh_CN'")
+    closing = t.get("closing", bool, False)
+    if closing and not site["closing_text"]:
+        t.fail(f"{t.path('closing')}: no closing text: set branding.closing_text first")
+    result = Branding(
+        logo=LogoSpec(
+            site["logo"], place["position"], place["margin"], place["scale"], place["opacity"]
+        )
+        if logo
+        else None,
+        captions=captions,
+        caption_size=place["caption_size"],
+        slate=t.get("slate", bool, False),
+        closing=closing,
+        slate_seconds=site["slate_seconds"],
+        closing_seconds=site["closing_seconds"],
+        closing_text=site["closing_text"],
+    )
+    t.done()
+    return None if result.empty else result
+
+
+def _mp4(
+    name: str, table: _Table, loudness: Loudness, site: Mapping[str, Any] | None = None
+) -> Mp4Rendition:
     crf = table.integer("crf", 0, 0, 51) if "crf" in table.data else None
     result = Mp4Rendition(
         name=name,
@@ -147,12 +216,18 @@ def _mp4(name: str, table: _Table, loudness: Loudness) -> Mp4Rendition:
         audio_rate=table.integer("audio_rate", 48000, 8000, 96000),
         loudness=_loudness(table.table("loudness"), loudness),
         faststart=table.get("faststart", bool, True),
+        branding=_branding(table, site or _NO_SITE),
     )
     table.done()
     return result
 
 
-def _hls(name: str, table: _Table, loudness: Loudness) -> HlsRendition:
+_NO_SITE: dict[str, Any] = {"logo": "", "closing_text": ""}
+
+
+def _hls(
+    name: str, table: _Table, loudness: Loudness, site: Mapping[str, Any] | None = None
+) -> HlsRendition:
     raw_rungs = table.get("rungs", list)
     if not raw_rungs:
         table.fail(f"{table.path('rungs')}: an HLS profile needs at least one rung")
@@ -181,6 +256,7 @@ def _hls(name: str, table: _Table, loudness: Loudness) -> HlsRendition:
         preset=table.choice("preset", PRESETS, "veryfast"),
         audio_rate=table.integer("audio_rate", 48000, 8000, 96000),
         loudness=_loudness(table.table("loudness"), loudness),
+        branding=_branding(table, site or _NO_SITE),
     )
     table.done()
     return result
@@ -196,14 +272,20 @@ def _labels(table: _Table) -> None:
             table.fail(str(exc))
 
 
-def parse_profiles(data: Mapping[str, Any], source: str = "<profiles>") -> ProfileSet:
-    """Build a ProfileSet from parsed TOML; raise ProfileError naming ``source`` and the key."""
+def parse_profiles(
+    data: Mapping[str, Any], source: str = "<profiles>", base: Path | None = None
+) -> ProfileSet:
+    """Build a ProfileSet from parsed TOML; raise ProfileError naming ``source`` and the key.
+
+    A relative ``branding.logo`` is relative to ``base`` (the profiles file's directory).
+    """
 
     def fail(message: str) -> None:
         raise ProfileError(f"{source}: {message}")
 
     top = _Table(data, "", fail)
     loudness = _loudness(top.table("loudness"), Loudness())
+    site = _site_branding(top.table("branding"), base)
     profiles = top.table("profiles")
     renditions: list[Rendition] = []
     for name in profiles.data:
@@ -216,7 +298,9 @@ def parse_profiles(data: Mapping[str, Any], source: str = "<profiles>") -> Profi
         _labels(table)
         kind = table.choice("kind", ("mp4", "hls"))
         renditions.append(
-            _mp4(name, table, loudness) if kind == "mp4" else _hls(name, table, loudness)
+            _mp4(name, table, loudness, site)
+            if kind == "mp4"
+            else _hls(name, table, loudness, site)
         )
     if PROXY not in {r.name for r in renditions}:
         fail(f"profiles.{PROXY}: missing (the review copy the web player shows)")
@@ -279,7 +363,7 @@ def load_profiles(path: Path | None = None) -> ProfileSet:
         raise ProfileError(f"{path}: cannot read the profiles file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
-    return parse_profiles(data, str(path))
+    return parse_profiles(data, str(path), path.parent)
 
 
 @functools.cache

@@ -128,6 +128,8 @@ class County(Base):
     # County profile: what the supply standard (copies per release) is computed from.
     villages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     playback_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The county's own station logo (PNG with alpha) for its TV package (0023_branding).
+    logo_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class User(Base):

@@ -74,6 +74,8 @@ class ReleaseSet(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column()
     withdrawn_at: Mapped[datetime | None] = mapped_column()
+    # A logo overriding the site's and the county's on this set's TV package (0023_branding).
+    logo_key: Mapped[str | None] = mapped_column(String(300))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     items: Mapped[list[ReleaseItem]] = relationship(

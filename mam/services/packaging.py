@@ -9,7 +9,7 @@ import mimetypes
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +86,15 @@ class _File:
     media_info: dict
 
 
+@dataclass(frozen=True)
+class BrandedFile:
+    """A rendition re-encoded for one package with its own logo (workers.branded)."""
+
+    key: str
+    size: int
+    media_info: dict
+
+
 class PackageBuilder:
     """Assemble, bag, validate, zip and publish one package of a release set."""
 
@@ -97,7 +106,13 @@ class PackageBuilder:
         *,
         worker: str = "worker",
         lease_ttl: timedelta = timedelta(minutes=5),
+        brand: Callable[[ReleaseSet, PackageKind], Mapping[tuple[int, str], BrandedFile]]
+        | None = None,
     ) -> None:
+        # ``brand`` (workers.branded) returns the renditions re-encoded for this package
+        # with its own logo, by (version id, profile); the build fails if it does.
+        self.brand = brand
+        self.branded: dict[tuple[int, str], BrandedFile] = {}
         self.session = session
         self.storage = storage
         self.work_dir = work_dir
@@ -153,6 +168,7 @@ class PackageBuilder:
         staging_key = f"tmp/packages/{package.id}-{utcnow().timestamp():.0f}.zip"
         self.work_dir.mkdir(parents=True, exist_ok=True)
         try:
+            self._encode_branded(release, package.kind)
             files = self._plan(release, package.kind)
             with tempfile.TemporaryDirectory(prefix=f"pkg{package.id}-", dir=self.work_dir) as tmp:
                 root = Path(tmp) / "bag"
@@ -203,12 +219,22 @@ class PackageBuilder:
         self.session.flush()
         return package
 
+    def _encode_branded(self, release: ReleaseSet, kind: PackageKind) -> None:
+        if self.brand is not None:
+            checkpoint(self.session, "no transaction held while a branded copy is encoded")
+            self.branded = dict(self.brand(release, kind))
+
     def _plan(self, release: ReleaseSet, kind: PackageKind) -> list[_File]:
         files: list[_File] = []
         for n, item in enumerate(release.items, start=1):
             version = item.version
             folder = Path(f"{n:02d}-{safe_name(version.episode.title)}")
             for profile in KIND_PROFILES[kind]:
+                if (branded := self.branded.get((version.id, profile))) is not None:
+                    dest = folder / profile / branded.key.rsplit("/", 1)[-1]
+                    files.append(_File(branded.key, dest, branded.size, "video/mp4",
+                                       branded.media_info))  # fmt: skip
+                    continue
                 rendition = version.rendition(profile)
                 if rendition is None:
                     raise Conflict(

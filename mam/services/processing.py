@@ -20,6 +20,7 @@ from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.machines import JOB, JobEvent
 from mam.messages import catalogue, processing
 from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
+from mam.models.catalogue import Subtitle
 from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
 from mam.uow import checkpoint, short_transaction
@@ -40,6 +41,10 @@ class ProcessingPlan:
     source_key: str
     source_name: str
     media_info: MediaInfo
+    # Branding inputs (workers.ffmpeg.branding): the episode's subtitles by language
+    # (storage keys of WebVTT) and the opening slate's lines.
+    subtitle_keys: dict[str, str] = field(default_factory=dict)
+    slate_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,12 +209,21 @@ class ProcessingService:
             source_key=version.asset.storage_key,
             source_name=version.asset.original_filename,
             media_info=MediaInfo.from_dict(version.asset.media_info),
+            subtitle_keys=self._subtitle_keys(version.episode_id),
+            slate_lines=_slate_lines(version),
         )
         # Everything the run needs is read: commit, so the session holds no transaction
         # (on SQLite: no write lock) while the run renews its lease from other sessions.
         checkpoint(self.session, "the claim and the version's processing state before the run")
         self.lease = Lease(self._bind(), Job, job.id, job.attempts, self.lease_ttl)
         return plan
+
+    def _subtitle_keys(self, episode_id: int) -> dict[str, str]:
+        """Return the newest stored WebVTT of each language of the episode."""
+        rows = self.session.scalars(
+            select(Subtitle).where(Subtitle.episode_id == episode_id).order_by(Subtitle.id)
+        )
+        return {row.language: row.storage_key for row in rows if row.storage_key}
 
     def _bind(self) -> Engine:
         bind = self.session.get_bind()
@@ -476,3 +490,11 @@ def record_error(job: Job, error: MamError) -> None:
     job.last_error = error.message
     job.error_code = error.code
     job.error_params = {**error.params, **({"detail": error.detail} if error.detail else {})}
+
+
+def _slate_lines(version: Version) -> tuple[str, ...]:
+    """Return the opening slate's lines: programme, episode, date (burned into the picture,
+    in the broadcast's language, Chinese)."""
+    episode = version.episode
+    title = f"第{episode.number}集 {episode.title}" if episode.number else episode.title
+    return (episode.programme.name, title, version.created_at.strftime("%Y-%m-%d"))

@@ -36,6 +36,7 @@ from mam.errors import InvalidMedia
 from mam.messages import media
 from mam.probe import MediaInfo
 from workers.ffmpeg.analysis import LoudnessMeasurement, loudnorm_linear_options
+from workers.ffmpeg.branding import Branding, BrandingInputs, brand_picture, resolve, with_cards
 from workers.ffmpeg.normalise import (
     SILENCE,
     STEREO,
@@ -221,6 +222,38 @@ def _jpegs(stream: Any, directory: Path, digits: int, quality: int, **extra: Any
     )
 
 
+def _branded(
+    plan: EncodePlan,
+    legs: dict[str, Any],
+    sounds: dict[str, Any],
+    inputs: BrandingInputs | None,
+) -> None:
+    """Lay each branded profile's logo, captions and cards on its legs (in place)."""
+    jobs: list[tuple[str, str, Branding, tuple[int, int]]] = []
+    for m in plan.mp4:
+        if b := resolve(m.spec.branding, inputs):
+            jobs.append((f"mp4:{m.spec.name}", m.spec.name, b, (m.width, m.height)))
+    for h in plan.hls:
+        if b := resolve(h.spec.branding, inputs):
+            for i, r in enumerate(h.rungs):
+                size = (r.width, r.height)
+                jobs.append((f"hls:{h.spec.name}:{i}", f"{h.spec.name}:{i}", b, size))
+    if not jobs:
+        return
+    given = inputs or BrandingInputs()
+    users: dict[str, int] = {}
+    for _, _, b, _ in jobs:
+        if b.logo:
+            users[b.logo.path] = users.get(b.logo.path, 0) + 1
+    logos = {path: _branches(ffmpeg.input(path)["v"], n, "split") for path, n in users.items()}
+    for leg, sound, b, size in jobs:
+        logo = logos[b.logo.path].pop() if b.logo else None
+        picture = brand_picture(legs[leg], b, given, size, logo)
+        legs[leg], sounds[sound] = with_cards(
+            picture, sounds[sound], b, given, size, rate_text(plan.rate)
+        )
+
+
 def build_process_command(
     source: str,
     info: MediaInfo,
@@ -229,8 +262,12 @@ def build_process_command(
     *,
     measured: LoudnessMeasurement | None = None,
     threads: int = 0,
+    branding: BrandingInputs | None = None,
 ) -> list[str]:
     """Return the argv of one ffmpeg run writing everything ``plan`` asks for.
+
+    Profiles with branding get it on their legs (``workers.ffmpeg.branding``), with this
+    film's subtitle files, slate lines and logo override from ``branding``.
 
     Loudness target ``i`` of ``plan.loudness_targets`` is normalised by the filter
     named ``loudnorm@t<i>`` (its JSON summary tells the result and the mode).
@@ -243,6 +280,7 @@ def build_process_command(
     source_input = ffmpeg.input(source)
     legs = _pictures(source_input, info, plan)
     sounds = _sounds(source_input, info, plan, measured) if plan.mp4 or plan.hls else {}
+    _branded(plan, legs, sounds, branding)
     outputs = []
     for m in plan.mp4:
         options = _mp4_options(m.spec, gop_frames(plan.rate, m.spec.gop_seconds), threads)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workers.ffmpeg.branding import Branding
+
 
 @dataclass(frozen=True)
 class Loudness:
@@ -44,6 +46,7 @@ class Mp4Rendition:
     audio_rate: int = 48000
     loudness: Loudness = field(default_factory=Loudness)
     faststart: bool = True
+    branding: Branding | None = None  # logo, open captions, cards (workers.ffmpeg.branding)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class HlsRendition:
     audio_rate: int = 48000
     loudness: Loudness = field(default_factory=Loudness)
     master: str = "master.m3u8"
+    branding: Branding | None = None  # on every rung
 
 
 Rendition = Mp4Rendition | HlsRendition

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -10,7 +11,9 @@ from celery import Task, shared_task
 from mam.errors import MamError, Superseded
 from mam.models.release import PackageState, ReleasePackage
 from mam.services.packaging import PackageBuilder
+from workers.branded import branded_files
 from workers.celery_app import PACKAGE_TASK
+from workers.profiles import cached_profiles
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,13 @@ def build_release_package(self: Task, package_id: int) -> str:
             rt.settings.work_dir or rt.settings.home,
             worker=self.request.hostname or "worker",
             lease_ttl=timedelta(seconds=rt.settings.lease_seconds),
+            brand=functools.partial(
+                branded_files,
+                session,
+                rt.storage,
+                rt.settings,
+                cached_profiles(rt.settings.profiles),
+            ),
         )
         try:
             builder.build(package_id)
