@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mam.i18n import N_
 from mam.models import County
+from mam.models.assessment import FilmFirst
 from mam.models.learning import Learner, StudyDay
 from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import (
@@ -29,6 +30,7 @@ from mam.models.release import (
     Screening,
     ScreeningOutcome,
 )
+from mam.services import assessment_rollup_read as rollup_read
 from mam.services.assessment_sql import (
     Grain,
     Period,
@@ -55,6 +57,11 @@ class Context:
     period: Period
     scope: Scope
     receipt_days: int
+    rollup: bool = True  # read the county and township grains from the rollup
+
+    @property
+    def from_rollup(self) -> bool:
+        return self.rollup and self.grain != Grain.POINT
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ def plan_fulfilment(ctx: Context) -> Fractions:
     Both sides are counted by their own date (the report's, the entry's), so neither needs
     the other's rows: one grouped scan each.
     """
+    if ctx.from_rollup:
+        return rollup_read.plan_fulfilment(ctx)
     key = screening_key(ctx.grain)
     done = (
         select(key, func.count())
@@ -133,13 +142,14 @@ def coverage(ctx: Context) -> Fractions:
         .where(PlaybackPoint.active, *held_in(ctx))
         .group_by(skey)
     )
+    numerators = rollup_read.screened_points(ctx) if ctx.from_rollup else _counts(ctx, screened)
     points = (
         select(key, func.count(PlaybackPoint.id))
         .join(Township, Township.id == PlaybackPoint.township_id)
         .where(PlaybackPoint.active, *township_scope(ctx.scope))
         .group_by(key)
     )
-    return _merge(_counts(ctx, screened), _counts(ctx, points))
+    return _merge(numerators, _counts(ctx, points))
 
 
 def buildout(ctx: Context) -> Fractions | None:
@@ -217,6 +227,18 @@ def films(ctx: Context, *, by_release: bool) -> Fractions:
         .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
         .group_by(group)
     )
+    if ctx.from_rollup and ctx.grain == Grain.COUNTY:  # the first held day of each film
+        first = FilmFirst
+        stmt = (
+            select(group, func.count(first.id).filter(first.first_on < ctx.period.end),
+                   func.count())
+            .select_from(got)
+            .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
+            .outerjoin(first, and_(first.county_id == got.c.county_id,
+                                   first.release_id == ReleaseItem.release_id,
+                                   first.episode_id == ReleaseItem.episode_id))
+            .group_by(group)
+        )
     if ctx.grain != Grain.COUNTY:
         stmt = stmt.join(Township, Township.county_id == got.c.county_id).where(
             *township_scope(ctx.scope)
@@ -244,6 +266,8 @@ def receipt_timeliness(ctx: Context) -> Fractions | None:
 
 def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
     """Return ``{group: (attendance, held screenings)}`` in the period (not scored)."""
+    if ctx.from_rollup:
+        return rollup_read.attendance(ctx)
     key = screening_key(ctx.grain)
     stmt = (
         select(key, func.coalesce(func.sum(Screening.viewers), literal(0)), func.count())

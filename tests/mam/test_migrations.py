@@ -7,7 +7,7 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
-HEAD = "0022_merge_session4"
+HEAD = "0023_rollup"
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -1,0 +1,322 @@
+"""The assessment's monthly rollup (汇总表), kept in step with plans and screenings.
+
+Two tables (``mam.models.assessment``) hold the dashboard counts already grouped:
+
+* ``assessment_month`` per (county, township, month): plan entries, reports against the plan
+  held or moved, reports by outcome, attendance (and 党员/群众). County-level reports made
+  before the network count under township 0.
+* ``assessment_point_year`` per (point, year): a bit per month in which the point had a held
+  (or moved) screening, so "points with a screening in the period" is one AND per year.
+* ``assessment_film`` per (county, release set, episode): the first day the county held a
+  screening of the film (utilisation: was it screened by the end of the period?).
+
+The plan and screening services call :func:`plan_entry_added` / :func:`plan_entry_removed`
+and :func:`screening_before` / :func:`screening_after` in the transaction that changes the
+row, so the rollup is never stale (each call is one atomic ``INSERT … ON CONFLICT DO UPDATE``
+adding a delta). :func:`rebuild` recomputes both tables from the raw rows (``mam assessment
+rebuild-rollup``, the migration's back-fill, bulk loads). Never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, case, delete, func, insert, literal, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from mam.models.assessment import NO_TOWNSHIP, FilmFirst, MonthRollup, PointYear
+from mam.models.network import Plan, PlanEntry, Township
+from mam.models.release import Screening, ScreeningOutcome
+
+COUNTERS = ("planned", "done", "held", "moved", "not_held", "attendance", "party_members", "masses")
+HELD = (ScreeningOutcome.HELD, ScreeningOutcome.MOVED)
+ALL_MONTHS = (1 << 12) - 1
+
+
+class month_start(FunctionElement[date]):
+    """The first day of a date's month, as a date, on every dialect."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start)
+def _month_start_pg(element: month_start, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element: month_start, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+class date_part(FunctionElement[int]):
+    """The year or the month number of a date, as an integer, on every dialect."""
+
+    type = Integer()
+    inherit_cache = True
+
+    def __init__(self, part: str, column: Any) -> None:
+        self.part = part
+        super().__init__(column)
+
+
+@compiles(date_part)
+def _date_part_pg(element: date_part, compiler: Any, **kw: Any) -> str:
+    return (
+        f"CAST(extract({element.part} from {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    )
+
+
+@compiles(date_part, "sqlite")
+def _date_part_sqlite(element: date_part, compiler: Any, **kw: Any) -> str:
+    fmt = "%Y" if element.part == "year" else "%m"
+    return f"CAST(strftime('{fmt}', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _bump(session: Session, county_id: int, township_id: int, month: date, **deltas: int) -> None:
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return
+    table = MonthRollup.__table__
+    values = {c: deltas.get(c, 0) for c in COUNTERS}
+    stmt = _insert(session)(table).values(
+        county_id=county_id, township_id=township_id, month=month, **values
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["month", "county_id", "township_id"],
+        set_={c: table.c[c] + stmt.excluded[c] for c in deltas},
+    )
+    session.execute(stmt)
+
+
+def plan_entry_added(session: Session, entry: PlanEntry) -> None:
+    """Count a new plan entry (after its flush)."""
+    _plan(session, entry, 1)
+
+
+def plan_entry_removed(session: Session, entry: PlanEntry) -> None:
+    """Take a plan entry out of the counts (before it is deleted)."""
+    _plan(session, entry, -1)
+
+
+def _plan(session: Session, entry: PlanEntry, sign: int) -> None:
+    township = entry.plan.township
+    _bump(session, township.county_id, township.id, entry.planned_on.replace(day=1), planned=sign)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What one screening adds to the rollup (captured before a correction changes it)."""
+
+    county_id: int
+    township_id: int
+    point_id: int | None
+    day: date
+    deltas: dict[str, int]
+    film: tuple[int, int, int | None] | None = None
+
+
+def _counted(row: Screening) -> Counted:
+    held = row.outcome in HELD
+    deltas = {
+        "done": int(held and row.plan_entry_id is not None),
+        "held": int(row.outcome == ScreeningOutcome.HELD),
+        "moved": int(row.outcome == ScreeningOutcome.MOVED),
+        "not_held": int(row.outcome == ScreeningOutcome.NOT_HELD),
+        "attendance": (row.viewers or 0) if held else 0,
+        "party_members": (row.party_members or 0) if held else 0,
+        "masses": (row.masses or 0) if held else 0,
+    }
+    township = row.township_id if row.township_id is not None else NO_TOWNSHIP
+    film = (row.county_id, row.release_id, row.episode_id)
+    return Counted(row.county_id, township, row.point_id, row.screened_on, deltas, film)
+
+
+def screening_before(row: Screening) -> Counted | None:
+    """Return what an existing report counts for now (None for a new, unflushed one)."""
+    return None if row.id is None else _counted(row)
+
+
+def screening_after(session: Session, row: Screening, before: Counted | None) -> None:
+    """Move the rollup from ``before`` to what the flushed report ``row`` counts for."""
+    after = _counted(row)
+    if before is not None:
+        _bump(
+            session,
+            before.county_id,
+            before.township_id,
+            before.day.replace(day=1),
+            **{k: -v for k, v in before.deltas.items()},
+        )
+    _bump(session, after.county_id, after.township_id, after.day.replace(day=1), **after.deltas)
+    films = {(row.county_id, row.release_id, row.episode_id)}
+    if before is not None and before.film is not None:
+        films.add(before.film)
+    for county_id, release_id, episode_id in films:
+        if episode_id is not None:
+            _film(session, county_id, release_id, episode_id)
+    for counted in {
+        (c.point_id, c.county_id, c.township_id, c.day.replace(day=1))
+        for c in (before, after)
+        if c is not None and c.point_id is not None
+    }:
+        _point_month(session, *counted)
+
+
+def _film(session: Session, county_id: int, release_id: int, episode_id: int) -> None:
+    """Set the county's first held day of the film from the raw rows (the county-film index)."""
+    first = session.scalar(
+        select(func.min(Screening.screened_on)).where(
+            Screening.county_id == county_id,
+            Screening.release_id == release_id,
+            Screening.episode_id == episode_id,
+            Screening.outcome.in_(HELD),
+        )
+    )
+    stmt = _insert(session)(FilmFirst.__table__).values(
+        county_id=county_id, release_id=release_id, episode_id=episode_id, first_on=first
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["county_id", "release_id", "episode_id"], set_={"first_on": first}
+    )
+    session.execute(stmt)
+
+
+def _point_month(
+    session: Session, point_id: int, county_id: int, township_id: int, month: date
+) -> None:
+    """Set or clear the point's bit of ``month`` from the raw rows (the point's day index)."""
+    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    screened = (
+        session.scalar(
+            select(Screening.id)
+            .where(
+                Screening.point_id == point_id,
+                Screening.screened_on >= month,
+                Screening.screened_on < nxt,
+                Screening.outcome.in_(HELD),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+    bit = 1 << (month.month - 1)
+    table = PointYear.__table__
+    stmt = _insert(session)(table).values(
+        point_id=point_id,
+        year=month.year,
+        county_id=county_id,
+        township_id=township_id,
+        months=bit if screened else 0,
+    )
+    months = table.c.months
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["point_id", "year"],
+        set_={"months": months.op("|")(bit) if screened else months.op("&")(ALL_MONTHS ^ bit)},
+    )
+    session.execute(stmt)
+
+
+def rebuild(session: Session) -> tuple[int, int]:
+    """Recompute both rollup tables from the raw rows; return their row counts."""
+    session.flush()
+    session.execute(delete(MonthRollup))
+    session.execute(delete(PointYear))
+    session.execute(delete(FilmFirst))
+    session.execute(
+        insert(FilmFirst).from_select(
+            ["county_id", "release_id", "episode_id", "first_on"],
+            select(
+                Screening.county_id,
+                Screening.release_id,
+                Screening.episode_id,
+                func.min(Screening.screened_on),
+            )
+            .where(Screening.episode_id.is_not(None), Screening.outcome.in_(HELD))
+            .group_by(Screening.county_id, Screening.release_id, Screening.episode_id),
+        )
+    )
+    month = month_start(PlanEntry.planned_on)
+    zero = literal(0)
+    planned = (
+        select(
+            Township.county_id.label("county_id"),
+            Township.id.label("township_id"),
+            month.label("month"),
+            literal(1).label("planned"),
+            *(zero.label(c) for c in COUNTERS[1:]),
+        )
+        .select_from(PlanEntry)
+        .join(Plan, Plan.id == PlanEntry.plan_id)
+        .join(Township, Township.id == Plan.township_id)
+    )
+    held = Screening.outcome.in_(HELD)
+
+    def one(condition: Any, value: Any = 1) -> Any:
+        return case((condition, value), else_=0)
+
+    screened = select(
+        Screening.county_id,
+        func.coalesce(Screening.township_id, literal(NO_TOWNSHIP)),
+        month_start(Screening.screened_on),
+        zero,
+        one(held & Screening.plan_entry_id.is_not(None)),
+        one(Screening.outcome == ScreeningOutcome.HELD),
+        one(Screening.outcome == ScreeningOutcome.MOVED),
+        one(Screening.outcome == ScreeningOutcome.NOT_HELD),
+        one(held, Screening.viewers),
+        one(held, func.coalesce(Screening.party_members, 0)),
+        one(held, func.coalesce(Screening.masses, 0)),
+    )
+    rows = union_all(planned, screened).subquery("raw")
+    grouped = select(
+        rows.c.county_id,
+        rows.c.township_id,
+        rows.c.month,
+        *(func.sum(rows.c[c]) for c in COUNTERS),
+    ).group_by(rows.c.county_id, rows.c.township_id, rows.c.month)
+    session.execute(
+        insert(MonthRollup).from_select(["county_id", "township_id", "month", *COUNTERS], grouped)
+    )
+    year, mon = date_part("year", Screening.screened_on), date_part("month", Screening.screened_on)
+    months = (
+        select(
+            Screening.point_id.label("point_id"),
+            Screening.county_id.label("county_id"),
+            Screening.township_id.label("township_id"),
+            year.label("year"),
+            mon.label("month"),
+        )
+        .where(Screening.point_id.is_not(None), held)
+        .distinct()
+        .subquery()
+    )
+    bits = select(
+        months.c.point_id,
+        months.c.year,
+        func.min(months.c.county_id),
+        func.min(months.c.township_id),
+        func.sum(literal(1).op("<<")(months.c.month - 1)),
+    ).group_by(months.c.point_id, months.c.year)
+    session.execute(
+        insert(PointYear).from_select(
+            ["point_id", "year", "county_id", "township_id", "months"], bits
+        )
+    )
+    session.flush()
+    counts = (
+        session.scalar(select(func.count()).select_from(MonthRollup)) or 0,
+        session.scalar(select(func.count()).select_from(PointYear)) or 0,
+    )
+    return int(counts[0]), int(counts[1])

@@ -1,0 +1,245 @@
+"""The assessment rollup stays equal to the raw rows through random plan and report work.
+
+A seeded random sequence of plan entries added and withdrawn, reports filed (held, moved,
+not held), corrected and filed outside the plan, and county-level reports, each committed
+through the services; after every few steps the rollup tables are compared with the same
+counts written here as plain SQL over ``plan_entry`` and ``screening`` (not the service's
+queries). Runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from mam.models.network import PlanEntry
+from mam.models.release import ScreeningOutcome
+from mam.services import assessment_rollup
+from mam.services.assessment import AssessmentService
+from mam.services.assessment_sql import Grain, Period, Scope
+from mam.services.county_distribution import CountyDistribution
+from mam.services.plans import EntryData, PlanService
+from mam.services.screening_reports import Attendance, ReportData, ScreeningReports
+from storage import create_storage
+from tests.network_world import World, build
+
+TODAY = date.today()
+
+MONTH_SQL = """
+SELECT county_id, township_id, month,
+       SUM(planned), SUM(done), SUM(held), SUM(moved), SUM(not_held), SUM(attendance),
+       SUM(party), SUM(masses)
+FROM (
+    SELECT t.county_id, t.id AS township_id, pe.planned_on AS day, 1 AS planned, 0 AS done,
+           0 AS held, 0 AS moved, 0 AS not_held, 0 AS attendance, 0 AS party, 0 AS masses
+    FROM plan_entry pe JOIN playback_plan p ON p.id = pe.plan_id
+    JOIN township t ON t.id = p.township_id
+    UNION ALL
+    SELECT s.county_id, COALESCE(s.township_id, 0), s.screened_on, 0,
+           CASE WHEN s.outcome <> 'not_held' AND s.plan_entry_id IS NOT NULL THEN 1 ELSE 0 END,
+           CASE WHEN s.outcome = 'held' THEN 1 ELSE 0 END,
+           CASE WHEN s.outcome = 'moved' THEN 1 ELSE 0 END,
+           CASE WHEN s.outcome = 'not_held' THEN 1 ELSE 0 END,
+           CASE WHEN s.outcome <> 'not_held' THEN s.viewers ELSE 0 END,
+           CASE WHEN s.outcome <> 'not_held' THEN COALESCE(s.party_members, 0) ELSE 0 END,
+           CASE WHEN s.outcome <> 'not_held' THEN COALESCE(s.masses, 0) ELSE 0 END
+    FROM screening s
+) AS raw
+GROUP BY county_id, township_id, month
+"""
+
+
+def _raw_months(db: Session) -> dict[tuple[int, int, str], tuple[int, ...]]:
+    # the month is taken in Python from each row's own date (no SQL date functions)
+    out: dict[tuple[int, int, str], Counter[int]] = {}
+    sql = MONTH_SQL.replace("GROUP BY county_id, township_id, month", "").replace(
+        "SELECT county_id, township_id, month,\n       SUM(planned), SUM(done), SUM(held), "
+        "SUM(moved), SUM(not_held), SUM(attendance),\n       SUM(party), SUM(masses)",
+        "SELECT *",
+    )
+    for county, town, day, *counts in db.execute(text(sql)):
+        key = (int(county), int(town), str(day)[:7])
+        cell = out.setdefault(key, Counter())
+        for i, n in enumerate(counts):
+            cell[i] += int(n)
+    return {k: tuple(c[i] for i in range(8)) for k, c in out.items() if any(c.values())}
+
+
+def _rollup_months(db: Session) -> dict[tuple[int, int, str], tuple[int, ...]]:
+    rows = db.execute(
+        text(
+            "SELECT county_id, township_id, month, planned, done, held, moved, not_held, "
+            "attendance, party_members, masses FROM assessment_month"
+        )
+    )
+    return {
+        (int(c), int(t), str(m)[:7]): tuple(int(x) for x in rest)
+        for c, t, m, *rest in rows
+        if any(rest)
+    }
+
+
+def _raw_points(db: Session) -> set[tuple[int, int, int]]:
+    rows = db.execute(
+        text(
+            "SELECT point_id, screened_on FROM screening "
+            "WHERE point_id IS NOT NULL AND outcome <> 'not_held'"
+        )
+    )
+    return {(int(p), int(str(d)[:4]), int(str(d)[5:7])) for p, d in rows}
+
+
+def _rollup_points(db: Session) -> set[tuple[int, int, int]]:
+    rows = db.execute(text("SELECT point_id, year, months FROM assessment_point_year"))
+    return {(int(p), int(y), m) for p, y, bits in rows for m in range(1, 13) if bits >> (m - 1) & 1}
+
+
+def _raw_films(db: Session) -> dict[tuple[int, int, int], str]:
+    rows = db.execute(
+        text(
+            "SELECT county_id, release_id, episode_id, MIN(screened_on) FROM screening "
+            "WHERE episode_id IS NOT NULL AND outcome <> 'not_held' "
+            "GROUP BY county_id, release_id, episode_id"
+        )
+    )
+    return {(int(c), int(r), int(e)): str(d)[:10] for c, r, e, d in rows}
+
+
+def _rollup_films(db: Session) -> dict[tuple[int, int, int], str]:
+    rows = db.execute(
+        text(
+            "SELECT county_id, release_id, episode_id, first_on FROM assessment_film "
+            "WHERE first_on IS NOT NULL"
+        )
+    )
+    return {(int(c), int(r), int(e)): str(d)[:10] for c, r, e, d in rows}
+
+
+def _assert_in_step(db: Session) -> None:
+    assert _rollup_months(db) == _raw_months(db)
+    assert _rollup_points(db) == _raw_points(db)
+    assert _rollup_films(db) == _raw_films(db)
+
+
+def _steps(db: Session, world: World, tmp: Path, rng: random.Random, n: int) -> Counter[str]:
+    store = create_storage("local", root=tmp / "store")
+    plans = PlanService(db, world.county_a)
+    reports = ScreeningReports(db, world.county_a, store, party_split=rng.random() < 0.5)
+    county = CountyDistribution(db)
+    films = [(world.received.id, world.e1), (world.received.id, world.e2)]
+    towns = {world.t1.id: (world.t1, [world.p1, world.p2]), world.t2.id: (world.t2, [world.p3])}
+    done: Counter[str] = Counter()
+    for step in range(n):
+        town, points = towns[rng.choice(list(towns))]
+        day = TODAY - timedelta(days=rng.randrange(1, 75))
+        entries = list(db.query(PlanEntry).all())
+        op = rng.choice(
+            [
+                "plan",
+                "plan",
+                "plan",
+                "report",
+                "report",
+                "correct",
+                "withdraw",
+                "unplanned",
+                "county",
+            ]
+        )
+        if op == "plan" or not entries:
+            plan = plans.open(town, day)
+            release, episode = rng.choice(films)
+            plans.add_entry(plan, EntryData(release, episode, rng.choice(points).id, day))
+            op = "plan"
+        elif op in ("report", "correct"):
+            entry = rng.choice(entries)
+            outcome = rng.choice(list(ScreeningOutcome))
+            held = outcome == ScreeningOutcome.HELD
+            point = entry.point_id if held else rng.choice(towns[entry.plan.township_id][1]).id
+            on = entry.planned_on if held else entry.planned_on - timedelta(days=rng.randrange(3))
+            people = rng.randrange(5, 60)
+            reports.report_entry(
+                entry,
+                ReportData(
+                    outcome,
+                    min(on, TODAY),
+                    point,
+                    Attendance(people, people - 2, 2)
+                    if reports.party_split
+                    else Attendance(people),
+                    reason="" if held else "下雨",
+                ),
+            )
+        elif op == "withdraw":
+            free = [e for e in entries if not reports.for_entries([e])]
+            if not free:
+                continue
+            plans.remove_entry(rng.choice(free))
+        elif op == "unplanned":
+            reports.report_unplanned(
+                town,
+                rng.choice(films),
+                ReportData(
+                    ScreeningOutcome.HELD,
+                    day,
+                    rng.choice(points).id,
+                    Attendance(rng.randrange(1, 40), 1, 1)
+                    if reports.party_split
+                    else Attendance(rng.randrange(1, 40)),
+                ),
+                None,
+            )
+        else:
+            county.report_screening(
+                world.received,
+                world.county_a,
+                screened_on=day,
+                place="县礼堂",
+                viewers=rng.randrange(50, 200),
+            )
+        db.commit()
+        done[op] += 1
+        if step % 10 == 9:
+            _assert_in_step(db)
+    return done
+
+
+@pytest.mark.parametrize("seed", [7, 2026])
+def test_rollup_matches_the_raw_rows_after_random_work(
+    db: Session, tmp_path: Path, seed: int
+) -> None:
+    world = build(db)
+    done = _steps(db, world, tmp_path, random.Random(seed), 80)
+    assert done["plan"] >= 10 and done["report"] + done["correct"] >= 10, done
+    _assert_in_step(db)
+    assert sum(v[0] for v in _rollup_months(db).values()) == db.scalar(
+        text("SELECT COUNT(*) FROM plan_entry")
+    )
+
+
+def test_rebuild_gives_the_same_tables_and_the_views_the_same_figures(
+    db: Session, tmp_path: Path
+) -> None:
+    world = build(db)
+    _steps(db, world, tmp_path, random.Random(99), 60)
+    kept = (_rollup_months(db), _rollup_points(db), _rollup_films(db))
+    assessment_rollup.rebuild(db)
+    db.commit()
+    assert (_rollup_months(db), _rollup_points(db), _rollup_films(db)) == kept
+    period = Period.months((TODAY - timedelta(days=80)).strftime("%Y-%m"), TODAY.strftime("%Y-%m"))
+    fast, raw = AssessmentService(db), AssessmentService(db, rollup=False)
+    for grain, scope in [(Grain.COUNTY, Scope()), (Grain.TOWNSHIP, Scope(county_id=world.a.id))]:
+        a, b = fast.scores(grain, period, scope), raw.scores(grain, period, scope)
+        assert [(r.id, r.score, r.attendance, r.held) for r in a] == [
+            (r.id, r.score, r.attendance, r.held) for r in b
+        ]
+        assert [[(f.numerator, f.denominator) for f in r.figures] for r in a] == [
+            [(f.numerator, f.denominator) for f in r.figures] for r in b
+        ]
+        assert fast.monthly(grain, period, scope).cells == raw.monthly(grain, period, scope).cells
