@@ -53,22 +53,13 @@ INDEXES = (
 NO_TOWNSHIP = 0  # the rollup's township of county-level reports (made before the network)
 
 
-class MonthRollup(Base):
-    """What one township (or, with township 0, a county's own reports) did in one month.
-
-    ``planned``: plan entries dated in the month; ``done``: reports against a plan entry,
-    held or moved, dated in the month; ``held`` / ``moved`` / ``not_held``: reports by
-    outcome; ``attendance`` (and its split) of held and moved reports.
+class _MonthCounts:
+    """The counters of a month: ``planned``: plan entries dated in the month; ``done``:
+    reports against a plan entry, held or moved, dated in the month; ``held`` / ``moved`` /
+    ``not_held``: reports by outcome; ``attendance`` (and its split) of held and moved reports.
     """
 
-    __tablename__ = "assessment_month"
-    __table_args__ = (
-        UniqueConstraint("month", "county_id", "township_id", name="uq_assessment_month"),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
-    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
-    township_id: Mapped[int] = mapped_column(Integer)  # 0: county-level reports (no township)
     month: Mapped[date] = mapped_column(Date)  # the first day of the month
     planned: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
@@ -78,6 +69,28 @@ class MonthRollup(Base):
     attendance: Mapped[int] = mapped_column(Integer, default=0)
     party_members: Mapped[int] = mapped_column(Integer, default=0)
     masses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MonthRollup(_MonthCounts, Base):
+    """What one township (or, with township 0, a county's own reports) did in one month."""
+
+    __tablename__ = "assessment_month"
+    __table_args__ = (
+        UniqueConstraint("month", "county_id", "township_id", name="uq_assessment_month"),
+    )
+
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    township_id: Mapped[int] = mapped_column(Integer)  # 0: county-level reports (no township)
+
+
+class CountyMonthRollup(_MonthCounts, Base):
+    """What one county did in one month: the sum of its ``assessment_month`` rows (the
+    all-county views read 300 × months rows, not 3,000 × months)."""
+
+    __tablename__ = "assessment_county_month"
+    __table_args__ = (UniqueConstraint("month", "county_id", name="uq_assessment_county_month"),)
+
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
 
 
 class PointYear(Base):

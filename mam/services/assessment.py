@@ -230,13 +230,17 @@ class AssessmentService:
         out = Monthly(period.month_keys())
         ctx = Context(self.session, grain, period, scope, self.receipt_days, self.rollup)
         if ctx.from_rollup:
+            keys: dict[object, str] = {}
             for gid, m, planned, done, held, people in self.session.execute(
                 rollup_read.monthly(ctx)
             ):
-                cell = MonthFigures(int(planned or 0), int(done or 0), int(held or 0),
-                                    int(people or 0))
-                if cell != MonthFigures():  # as the raw queries: no cell without figures
-                    out.cells[(int(gid), month_key(m))] = cell
+                if m not in keys:
+                    keys[m] = month_key(m)
+                cell = MonthFigures(
+                    int(planned or 0), int(done or 0), int(held or 0), int(people or 0)
+                )
+                if planned or held or people:  # as the raw queries: no cell without figures
+                    out.cells[(int(gid), keys[m])] = cell
             return out
         month = year_month(PlanEntry.planned_on)
         for gid, m, count in self.session.execute(planned_entries(ctx, plan_key(grain), month)):

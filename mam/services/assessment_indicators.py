@@ -227,23 +227,38 @@ def films(ctx: Context, *, by_release: bool) -> Fractions:
         .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
         .group_by(group)
     )
-    if ctx.from_rollup and ctx.grain == Grain.COUNTY:  # the first held day of each film
-        first = FilmFirst
-        stmt = (
-            select(group, func.count(first.id).filter(first.first_on < ctx.period.end),
-                   func.count())
-            .select_from(got)
-            .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
-            .outerjoin(first, and_(first.county_id == got.c.county_id,
-                                   first.release_id == ReleaseItem.release_id,
-                                   first.episode_id == ReleaseItem.episode_id))
-            .group_by(group)
-        )
+    if ctx.from_rollup and ctx.grain == Grain.COUNTY:
+        return _films_from_rollup(ctx, got, group)
     if ctx.grain != Grain.COUNTY:
         stmt = stmt.join(Township, Township.county_id == got.c.county_id).where(
             *township_scope(ctx.scope)
         )
     return _fractions(ctx, stmt)
+
+
+def _films_from_rollup(ctx: Context, got: Any, group: Any) -> Fractions:
+    """Films supplied ÷ screened per county or set, from the county's first held day per film
+    (``assessment_film``; a report always names a film of its set, ``require_supplied``)."""
+    items = (
+        select(ReleaseItem.release_id, func.count().label("n"))
+        .group_by(ReleaseItem.release_id)
+        .subquery()
+    )
+    supplied = (
+        select(group, func.sum(items.c.n))
+        .select_from(got)
+        .join(items, items.c.release_id == got.c.release_id)
+        .group_by(group)
+    )
+    first = FilmFirst
+    screened = (
+        select(group, func.count())
+        .select_from(got)
+        .join(first, and_(first.county_id == got.c.county_id, first.release_id == got.c.release_id))
+        .where(first.first_on < ctx.period.end)
+        .group_by(group)
+    )
+    return _merge(_counts(ctx, screened), _counts(ctx, supplied))
 
 
 def receipt_timeliness(ctx: Context) -> Fractions | None:

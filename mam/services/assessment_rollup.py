@@ -4,7 +4,8 @@ Two tables (``mam.models.assessment``) hold the dashboard counts already grouped
 
 * ``assessment_month`` per (county, township, month): plan entries, reports against the plan
   held or moved, reports by outcome, attendance (and 党员/群众). County-level reports made
-  before the network count under township 0.
+  before the network count under township 0. ``assessment_county_month`` holds the same
+  counters summed per (county, month) for the all-county views.
 * ``assessment_point_year`` per (point, year): a bit per month in which the point had a held
   (or moved) screening, so "points with a screening in the period" is one AND per year.
 * ``assessment_film`` per (county, release set, episode): the first day the county held a
@@ -30,7 +31,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from mam.models.assessment import NO_TOWNSHIP, FilmFirst, MonthRollup, PointYear
+from mam.models.assessment import (
+    NO_TOWNSHIP,
+    CountyMonthRollup,
+    FilmFirst,
+    MonthRollup,
+    PointYear,
+)
 from mam.models.network import Plan, PlanEntry, Township
 from mam.models.release import Screening, ScreeningOutcome
 
@@ -88,16 +95,17 @@ def _bump(session: Session, county_id: int, township_id: int, month: date, **del
     deltas = {k: v for k, v in deltas.items() if v}
     if not deltas:
         return
-    table = MonthRollup.__table__
     values = {c: deltas.get(c, 0) for c in COUNTERS}
-    stmt = _insert(session)(table).values(
-        county_id=county_id, township_id=township_id, month=month, **values
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["month", "county_id", "township_id"],
-        set_={c: table.c[c] + stmt.excluded[c] for c in deltas},
-    )
-    session.execute(stmt)
+    for table, keys in (
+        (MonthRollup.__table__, {"county_id": county_id, "township_id": township_id}),
+        (CountyMonthRollup.__table__, {"county_id": county_id}),
+    ):
+        stmt = _insert(session)(table).values(month=month, **keys, **values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["month", *keys],
+            set_={c: table.c[c] + stmt.excluded[c] for c in deltas},
+        )
+        session.execute(stmt)
 
 
 def plan_entry_added(session: Session, entry: PlanEntry) -> None:
@@ -232,6 +240,7 @@ def rebuild(session: Session) -> tuple[int, int]:
     """Recompute both rollup tables from the raw rows; return their row counts."""
     session.flush()
     session.execute(delete(MonthRollup))
+    session.execute(delete(CountyMonthRollup))
     session.execute(delete(PointYear))
     session.execute(delete(FilmFirst))
     session.execute(
@@ -288,6 +297,15 @@ def rebuild(session: Session) -> tuple[int, int]:
     ).group_by(rows.c.county_id, rows.c.township_id, rows.c.month)
     session.execute(
         insert(MonthRollup).from_select(["county_id", "township_id", "month", *COUNTERS], grouped)
+    )
+    r = MonthRollup
+    session.execute(
+        insert(CountyMonthRollup).from_select(
+            ["county_id", "month", *COUNTERS],
+            select(r.county_id, r.month, *(func.sum(getattr(r, c)) for c in COUNTERS)).group_by(
+                r.county_id, r.month
+            ),
+        )
     )
     year, mon = date_part("year", Screening.screened_on), date_part("month", Screening.screened_on)
     months = (

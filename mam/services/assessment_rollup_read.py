@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from mam.models.assessment import NO_TOWNSHIP, MonthRollup, PointYear
+from mam.models.assessment import NO_TOWNSHIP, CountyMonthRollup, MonthRollup, PointYear
 from mam.models.network import PlaybackPoint
 from mam.services.assessment_sql import Grain, Period
 
@@ -23,27 +23,35 @@ if TYPE_CHECKING:
     from mam.services.assessment_indicators import Context
 
 
-def month_key(grain: Grain) -> Any:
+def table(ctx: Context) -> Any:
+    """Return the rollup table of the grain: per county and month, or per township."""
+    if ctx.grain == Grain.COUNTY and ctx.scope.township_id is None:
+        return CountyMonthRollup
+    return MonthRollup
+
+
+def month_key(ctx: Context) -> Any:
     """Return the rollup's grouping column (county or township)."""
-    return MonthRollup.county_id if grain == Grain.COUNTY else MonthRollup.township_id
+    r = table(ctx)
+    return r.county_id if ctx.grain == Grain.COUNTY else r.township_id
 
 
 def month_where(ctx: Context) -> list[ColumnElement[bool]]:
     """Return the filters of rollup rows in the period and the scope."""
-    where = [MonthRollup.month >= ctx.period.start, MonthRollup.month < ctx.period.end]
+    r = table(ctx)
+    where = [r.month >= ctx.period.start, r.month < ctx.period.end]
     if ctx.grain != Grain.COUNTY:
-        where.append(MonthRollup.township_id != NO_TOWNSHIP)
+        where.append(r.township_id != NO_TOWNSHIP)
     if ctx.scope.county_id is not None:
-        where.append(MonthRollup.county_id == ctx.scope.county_id)
+        where.append(r.county_id == ctx.scope.county_id)
     if ctx.scope.township_id is not None:
-        where.append(MonthRollup.township_id == ctx.scope.township_id)
+        where.append(r.township_id == ctx.scope.township_id)
     return where
 
 
 def monthly(ctx: Context) -> Any:
     """Return (group, month, planned, done, held and moved, attendance) rows."""
-    key = month_key(ctx.grain)
-    r = MonthRollup
+    key, r = month_key(ctx), table(ctx)
     return (
         select(
             key,
@@ -60,19 +68,14 @@ def monthly(ctx: Context) -> Any:
 
 def plan_fulfilment(ctx: Context) -> dict[int, tuple[int, int]]:
     """Reports against the plan, held or moved ÷ plan entries, each by its own month."""
-    key = month_key(ctx.grain)
-    stmt = (
-        select(key, func.sum(MonthRollup.done), func.sum(MonthRollup.planned))
-        .where(*month_where(ctx))
-        .group_by(key)
-    )
+    key, r = month_key(ctx), table(ctx)
+    stmt = select(key, func.sum(r.done), func.sum(r.planned)).where(*month_where(ctx)).group_by(key)
     return {int(k): (int(n or 0), int(d or 0)) for k, n, d in ctx.session.execute(stmt)}
 
 
 def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
     """Return ``{group: (attendance, held and moved reports)}``."""
-    key = month_key(ctx.grain)
-    r = MonthRollup
+    key, r = month_key(ctx), table(ctx)
     stmt = (
         select(key, func.sum(r.attendance), func.sum(r.held + r.moved))
         .where(*month_where(ctx))
@@ -105,10 +108,12 @@ def screened_points(ctx: Context) -> dict[int, int]:
         where.append(p.county_id == ctx.scope.county_id)
     if ctx.scope.township_id is not None:
         where.append(p.township_id == ctx.scope.township_id)
-    stmt = (
-        select(key, func.count(func.distinct(p.point_id)))
+    points = (  # one row per (group, point): grouped by hash, counted after
+        select(key.label("key"), p.point_id)
         .join(PlaybackPoint, PlaybackPoint.id == p.point_id)
         .where(PlaybackPoint.active, *where)
-        .group_by(key)
+        .group_by(key, p.point_id)
+        .subquery()
     )
+    stmt = select(points.c.key, func.count()).group_by(points.c.key)
     return {int(k): int(n) for k, n in ctx.session.execute(stmt)}

@@ -40,6 +40,21 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_assessment_month_county_id"), "assessment_month", ["county_id"])
     op.create_table(
+        "assessment_county_month",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        *(sa.Column(c, sa.Integer(), nullable=False) for c in COUNTERS),
+        sa.Column("county_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["county_id"], ["county.id"], name=op.f("fk_assessment_county_month_county_id_county")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_county_month")),
+        sa.UniqueConstraint("month", "county_id", name="uq_assessment_county_month"),
+    )
+    op.create_index(
+        op.f("ix_assessment_county_month_county_id"), "assessment_county_month", ["county_id"]
+    )
+    op.create_table(
         "assessment_point_year",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("point_id", sa.Integer(), nullable=False),
@@ -110,5 +125,9 @@ def downgrade() -> None:
     op.drop_table("assessment_film")
     op.drop_index("ix_assessment_point_year_groups", table_name="assessment_point_year")
     op.drop_table("assessment_point_year")
+    op.drop_index(
+        op.f("ix_assessment_county_month_county_id"), table_name="assessment_county_month"
+    )
+    op.drop_table("assessment_county_month")
     op.drop_index(op.f("ix_assessment_month_county_id"), table_name="assessment_month")
     op.drop_table("assessment_month")
