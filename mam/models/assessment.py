@@ -76,10 +76,11 @@ class MonthRollup(_MonthCounts, Base):
 
     __tablename__ = "assessment_month"
     __table_args__ = (
-        UniqueConstraint("month", "county_id", "township_id", name="uq_assessment_month"),
+        UniqueConstraint("county_id", "township_id", "month", name="uq_assessment_month"),
+        Index("ix_assessment_month_township", "township_id", "month"),
     )
 
-    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
     township_id: Mapped[int] = mapped_column(Integer)  # 0: county-level reports (no township)
 
 
@@ -88,9 +89,9 @@ class CountyMonthRollup(_MonthCounts, Base):
     all-county views read 300 × months rows, not 3,000 × months)."""
 
     __tablename__ = "assessment_county_month"
-    __table_args__ = (UniqueConstraint("month", "county_id", name="uq_assessment_county_month"),)
+    __table_args__ = (UniqueConstraint("county_id", "month", name="uq_assessment_county_month"),)
 
-    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
 
 
 class PointYear(Base):
@@ -105,12 +106,13 @@ class PointYear(Base):
         UniqueConstraint("point_id", "year", name="uq_assessment_point_year"),
         Index(
             "ix_assessment_point_year_groups",
-            "year",
             "county_id",
+            "year",
             "township_id",
             "point_id",
             "months",
         ),
+        Index("ix_assessment_point_year_township", "township_id", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

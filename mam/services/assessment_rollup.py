@@ -102,7 +102,7 @@ def _bump(session: Session, county_id: int, township_id: int, month: date, **del
     ):
         stmt = _insert(session)(table).values(month=month, **keys, **values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["month", *keys],
+            index_elements=[*keys, "month"],
             set_={c: table.c[c] + stmt.excluded[c] for c in deltas},
         )
         session.execute(stmt)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mam.models import County, User
 from mam.models.learning import Learner, StudyDay, StudyRecord
+from mam.models.network import PlaybackPoint, Township
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,48 @@ class StudyReports:
                 old.seconds + row.totals.seconds, old.completions + row.totals.completions
             )
         return totals
+
+
+@dataclass(frozen=True)
+class PointStudy:
+    """A playback point's learners and their study (点位学习情况); point None: no point."""
+
+    point_id: int | None
+    name: str
+    township: str
+    learners: int
+    totals: StudyTotals
+
+
+def point_study(
+    session: Session, county_id: int, month: Month | None = None, *, township_id: int | None = None
+) -> list[PointStudy]:
+    """Return per point of a county (or one township) its learners, hours and completions;
+    learners without a point are one row (point None) when the whole county is asked for."""
+    totals = StudyReports(session).by_point(county_id, month)
+    counts: dict[int | None, int] = {
+        k: int(n)
+        for k, n in session.execute(
+            select(Learner.point_id, func.count(Learner.id))
+            .where(Learner.county_id == county_id)
+            .group_by(Learner.point_id)
+        )
+    }
+    query = (
+        select(PlaybackPoint.id, PlaybackPoint.name, Township.name)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(Township.county_id == county_id)
+        .order_by(Township.name, PlaybackPoint.name)
+    )
+    if township_id is not None:
+        query = query.where(Township.id == township_id)
+    rows = [
+        PointStudy(pid, name, town, counts.get(pid, 0), totals.get(pid, StudyTotals()))
+        for pid, name, town in session.execute(query)
+    ]
+    if township_id is None and counts.get(None):
+        rows.append(PointStudy(None, "", "", counts[None], totals.get(None, StudyTotals())))
+    return rows
 
 
 def export_rows(rows: Iterable[LearnerStudy]) -> list[list[object]]:

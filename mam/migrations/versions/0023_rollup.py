@@ -36,9 +36,9 @@ def upgrade() -> None:
             ["county_id"], ["county.id"], name=op.f("fk_assessment_month_county_id_county")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_month")),
-        sa.UniqueConstraint("month", "county_id", "township_id", name="uq_assessment_month"),
+        sa.UniqueConstraint("county_id", "township_id", "month", name="uq_assessment_month"),
     )
-    op.create_index(op.f("ix_assessment_month_county_id"), "assessment_month", ["county_id"])
+    op.create_index("ix_assessment_month_township", "assessment_month", ["township_id", "month"])
     op.create_table(
         "assessment_county_month",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,10 +49,7 @@ def upgrade() -> None:
             ["county_id"], ["county.id"], name=op.f("fk_assessment_county_month_county_id_county")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_county_month")),
-        sa.UniqueConstraint("month", "county_id", name="uq_assessment_county_month"),
-    )
-    op.create_index(
-        op.f("ix_assessment_county_month_county_id"), "assessment_county_month", ["county_id"]
+        sa.UniqueConstraint("county_id", "month", name="uq_assessment_county_month"),
     )
     op.create_table(
         "assessment_point_year",
@@ -81,7 +78,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_assessment_point_year_groups",
         "assessment_point_year",
-        ["year", "county_id", "township_id", "point_id", "months"],
+        ["county_id", "year", "township_id", "point_id", "months"],
+    )
+    op.create_index(
+        "ix_assessment_point_year_township", "assessment_point_year", ["township_id", "year"]
     )
     op.create_table(
         "assessment_film",
@@ -123,11 +123,9 @@ def downgrade() -> None:
     with op.batch_alter_table("learner") as batch:
         batch.drop_constraint(op.f("fk_learner_point_id_playback_point"), type_="foreignkey")
     op.drop_table("assessment_film")
+    op.drop_index("ix_assessment_point_year_township", table_name="assessment_point_year")
     op.drop_index("ix_assessment_point_year_groups", table_name="assessment_point_year")
     op.drop_table("assessment_point_year")
-    op.drop_index(
-        op.f("ix_assessment_county_month_county_id"), table_name="assessment_county_month"
-    )
     op.drop_table("assessment_county_month")
-    op.drop_index(op.f("ix_assessment_month_county_id"), table_name="assessment_month")
+    op.drop_index("ix_assessment_month_township", table_name="assessment_month")
     op.drop_table("assessment_month")
