@@ -293,10 +293,10 @@ def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
 
 
 def study_participation(ctx: Context) -> Fractions | None:
-    """Learners who studied in the period ÷ learners (网上党员教育, county: learners belong to
-    a county, not yet to a point)."""
+    """Learners who studied in the period ÷ learners (网上党员教育). A learner counts for their
+    county, and for the township and point they belong to now (``Learner.point_id``)."""
     if ctx.grain != Grain.COUNTY:
-        return None
+        return _study_at_points(ctx)
     own = [] if ctx.scope.county_id is None else [Learner.county_id == ctx.scope.county_id]
     studied = (
         select(StudyDay.county_id, func.count(func.distinct(StudyDay.user_id)))
@@ -308,6 +308,30 @@ def study_participation(ctx: Context) -> Fractions | None:
     )
     learners = (
         select(Learner.county_id, func.count(Learner.id)).where(*own).group_by(Learner.county_id)
+    )
+    return _merge(_counts(ctx, studied), _counts(ctx, learners))
+
+
+def _study_at_points(ctx: Context) -> Fractions:
+    key = PlaybackPoint.township_id if ctx.grain == Grain.TOWNSHIP else Learner.point_id
+    learners = (
+        select(key, func.count(Learner.id))
+        .join(PlaybackPoint, PlaybackPoint.id == Learner.point_id)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(*township_scope(ctx.scope))
+        .group_by(key)
+    )
+    studied = (
+        select(key, func.count(func.distinct(StudyDay.user_id)))
+        .join(Learner, Learner.user_id == StudyDay.user_id)
+        .join(PlaybackPoint, PlaybackPoint.id == Learner.point_id)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(
+            StudyDay.day >= ctx.period.start,
+            StudyDay.day < ctx.period.end,
+            *township_scope(ctx.scope),
+        )
+        .group_by(key)
     )
     return _merge(_counts(ctx, studied), _counts(ctx, learners))
 
