@@ -140,3 +140,19 @@ class FilmFirst(Base):
     release_id: Mapped[int] = mapped_column(ForeignKey("release_set.id"))
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
     first_on: Mapped[date | None] = mapped_column(Date)  # None: no held screening (any more)
+
+
+class ReleaseMonth(Base):
+    """How many films of a release set a county screened (held or moved) for the first time
+    in a month: utilisation's numerator is a sum over the months before the period's end."""
+
+    __tablename__ = "assessment_release_month"
+    __table_args__ = (
+        UniqueConstraint("county_id", "release_id", "month", name="uq_assessment_release_month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    release_id: Mapped[int] = mapped_column(ForeignKey("release_set.id"))
+    month: Mapped[date] = mapped_column(Date)
+    films: Mapped[int] = mapped_column(Integer, default=0)

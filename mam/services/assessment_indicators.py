@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mam.i18n import N_
 from mam.models import County
-from mam.models.assessment import FilmFirst
+from mam.models.assessment import ReleaseMonth
 from mam.models.learning import Learner, StudyDay
 from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import (
@@ -237,8 +237,8 @@ def films(ctx: Context, *, by_release: bool) -> Fractions:
 
 
 def _films_from_rollup(ctx: Context, got: Any, group: Any) -> Fractions:
-    """Films supplied ÷ screened per county or set, from the county's first held day per film
-    (``assessment_film``; a report always names a film of its set, ``require_supplied``)."""
+    """Films supplied ÷ screened per county or set, from the films first screened per county,
+    set and month (``assessment_release_month``; a report names a film of its set)."""
     items = (
         select(ReleaseItem.release_id, func.count().label("n"))
         .group_by(ReleaseItem.release_id)
@@ -250,12 +250,12 @@ def _films_from_rollup(ctx: Context, got: Any, group: Any) -> Fractions:
         .join(items, items.c.release_id == got.c.release_id)
         .group_by(group)
     )
-    first = FilmFirst
+    first = ReleaseMonth
     screened = (
-        select(group, func.count())
+        select(group, func.sum(first.films))
         .select_from(got)
         .join(first, and_(first.county_id == got.c.county_id, first.release_id == got.c.release_id))
-        .where(first.first_on < ctx.period.end)
+        .where(first.month < ctx.period.end)
         .group_by(group)
     )
     return _merge(_counts(ctx, screened), _counts(ctx, supplied))

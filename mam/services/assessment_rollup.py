@@ -9,7 +9,9 @@ Two tables (``mam.models.assessment``) hold the dashboard counts already grouped
 * ``assessment_point_year`` per (point, year): a bit per month in which the point had a held
   (or moved) screening, so "points with a screening in the period" is one AND per year.
 * ``assessment_film`` per (county, release set, episode): the first day the county held a
-  screening of the film (utilisation: was it screened by the end of the period?).
+  screening of the film, and ``assessment_release_month`` per (county, release set, month):
+  how many of the set's films were first screened that month (utilisation: films screened
+  by the end of the period is a sum over the months before it).
 
 The plan and screening services call :func:`plan_entry_added` / :func:`plan_entry_removed`
 and :func:`screening_before` / :func:`screening_after` in the transaction that changes the
@@ -37,6 +39,7 @@ from mam.models.assessment import (
     FilmFirst,
     MonthRollup,
     PointYear,
+    ReleaseMonth,
 )
 from mam.models.network import Plan, PlanEntry, Township
 from mam.models.release import Screening, ScreeningOutcome
@@ -183,7 +186,14 @@ def screening_after(session: Session, row: Screening, before: Counted | None) ->
 
 
 def _film(session: Session, county_id: int, release_id: int, episode_id: int) -> None:
-    """Set the county's first held day of the film from the raw rows (the county-film index)."""
+    """Set the county's first held day of the film from the raw rows (the county-film index)
+    and move the film between the months of ``assessment_release_month``."""
+    film = (
+        FilmFirst.county_id == county_id,
+        FilmFirst.release_id == release_id,
+        FilmFirst.episode_id == episode_id,
+    )
+    old = session.scalar(select(FilmFirst.first_on).where(*film))
     first = session.scalar(
         select(func.min(Screening.screened_on)).where(
             Screening.county_id == county_id,
@@ -199,6 +209,22 @@ def _film(session: Session, county_id: int, release_id: int, episode_id: int) ->
         index_elements=["county_id", "release_id", "episode_id"], set_={"first_on": first}
     )
     session.execute(stmt)
+    before, after = (d.replace(day=1) if d else None for d in (old, first))
+    if before == after:
+        return
+    table = ReleaseMonth.__table__
+    for month, delta in ((before, -1), (after, 1)):
+        if month is None:
+            continue
+        ins = _insert(session)(table).values(
+            county_id=county_id, release_id=release_id, month=month, films=delta
+        )
+        session.execute(
+            ins.on_conflict_do_update(
+                index_elements=["county_id", "release_id", "month"],
+                set_={"films": table.c.films + delta},
+            )
+        )
 
 
 def _point_month(
@@ -243,6 +269,7 @@ def rebuild(session: Session) -> tuple[int, int]:
     session.execute(delete(CountyMonthRollup))
     session.execute(delete(PointYear))
     session.execute(delete(FilmFirst))
+    session.execute(delete(ReleaseMonth))
     session.execute(
         insert(FilmFirst).from_select(
             ["county_id", "release_id", "episode_id", "first_on"],
@@ -254,6 +281,15 @@ def rebuild(session: Session) -> tuple[int, int]:
             )
             .where(Screening.episode_id.is_not(None), Screening.outcome.in_(HELD))
             .group_by(Screening.county_id, Screening.release_id, Screening.episode_id),
+        )
+    )
+    first = month_start(FilmFirst.first_on)
+    session.execute(
+        insert(ReleaseMonth).from_select(
+            ["county_id", "release_id", "month", "films"],
+            select(FilmFirst.county_id, FilmFirst.release_id, first, func.count())
+            .where(FilmFirst.first_on.is_not(None))
+            .group_by(FilmFirst.county_id, FilmFirst.release_id, first),
         )
     )
     month = month_start(PlanEntry.planned_on)

@@ -98,7 +98,11 @@ def year_masks(period: Period) -> dict[int, int]:
 
 
 def screened_points(ctx: Context) -> dict[int, int]:
-    """Return ``{group: active points with a held (or moved) screening in the period}``."""
+    """Return ``{group: active points with a held (or moved) screening in the period}``.
+
+    Every point with a month of the period in its masks is counted from the rollup alone,
+    then the inactive ones (few; found through the point table) are taken off again.
+    """
     masks = year_masks(ctx.period)
     p = PointYear
     key = p.county_id if ctx.grain == Grain.COUNTY else p.township_id
@@ -108,12 +112,19 @@ def screened_points(ctx: Context) -> dict[int, int]:
         where.append(p.county_id == ctx.scope.county_id)
     if ctx.scope.township_id is not None:
         where.append(p.township_id == ctx.scope.township_id)
-    points = (  # one row per (group, point): grouped by hash, counted after
-        select(key.label("key"), p.point_id)
+    if len(masks) == 1:  # one row per point and year: no duplicates to remove
+        every = select(key, func.count()).where(*where).group_by(key)
+    else:
+        points = select(key.label("key"), p.point_id).where(*where).group_by(key, p.point_id)
+        inner = points.subquery()
+        every = select(inner.c.key, func.count()).group_by(inner.c.key)
+    inactive = (
+        select(key, func.count(func.distinct(p.point_id)))
         .join(PlaybackPoint, PlaybackPoint.id == p.point_id)
-        .where(PlaybackPoint.active, *where)
-        .group_by(key, p.point_id)
-        .subquery()
+        .where(~PlaybackPoint.active, *where)
+        .group_by(key)
     )
-    stmt = select(points.c.key, func.count()).group_by(points.c.key)
-    return {int(k): int(n) for k, n in ctx.session.execute(stmt)}
+    counts = {int(k): int(n) for k, n in ctx.session.execute(every)}
+    for k, n in ctx.session.execute(inactive):
+        counts[int(k)] -= int(n)
+    return counts

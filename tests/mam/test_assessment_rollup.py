@@ -113,10 +113,25 @@ def _rollup_films(db: Session) -> dict[tuple[int, int, int], str]:
     return {(int(c), int(r), int(e)): str(d)[:10] for c, r, e, d in rows}
 
 
+def _release_months(films: dict[tuple[int, int, int], str]) -> dict[tuple[int, int, str], int]:
+    out: Counter[tuple[int, int, str]] = Counter()
+    for (county, release, _episode), day in films.items():
+        out[(county, release, day[:7])] += 1
+    return dict(out)
+
+
+def _rollup_release_months(db: Session) -> dict[tuple[int, int, str], int]:
+    rows = db.execute(
+        text("SELECT county_id, release_id, month, films FROM assessment_release_month")
+    )
+    return {(int(c), int(r), str(m)[:7]): int(n) for c, r, m, n in rows if n}
+
+
 def _assert_in_step(db: Session) -> None:
     assert _rollup_months(db) == _raw_months(db)
     assert _rollup_points(db) == _raw_points(db)
     assert _rollup_films(db) == _raw_films(db)
+    assert _rollup_release_months(db) == _release_months(_raw_films(db))
 
 
 def _steps(db: Session, world: World, tmp: Path, rng: random.Random, n: int) -> Counter[str]:

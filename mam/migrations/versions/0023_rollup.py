@@ -104,6 +104,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_film")),
         sa.UniqueConstraint("county_id", "release_id", "episode_id", name="uq_assessment_film"),
     )
+    op.create_table(
+        "assessment_release_month",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("county_id", sa.Integer(), nullable=False),
+        sa.Column("release_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("films", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["county_id"], ["county.id"], name=op.f("fk_assessment_release_month_county_id_county")
+        ),
+        sa.ForeignKeyConstraint(
+            ["release_id"],
+            ["release_set.id"],
+            name=op.f("fk_assessment_release_month_release_id_release_set"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_release_month")),
+        sa.UniqueConstraint("county_id", "release_id", "month", name="uq_assessment_release_month"),
+    )
     op.execute(
         "UPDATE learner SET point_id = NULL WHERE point_id IS NOT NULL AND point_id NOT IN "
         "(SELECT id FROM playback_point)"
@@ -122,6 +140,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("learner") as batch:
         batch.drop_constraint(op.f("fk_learner_point_id_playback_point"), type_="foreignkey")
+    op.drop_table("assessment_release_month")
     op.drop_table("assessment_film")
     op.drop_index("ix_assessment_point_year_township", table_name="assessment_point_year")
     op.drop_index("ix_assessment_point_year_groups", table_name="assessment_point_year")
