@@ -83,31 +83,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, runtime: Runtime | No
 
     security.init_app(app, settings)  # before the blueprints: their <int:> rules use it
     init_extensions(app)
-    for module in (
-        auth,
-        catalogue,
-        media,
-        api,
-        i18n,
-        upload,
-        tokens,
-        metadata,
-        review,
-        inbox,
-        releases,
-        county,
-        admin,
-        jobs,
-        api_releases,
-        hls,
-        ops,
-        network,
-        plans,
-        screenings,
-        assessment,
-        learn,
-        learners,
-    ):
+    for module in (auth, catalogue, media, api, i18n, upload, tokens, metadata, review, inbox,
+                   releases, county, admin, jobs, api_releases, hls, ops, network, plans,
+                   screenings, assessment, learn, learners):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     templating.init_app(app)

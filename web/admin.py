@@ -146,7 +146,9 @@ def end_sessions(user_id: int) -> ResponseReturnValue:
     user = session.get(User, user_id)
     if user is None:
         return redirect(url_for("admin.users"))
-    ended = SessionService(session).end_all(user, reason="signed_out_by_admin", actor=current_user)
+    ended = SessionService(session).end_all(
+        user, reason="signed_out_by_admin", actor=current_user
+    )
     session.flush()
     flash(_("%(name)s was signed out of %(n)d sessions.", name=user.username, n=ended), "info")
     return redirect(url_for("admin.users"))

@@ -32,8 +32,6 @@ def _text(max_length: int, *, lines: bool = False, **extra: Any) -> dict[str, An
         "pattern": _LINES if lines else _LINE,
         **extra,
     }
-
-
 _NULL_STR = {"type": "string", "nullable": True}
 _DATE = {
     "type": "string",

@@ -40,7 +40,9 @@ def readyz() -> ResponseReturnValue:
     body = {
         "status": "fail" if failed else "ok",
         "failed": failed,
-        "checks": {r.name: {"ok": r.ok, "detail": r.detail, "seconds": r.seconds} for r in results},
+        "checks": {
+            r.name: {"ok": r.ok, "detail": r.detail, "seconds": r.seconds} for r in results
+        },
     }
     return jsonify(body), 503 if failed else 200
 

@@ -156,7 +156,11 @@ def remove_item(release_id: int, item_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def targets(release_id: int) -> ResponseReturnValue:
     """Choose all counties or some."""
-    ids = None if request.form.get("all") else inputs.ids(request.form.getlist("county"))
+    ids = (
+        None
+        if request.form.get("all")
+        else inputs.ids(request.form.getlist("county"))
+    )
     _service().set_targets(_release(release_id), ids, current_user)
     flash(_("Target counties saved."), "info")
     return redirect(url_for(".detail", release_id=release_id))

@@ -127,11 +127,9 @@ def init_app(app: Flask) -> None:
         return {
             "current_lang": get_locale().language if get_locale() else "zh",
             "is_staff": lambda: current_user.is_authenticated and current_user.has_role(*STAFF),
-            "home_url": lambda: (
-                home_for(current_user.roles)
-                if current_user.is_authenticated
-                else url_for("auth.login")
-            ),
+            "home_url": lambda: home_for(current_user.roles)
+            if current_user.is_authenticated
+            else url_for("auth.login"),
             "state_label": lambda s: STATE_LABELS.get(s, s),
             "source_label": lambda s: SOURCE_LABELS.get(s, s),
             "job_state_label": lambda s: JOB_LABELS.get(s, s),

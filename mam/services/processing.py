@@ -399,12 +399,8 @@ class ProcessingService:
         try:
             self._fence(plan)
         except Superseded:
-            log.warning(
-                "job %s attempt %s failed after being superseded: %s",
-                plan.job_id,
-                plan.attempt,
-                error.message,
-            )
+            log.warning("job %s attempt %s failed after being superseded: %s",
+                        plan.job_id, plan.attempt, error.message)
             return False
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
