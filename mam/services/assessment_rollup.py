@@ -26,12 +26,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import case, delete, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from mam.models.assessment import (
     NO_TOWNSHIP,
@@ -43,51 +41,11 @@ from mam.models.assessment import (
 )
 from mam.models.network import Plan, PlanEntry, Township
 from mam.models.release import Screening, ScreeningOutcome
+from mam.services.assessment_sql import date_part, month_start
 
 COUNTERS = ("planned", "done", "held", "moved", "not_held", "attendance", "party_members", "masses")
 HELD = (ScreeningOutcome.HELD, ScreeningOutcome.MOVED)
 ALL_MONTHS = (1 << 12) - 1
-
-
-class month_start(FunctionElement[date]):
-    """The first day of a date's month, as a date, on every dialect."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(month_start)
-def _month_start_pg(element: month_start, compiler: Any, **kw: Any) -> str:
-    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
-
-
-@compiles(month_start, "sqlite")
-def _month_start_sqlite(element: month_start, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
-
-
-class date_part(FunctionElement[int]):
-    """The year or the month number of a date, as an integer, on every dialect."""
-
-    type = Integer()
-    inherit_cache = True
-
-    def __init__(self, part: str, column: Any) -> None:
-        self.part = part
-        super().__init__(column)
-
-
-@compiles(date_part)
-def _date_part_pg(element: date_part, compiler: Any, **kw: Any) -> str:
-    return (
-        f"CAST(extract({element.part} from {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-    )
-
-
-@compiles(date_part, "sqlite")
-def _date_part_sqlite(element: date_part, compiler: Any, **kw: Any) -> str:
-    fmt = "%Y" if element.part == "year" else "%m"
-    return f"CAST(strftime('{fmt}', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
 def _insert(session: Session) -> Any:
@@ -185,6 +143,26 @@ def screening_after(session: Session, row: Screening, before: Counted | None) ->
         _point_month(session, *counted)
 
 
+def _lock(
+    session: Session,
+    table: Any,
+    keys: dict[str, Any],
+    column: str,
+    empty: Any,
+    *,
+    conflict: list[str] | None = None,
+) -> None:
+    """Create or lock the rollup row of ``keys`` (a no-op upsert takes its row lock), so two
+    transactions recomputing the same row from the raw rows take turns, and the second one's
+    next statements see what the first committed (PostgreSQL, READ COMMITTED)."""
+    stmt = _insert(session)(table).values(**keys, **{column: empty})
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=conflict or list(keys), set_={column: table.c[column]}
+        )
+    )
+
+
 def _film(session: Session, county_id: int, release_id: int, episode_id: int) -> None:
     """Set the county's first held day of the film from the raw rows (the county-film index)
     and move the film between the months of ``assessment_release_month``."""
@@ -192,6 +170,13 @@ def _film(session: Session, county_id: int, release_id: int, episode_id: int) ->
         FilmFirst.county_id == county_id,
         FilmFirst.release_id == release_id,
         FilmFirst.episode_id == episode_id,
+    )
+    _lock(
+        session,
+        FilmFirst.__table__,
+        {"county_id": county_id, "release_id": release_id, "episode_id": episode_id},
+        "first_on",
+        None,
     )
     old = session.scalar(select(FilmFirst.first_on).where(*film))
     first = session.scalar(
@@ -231,6 +216,9 @@ def _point_month(
     session: Session, point_id: int, county_id: int, township_id: int, month: date
 ) -> None:
     """Set or clear the point's bit of ``month`` from the raw rows (the point's day index)."""
+    _lock(session, PointYear.__table__,
+          {"point_id": point_id, "year": month.year, "county_id": county_id,
+           "township_id": township_id}, "months", 0, conflict=["point_id", "year"])  # fmt: skip
     nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     screened = (
         session.scalar(

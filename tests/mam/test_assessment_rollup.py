@@ -10,6 +10,7 @@ queries). Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from mam.cli import cli
 from mam.config import Settings
+from mam.db import make_engine
 from mam.models.network import PlanEntry
 from mam.models.release import Screening, ScreeningOutcome
 from mam.services import assessment_rollup
@@ -286,3 +288,42 @@ def test_cli_rebuild_repairs_a_rollup_written_around(run, session: Session) -> N
     assert _rollup_months(session) == {
         (world.a.id, world.t1.id, day.strftime("%Y-%m")): (0, 0, 1, 0, 0, 31, 0, 0)
     }
+
+
+def test_two_reports_of_one_film_racing_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """Two transactions report the same film (months apart) at once: the second waits for
+    the first's rollup row and counts the film once, in the earlier month."""
+    engine = make_engine(pg_url)
+    first, second = Session(engine), Session(engine)
+    try:
+        world = build(first)
+        store = create_storage("local", root=tmp_path / "store")
+        film = (world.received.id, world.e1)
+        late, early = TODAY - timedelta(days=2), TODAY - timedelta(days=70)
+
+        def report(db: Session, day: date) -> None:
+            actor = db.get(type(world.county_a), world.county_a.id)
+            town = db.get(type(world.t1), world.t1.id)
+            assert actor is not None and town is not None
+            ScreeningReports(db, actor, store).report_unplanned(
+                town,
+                film,
+                ReportData(ScreeningOutcome.HELD, day, world.p1.id, Attendance(9)),
+                None,
+            )
+
+        report(first, late)  # not committed yet: holds the film's rollup row
+        racer = threading.Thread(target=lambda: (report(second, early), second.commit()))
+        racer.start()
+        racer.join(timeout=1.0)
+        assert racer.is_alive()  # waiting for the first transaction's row lock
+        first.commit()
+        racer.join(timeout=30)
+        assert not racer.is_alive()
+        first.expire_all()
+        _assert_in_step(first)
+        assert sum(_rollup_release_months(first).values()) == 1
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
