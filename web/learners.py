@@ -125,7 +125,7 @@ def import_sheet() -> ResponseReturnValue:
     session = db_session()
     service = LearnerService(session)
     try:
-        rows = service.check(read_sheet(upload.read(), upload.filename))
+        rows = service.check(read_sheet(upload.read(), upload.filename), _county_id())
         if request.form.get("dry_run") or any(r.problems for r in rows):
             report = [(r, _problems(r)) for r in rows]
             return _page(200 if request.form.get("dry_run") else 400, report=report)
