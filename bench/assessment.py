@@ -11,10 +11,14 @@ In one run it:
    release set a month for 5 years (half to every county, half to 200 of them) with
    receipts, a monthly plan per township and ``--screenings`` screening reports, 90 % of
    them against a plan entry (held 80 %, moved 10 %, not held 10 %);
+   then builds the rollup (revision 0023_rollup) from those rows, as ``mam assessment
+   rebuild-rollup`` does after a bulk load;
 2. times every dashboard view's queries (the service calls the page makes) ``--runs`` times
-   on random counties and townships and prints p50/p95 per view (target p95 < 200 ms);
-3. measures two naive approaches in the same run: the county ranking as a loop of
-   per-county queries, and every view without the indexes of revision 0021_assessment;
+   on random counties and townships, for a year and for five years, and prints p50/p95 per
+   view (target p95 < 200 ms);
+3. times the same views in the same run grouping the raw rows (``AssessmentService(...,
+   rollup=False)``, the approach before the rollup) and prints the ratio per view;
+   ``--index-compare`` also times them without the indexes of revision 0021_assessment;
 4. drops the schema (unless ``--keep``).
 """
 
@@ -38,8 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mam import migrate
 from mam.services.assessment import AssessmentService, ScreeningFilter
+from mam.services.assessment_rollup import rebuild
 from mam.services.assessment_sql import Grain, Period, Scope, add_months
 
+ROLLUP = ("assessment_month", "assessment_county_month", "assessment_point_year",
+          "assessment_film")
 TOWNSHIPS = 10
 POINTS = 8
 MONTHS = 60
@@ -183,9 +190,17 @@ def generate(url: str, counties: int, screenings: int, rng: random.Random) -> No
         entries = _plans(conn, towns, supply, screenings, now, rng)
         print(f"plans ({entries} entries) and {screenings} screenings by COPY: "
               f"{time.perf_counter() - t0:.1f} s", flush=True)
+    with Session(engine) as session:
+        t0 = time.perf_counter()
+        months, points = rebuild(session)
+        session.commit()
+        print(f"rollup rebuilt ({months} township-months, {points} point-years): "
+              f"{time.perf_counter() - t0:.1f} s", flush=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ("county", "township", "playback_point", "network_organisation",
-                      "playback_plan", "plan_entry", "screening", "release_set", "receipt"):
-            conn.exec_driver_sql(f"ANALYZE {table}")
+                      "playback_plan", "plan_entry", "screening", "release_set", "receipt",
+                      *ROLLUP):
+            conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
     engine.dispose()
 
 
@@ -239,11 +254,12 @@ def p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
 
-def measure(url: str, counties: int, runs: int, period: Period, seed: int) -> dict[str, float]:
+def measure(url: str, counties: int, runs: int, period: Period, seed: int,
+            rollup: bool = True) -> dict[str, float]:
     engine = sa.create_engine(url)
     results = {}
     with Session(engine) as session:
-        service = AssessmentService(session)
+        service = AssessmentService(session, rollup=rollup)
         for name, fn in views(service, counties, random.Random(seed), period).items():
             ms = timed(fn, runs)
             results[name] = p95(ms)
@@ -253,19 +269,21 @@ def measure(url: str, counties: int, runs: int, period: Period, seed: int) -> di
     return results
 
 
-def naive_ranking(url: str, counties: int, period: Period, runs: int) -> list[float]:
-    """Time the county ranking computed one county at a time (a query loop)."""
+def index_compare(url: str, counties: int, runs: int, year: Period,
+                  fast: dict[str, float]) -> None:
+    """Time the views (on the rollup) without the 0021_assessment indexes."""
     engine = sa.create_engine(url)
-    with Session(engine) as session:
-        service = AssessmentService(session)
-
-        def loop() -> object:
-            return [service.scores(Grain.COUNTY, period, Scope(county_id=c))
-                    for c in range(1, counties + 1)]
-
-        ms = timed(loop, runs)
+    with engine.begin() as conn:
+        for name, _table, _cols in INDEXES:
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{name}"')
+    print("\nwithout the 0021_assessment indexes (rollup):")
+    bare = measure(url, counties, max(3, runs // 4), year, seed=1)
+    with engine.begin() as conn:
+        for name, table, cols in INDEXES:
+            conn.exec_driver_sql(f'CREATE INDEX "{name}" ON {table} ({cols})')
     engine.dispose()
-    return ms
+    for name, value in bare.items():
+        print(f"  {name:45s} p95 ratio without/with indexes: {value / fast[name]:.1f}×")
 
 
 def main() -> None:
@@ -276,6 +294,8 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", action="store_true", help="keep the schema (name printed)")
     parser.add_argument("--schema", help="reuse a kept schema instead of generating")
+    parser.add_argument("--index-compare", action="store_true",
+                        help="also time the views without the 0021_assessment indexes")
     args = parser.parse_args()
     schema = args.schema or f"mam_assess_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(args.pg)
@@ -287,33 +307,28 @@ def main() -> None:
             migrate.upgrade(scoped)
             generate(scoped, args.counties, args.screenings, random.Random(13))
         year = Period.months("2026-01", "2026-12")
-        print(f"\nPostgreSQL, {args.counties} counties, {args.screenings} screenings, "
-              f"period {year.label}, {args.runs} runs per view, with the indexes:")
-        indexed = measure(scoped, args.counties, args.runs, year, seed=1)
         five = Period.months("2022-01", "2026-12")
+        print(f"\nPostgreSQL, {args.counties} counties, {args.screenings} screenings, "
+              f"{args.runs} runs per view, reading the rollup; period {year.label}:")
+        fast = measure(scoped, args.counties, args.runs, year, seed=1)
         print(f"period {five.label} (five years):")
-        indexed.update({f"{k} (5 years)": v for k, v in
-                        measure(scoped, args.counties, args.runs, five, seed=2).items()})
-        worst = max(indexed.values())
-        print(f"worst p95 with the indexes: {worst:.1f} ms (target < 200 ms): "
+        fast.update({f"{k} (5 years)": v for k, v in
+                     measure(scoped, args.counties, args.runs, five, seed=2).items()})
+        worst = max(fast.values())
+        print(f"worst p95 on the rollup: {worst:.1f} ms (target < 200 ms): "
               f"{'met' if worst < 200 else 'NOT met'}")
-        loop = naive_ranking(scoped, args.counties, year, max(2, args.runs // 10))
-        print(f"\nnaive county ranking (one county per query round, {args.counties} rounds): "
-              f"p50 {statistics.median(loop):.0f} ms; the grouped queries are "
-              f"{statistics.median(loop) / indexed['index (counties: heatmap, trends, ranking)']:.0f}"
-              f"× faster (against their p95)")
-        engine = sa.create_engine(scoped)
-        with engine.begin() as conn:
-            for name, _table, _cols in INDEXES:
-                conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{name}"')
-        print("\nwithout the 0021_assessment indexes:")
-        bare = measure(scoped, args.counties, max(3, args.runs // 4), year, seed=1)
-        with engine.begin() as conn:
-            for name, table, cols in INDEXES:
-                conn.exec_driver_sql(f'CREATE INDEX "{name}" ON {table} ({cols})')
-        engine.dispose()
-        for name, value in bare.items():
-            print(f"  {name:45s} p95 ratio without/with indexes: {value / indexed[name]:.1f}×")
+        raw_runs = max(3, args.runs // 4)
+        print(f"\nthe same views grouping the raw rows (no rollup), {raw_runs} runs; "
+              f"period {year.label}:")
+        raw = measure(scoped, args.counties, raw_runs, year, seed=1, rollup=False)
+        print(f"period {five.label} (five years):")
+        raw.update({f"{k} (5 years)": v for k, v in
+                    measure(scoped, args.counties, raw_runs, five, seed=2, rollup=False).items()})
+        print("\np95 ratio raw rows / rollup (same run):")
+        for name, value in fast.items():
+            print(f"  {name:55s} {raw[name]:8.1f} ms / {value:7.1f} ms = {raw[name] / value:5.1f}×")
+        if args.index_compare:
+            index_compare(scoped, args.counties, args.runs, year, fast)
     finally:
         if not args.keep:
             with admin.begin() as conn:

@@ -157,6 +157,9 @@ class AuditAction(enum.StrEnum):
     COPY_RETIRED = "copy_retired"
     LEARNER_CREATED = "learner_created"
     LEARNERS_IMPORTED = "learners_imported"
+    LEARNER_UPDATED = "learner_updated"
+    LEARNER_DEACTIVATED = "learner_deactivated"
+    LEARNER_REACTIVATED = "learner_reactivated"
     STUDY_COMPLETED = "study_completed"
     STUDY_EXPORTED = "study_exported"
 
@@ -348,6 +351,18 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.LEARNERS_IMPORTED: (
         N_("Learners imported"),
         N_("%(actor)s imported learner accounts for %(object)s"),
+    ),
+    A.LEARNER_UPDATED: (
+        N_("Learner changed"),
+        N_("%(actor)s changed the learner account of %(object)s"),
+    ),
+    A.LEARNER_DEACTIVATED: (
+        N_("Learner deactivated"),
+        N_("%(actor)s deactivated the learner account of %(object)s"),
+    ),
+    A.LEARNER_REACTIVATED: (
+        N_("Learner reactivated"),
+        N_("%(actor)s reactivated the learner account of %(object)s"),
     ),
     A.STUDY_COMPLETED: (N_("Study completed"), N_("%(actor)s finished studying %(object)s")),
     A.STUDY_EXPORTED: (

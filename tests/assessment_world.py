@@ -33,6 +33,7 @@ from mam.models.release import (
     Screening,
     ScreeningOutcome,
 )
+from mam.services import assessment_rollup
 from tests import factories
 
 
@@ -209,4 +210,5 @@ def build(session: Session) -> World:
     session.add(county_report)
     session.flush()
     w.screenings["s7"] = county_report.id
+    assessment_rollup.rebuild(session)  # rows made directly, as a bulk load: rebuild the rollup
     return w

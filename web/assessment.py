@@ -31,6 +31,7 @@ from mam.services.assessment import (
 )
 from mam.services.assessment_indicators import INDICATORS
 from mam.services.assessment_sql import Grain, Period, Scope, add_months
+from mam.services.study_reports import point_study
 from web import assessment_export, charts
 from web.auth import allow
 from web.extensions import db_session, runtime
@@ -249,6 +250,9 @@ def township(township_id: int) -> ResponseReturnValue:
         lambda r: _drill(period, point=r.id),
         drill={"township": township_id},
         county_link=url_for("assessment.county", county_id=place.county_id, **_period_args(period)),
+        point_study=point_study(
+            db_session(), place.county_id, township_id=township_id, days=(period.start, period.end)
+        ),
     )
 
 

@@ -136,6 +136,18 @@ def login() -> ResponseReturnValue:
         if user is None:
             SessionService(session).sign_in_failed(form.username.data or "", request.remote_addr)
             session.flush()
+            off = UserService(session).deactivated(
+                form.username.data or "", form.password.data or ""
+            )
+            if off is not None and off.has_role(Role.LEARNER):
+                flash(
+                    _(
+                        "Your learner account was deactivated by your county's education "
+                        "centre. Ask them to reactivate it."
+                    ),
+                    "error",
+                )
+                return render_template("login.html", form=form), 403
             flash(_("Wrong username or password."), "error")
             return render_template("login.html", form=form), 401
         token = SessionService(session).start(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, abort, flash, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,8 +19,9 @@ from mam.errors import MamError
 from mam.exports import csv_cell, csv_text
 from mam.i18n import render
 from mam.models import Role
+from mam.models.learning import Learner
 from mam.services.learners import LearnerService, SheetRow, read_sheet
-from mam.services.study_reports import Month, StudyReports, export_rows
+from mam.services.study_reports import Month, StudyReports, export_rows, point_study
 from web.auth import allow
 from web.extensions import db_session
 
@@ -47,12 +48,30 @@ def _month() -> Month | None:
 def _page(status: int = 200, **extra: object) -> ResponseReturnValue:
     county_id = _county_id()
     month = _month()
-    rows = StudyReports(db_session()).learners(county_id, month)
-    context = {"rows": rows, "month": month, "created": [], "report": None, **extra}
+    session = db_session()
+    rows = StudyReports(session).learners(county_id, month)
+    context = {
+        "rows": rows,
+        "month": month,
+        "created": [],
+        "report": None,
+        "points": LearnerService(session).points(county_id),
+        "by_point": point_study(session, county_id, month),
+        **extra,
+    }
     response = Response(render_template("county/learners.html", **context), status=status)
     if extra.get("created"):  # passwords shown once: no copy in any cache
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _point_id(value: str | None) -> int | None:
+    """Read the chosen playback point (empty: none); not a number is a bad request."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        abort(400)
+    return int(value)
 
 
 def _problems(row: SheetRow) -> list[str]:
@@ -79,6 +98,7 @@ def create() -> ResponseReturnValue:
             form.get("phone", ""),
             form.get("password") or None,
             current_user,
+            _point_id(form.get("point")),
         )
     except MamError as exc:
         return _refused(session, exc)
@@ -105,7 +125,7 @@ def import_sheet() -> ResponseReturnValue:
     session = db_session()
     service = LearnerService(session)
     try:
-        rows = service.check(read_sheet(upload.read(), upload.filename))
+        rows = service.check(read_sheet(upload.read(), upload.filename), _county_id())
         if request.form.get("dry_run") or any(r.problems for r in rows):
             report = [(r, _problems(r)) for r in rows]
             return _page(200 if request.form.get("dry_run") else 400, report=report)
@@ -129,6 +149,66 @@ def reset_password(learner_id: int) -> ResponseReturnValue:
     session.flush()
     flash(_("New password made; the learner must change it at the next sign-in."), "info")
     return _page(created=[made])
+
+
+def _edit_page(learner: Learner, status: int = 200) -> ResponseReturnValue:
+    points = LearnerService(db_session()).points(learner.county_id)
+    body = render_template("county/learner_edit.html", learner=learner, points=points)
+    return Response(body, status=status)
+
+
+@bp.route("/<int:learner_id>")
+@allow(Role.COUNTY, Role.ADMIN)
+def edit(learner_id: int) -> ResponseReturnValue:
+    """Show a learner's account: name, phone, playback point, whether it may sign in."""
+    try:
+        learner = LearnerService(db_session()).get(learner_id, current_user)
+    except MamError:
+        abort(404)
+    return _edit_page(learner)
+
+
+@bp.route("/<int:learner_id>", methods=["POST"])
+@allow(Role.COUNTY, Role.ADMIN)
+def update(learner_id: int) -> ResponseReturnValue:
+    """Change a learner's name, phone number and playback point."""
+    session = db_session()
+    service = LearnerService(session)
+    try:
+        learner = service.get(learner_id, current_user)
+    except MamError:
+        abort(404)
+    form = request.form
+    try:
+        service.update(
+            learner_id,
+            current_user,
+            name=form.get("name", ""),
+            phone=form.get("phone", ""),
+            point_id=_point_id(form.get("point")),
+        )
+    except MamError as exc:
+        session.rollback()
+        flash(exc.translated(_), "error")
+        return _edit_page(service.get(learner_id, current_user), exc.http_status)
+    session.flush()
+    flash(_("Learner saved."), "info")
+    return redirect(url_for("learners.edit", learner_id=learner.id))
+
+
+@bp.route("/<int:learner_id>/active", methods=["POST"])
+@allow(Role.COUNTY, Role.ADMIN)
+def set_active(learner_id: int) -> ResponseReturnValue:
+    """Deactivate a learner (no sign-in, sessions end) or reactivate them."""
+    session = db_session()
+    active = request.form.get("active") == "1"
+    try:
+        LearnerService(session).set_active(learner_id, current_user, active=active)
+    except MamError:
+        abort(404)
+    session.flush()
+    flash(_("Learner reactivated.") if active else _("Learner deactivated."), "info")
+    return redirect(url_for("learners.edit", learner_id=learner_id))
 
 
 @bp.route("/export.<fmt>")

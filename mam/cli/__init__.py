@@ -126,6 +126,7 @@ def main() -> None:
 
 
 from mam.cli import (  # noqa: E402, F401 - registers the subcommands
+    assessment,
     check,
     importing,
     licences,

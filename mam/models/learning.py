@@ -9,11 +9,15 @@ which HLS segments it served to the learner, the bound on what heartbeats may cl
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mam.models.core import Base, County, Episode, User, Version, utcnow
+
+if TYPE_CHECKING:
+    from mam.models.network import PlaybackPoint
 
 
 class Learner(Base):
@@ -27,14 +31,15 @@ class Learner(Base):
     )
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)
-    # The playback point (播放网点) the learner belongs to, once the network model exists;
-    # deliberately no foreign key yet (that table belongs to the network area).
-    point_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The playback point (播放网点) the learner belongs to (revision 0023_rollup): a point of
+    # the learner's county; a point with learners is deactivated, never deleted.
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("playback_point.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     county: Mapped[County] = relationship()
+    point: Mapped[PlaybackPoint | None] = relationship()
 
 
 class StudyRecord(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mam.i18n import N_
 from mam.models import County
+from mam.models.assessment import ReleaseMonth
 from mam.models.learning import Learner, StudyDay
 from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import (
@@ -29,6 +30,7 @@ from mam.models.release import (
     Screening,
     ScreeningOutcome,
 )
+from mam.services import assessment_rollup_read as rollup_read
 from mam.services.assessment_sql import (
     Grain,
     Period,
@@ -55,6 +57,11 @@ class Context:
     period: Period
     scope: Scope
     receipt_days: int
+    rollup: bool = True  # read the county and township grains from the rollup
+
+    @property
+    def from_rollup(self) -> bool:
+        return self.rollup and self.grain != Grain.POINT
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ def plan_fulfilment(ctx: Context) -> Fractions:
     Both sides are counted by their own date (the report's, the entry's), so neither needs
     the other's rows: one grouped scan each.
     """
+    if ctx.from_rollup:
+        return rollup_read.plan_fulfilment(ctx)
     key = screening_key(ctx.grain)
     done = (
         select(key, func.count())
@@ -133,13 +142,14 @@ def coverage(ctx: Context) -> Fractions:
         .where(PlaybackPoint.active, *held_in(ctx))
         .group_by(skey)
     )
+    numerators = rollup_read.screened_points(ctx) if ctx.from_rollup else _counts(ctx, screened)
     points = (
         select(key, func.count(PlaybackPoint.id))
         .join(Township, Township.id == PlaybackPoint.township_id)
         .where(PlaybackPoint.active, *township_scope(ctx.scope))
         .group_by(key)
     )
-    return _merge(_counts(ctx, screened), _counts(ctx, points))
+    return _merge(numerators, _counts(ctx, points))
 
 
 def buildout(ctx: Context) -> Fractions | None:
@@ -217,11 +227,38 @@ def films(ctx: Context, *, by_release: bool) -> Fractions:
         .join(ReleaseItem, ReleaseItem.release_id == got.c.release_id)
         .group_by(group)
     )
+    if ctx.from_rollup and ctx.grain == Grain.COUNTY:
+        return _films_from_rollup(ctx, got, group)
     if ctx.grain != Grain.COUNTY:
         stmt = stmt.join(Township, Township.county_id == got.c.county_id).where(
             *township_scope(ctx.scope)
         )
     return _fractions(ctx, stmt)
+
+
+def _films_from_rollup(ctx: Context, got: Any, group: Any) -> Fractions:
+    """Films supplied ÷ screened per county or set, from the films first screened per county,
+    set and month (``assessment_release_month``; a report names a film of its set)."""
+    items = (
+        select(ReleaseItem.release_id, func.count().label("n"))
+        .group_by(ReleaseItem.release_id)
+        .subquery()
+    )
+    supplied = (
+        select(group, func.sum(items.c.n))
+        .select_from(got)
+        .join(items, items.c.release_id == got.c.release_id)
+        .group_by(group)
+    )
+    first = ReleaseMonth
+    screened = (
+        select(group, func.sum(first.films))
+        .select_from(got)
+        .join(first, and_(first.county_id == got.c.county_id, first.release_id == got.c.release_id))
+        .where(first.month < ctx.period.end)
+        .group_by(group)
+    )
+    return _merge(_counts(ctx, screened), _counts(ctx, supplied))
 
 
 def receipt_timeliness(ctx: Context) -> Fractions | None:
@@ -244,6 +281,8 @@ def receipt_timeliness(ctx: Context) -> Fractions | None:
 
 def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
     """Return ``{group: (attendance, held screenings)}`` in the period (not scored)."""
+    if ctx.from_rollup:
+        return rollup_read.attendance(ctx)
     key = screening_key(ctx.grain)
     stmt = (
         select(key, func.coalesce(func.sum(Screening.viewers), literal(0)), func.count())
@@ -254,10 +293,10 @@ def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
 
 
 def study_participation(ctx: Context) -> Fractions | None:
-    """Learners who studied in the period ÷ learners (网上党员教育, county: learners belong to
-    a county, not yet to a point)."""
+    """Learners who studied in the period ÷ learners (网上党员教育). A learner counts for their
+    county, and for the township and point they belong to now (``Learner.point_id``)."""
     if ctx.grain != Grain.COUNTY:
-        return None
+        return _study_at_points(ctx)
     own = [] if ctx.scope.county_id is None else [Learner.county_id == ctx.scope.county_id]
     studied = (
         select(StudyDay.county_id, func.count(func.distinct(StudyDay.user_id)))
@@ -269,6 +308,30 @@ def study_participation(ctx: Context) -> Fractions | None:
     )
     learners = (
         select(Learner.county_id, func.count(Learner.id)).where(*own).group_by(Learner.county_id)
+    )
+    return _merge(_counts(ctx, studied), _counts(ctx, learners))
+
+
+def _study_at_points(ctx: Context) -> Fractions:
+    key = PlaybackPoint.township_id if ctx.grain == Grain.TOWNSHIP else Learner.point_id
+    learners = (
+        select(key, func.count(Learner.id))
+        .join(PlaybackPoint, PlaybackPoint.id == Learner.point_id)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(*township_scope(ctx.scope))
+        .group_by(key)
+    )
+    studied = (
+        select(key, func.count(func.distinct(StudyDay.user_id)))
+        .join(Learner, Learner.user_id == StudyDay.user_id)
+        .join(PlaybackPoint, PlaybackPoint.id == Learner.point_id)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(
+            StudyDay.day >= ctx.period.start,
+            StudyDay.day < ctx.period.end,
+            *township_scope(ctx.scope),
+        )
+        .group_by(key)
     )
     return _merge(_counts(ctx, studied), _counts(ctx, learners))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import Date, Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -107,6 +107,47 @@ def _year_month_default(element: year_month, compiler: Any, **kw: Any) -> str:
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element: year_month, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+class month_start(FunctionElement[date]):
+    """The first day of a date's month, as a date, on every dialect."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start)
+def _month_start_pg(element: month_start, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_start, "sqlite")
+def _month_start_sqlite(element: month_start, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+class date_part(FunctionElement[int]):
+    """The year or the month number of a date, as an integer, on every dialect."""
+
+    type = Integer()
+    inherit_cache = True
+
+    def __init__(self, part: str, column: Any) -> None:
+        self.part = part
+        super().__init__(column)
+
+
+@compiles(date_part)
+def _date_part_pg(element: date_part, compiler: Any, **kw: Any) -> str:
+    return (
+        f"CAST(extract({element.part} from {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    )
+
+
+@compiles(date_part, "sqlite")
+def _date_part_sqlite(element: date_part, compiler: Any, **kw: Any) -> str:
+    fmt = "%Y" if element.part == "year" else "%m"
+    return f"CAST(strftime('{fmt}', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 
 def month_key(value: object) -> str:

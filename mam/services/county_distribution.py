@@ -24,6 +24,7 @@ from mam.models.release import (
     ReleaseTarget,
     Screening,
 )
+from mam.services import assessment_rollup
 from mam.services.downloads import DownloadLog
 from mam.services.release_base import ReleaseBase
 from mam.uow import checkpoint
@@ -140,6 +141,7 @@ class CountyDistribution(ReleaseBase):
         )
         self.session.add(row)
         self.session.flush()
+        assessment_rollup.screening_after(self.session, row, None)
         self._audit(
             user, release, AuditAction.SCREENING_REPORTED, screening_id=row.id,
             county_id=user.county_id, screened_on=screened_on.isoformat(), place=place,

@@ -22,9 +22,10 @@ from mam.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from mam.i18n import N_
 from mam.models import Role, User, UserRole, utcnow
 from mam.models.learning import Learner
+from mam.models.network import PlaybackPoint, Township
 from mam.services.sessions import SessionService
 from mam.services.subtitles import decode_text
-from mam.services.users import MIN_PASSWORD, generate_password, hash_password
+from mam.services.users import MIN_PASSWORD, UserService, generate_password, hash_password
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")  # a mainland mobile number, 11 digits
 MAX_ROWS = 5000
@@ -40,9 +41,14 @@ COLUMNS = {
     "初始密码": "password",
     "密码": "password",
     "password": "password",
+    "网点": "point",
+    "播放网点": "point",
+    "point": "point",
 }
 Problem = tuple[str, dict[str, object]]
 PHONE_TAKEN = N_("An account with phone number %(phone)s exists already.")
+POINT_UNKNOWN = N_("The county has no active playback point named %(point)s.")
+POINT_NOT_IN_COUNTY = N_("Choose an active playback point of the learner's county.")
 
 
 @dataclass
@@ -54,6 +60,8 @@ class SheetRow:
     phone: str
     password: str = ""
     problems: list[Problem] = field(default_factory=list)
+    point: str = ""  # the playback point's name (网点), optional
+    point_id: int | None = None  # filled in by LearnerService.check
 
 
 @dataclass
@@ -111,7 +119,9 @@ def read_sheet(data: bytes, filename: str) -> list[SheetRow]:
         if not any(values.get(k) for k in ("name", "phone", "password")):
             continue
         name, phone = values.get("name", ""), values.get("phone", "")
-        rows.append(SheetRow(line, name, phone, values.get("password", "")))
+        rows.append(
+            SheetRow(line, name, phone, values.get("password", ""), point=values.get("point", ""))
+        )
     if len(rows) > MAX_ROWS:
         raise InvalidInput(N_("At most %(n)d learners per spreadsheet."), params={"n": MAX_ROWS})
     return rows
@@ -123,8 +133,10 @@ class LearnerService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def check(self, rows: list[SheetRow]) -> list[SheetRow]:
-        """Fill in every row's problems (a dry run): names, phones, duplicates, passwords."""
+    def check(self, rows: list[SheetRow], county_id: int | None = None) -> list[SheetRow]:
+        """Fill in every row's problems (a dry run): names, phones, duplicates, passwords,
+        and the playback point named (an active point of ``county_id``)."""
+        points = {} if county_id is None else self._point_names(county_id)
         phones = [r.phone for r in rows if PHONE.match(r.phone)]
         taken = set(self.session.scalars(select(User.username).where(User.username.in_(phones))))
         seen: dict[str, int] = {}
@@ -148,18 +160,24 @@ class LearnerService:
                     (N_("The initial password must have %(n)d to 256 characters."),
                      {"n": MIN_PASSWORD})
                 )  # fmt: skip
+            row.point_id = points.get(row.point) if row.point else None
+            if row.point and row.point_id is None:
+                row.problems.append((POINT_UNKNOWN, {"point": row.point}))
         return rows
 
     def import_rows(self, county_id: int, rows: list[SheetRow], actor: User) -> list[Created]:
         """Create every row's account, or none if any row has a problem."""
         self._require_staff(actor, county_id)
-        bad = [r for r in self.check(rows) if r.problems]
+        bad = [r for r in self.check(rows, county_id) if r.problems]
         if bad:
             raise InvalidInput(
                 N_("%(n)d lines have problems; nothing was imported."), params={"n": len(bad)}
             )
         created = [
-            Created(r.line, *self._make(county_id, r.name, r.phone, r.password or None, actor))
+            Created(
+                r.line,
+                *self._make(county_id, r.name, r.phone, r.password or None, actor, r.point_id),
+            )
             for r in rows
         ]
         record(
@@ -169,7 +187,13 @@ class LearnerService:
         return created
 
     def create(
-        self, county_id: int, name: str, phone: str, password: str | None, actor: User
+        self,
+        county_id: int,
+        name: str,
+        phone: str,
+        password: str | None,
+        actor: User,
+        point_id: int | None = None,
     ) -> Created:
         """Create one learner account; return it with the generated password, if any."""
         self._require_staff(actor, county_id)
@@ -177,16 +201,84 @@ class LearnerService:
         if row.problems:
             template, params = row.problems[0]
             raise (Conflict if template == PHONE_TAKEN else InvalidInput)(template, params=params)
-        return Created(0, *self._make(county_id, row.name, row.phone, row.password or None, actor))
+        self.require_point(county_id, point_id)
+        made = self._make(county_id, row.name, row.phone, row.password or None, actor, point_id)
+        return Created(0, *made)
 
-    def reset_password(self, learner_id: int, actor: User) -> Created:
-        """Give a learner of the actor's county a new generated password (shown once)."""
+    def get(self, learner_id: int, actor: User) -> Learner:
+        """Return a learner of the actor's county (any county for an admin)."""
         learner = self.session.get(Learner, learner_id)
         if learner is None or (
             not actor.has_role(Role.ADMIN) and learner.county_id != actor.county_id
         ):
             raise NotFound(N_("Learner %(id)s does not exist."), params={"id": learner_id})
         self._require_staff(actor, learner.county_id)
+        return learner
+
+    def update(
+        self, learner_id: int, actor: User, *, name: str, phone: str, point_id: int | None
+    ) -> Learner:
+        """Change a learner's name, phone number (their username) and playback point."""
+        learner = self.get(learner_id, actor)
+        user = learner.user
+        row = self.check([SheetRow(0, name.strip(), phone.strip())])[0]
+        problems = [
+            p for p in row.problems if not (p[0] == PHONE_TAKEN and row.phone == learner.phone)
+        ]
+        if problems:
+            template, params = problems[0]
+            raise (Conflict if template == PHONE_TAKEN else InvalidInput)(template, params=params)
+        self.require_point(learner.county_id, point_id, keep=learner.point_id)
+        before = {"name": user.display_name, "phone": learner.phone, "point_id": learner.point_id}
+        after = {"name": row.name, "phone": row.phone, "point_id": point_id}
+        if before == after:
+            return learner
+        user.display_name, user.username = row.name, row.phone
+        learner.phone, learner.point_id = row.phone, point_id
+        self.session.flush()
+        record(
+            self.session, AuditAction.LEARNER_UPDATED, actor, ObjectType.USER, user.id,
+            details={k: [before[k], after[k]] for k in before if before[k] != after[k]},
+        )  # fmt: skip
+        return learner
+
+    def set_active(self, learner_id: int, actor: User, *, active: bool) -> Learner:
+        """Deactivate a learner (they cannot sign in; their sessions end) or reactivate."""
+        learner = self.get(learner_id, actor)
+        user = learner.user
+        if user.active == active:
+            return learner
+        UserService(self.session).set_active(user, active, actor=actor)
+        action = AuditAction.LEARNER_REACTIVATED if active else AuditAction.LEARNER_DEACTIVATED
+        record(self.session, action, actor, ObjectType.USER, user.id, details={})
+        return learner
+
+    def require_point(self, county_id: int, point_id: int | None, keep: int | None = None) -> None:
+        """Refuse a playback point that is not an active point of the county (a learner may
+        keep the point they have, even once it is deactivated)."""
+        if point_id is None or point_id == keep:
+            return
+        point = self.session.get(PlaybackPoint, point_id)
+        if point is None or not point.active or point.township.county_id != county_id:
+            raise InvalidInput(POINT_NOT_IN_COUNTY, field="point")
+
+    def points(self, county_id: int) -> list[PlaybackPoint]:
+        """Return the county's active playback points (the choices for a learner)."""
+        return list(
+            self.session.scalars(
+                select(PlaybackPoint)
+                .join(Township, Township.id == PlaybackPoint.township_id)
+                .where(Township.county_id == county_id, PlaybackPoint.active)
+                .order_by(Township.name, PlaybackPoint.name)
+            )
+        )
+
+    def _point_names(self, county_id: int) -> dict[str, int]:
+        return {p.name: p.id for p in self.points(county_id)}
+
+    def reset_password(self, learner_id: int, actor: User) -> Created:
+        """Give a learner of the actor's county a new generated password (shown once)."""
+        learner = self.get(learner_id, actor)
         password = generate_password()
         user = learner.user
         user.password_hash = hash_password(password)
@@ -214,7 +306,13 @@ class LearnerService:
             raise NotAllowed(N_("Only the county's own staff may create its learners."))
 
     def _make(
-        self, county_id: int, name: str, phone: str, password: str | None, actor: User
+        self,
+        county_id: int,
+        name: str,
+        phone: str,
+        password: str | None,
+        actor: User,
+        point_id: int | None = None,
     ) -> tuple[Learner, str | None]:
         generated = generate_password() if password is None else None
         user = User(
@@ -226,7 +324,9 @@ class LearnerService:
             password_changed_at=utcnow(),
             role_rows=[UserRole(role=Role.LEARNER)],
         )
-        learner = Learner(user=user, county_id=county_id, phone=phone, created_by_id=actor.id)
+        learner = Learner(
+            user=user, county_id=county_id, phone=phone, created_by_id=actor.id, point_id=point_id
+        )
         self.session.add(learner)
         self.session.flush()
         record(

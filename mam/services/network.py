@@ -19,6 +19,7 @@ from mam import inputs
 from mam.errors import Conflict, InvalidInput
 from mam.i18n import N_
 from mam.models import Role, User, UserRole
+from mam.models.learning import Learner
 from mam.models.network import (
     CopyMovement,
     FilmCopy,
@@ -236,6 +237,7 @@ class NetworkService:
             exists().where(Screening.point_id == pid),
             exists().where(FilmCopy.holder_point_id == pid),
             exists().where(or_(CopyMovement.from_point_id == pid, CopyMovement.to_point_id == pid)),
+            exists().where(Learner.point_id == pid),  # learners belong to it
         )
         if self.session.scalar(select(or_(*used))):
             raise Conflict(

@@ -23,6 +23,7 @@ from mam.i18n import N_
 from mam.models import User
 from mam.models.network import Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import Screening
+from mam.services import assessment_rollup as rollup
 from mam.services.network_scope import NetworkScope, audit
 from mam.services.supply import require_supplied
 
@@ -136,6 +137,7 @@ class PlanService:
         )
         self.session.add(entry)
         self.session.flush()
+        rollup.plan_entry_added(self.session, entry)
         audit(
             self.session,
             self.actor,
@@ -174,6 +176,7 @@ class PlanService:
             entry_id=entry.id,
             episode_id=entry.episode_id,
         )
+        rollup.plan_entry_removed(self.session, entry)
         entry.plan.entries.remove(entry)
         self.session.flush()
 

@@ -26,6 +26,7 @@ from mam.i18n import N_
 from mam.models import User, utcnow
 from mam.models.network import Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import Screening, ScreeningOutcome
+from mam.services import assessment_rollup as rollup
 from mam.services.network_scope import NetworkScope, audit
 from mam.services.supply import require_supplied
 from storage import Storage
@@ -183,6 +184,7 @@ class ScreeningReports:
         if point is None or point.township_id != township.id:
             raise InvalidInput(N_("Choose a playback point of this township."), field="point")
         self._check(data)
+        before = rollup.screening_before(row)
         row.county_id, row.township_id, row.point_id = township.county_id, township.id, point.id
         row.place = point.name[:200]
         row.outcome = data.outcome
@@ -198,6 +200,7 @@ class ScreeningReports:
             row.updated_at = utcnow()
         self.session.add(row)
         self.session.flush()
+        rollup.screening_after(self.session, row, before)
         if checked is not None:
             key = f"screenings/{row.id}/photo"
             self.storage.put_bytes(key, photo.data, content_type=checked)  # type: ignore[union-attr]

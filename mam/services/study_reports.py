@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mam.models import County, User
 from mam.models.learning import Learner, StudyDay, StudyRecord
+from mam.models.network import PlaybackPoint, Township
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,79 @@ class StudyReports:
                 old.seconds + row.totals.seconds, old.completions + row.totals.completions
             )
         return totals
+
+
+@dataclass(frozen=True)
+class PointStudy:
+    """A playback point's learners and their study (点位学习情况); point None: no point."""
+
+    point_id: int | None
+    name: str
+    township: str
+    learners: int
+    totals: StudyTotals
+
+
+def point_study(
+    session: Session,
+    county_id: int,
+    month: Month | None = None,
+    *,
+    township_id: int | None = None,
+    days: tuple[date, date] | None = None,
+) -> list[PointStudy]:
+    """Return per point of a county (or one township) its learners, study hours and
+    completions, for all time, one ``month`` or the ``days`` [first, after); learners
+    without a point are one row (point None) when the whole county is asked for."""
+    if month is not None:
+        days = (month.first, month.after)
+    seconds_q = (
+        select(Learner.point_id, func.sum(StudyDay.seconds))
+        .join(Learner, Learner.user_id == StudyDay.user_id)
+        .where(Learner.county_id == county_id)
+        .group_by(Learner.point_id)
+    )
+    done_q = (
+        select(Learner.point_id, func.count(StudyRecord.id))
+        .join(Learner, Learner.user_id == StudyRecord.user_id)
+        .where(Learner.county_id == county_id, StudyRecord.completed_at.is_not(None))
+        .group_by(Learner.point_id)
+    )
+    if days is not None:
+        seconds_q = seconds_q.where(StudyDay.day >= days[0], StudyDay.day < days[1])
+        done_q = done_q.where(
+            StudyRecord.completed_at >= _instant(days[0]),
+            StudyRecord.completed_at < _instant(days[1]),
+        )
+    seconds = {k: float(v or 0.0) for k, v in session.execute(seconds_q)}
+    done = {k: int(v) for k, v in session.execute(done_q)}
+    counts: dict[int | None, int] = {
+        k: int(n)
+        for k, n in session.execute(
+            select(Learner.point_id, func.count(Learner.id))
+            .where(Learner.county_id == county_id)
+            .group_by(Learner.point_id)
+        )
+    }
+    query = (
+        select(PlaybackPoint.id, PlaybackPoint.name, Township.name)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .where(Township.county_id == county_id)
+        .order_by(Township.name, PlaybackPoint.name)
+    )
+    if township_id is not None:
+        query = query.where(Township.id == township_id)
+
+    def totals(key: int | None) -> StudyTotals:
+        return StudyTotals(seconds.get(key, 0.0), done.get(key, 0))
+
+    rows = [
+        PointStudy(pid, name, town, counts.get(pid, 0), totals(pid))
+        for pid, name, town in session.execute(query)
+    ]
+    if township_id is None and counts.get(None):
+        rows.append(PointStudy(None, "", "", counts[None], totals(None)))
+    return rows
 
 
 def export_rows(rows: Iterable[LearnerStudy]) -> list[list[object]]:

@@ -179,6 +179,14 @@ class UserService:
             self.session.flush()
         return user
 
+    def deactivated(self, username: str, password: str) -> User | None:
+        """Return the deactivated account these credentials are right for (to tell its owner
+        why they cannot sign in; wrong credentials reveal nothing), else None."""
+        user = self.by_username(username)
+        if user is None or user.active or not self.verify(user, password):
+            return None
+        return user
+
     def verify(self, user: User, password: str) -> bool:
         """Say whether ``password`` is ``user``'s password."""
         try:

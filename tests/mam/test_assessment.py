@@ -67,12 +67,14 @@ def test_township_figures_inside_a_county(db: tuple[Session, World]) -> None:
         "utilisation": (2, 3),
         "coverage": (2, 2),
         "buildout": (2, 2),
+        "study": (0, 0),  # no learners at its points: left out of the score
     }
     assert _figures(rows[1]) == {
         "plan": (1, 1),
         "utilisation": (1, 3),
         "coverage": (1, 2),
         "buildout": (1, 2),
+        "study": (0, 0),
     }
 
 
@@ -83,8 +85,8 @@ def test_point_figures_of_one_township(db: tuple[Session, World]) -> None:
     )
     by_name = {r.name: (_figures(r), r.attendance, r.held) for r in rows}
     assert by_name == {
-        "东村放映点": ({"plan": (1, 3), "coverage": (1, 1)}, 60, 2),
-        "南街社区放映点": ({"plan": (1, 1), "coverage": (1, 1)}, 25, 1),
+        "东村放映点": ({"plan": (1, 3), "coverage": (1, 1), "study": (0, 0)}, 60, 2),
+        "南街社区放映点": ({"plan": (1, 1), "coverage": (1, 1), "study": (0, 0)}, 25, 1),
     }
 
 
@@ -189,12 +191,12 @@ def test_online_study_participation_is_scored_for_counties(db: tuple[Session, Wo
     episode = session.scalars(select(Episode)).first()
     assert episode is not None
 
-    def learner(county: int, phone: str, days: list[str]) -> None:
+    def learner(county: int, phone: str, days: list[str], point: int | None = None) -> None:
         user = User(
             username=phone, display_name=phone, password_hash="-", county_id=county,
             role_rows=[UserRole(role=Role.LEARNER)],
         )  # fmt: skip
-        session.add(Learner(user=user, county_id=county, phone=phone))
+        session.add(Learner(user=user, county_id=county, phone=phone, point_id=point))
         session.flush()
         for day in days:
             row = StudyDay(user_id=user.id, episode_id=episode.id, county_id=county)
@@ -202,9 +204,9 @@ def test_online_study_participation_is_scored_for_counties(db: tuple[Session, Wo
             session.add(row)
 
     a, b = w.counties["A"], w.counties["B"]
-    learner(a, "13800000001", ["2026-03-02", "2026-04-11"])
-    learner(a, "13800000002", ["2026-02-27"])  # before the period
-    learner(a, "13800000003", [])
+    learner(a, "13800000001", ["2026-03-02", "2026-04-11"], w.points["P1"])
+    learner(a, "13800000002", ["2026-02-27"], w.points["P1"])  # before the period
+    learner(a, "13800000003", [], w.points["P3"])
     learner(b, "13800000004", ["2026-04-30"])
     session.commit()
     rows = AssessmentService(session).scores(Grain.COUNTY, MARCH_APRIL, Scope())
@@ -216,4 +218,15 @@ def test_online_study_participation_is_scored_for_counties(db: tuple[Session, Wo
     township = AssessmentService(session).scores(
         Grain.TOWNSHIP, MARCH_APRIL, Scope(county_id=a)
     )
-    assert all("study" not in _figures(r) for r in township)  # learners have no township yet
+    # learners count for the township and the point they belong to
+    assert {r.name: _figures(r)["study"] for r in township} == {
+        "城关镇": (1, 2),
+        "河西乡": (0, 1),
+    }
+    points = AssessmentService(session).scores(
+        Grain.POINT, MARCH_APRIL, Scope(township_id=w.townships["T1"])
+    )
+    assert {r.name: _figures(r)["study"] for r in points} == {
+        "东村放映点": (1, 2),
+        "南街社区放映点": (0, 0),
+    }
