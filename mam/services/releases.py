@@ -37,6 +37,7 @@ from mam.services.coverage import (
     ReleaseSummary,
     copies_needed,
 )
+from mam.services.ladder import require_distributable
 from mam.services.release_base import PUBLISHERS, require_role
 from mam.workflow import Event, transition
 
@@ -66,9 +67,7 @@ class ReleaseService(CoverageReports):
         name = inputs.clean_text(name, "name", MAX_NAME)
         notes = inputs.optional_text(notes, "notes", MAX_NOTES, multiline=True)
         if self.session.scalar(select(ReleaseSet.id).where(ReleaseSet.name == name)):
-            raise Conflict(
-                N_("a release set named %(name)s already exists"), params={"name": name}
-            )
+            raise Conflict(N_("a release set named %(name)s already exists"), params={"name": name})
         release = ReleaseSet(
             name=name, notes=notes, publish_date=publish_date, created_by_id=actor.id
         )
@@ -90,6 +89,7 @@ class ReleaseService(CoverageReports):
                 release_messages.ONLY_APPROVED,
                 params={"number": version.number, "title": version.episode.title},
             )
+        require_distributable(self.session, version)
         item = next((i for i in release.items if i.episode_id == version.episode_id), None)
         if item is None:
             item = ReleaseItem(episode_id=version.episode_id, position=len(release.items) + 1)
@@ -110,9 +110,7 @@ class ReleaseService(CoverageReports):
                 release_messages.ITEM_MISSING, params={"item": item_id, "name": release.name}
             )
         release.items.remove(item)
-        self._audit(
-            actor, release, AuditAction.RELEASE_ITEM_REMOVED, version_id=item.version_id
-        )
+        self._audit(actor, release, AuditAction.RELEASE_ITEM_REMOVED, version_id=item.version_id)
         self.session.flush()
 
     def set_targets(
@@ -160,6 +158,7 @@ class ReleaseService(CoverageReports):
                     release_messages.NO_LONGER_APPROVED,
                     params={"title": version.episode.title, "number": version.number},
                 )
+            require_distributable(self.session, version)
         for item in release.items:
             transition(
                 self.session, item.version, Event.RELEASE, actor, details={"release_id": release.id}
@@ -182,9 +181,7 @@ class ReleaseService(CoverageReports):
         if package is None:
             raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
         if package.release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(
-                release_messages.NOT_PUBLISHED, params={"name": package.release.name}
-            )
+            raise NotAllowed(release_messages.NOT_PUBLISHED, params={"name": package.release.name})
         if package.state == PackageState.READY:
             raise Conflict(
                 release_messages.PACKAGE_READY,
