@@ -108,7 +108,7 @@ def beep_onsets(path: Path) -> list[float]:
     ).stderr  # fmt: skip
     ends = [float(m) for m in re.findall(r"silence_end: (-?[0-9.]+)", log)]
     audio_start = float(_probe_json(path, "a:0")["streams"][0].get("start_time") or 0)
-    onsets = [audio_start] + ends  # the first beep starts the film
+    onsets = [audio_start, *ends]  # the first beep starts the film
     return [round(t - video_start, 3) for t in onsets if t - audio_start < 19.5]
 
 
