@@ -119,14 +119,15 @@ LOOKUPS: dict[str, Callable[[Session, Sequence[int]], dict[int, Phrase]]] = {
     ObjectType.API_TOKEN: _named(ApiToken, N_("API token %(name)s"), lambda t: t.name),
     ObjectType.TOPIC: _named(Topic, N_("topic %(name)s"), lambda t: t.name),
     ObjectType.TOWNSHIP: _named(Township, N_("township station %(name)s"), lambda t: t.name),
-    ObjectType.ORGANISATION: _named(Organisation, N_("organisation %(name)s"), lambda o: o.name),
+    ObjectType.ORGANISATION: _named(
+        Organisation, N_("organisation %(name)s"), lambda o: o.name
+    ),
     ObjectType.PLAYBACK_POINT: _named(
         PlaybackPoint, N_("playback point %(name)s"), lambda p: p.name
     ),
     ObjectType.FOCUS: _named(Focus, N_("playback focus “%(name)s”"), lambda f: f.title),
     ObjectType.PLAN: _named(
-        Plan,
-        N_("the playback plan %(name)s"),
+        Plan, N_("the playback plan %(name)s"),
         lambda p: f"{p.township.name} {p.month:%Y-%m}",
     ),
     ObjectType.FILM_COPY: _named(FilmCopy, N_("copy %(name)s"), lambda c: c.label),

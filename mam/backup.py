@@ -108,7 +108,9 @@ def backup(
             if copy:
                 sha, size = _copy_out(rt, info.key, dest / "objects" / info.key)
                 if entry["sha256"] and entry["sha256"] != sha:
-                    echo(f"warning: {info.key}: SHA-256 {sha}, recorded {entry['sha256']}")
+                    echo(
+                        f"warning: {info.key}: SHA-256 {sha}, recorded {entry['sha256']}"
+                    )
                 entry.update(sha256=sha, size=size)
                 copied += 1
             manifest.write(json.dumps(entry, ensure_ascii=False) + "\n")

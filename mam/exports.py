@@ -21,7 +21,9 @@ from openpyxl.utils import get_column_letter
 # (OWASP "CSV Injection"); a leading apostrophe makes it plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 does not allow anywhere (not even escaped), lone surrogates included.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
+)
 _NOT_TAG_VALUE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 REPLACEMENT = "\ufffd"
 

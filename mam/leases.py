@@ -110,17 +110,12 @@ class Lease:
                 try:
                     self.renew(force=True)
                 except Superseded:
-                    log.warning(
-                        "%s %s attempt %s lost its lease",
-                        self.model.__name__,
-                        self.row_id,
-                        self.attempt,
-                    )
+                    log.warning("%s %s attempt %s lost its lease", self.model.__name__,
+                                self.row_id, self.attempt)
                     return
                 except Exception:  # the database hiccupped; the next beat tries again
-                    log.exception(
-                        "could not renew the lease of %s %s", self.model.__name__, self.row_id
-                    )
+                    log.exception("could not renew the lease of %s %s", self.model.__name__,
+                                  self.row_id)
 
         thread = threading.Thread(target=beat, name=f"lease-{self.row_id}", daemon=True)
         thread.start()

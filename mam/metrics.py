@@ -112,7 +112,9 @@ class MamCollector(Collector):
         )
 
     def _bytes(self, session: Session) -> Iterator[Metric]:
-        uploaded = CounterMetricFamily("mam_uploaded_bytes", "Bytes received by resumable uploads.")
+        uploaded = CounterMetricFamily(
+            "mam_uploaded_bytes", "Bytes received by resumable uploads."
+        )
         uploaded.add_metric([], float(session.scalar(select(func.sum(UploadSession.offset))) or 0))
         yield uploaded
         downloads = CounterMetricFamily(

@@ -40,10 +40,8 @@ def duration_text(seconds: float) -> str:
 
 
 def _media_type(mime: str) -> str:
-    if mime.startswith("video/") or mime in (
-        "application/vnd.apple.mpegurl",
-        "application/x-mpegurl",
-    ):
+    if mime.startswith("video/") or mime in ("application/vnd.apple.mpegurl",
+                                              "application/x-mpegurl"):
         return "Moving Image"
     if mime.startswith("image/"):
         return "Static Image"
@@ -58,12 +56,8 @@ def _instantiation(doc: ET.Element, entry: FileEntry) -> None:
     video = (entry.media_info.get("video") or [None])[0]
     audio = entry.media_info.get("audio") or []
     if video:
-        _el(
-            inst,
-            "instantiationDimensions",
-            f"{video['width']}x{video['height']}",
-            unitsOfMeasure="pixels",
-        )
+        _el(inst, "instantiationDimensions", f"{video['width']}x{video['height']}",
+            unitsOfMeasure="pixels")
     _el(inst, "instantiationDigital", entry.mime_type)
     _el(inst, "instantiationLocation", entry.location)
     _el(inst, "instantiationMediaType", _media_type(entry.mime_type))
@@ -72,12 +66,8 @@ def _instantiation(doc: ET.Element, entry: FileEntry) -> None:
     if entry.media_info.get("duration"):
         _el(inst, "instantiationDuration", duration_text(float(entry.media_info["duration"])))
     if entry.media_info.get("bit_rate"):
-        _el(
-            inst,
-            "instantiationDataRate",
-            str(entry.media_info["bit_rate"]),
-            unitsOfMeasure="bits/second",
-        )
+        _el(inst, "instantiationDataRate", str(entry.media_info["bit_rate"]),
+            unitsOfMeasure="bits/second")
     tracks = ([video] if video else []) + list(audio)
     if tracks:
         _el(inst, "instantiationTracks", str(len(tracks)))
@@ -92,31 +82,18 @@ def _instantiation(doc: ET.Element, entry: FileEntry) -> None:
         track = _el(inst, "instantiationEssenceTrack")
         _el(track, "essenceTrackType", "Audio")
         _el(track, "essenceTrackEncoding", str(stream.get("codec", "")))
-        _el(
-            track,
-            "essenceTrackSamplingRate",
-            str(stream.get("sample_rate", "")),
-            unitsOfMeasure="Hz",
-        )
+        _el(track, "essenceTrackSamplingRate", str(stream.get("sample_rate", "")),
+            unitsOfMeasure="Hz")
         _el(track, "essenceTrackAnnotation", f"{stream.get('channels', '')} channels")
 
 
 def episode_document(
-    *,
-    identifier: str,
-    organization: str,
-    series: str,
-    episode: str,
-    description: str,
-    rights: str,
-    sha256: str,
-    files: list[FileEntry],
-    subjects: list[str] | None = None,
+    *, identifier: str, organization: str, series: str, episode: str, description: str,
+    rights: str, sha256: str, files: list[FileEntry], subjects: list[str] | None = None,
 ) -> bytes:
     """Return a PBCore 2.1 pbcoreDescriptionDocument (UTF-8 XML) for one episode."""
-    doc = ET.Element(
-        f"{{{NS}}}pbcoreDescriptionDocument", {f"{{{XSI}}}schemaLocation": f"{NS} {SCHEMA}"}
-    )
+    doc = ET.Element(f"{{{NS}}}pbcoreDescriptionDocument",
+                     {f"{{{XSI}}}schemaLocation": f"{NS} {SCHEMA}"})
     _el(doc, "pbcoreIdentifier", identifier, source=organization)
     _el(doc, "pbcoreIdentifier", sha256, source="SHA-256 of the approved original")
     _el(doc, "pbcoreTitle", series, titleType="Series")

@@ -40,7 +40,7 @@ def check_labels(value: Any, where: str) -> dict[str, str]:
     if isinstance(value, str):
         value = {"en": value}
     if not isinstance(value, Mapping):
-        raise ValueError(f'{where}: expected a table such as {{ zh_CN = "…", en = "…" }}')
+        raise ValueError(f"{where}: expected a table such as {{ zh_CN = \"…\", en = \"…\" }}")
     labels: dict[str, str] = {}
     for locale, text in value.items():
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_LABEL:

@@ -88,7 +88,9 @@ def transition(
     ``lock_version`` makes a concurrent transition on the same row fail at flush, and
     ``expected_lock_version`` (what the actor's page showed) refuses a stale request early.
     """
-    VERSION.check(version, event, actor, reason=reason, expected_lock_version=expected_lock_version)
+    VERSION.check(
+        version, event, actor, reason=reason, expected_lock_version=expected_lock_version
+    )
     if (
         event in SELF_APPROVAL_EVENTS
         and actor is not None

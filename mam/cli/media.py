@@ -109,14 +109,17 @@ def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
 def show(ctx: Context, version_id: int, as_json: bool) -> None:
     """Print a version's state, technical metadata, renditions and jobs."""
     with domain_errors(), ctx.unit_of_work() as session:
-        data = version_dict(CatalogueService(session).version(version_id), translator(cli_locale()))
+        data = version_dict(
+            CatalogueService(session).version(version_id), translator(cli_locale())
+        )
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     ep = data["episode"]
     click.echo(f"《{ep['programme']}》 {ep['title']} — version {data['number']} (id {data['id']})")
     click.echo(
-        f"state:    {data['state']}" + (f" — {_failure(data)}" if data["failure_reason"] else "")
+        f"state:    {data['state']}"
+        + (f" — {_failure(data)}" if data["failure_reason"] else "")
     )
     orig = data["original"]
     click.echo(f"original: {orig['filename']} ({orig['size']:,} bytes) sha256 {orig['sha256']}")

@@ -23,7 +23,9 @@ COUNTY_MISSING = message("accounts.county_missing", N_("The county %(county)s do
 COUNTY_REQUIRED = message(
     "accounts.county_required", N_("A county account must be bound to a county.")
 )
-LEARNER_ALONE = message("accounts.learner_alone", N_("A learner account cannot hold another role."))
+LEARNER_ALONE = message(
+    "accounts.learner_alone", N_("A learner account cannot hold another role.")
+)
 ROLE_LEARNER = message(
     "accounts.role_learner",
     N_("Learner accounts are made by county staff on the learners page."),

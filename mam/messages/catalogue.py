@@ -18,7 +18,8 @@ EPISODE_MISSING = message("catalogue.episode_missing", N_("Episode %(id)s does n
 VERSION_MISSING = message("catalogue.version_missing", N_("Version %(id)s does not exist."))
 SOURCE_INVALID = message(
     "catalogue.source_invalid",
-    N_("“%(value)s” is not a source; choose self-produced, imported or general teaching material."),
+    N_("“%(value)s” is not a source; choose self-produced, imported or general teaching "
+       "material."),
 )
 DATE_INVALID = message(
     "catalogue.date_invalid", N_("%(field)s: “%(value)s” is not a date (use 2026-12-01).")
@@ -44,8 +45,12 @@ SUBTITLE_EMPTY = message(
 SUBTITLE_KIND = message(
     "subtitles.wrong_kind", N_("%(file)s: subtitles must be .srt or .vtt files.")
 )
-SUBTITLE_SIZE = message("subtitles.too_large", N_("%(file)s: larger than %(limit)s bytes."))
-MANIFEST_JSON = message("import.manifest_json", N_("%(file)s, line %(line)s: not valid JSON."))
+SUBTITLE_SIZE = message(
+    "subtitles.too_large", N_("%(file)s: larger than %(limit)s bytes.")
+)
+MANIFEST_JSON = message(
+    "import.manifest_json", N_("%(file)s, line %(line)s: not valid JSON.")
+)
 MANIFEST_SHAPE = message(
     "import.manifest_shape",
     N_("%(file)s: expected a list of objects (or an object with a list under “episodes”)."),
@@ -57,4 +62,6 @@ MANIFEST_COLUMNS = message(
 MANIFEST_PROBLEMS = message(
     "import.manifest_problems", N_("The manifest has problems; nothing was imported.")
 )
-FIELDS_INVALID = message("catalogue.fields_invalid", N_("Some fields are not valid: %(problems)s"))
+FIELDS_INVALID = message(
+    "catalogue.fields_invalid", N_("Some fields are not valid: %(problems)s")
+)

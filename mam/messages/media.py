@@ -11,7 +11,9 @@ NO_STREAMS = message("media.no_streams", N_("%(file)s contains no sound or pictu
 NO_DURATION = message(
     "media.no_duration", N_("%(file)s has no known length (a still image or a broken file?).")
 )
-UNREADABLE = message("media.unreadable", N_("%(file)s is not a readable audio or video file."))
+UNREADABLE = message(
+    "media.unreadable", N_("%(file)s is not a readable audio or video file.")
+)
 PROBE_TIMEOUT = message(
     "media.probe_timeout",
     N_("%(file)s could not be read: the check did not finish within %(seconds)s s."),
@@ -73,7 +75,9 @@ UPLOAD_NOT_STORED = message(
 UPLOAD_DEFER_LENGTH = message(
     "upload.defer_length", N_("Send the length of the file when the upload starts.")
 )
-NOT_MEDIA = message("upload.not_media", N_("%(file)s is not a video or audio file (%(kind)s)."))
+NOT_MEDIA = message(
+    "upload.not_media", N_("%(file)s is not a video or audio file (%(kind)s).")
+)
 UPLOAD_BUSY = message(
     "upload.busy", N_("Another request is writing to this upload; try again in a moment.")
 )

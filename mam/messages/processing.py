@@ -22,7 +22,9 @@ FFMPEG_STALLED = message(
 FFMPEG_FAILED = message("processing.ffmpeg_failed", N_("Transcoding failed."))
 OUTPUT_MISSING = message("processing.output_missing", N_("The output %(output)s was not written."))
 OUTPUT_UNUSABLE = message("processing.output_unusable", N_("The output %(output)s is unusable."))
-NO_MASTER = message("processing.hls_no_master", N_("%(profile)s: no master playlist was written."))
+NO_MASTER = message(
+    "processing.hls_no_master", N_("%(profile)s: no master playlist was written.")
+)
 MASTER_INCOMPLETE = message(
     "processing.hls_master_incomplete",
     N_("%(profile)s: the master playlist does not list every rung."),

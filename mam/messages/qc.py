@@ -36,10 +36,17 @@ SILENT_SOUND = message(
 NO_LOUDNESS = message("qc.no_loudness", N_("no loudness figure for %(profiles)s"))
 DECODE_ERRORS_AT = message(
     "qc.decode_errors_at",
-    N_("%(count)d error(s) reading or decoding the source, the first near %(at)s: %(text)s"),
+    N_(
+        "%(count)d error(s) reading or decoding the source, the first near %(at)s: "
+        "%(text)s"
+    ),
 )
-DECODE_ERRORS = message("qc.decode_errors", N_("%(count)d error(s) reading or decoding the source"))
-NO_SOUND = message("qc.no_sound", N_("the source has no sound; a silent stereo track was added"))
+DECODE_ERRORS = message(
+    "qc.decode_errors", N_("%(count)d error(s) reading or decoding the source")
+)
+NO_SOUND = message(
+    "qc.no_sound", N_("the source has no sound; a silent stereo track was added")
+)
 OUTPUT_NO_VIDEO = message("qc.output_no_video", N_("%(output)s has no video stream"))
 OUTPUT_NO_AUDIO = message("qc.output_no_audio", N_("%(output)s has no audio stream"))
 DURATION_GROSS = message(
@@ -58,10 +65,8 @@ DURATION_OFF = message(
 )
 SOUND_EARLY = message(
     "qc.sound_early",
-    N_(
-        "the sound starts %(seconds).3f s before the picture; the outputs start with "
-        "the first picture"
-    ),
+    N_("the sound starts %(seconds).3f s before the picture; the outputs start with "
+       "the first picture"),
 )
 SOUND_LATE = message(
     "qc.sound_late",

@@ -13,7 +13,9 @@ KIND_NAMES = {
 }
 
 PACKAGE_MISSING = message("release.package_missing", N_("Package %(id)s does not exist."))
-NOT_PUBLISHED = message("release.not_published", N_("The release set %(name)s is not published."))
+NOT_PUBLISHED = message(
+    "release.not_published", N_("The release set %(name)s is not published.")
+)
 PUBLISHED_IMMUTABLE = message(
     "release.published_immutable",
     N_("The release set %(name)s is already published or withdrawn; it cannot be changed."),
@@ -60,7 +62,9 @@ COUNTY_FIGURES = message(
     N_("Villages and playback points must be between 0 and 100,000."),
 )
 SET_MISSING = message("release.set_missing", N_("Release set %(id)s does not exist."))
-WITHDRAWN = message("county.set_withdrawn", N_("Release set %(name)s was withdrawn: %(reason)s"))
+WITHDRAWN = message(
+    "county.set_withdrawn", N_("Release set %(name)s was withdrawn: %(reason)s")
+)
 PACKAGE_NOT_READY = message(
     "county.package_not_ready", N_("The %(kind)s package of %(name)s is not ready yet.")
 )

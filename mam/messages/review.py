@@ -5,7 +5,9 @@ from __future__ import annotations
 from mam.i18n import N_
 from mam.messages import message
 
-TOO_LONG = message("review.too_long", N_("The text is too long (at most %(limit)d characters)."))
+TOO_LONG = message(
+    "review.too_long", N_("The text is too long (at most %(limit)d characters).")
+)
 TWO_STAGES = message(
     "review.two_stages",
     N_(
@@ -33,7 +35,9 @@ RACE = message(
         "what happened."
     ),
 )
-NOT_IN_REVIEW = message("review.not_in_review", N_("Version %(id)s is not in review."))
+NOT_IN_REVIEW = message(
+    "review.not_in_review", N_("Version %(id)s is not in review.")
+)
 MOVED_STAGE = message(
     "review.moved_stage", N_("This version is now at the stage %(stage)s; reload the page.")
 )
@@ -69,7 +73,9 @@ OTHER_VERSION = message("comments.other_version", N_("The reply belongs to anoth
 NEEDS_POINT = message("comments.needs_point", N_("A comment needs a point in the film."))
 RANGE = message("comments.range", N_("The range ends before it starts."))
 AFTER_END = message("comments.after_end", N_("The timecode is after the end of the film."))
-WHOLE_THREAD = message("comments.whole_thread", N_("Only a whole thread is resolved or reopened."))
+WHOLE_THREAD = message(
+    "comments.whole_thread", N_("Only a whole thread is resolved or reopened.")
+)
 COMMENT_MISSING = message("comments.missing", N_("Comment %(id)s does not exist."))
 WHO_COMMENTS = message(
     "comments.role", N_("Only reviewers, producers and administrators may comment.")

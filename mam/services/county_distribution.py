@@ -119,11 +119,17 @@ class CountyDistribution(ReleaseBase):
             raise NotFound(release_messages.SET_MISSING, params={"id": release.id})
         place = inputs.optional_text(place, "place", 200)
         if not place:
-            raise InvalidInput(release_messages.PLACE_REQUIRED, field="place")
+            raise InvalidInput(
+                release_messages.PLACE_REQUIRED, field="place"
+            )
         if viewers < 0 or viewers > 1_000_000:
-            raise InvalidInput(release_messages.VIEWERS_RANGE, field="viewers")
+            raise InvalidInput(
+                release_messages.VIEWERS_RANGE, field="viewers"
+            )
         if screened_on > date.today() + timedelta(days=1):
-            raise InvalidInput(release_messages.SCREENING_FUTURE, field="screened_on")
+            raise InvalidInput(
+                release_messages.SCREENING_FUTURE, field="screened_on"
+            )
         row = Screening(
             release_id=release.id,
             county_id=user.county_id,

@@ -144,7 +144,9 @@ def _clean_field(session: Session, name: str, value: Any) -> Any:  # noqa: PLR09
     if name == "keywords":
         words = split_list(value)
         if len(words) > MAX_KEYWORDS or any(len(w) > 50 for w in words):
-            raise InvalidInput(catalogue.KEYWORDS_LIMIT, params={"limit": MAX_KEYWORDS}, field=name)
+            raise InvalidInput(
+                catalogue.KEYWORDS_LIMIT, params={"limit": MAX_KEYWORDS}, field=name
+            )
         return words
     if name == "topics":
         return _topics(session, split_list(value))

@@ -31,7 +31,9 @@ class Reconciler:
 
     def _unsent(self, task: OutboxTask, key: str) -> set[int]:
         rows = self.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.task == task)
+            select(OutboxMessage).where(
+                OutboxMessage.sent_at.is_(None), OutboxMessage.task == task
+            )
         )
         return {int(m.payload[key]) for m in rows}
 

@@ -67,7 +67,9 @@ class ReleaseService(CoverageReports):
         name = inputs.clean_text(name, "name", MAX_NAME)
         notes = inputs.optional_text(notes, "notes", MAX_NOTES, multiline=True)
         if self.session.scalar(select(ReleaseSet.id).where(ReleaseSet.name == name)):
-            raise Conflict(N_("a release set named %(name)s already exists"), params={"name": name})
+            raise Conflict(
+                N_("a release set named %(name)s already exists"), params={"name": name}
+            )
         release = ReleaseSet(
             name=name, notes=notes, publish_date=publish_date, created_by_id=actor.id
         )
@@ -110,7 +112,9 @@ class ReleaseService(CoverageReports):
                 release_messages.ITEM_MISSING, params={"item": item_id, "name": release.name}
             )
         release.items.remove(item)
-        self._audit(actor, release, AuditAction.RELEASE_ITEM_REMOVED, version_id=item.version_id)
+        self._audit(
+            actor, release, AuditAction.RELEASE_ITEM_REMOVED, version_id=item.version_id
+        )
         self.session.flush()
 
     def set_targets(
@@ -181,7 +185,9 @@ class ReleaseService(CoverageReports):
         if package is None:
             raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
         if package.release.state != ReleaseState.PUBLISHED:
-            raise NotAllowed(release_messages.NOT_PUBLISHED, params={"name": package.release.name})
+            raise NotAllowed(
+                release_messages.NOT_PUBLISHED, params={"name": package.release.name}
+            )
         if package.state == PackageState.READY:
             raise Conflict(
                 release_messages.PACKAGE_READY,

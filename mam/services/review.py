@@ -356,7 +356,9 @@ class ReviewService(ReviewChain):
         if stage_id is not None and stage_id != stage.id:
             raise Conflict(review.MOVED_STAGE, params={"stage": stage.name}, rule="stale")
         if stage.id not in {s.id for s in self.grants(actor)}:
-            raise NotAllowed(review.STAGE_GRANT, params={"stage": stage.name}, rule="stage_grant")
+            raise NotAllowed(
+                review.STAGE_GRANT, params={"stage": stage.name}, rule="stage_grant"
+            )
         return version, stage
 
     def _refuse_superseded(self, version: Version) -> None:

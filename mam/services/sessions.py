@@ -49,7 +49,9 @@ class SessionService:
                 user_agent=(user_agent or "")[:200] or None,
             )
         )
-        record(self.session, AuditAction.LOGIN, user, ObjectType.USER, user.id, details={"ip": ip})
+        record(
+            self.session, AuditAction.LOGIN, user, ObjectType.USER, user.id, details={"ip": ip}
+        )
         return token
 
     def sign_in_failed(self, username: str, ip: str | None) -> None:

@@ -77,7 +77,9 @@ def parse_subtitles(text: str, name: str) -> list[Cue]:
         g = timing.groups()
         start, end = _seconds(*g[0:4]), _seconds(*g[4:8])
         if end <= start:
-            raise InvalidInput(catalogue.SUBTITLE_BACKWARDS, params={"file": name, "line": i + 1})
+            raise InvalidInput(
+                catalogue.SUBTITLE_BACKWARDS, params={"file": name, "line": i + 1}
+            )
         body: list[str] = []
         i += 1
         while i < len(lines) and lines[i].strip():

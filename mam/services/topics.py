@@ -84,7 +84,9 @@ class TopicService:
         _require_admin(actor)
         cleaned = inputs.optional_text(name, "name", MAX_NAME)
         if not cleaned:
-            raise InvalidInput(N_("Give the topic a name of 1 to 100 characters."), field="name")
+            raise InvalidInput(
+                N_("Give the topic a name of 1 to 100 characters."), field="name"
+            )
         clash = self.session.scalar(select(Topic).where(Topic.name == cleaned))
         if clash is not None and clash is not keep:
             raise Conflict(N_("That topic exists already."), field="name")

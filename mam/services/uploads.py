@@ -140,7 +140,9 @@ class UploadService:
         if length < 1:
             raise InvalidInput(media.UPLOAD_LENGTH)
         if length > self.max_size:
-            raise TooLarge(media.UPLOAD_TOO_LARGE, params={"size": length, "limit": self.max_size})
+            raise TooLarge(
+                media.UPLOAD_TOO_LARGE, params={"size": length, "limit": self.max_size}
+            )
         shown = display_filename(filename or "unnamed")
         kind = not_media_kind(shown, str(meta.get("filetype") or ""))
         if kind:

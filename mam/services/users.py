@@ -206,7 +206,9 @@ class UserService:
         self.session.flush()
         return ended
 
-    def reset_password(self, user: User, *, actor: User | None, password: str | None = None) -> str:
+    def reset_password(
+        self, user: User, *, actor: User | None, password: str | None = None
+    ) -> str:
         """Set a password for ``user`` and end all their sessions; return the password.
 
         Without ``password`` a random temporary one is made, which must be changed at the

@@ -18,15 +18,7 @@ branch_labels = None
 depends_on = None
 
 UTC = mam.models.core.UTCDateTime(timezone=True)
-TOPICS = (
-    "理论学习",
-    "党的建设",
-    "先进典型",
-    "警示教育",
-    "政策法规",
-    "科技富民/农业技术",
-    "文化生活",
-)
+TOPICS = ("理论学习", "党的建设", "先进典型", "警示教育", "政策法规", "科技富民/农业技术", "文化生活")
 
 
 def upgrade() -> None:
@@ -47,15 +39,11 @@ def upgrade() -> None:
         sa.Column("episode_id", sa.Integer(), nullable=False),
         sa.Column("topic_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["episode_id"],
-            ["episode.id"],
-            name=op.f("fk_episode_topic_episode_id_episode"),
+            ["episode_id"], ["episode.id"], name=op.f("fk_episode_topic_episode_id_episode"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["topic_id"],
-            ["topic.id"],
-            name=op.f("fk_episode_topic_topic_id_topic"),
+            ["topic_id"], ["topic.id"], name=op.f("fk_episode_topic_topic_id_topic"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("episode_id", "topic_id", name=op.f("pk_episode_topic")),
@@ -73,9 +61,7 @@ def upgrade() -> None:
         sa.Column("keywords", sa.JSON(), nullable=False),
         sa.Column("updated_at", UTC, nullable=False),
         sa.ForeignKeyConstraint(
-            ["episode_id"],
-            ["episode.id"],
-            name=op.f("fk_episode_detail_episode_id_episode"),
+            ["episode_id"], ["episode.id"], name=op.f("fk_episode_detail_episode_id_episode"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("episode_id", name=op.f("pk_episode_detail")),
@@ -91,14 +77,11 @@ def upgrade() -> None:
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", UTC, nullable=False),
         sa.ForeignKeyConstraint(
-            ["episode_id"],
-            ["episode.id"],
-            name=op.f("fk_subtitle_episode_id_episode"),
+            ["episode_id"], ["episode.id"], name=op.f("fk_subtitle_episode_id_episode"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["uploaded_by_id"],
-            ["user_account.id"],
+            ["uploaded_by_id"], ["user_account.id"],
             name=op.f("fk_subtitle_uploaded_by_id_user_account"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subtitle")),
@@ -115,14 +98,8 @@ def upgrade() -> None:
         sa.Column(
             "state",
             sa.Enum(
-                "open",
-                "done",
-                "failed",
-                "expired",
-                "cancelled",
-                name="uploadstate",
-                native_enum=False,
-                length=32,
+                "open", "done", "failed", "expired", "cancelled",
+                name="uploadstate", native_enum=False, length=32,
             ),
             nullable=False,
         ),
@@ -136,9 +113,7 @@ def upgrade() -> None:
             ["user_id"], ["user_account.id"], name=op.f("fk_upload_session_user_id_user_account")
         ),
         sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["version.id"],
-            name=op.f("fk_upload_session_version_id_version"),
+            ["version_id"], ["version.id"], name=op.f("fk_upload_session_version_id_version"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_upload_session")),
@@ -157,9 +132,7 @@ def upgrade() -> None:
         sa.Column("last_used_at", UTC, nullable=True),
         sa.Column("revoked_at", UTC, nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["user_account.id"],
-            name=op.f("fk_api_token_user_id_user_account"),
+            ["user_id"], ["user_account.id"], name=op.f("fk_api_token_user_id_user_account"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
@@ -169,30 +142,24 @@ def upgrade() -> None:
     op.create_table(
         "episode_search",
         sa.Column("episode_id", sa.Integer(), nullable=False),
-        sa.Column(
-            "document", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=False
-        ),
+        sa.Column("document", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"),
+                  nullable=False),
         sa.Column("programme_id", sa.Integer(), nullable=False),
         sa.Column("source_type", sa.String(length=32), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
         sa.Column("latest_version_id", sa.Integer(), nullable=True),
         sa.Column("sort_title", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
-            ["episode_id"],
-            ["episode.id"],
-            name=op.f("fk_episode_search_episode_id_episode"),
+            ["episode_id"], ["episode.id"], name=op.f("fk_episode_search_episode_id_episode"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["programme_id"],
-            ["programme.id"],
+            ["programme_id"], ["programme.id"],
             name=op.f("fk_episode_search_programme_id_programme"),
         ),
         sa.ForeignKeyConstraint(
-            ["latest_version_id"],
-            ["version.id"],
-            name=op.f("fk_episode_search_latest_version_id_version"),
-            ondelete="SET NULL",
+            ["latest_version_id"], ["version.id"],
+            name=op.f("fk_episode_search_latest_version_id_version"), ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("episode_id", name=op.f("pk_episode_search")),
     )

@@ -36,7 +36,9 @@ def upgrade() -> None:
         sa.Column("damaged", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("storage_key", name=op.f("pk_fixity_object")),
     )
-    op.create_index(op.f("ix_fixity_object_last_checked_at"), "fixity_object", ["last_checked_at"])
+    op.create_index(
+        op.f("ix_fixity_object_last_checked_at"), "fixity_object", ["last_checked_at"]
+    )
     op.create_table(
         "fixity_check",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -41,18 +41,12 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_outbox_message_sent_at"), "outbox_message", ["sent_at"])
     with op.batch_alter_table("job") as batch:
-        batch.add_column(
-            sa.Column("lease_expires_at", mam.models.core.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch.add_column(sa.Column("lease_expires_at", mam.models.core.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("release_package") as batch:
         batch.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch.add_column(sa.Column("worker", sa.String(length=200), nullable=True))
-        batch.add_column(
-            sa.Column("heartbeat_at", mam.models.core.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch.add_column(
-            sa.Column("lease_expires_at", mam.models.core.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch.add_column(sa.Column("heartbeat_at", mam.models.core.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("lease_expires_at", mam.models.core.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
