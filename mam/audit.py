@@ -71,6 +71,8 @@ class AuditAction(enum.StrEnum):
     JOB_REQUEUED = "job_requeued"
     JOB_FAILED = "job_failed"
     JOB_RETRIED = "job_retried"
+    JOB_HELD = "job_held"
+    JOB_RELEASED = "job_released"
     # uploads (mam.machines.UPLOAD)
     UPLOAD_COMPLETED = "upload_completed"
     UPLOAD_REFUSED = "upload_refused"
@@ -202,6 +204,11 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.JOB_REQUEUED: (N_("Job queued again"), N_("%(actor)s queued %(object)s again")),
     A.JOB_FAILED: (N_("Job failed"), N_("%(actor)s gave up %(object)s")),
     A.JOB_RETRIED: (N_("Job retried"), N_("%(actor)s retried %(object)s")),
+    A.JOB_HELD: (N_("Job held until approval"), N_("%(actor)s held %(object)s until approval")),
+    A.JOB_RELEASED: (
+        N_("Job released after approval"),
+        N_("%(actor)s released %(object)s to the workers"),
+    ),
     A.UPLOAD_COMPLETED: (N_("Upload completed"), N_("%(actor)s completed %(object)s")),
     A.UPLOAD_REFUSED: (N_("Upload refused"), N_("%(object)s by %(actor)s was refused")),
     A.UPLOAD_CANCELLED: (N_("Upload cancelled"), N_("%(actor)s cancelled %(object)s")),
@@ -419,6 +426,7 @@ STATE_LABELS: dict[str, str] = {
     "draft": N_("Draft"),
     "published": N_("Published"),
     "building": N_("Building"),
+    "waiting": N_("Waiting for approval"),
 }
 
 

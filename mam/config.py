@@ -54,6 +54,20 @@ class Settings:
     # Seconds a running job's or package build's lease lasts without renewal; the reconciler
     # takes over only an expired lease (renewed every third of this while the worker lives).
     lease_seconds: int = 300
+    # Proxy first: a fast first job makes the review proxy, poster, thumbnails, sprite and QC
+    # (the version becomes reviewable), then a second job (JobKind.LADDER) the distribution
+    # ladder on the transcode queue; release waits for it (docs/architecture.md).
+    proxy_first: bool = False
+    # With proxy_first: hold the ladder until the version is approved (saves CPU on
+    # rejected cuts, delays release by the ladder's time after approval).
+    ladder_after_approval: bool = False
+    # Sources at least this long (seconds, constant frame rate) have their ladder encoded in
+    # chunks of about chunk_seconds across the workers (a Celery chord); 0 = never.
+    chunk_min_seconds: int = 900
+    chunk_seconds: int = 180
+    # Celery result backend, needed by the chord of a chunked ladder only; empty = the
+    # broker's Redis, or (embedded default) a SQLite file under home.
+    result_backend: str = ""
     # Threads given to ffmpeg (0 = ffmpeg decides).
     ffmpeg_threads: int = 0
     # Scratch space for ffmpeg outputs before they are published to storage.

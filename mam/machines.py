@@ -28,6 +28,8 @@ class JobEvent(enum.StrEnum):
     REQUEUE = A.JOB_REQUEUED.value  # an attempt failed and may be retried, or its worker died
     FAIL = A.JOB_FAILED.value  # given up for good
     RETRY = A.JOB_RETRIED.value  # an admin queues a failed job again
+    HOLD = A.JOB_HELD.value  # a new ladder waits for its version's approval
+    RELEASE = A.JOB_RELEASED.value  # a ladder held for approval goes to the workers
 
 
 J = JobState
@@ -45,6 +47,10 @@ JOB: StateMachine[JobState, JobEvent] = StateMachine(
         (J.QUEUED, JobEvent.FAIL): rule(J.FAILED, SYSTEM, needs_reason=True),
         (J.RUNNING, JobEvent.FAIL): rule(J.FAILED, SYSTEM, needs_reason=True),
         (J.FAILED, JobEvent.RETRY): rule(J.QUEUED, ADMIN),
+        # A distribution ladder held until its version is approved (MAM_LADDER_AFTER_APPROVAL).
+        (J.QUEUED, JobEvent.HOLD): rule(J.WAITING, SYSTEM),
+        (J.WAITING, JobEvent.RELEASE): rule(J.QUEUED, SYSTEM),
+        (J.WAITING, JobEvent.SKIP): rule(J.SKIPPED, SYSTEM),
     },
 )
 

@@ -15,6 +15,9 @@ from mam.logs import use_json
 TRANSCODE = "transcode"
 DEFAULT = "default"
 PROCESS_TASK = "mam.process_version"
+CHUNK_TASK = "mam.encode_chunk"
+SOUND_TASK = "mam.encode_sound"
+JOIN_TASK = "mam.join_ladder"
 RECONCILE_TASK = "mam.reconcile_jobs"
 PACKAGE_TASK = "mam.build_release_package"
 EXPIRE_UPLOADS_TASK = "mam.expire_uploads"
@@ -24,8 +27,19 @@ TASK_MODULES = (
     "workers.tasks.processing",
     "workers.tasks.maintenance",
     "workers.tasks.packages",
+    "workers.tasks.chunks",
     "workers.tasks.uploads",
 )
+
+
+def result_backend(settings: Settings) -> str:
+    """Return the result backend the chord of a chunked ladder needs (MAM_RESULT_BACKEND,
+    else the broker's Redis, else a SQLite file under home)."""
+    if settings.result_backend:
+        return settings.result_backend
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        return settings.broker_url
+    return f"db+sqlite:///{settings.home / 'celery-results.sqlite'}"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -66,14 +80,19 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_routing_key": DEFAULT,
         "task_default_queue": DEFAULT,
         "task_routes": {
-            PROCESS_TASK: {"queue": TRANSCODE, "exchange": TRANSCODE, "routing_key": TRANSCODE}
+            name: {"queue": TRANSCODE, "exchange": TRANSCODE, "routing_key": TRANSCODE}
+            for name in (PROCESS_TASK, CHUNK_TASK, SOUND_TASK, JOIN_TASK)
         },
         "task_annotations": {
-            PROCESS_TASK: {
+            name: {
                 "soft_time_limit": settings.transcode_soft_time_limit,
                 "time_limit": settings.transcode_time_limit,
             }
+            for name in (PROCESS_TASK, CHUNK_TASK, SOUND_TASK, JOIN_TASK)
         },
+        # Only the chord of a chunked ladder keeps results (its pieces' storage keys).
+        "result_backend": result_backend(settings),
+        "result_expires": 7 * 24 * 3600,
         "result_backend_transport_options": dict(transport),
         # Task events for Flower and `celery events` (monitoring, docker/compose.yaml).
         "worker_send_task_events": True,

@@ -27,6 +27,13 @@ NO_RENDITION = message(
         "before packaging."
     ),
 )
+LADDER_PENDING = message(
+    "release.ladder_pending",
+    N_(
+        "《%(title)s》 version %(number)s cannot be released yet: its distribution renditions "
+        "are not finished (%(state)s)."
+    ),
+)
 ONLY_APPROVED = message(
     "release.only_approved",
     N_("Only approved versions can be released; version %(number)s of %(title)s is not approved."),

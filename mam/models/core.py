@@ -108,7 +108,8 @@ class VersionState(enum.StrEnum):
 
 
 class JobKind(enum.StrEnum):
-    PROCESS = "process"
+    PROCESS = "process"  # everything, or (MAM_PROXY_FIRST) the review proxy, stills and QC
+    LADDER = "ladder"  # the distribution ladder after a proxy-first run (mam/services/ladder.py)
 
 
 class JobState(enum.StrEnum):
@@ -117,6 +118,7 @@ class JobState(enum.StrEnum):
     SUCCEEDED = "succeeded"
     SKIPPED = "skipped"  # the version no longer needed processing (nothing was made)
     FAILED = "failed"
+    WAITING = "waiting"  # a ladder held until its version is approved (MAM_LADDER_AFTER_APPROVAL)
 
 
 class County(Base):

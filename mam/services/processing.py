@@ -6,7 +6,6 @@ import logging
 import mimetypes
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,105 +18,47 @@ from mam.errors import MamError, NotFound, ProcessingError, Superseded
 from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.machines import JOB, JobEvent
 from mam.messages import catalogue, processing
-from mam.models import Job, JobKind, JobState, Rendition, User, Version, VersionState, utcnow
+from mam.models import Job, JobKind, JobState, User, Version, VersionState, utcnow
 from mam.models.catalogue import Subtitle
-from mam.models.processing import LoudnessMeasurement, QCReport, QCVerdict, ThumbnailSet
 from mam.probe import MediaInfo
+from mam.services.processing_records import RecordsMixin
+from mam.services.processing_types import (
+    LocalFile,
+    ProcessingPlan,
+    ProcessingResult,
+    RenditionOutput,
+    ThumbnailOutput,
+    rendition_key,
+    version_prefixes,
+)
 from mam.uow import checkpoint, short_transaction
 from mam.workflow import Event, transition
 from storage import Storage
 
 log = logging.getLogger(__name__)
+__all__ = [
+    "LocalFile",
+    "ProcessingPlan",
+    "ProcessingResult",
+    "ProcessingService",
+    "RenditionOutput",
+    "ThumbnailOutput",
+    "rendition_key",
+    "version_prefixes",
+]
 PUBLISH_THREADS = 8  # an HLS ladder is hundreds of files: upload and move them in parallel
 
 
-@dataclass(frozen=True)
-class ProcessingPlan:
-    """What a worker needs to process one version."""
-
-    job_id: int
-    version_id: int
-    attempt: int
-    source_key: str
-    source_name: str
-    media_info: MediaInfo
-    # Branding inputs (workers.ffmpeg.branding): the episode's subtitles by language
-    # (storage keys of WebVTT) and the opening slate's lines.
-    subtitle_keys: dict[str, str] = field(default_factory=dict)
-    slate_lines: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    """A finished local file and the storage key it is published under."""
-
-    path: Path
-    key: str
-
-
-@dataclass(frozen=True)
-class RenditionOutput:
-    """A finished rendition: one file (MP4, poster) or a folder of them (HLS).
-
-    ``key`` is the entry point recorded on the Rendition row (the MP4, the master
-    playlist); ``files`` are everything to publish, the entry point included.
-    """
-
-    profile: str
-    key: str
-    files: tuple[LocalFile, ...]
-    mime_type: str
-    media_info: MediaInfo | None = None
-    duration: float | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ThumbnailOutput:
-    """Evenly spaced thumbnails, sprite sheets and their WebVTT track."""
-
-    files: tuple[LocalFile, ...]
-    thumbnails: tuple[tuple[str, float], ...]  # (key, time in seconds)
-    sprite_keys: tuple[str, ...]
-    vtt_key: str | None
-    layout: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ProcessingResult:
-    """Everything one processing run made, checked and ready to publish."""
-
-    renditions: tuple[RenditionOutput, ...]
-    thumbnails: ThumbnailOutput | None = None
-    qc_report: dict[str, Any] | None = None
-    loudness: dict[str, Any] | None = None
-
-    @property
-    def files(self) -> list[LocalFile]:
-        found = [f for r in self.renditions for f in r.files]
-        return found + (list(self.thumbnails.files) if self.thumbnails else [])
-
-
-def rendition_key(version_id: int, profile: str, filename: str) -> str:
-    """Return the deterministic storage key of a rendition file (``filename`` may hold
-    sub-folders, e.g. ``720p/seg_00001.ts`` of an HLS ladder)."""
-    if profile in ("poster", "thumbs"):
-        return f"thumbs/{version_id}/{filename}"
-    return f"renditions/{version_id}/{profile}/{filename}"
-
-
-def version_prefixes(version_id: int) -> tuple[str, str]:
-    """Return the storage prefixes only processing of ``version_id`` writes under."""
-    return f"renditions/{version_id}/", f"thumbs/{version_id}/"
-
-
-class ProcessingService:
+class ProcessingService(RecordsMixin):
     """The database side of a processing job, inside the caller's unit of work.
 
     Durable points of their own: the claim of a run (``begin``, a checkpoint: the version is
     ``processing`` and the job leased before the long run starts) and lease renewals with
     progress (short transactions, ``mam.leases``).
     """
+
+    # The version states a run of this kind of job starts from (else it is skipped).
+    runs_in: tuple[VersionState, ...] = (VersionState.UPLOADED, VersionState.PROCESSING)
 
     def __init__(
         self,
@@ -126,8 +67,12 @@ class ProcessingService:
         *,
         max_attempts: int = 3,
         lease_ttl: timedelta = timedelta(minutes=5),
+        ladder: str | None = None,
     ) -> None:
+        """``ladder``: None (one run makes everything), "now" or "after_approval" (a
+        proxy-first run: the distribution ladder is a second job, queued now or held)."""
         self.session = session
+        self.ladder = ladder
         self.storage = storage
         self.max_attempts = max_attempts
         self.lease_ttl = lease_ttl
@@ -162,7 +107,7 @@ class ProcessingService:
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
             log.info("job %s already %s; nothing to do", job.id, job.state)
             return None
-        if version.state not in (VersionState.UPLOADED, VersionState.PROCESSING):
+        if version.state not in self.runs_in:
             log.info("version %s is %s; not processing it again", version.id, version.state)
             JOB.fire(
                 self.session, job, JobEvent.SKIP, None,
@@ -183,13 +128,7 @@ class ProcessingService:
                 ),
             )
             return None
-        transition(
-            self.session,
-            version,
-            Event.START_PROCESSING,
-            None,
-            details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker},
-        )
+        self._start_version(version, job, worker)
         claim = claim_values(worker, self.lease_ttl)
         JOB.fire(
             self.session, job, JobEvent.START, None,
@@ -224,6 +163,15 @@ class ProcessingService:
             select(Subtitle).where(Subtitle.episode_id == episode_id).order_by(Subtitle.id)
         )
         return {row.language: row.storage_key for row in rows if row.storage_key}
+
+    def _start_version(self, version: Version, job: Job, worker: str) -> None:
+        transition(
+            self.session,
+            version,
+            Event.START_PROCESSING,
+            None,
+            details={"job_id": job.id, "attempt": job.attempts + 1, "worker": worker},
+        )
 
     def _bind(self) -> Engine:
         bind = self.session.get_bind()
@@ -287,7 +235,7 @@ class ProcessingService:
                     self.lease.check()  # fencing: a superseded attempt publishes nothing
                 fenced = True
                 list(pool.map(lambda f: self.storage.move(f"{staging}/{f.key}", f.key), files))
-            for prefix in version_prefixes(plan.version_id):
+            for prefix in self._replaced_prefixes(plan.version_id, result):
                 for obj in list(self.storage.list(prefix)):
                     if obj.key not in sizes:
                         self.storage.delete(obj.key)
@@ -305,13 +253,7 @@ class ProcessingService:
         if result.thumbnails is not None:
             self._record_thumbnails(version, result.thumbnails)
         self._record_analysis(version, plan.job_id, result.qc_report, result.loudness)
-        transition(
-            self.session,
-            version,
-            Event.PROCESSING_SUCCEEDED,
-            None,
-            details={"job_id": plan.job_id, "outputs": [r.profile for r in result.renditions]},
-        )
+        self._finish_version(version, plan, result)
         job = self.session.get_one(Job, plan.job_id)
         JOB.fire(self.session, job, JobEvent.SUCCEED, None, details={"version_id": version.id})
         job.progress = 100.0
@@ -320,6 +262,26 @@ class ProcessingService:
         job.last_error, job.error_code, job.error_params = None, None, None
         job.lease_expires_at = None
 
+    def _replaced_prefixes(self, version_id: int, result: ProcessingResult) -> Sequence[str]:
+        """Return the prefixes whose files this run replaces (stale ones are deleted)."""
+        return version_prefixes(version_id)
+
+    def _finish_version(
+        self, version: Version, plan: ProcessingPlan, result: ProcessingResult
+    ) -> None:
+        """The version is ready (reviewable); after a proxy-first run its ladder follows."""
+        transition(
+            self.session,
+            version,
+            Event.PROCESSING_SUCCEEDED,
+            None,
+            details={"job_id": plan.job_id, "outputs": [r.profile for r in result.renditions]},
+        )
+        if self.ladder is not None:
+            from mam.services.ladder import queue_ladder  # noqa: PLC0415 - it imports this
+
+            queue_ladder(self.session, version, hold=self.ladder == "after_approval")
+
     def discard_outputs(self, version_id: int) -> None:
         """Delete whatever processing wrote for a version that is not (yet) ready."""
         for prefix in version_prefixes(version_id):
@@ -327,76 +289,6 @@ class ProcessingService:
                 self.storage.delete_prefix(prefix)
             except Exception:  # cleanup must not hide the error being handled
                 log.exception("could not remove %s", prefix)
-
-    def _record_renditions(
-        self, version: Version, outputs: Sequence[RenditionOutput], sizes: dict[str, int]
-    ) -> None:
-        made = {o.profile for o in outputs}
-        for stale in [r for r in version.renditions if r.profile not in made]:
-            version.renditions.remove(stale)
-        by_profile = {r.profile: r for r in version.renditions}
-        for out in outputs:
-            info = out.media_info
-            video = info.primary_video if info else None
-            rendition = by_profile.get(out.profile) or Rendition(profile=out.profile)
-            rendition.storage_key = out.key
-            rendition.mime_type = out.mime_type
-            rendition.size = sum(sizes.get(f.key, 0) for f in out.files)
-            rendition.width = out.details.get("width") or (video.display_width if video else None)
-            rendition.height = out.details.get("height") or (
-                video.display_height if video else None
-            )
-            rendition.duration = out.duration or (info.duration if info else None) or None
-            rendition.bit_rate = out.details.get("bit_rate") or (info.bit_rate if info else None)
-            rendition.media_info = {**(info.to_dict() if info else {}), **out.details}
-            rendition.created_at = utcnow()
-            if rendition.id is None:
-                version.renditions.append(rendition)
-
-    def _record_thumbnails(self, version: Version, thumbs: ThumbnailOutput) -> None:
-        row = self.session.scalar(select(ThumbnailSet).where(ThumbnailSet.version_id == version.id))
-        if row is None:
-            row = ThumbnailSet(version_id=version.id)
-            self.session.add(row)
-        row.thumbnails = [{"key": key, "time": at} for key, at in thumbs.thumbnails]
-        row.sprite_keys = list(thumbs.sprite_keys)
-        row.vtt_key = thumbs.vtt_key
-        row.layout = dict(thumbs.layout)
-        row.created_at = utcnow()
-
-    def _record_analysis(
-        self,
-        version: Version,
-        job_id: int,
-        report: dict[str, Any] | None,
-        loudness: dict[str, Any] | None,
-    ) -> None:
-        """Store (replace) the QC report and the loudness figures of a version."""
-        if report is not None:
-            row = self.session.scalar(select(QCReport).where(QCReport.version_id == version.id))
-            if row is None:
-                row = QCReport(version_id=version.id)
-                self.session.add(row)
-            row.job_id = job_id
-            row.verdict = QCVerdict(report.get("verdict", "pass"))
-            row.errors = int(report.get("errors", 0))
-            row.warnings = int(report.get("warnings", 0))
-            row.report = report
-            row.created_at = utcnow()
-        if loudness is not None:
-            lm = self.session.scalar(
-                select(LoudnessMeasurement).where(LoudnessMeasurement.version_id == version.id)
-            )
-            if lm is None:
-                lm = LoudnessMeasurement(version_id=version.id)
-                self.session.add(lm)
-            source = loudness.get("source") or {}
-            lm.integrated = source.get("integrated")
-            lm.true_peak = source.get("true_peak")
-            lm.lra = source.get("lra")
-            lm.threshold = source.get("threshold")
-            lm.results = list(loudness.get("results", []))
-            lm.created_at = utcnow()
 
     def fail(
         self,
@@ -413,8 +305,12 @@ class ProcessingService:
         try:
             self._fence(plan)
         except Superseded:
-            log.warning("job %s attempt %s failed after being superseded: %s",
-                        plan.job_id, plan.attempt, error.message)
+            log.warning(
+                "job %s attempt %s failed after being superseded: %s",
+                plan.job_id,
+                plan.attempt,
+                error.message,
+            )
             return False
         job = self.session.get_one(Job, plan.job_id)
         version = self.session.get_one(Version, plan.version_id)
@@ -465,9 +361,10 @@ class ProcessingService:
         if job is None or job.version is None:
             raise NotFound(processing.JOB_MISSING, params={"id": job_id})
         JOB.check(job, JobEvent.RETRY, actor)
-        transition(
-            self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
-        )
+        if job.kind is JobKind.PROCESS:  # a ladder's version stayed reviewable
+            transition(
+                self.session, job.version, Event.RETRY_PROCESSING, actor, details={"job_id": job.id}
+            )
         JOB.fire(self.session, job, JobEvent.RETRY, actor, details={"version_id": job.version_id})
         job.attempts = 0
         job.progress = 0.0

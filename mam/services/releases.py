@@ -37,6 +37,7 @@ from mam.services.coverage import (
     ReleaseSummary,
     copies_needed,
 )
+from mam.services.ladder import require_distributable
 from mam.services.licences import LicenceService
 from mam.services.release_base import PUBLISHERS, ReleaseBase, require_role
 from mam.workflow import Event, transition
@@ -96,6 +97,7 @@ class ReleaseService(ReleaseBase):
                 params={"number": version.number, "title": version.episode.title},
             )
         LicenceService(self.session).require_release(release, episodes=[version.episode])
+        require_distributable(self.session, version)
         item = next((i for i in release.items if i.episode_id == version.episode_id), None)
         if item is None:
             item = ReleaseItem(episode_id=version.episode_id, position=len(release.items) + 1)
@@ -182,6 +184,7 @@ class ReleaseService(ReleaseBase):
                     release_messages.NO_LONGER_APPROVED,
                     params={"title": version.episode.title, "number": version.number},
                 )
+            require_distributable(self.session, version)
         LicenceService(self.session).require_release(release)  # the final gate, today
         for item in release.items:
             transition(

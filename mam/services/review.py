@@ -26,6 +26,7 @@ from mam.models.review import (
     ReviewStage,
 )
 from mam.services.edit_rights import may_edit_programme, require_edit
+from mam.services.ladder import release_held
 from mam.services.notify import Notice, Notifier, NullNotifier
 from mam.services.review_chain import ReviewChain
 from mam.uow import after_commit
@@ -221,6 +222,8 @@ class ReviewService(ReviewChain):
                 actor,
                 details={"stage": stage.name, "sha256": version.sha256},
             )
+            if last:  # a ladder held for the approval (MAM_LADDER_AFTER_APPROVAL) starts now
+                release_held(self.session, version)
         if not last:
             nxt = self.next_stage(version)
             if nxt is not None:

@@ -42,6 +42,9 @@ JOB_TABLE = {
     ("queued", "job_failed"): ("failed", {SYS}, True),
     ("running", "job_failed"): ("failed", {SYS}, True),
     ("failed", "job_retried"): ("queued", {ADM}, False),
+    ("queued", "job_held"): ("waiting", {SYS}, False),
+    ("waiting", "job_released"): ("queued", {SYS}, False),
+    ("waiting", "job_skipped"): ("skipped", {SYS}, False),
 }
 UPLOAD_TABLE = {
     ("open", "upload_completed"): ("done", {PRO, ADM}, False),
@@ -65,7 +68,7 @@ PACKAGE_TABLE = {
     ("building", "package_requeued"): ("queued", {SYS}, False),
 }
 STATES = {
-    "job": ["queued", "running", "succeeded", "skipped", "failed"],
+    "job": ["queued", "running", "succeeded", "skipped", "failed", "waiting"],
     "upload": ["open", "done", "failed", "expired", "cancelled"],
     "release_set": ["draft", "published", "withdrawn"],
     "package": ["queued", "building", "ready", "failed"],
