@@ -107,7 +107,7 @@ def test_subtitles_in_the_review_player_the_editor_search_and_the_learner_player
             page.locator(rows).nth(1).locator("[data-testid=cue-pick]").check()
             page.click("[data-testid=cue-split]")
             page.wait_for_function(
-                "document.querySelectorAll('[data-testid=cue-row]').length === 3"
+                "() => document.querySelectorAll('[data-testid=cue-row]').length === 3"
             )
             starts = page.eval_on_selector_all(
                 "[data-testid=cue-start]", "els => els.map(e => e.value)"
