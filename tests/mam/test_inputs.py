@@ -58,7 +58,9 @@ def test_unknown_choice_lists_the_allowed_values() -> None:
     assert inputs.parse_choice("running", "state", JobState) is JobState.RUNNING
     with pytest.raises(InvalidInput) as err:
         inputs.parse_choice("bogus", "state", JobState)
-    assert err.value.details["allowed"] == ["queued", "running", "succeeded", "skipped", "failed", "waiting"]
+    assert err.value.details["allowed"] == [
+        "queued", "running", "succeeded", "skipped", "failed", "waiting"
+    ]
     assert "queued, running, succeeded, skipped, failed" in err.value.message
 
 

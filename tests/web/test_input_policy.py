@@ -160,7 +160,9 @@ def test_unknown_job_state_lists_the_allowed_values(
     login("admin")
     r = client.get("/api/v1/jobs?state=bogus", headers=EN)
     assert r.status_code == 400
-    assert r.json["allowed"] == ["queued", "running", "succeeded", "skipped", "failed", "waiting"]
+    assert r.json["allowed"] == [
+        "queued", "running", "succeeded", "skipped", "failed", "waiting"
+    ]
     assert "queued, running, succeeded, skipped, failed" in r.json["error"]
 
 
