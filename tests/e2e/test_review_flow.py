@@ -156,6 +156,7 @@ def test_review_flow_in_the_browser(live_system: LiveSystem, browser: Any, tmp_p
     assert "终审" in b.inner_text("[data-testid=sign]")
     b.click("[data-testid=sign]")
     b.wait_for_selector("[data-testid=version-state][data-state=approved]")
+    b.wait_for_selector("[data-testid=stage][data-signed=true] >> nth=1")  # the page settled
     assert b.locator("[data-testid=stage][data-signed=true]").count() == 2
     shot(b, "review-approved")
     with rt.db.session() as s:

@@ -137,7 +137,8 @@ def test_subtitles_in_the_review_player_the_editor_search_and_the_learner_player
             assert link.count() == 1 and re.search(r"\?t=6\.000$", link.get_attribute("href") or "")
             link.click()
             page.wait_for_function(
-                f"() => Math.abs(document.querySelector('{player}').currentTime - 6.02) < 0.03",
+                f"() => {{ const v = document.querySelector('{player}');"
+                " return v !== null && Math.abs(v.currentTime - 6.02) < 0.03; }}",
                 timeout=10_000,
             )
             assert page.text_content("#tc") == "00:00:06:00"
