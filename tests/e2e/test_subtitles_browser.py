@@ -138,7 +138,7 @@ def test_subtitles_in_the_review_player_the_editor_search_and_the_learner_player
             link.click()
             page.wait_for_function(
                 f"() => {{ const v = document.querySelector('{player}');"
-                " return v !== null && Math.abs(v.currentTime - 6.02) < 0.03; }}",
+                " return v !== null && Math.abs(v.currentTime - 6.02) < 0.03; }",
                 timeout=10_000,
             )
             assert page.text_content("#tc") == "00:00:06:00"
