@@ -29,7 +29,7 @@ from mam.models import County, Episode, Programme, SourceType, User
 from mam.models.licence import EXPIRING_DAYS, LIBRARY_TZ, USES, Licence, LicenceCounty
 from mam.models.release import ReleaseSet
 from mam.services.edit_rights import require_edit
-from mam.services.metadata import parse_date
+from mam.services.metadata import detail_of, parse_date
 
 STATES = ("valid", "expiring", "expired", "pending", "none")
 MAX_NOTES = 5000
@@ -259,6 +259,9 @@ class LicenceService:
             licence.territory.remove(row)
         have = {t.county_id for t in licence.territory}
         licence.territory.extend(LicenceCounty(county_id=c) for c in sorted(territory - have))
+        if episode is not None and programme is None:  # the metadata form shows the same
+            detail = detail_of(self.session, episode)
+            detail.rights_holder, detail.rights_expiry = holder, ends_on
         self.session.flush()
         self._audit(
             actor, AuditAction.LICENCE_SAVED, episode=episode, programme=programme,
@@ -266,6 +269,45 @@ class LicenceService:
             starts_on=starts_on.isoformat() if starts_on else None,
             ends_on=ends_on.isoformat() if ends_on else None, uses=uses,
             counties="all" if form.all_counties else sorted(territory),
+        )  # fmt: skip
+        return licence
+
+    def from_rights_fields(self, actor: User | None, episode: Episode) -> Licence | None:
+        """Make the rights holder and expiry typed on the upload, metadata or import form
+        (版权方, 版权到期) the holder and last day of the episode's own licence: created for
+        every use and county when there is none, otherwise only those two change (what the
+        licence page narrowed stays). The caller has checked the actor may change them
+        (``metadata.apply_metadata``); nothing happens while no holder is given."""
+        detail = detail_of(self.session, episode)
+        holder = (detail.rights_holder or "").strip()
+        if not holder:
+            return None
+        ends_on = detail.rights_expiry
+        licence = self.own(episode)
+        if licence is None:
+            licence = Licence(
+                episode_id=episode.id, uses=list(USES), all_counties=True, contract_ref="",
+                notes="",
+            )  # fmt: skip
+            self.session.add(licence)
+        elif licence.starts_on and ends_on and ends_on < licence.starts_on:
+            raise InvalidInput(
+                msg.ENDS_BEFORE_START,
+                params={"start": licence.starts_on.isoformat(), "end": ends_on.isoformat()},
+                field="rights_expiry",
+            )
+        if (licence.holder, licence.ends_on) == (holder, ends_on):
+            return licence
+        licence.holder, licence.ends_on = holder, ends_on
+        licence.updated_by_id = actor.id if actor else None
+        self.session.flush()
+        self._audit(
+            actor, AuditAction.LICENCE_SAVED, episode=episode, programme=None, holder=holder,
+            contract_ref=licence.contract_ref,
+            starts_on=licence.starts_on.isoformat() if licence.starts_on else None,
+            ends_on=ends_on.isoformat() if ends_on else None, uses=list(licence.uses),
+            counties="all" if licence.all_counties else sorted(licence.county_ids),
+            entered_as="rights_fields",
         )  # fmt: skip
         return licence
 
@@ -283,6 +325,9 @@ class LicenceService:
             title = programme.name if programme else episode.title  # type: ignore[union-attr]
             raise NotFound(msg.MISSING, params={"title": title})
         self.session.delete(licence)
+        if programme is None and episode is not None:  # nor on the metadata form
+            detail = detail_of(self.session, episode)
+            detail.rights_holder, detail.rights_expiry = "", None
         self.session.flush()
         self._audit(
             actor, AuditAction.LICENCE_REMOVED, episode=episode, programme=programme,

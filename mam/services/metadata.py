@@ -260,6 +260,10 @@ def apply_metadata(
             continue
         target: Any = episode if name in ("number", "synopsis", "source") else detail
         setattr(target, "source_type" if name == "source" else name, value)
+    if {"rights_holder", "rights_expiry"} & set(changed):
+        from mam.services.licences import LicenceService  # noqa: PLC0415 - it imports this
+
+        LicenceService(session).from_rights_fields(actor, episode)
     fields = [name for name in changed if name != "title"]  # a rename is audited apart
     if fields:
         record(

@@ -242,3 +242,56 @@ def test_a_programme_licence_is_inherited_and_an_episode_licence_wins(
             world["producer"], LicenceForm(holder="x", uses=("tv",), all_counties=False),
             episode=episode,
         )  # fmt: skip
+
+
+def test_the_rights_holder_and_expiry_typed_with_the_metadata_are_the_episodes_licence(
+    db_session: Session,
+    world: dict,  # type: ignore[type-arg]
+) -> None:
+    """The upload, metadata and import forms ask for 版权方 and 版权到期: what a producer
+    types there is the episode's licence (holder and last day), not a note that leaves the
+    film unpublishable with 'enter its licence first'."""
+    from mam.services import metadata
+
+    s, episode, producer = db_session, world["episode"], world["producer"]
+    licences = LicenceService(s)
+    assert licences.state(episode, D) == "none"
+    cleaned = metadata.clean_metadata(
+        s, {"rights_holder": "中央新影", "rights_expiry": "2027-06-30"}
+    )
+    metadata.apply_metadata(s, episode, cleaned, producer)
+    own = licences.own(episode)
+    assert own is not None
+    assert (own.holder, own.ends_on, own.all_counties) == ("中央新影", date(2027, 6, 30), True)
+    assert own.uses == ["tv", "playback", "web"]
+    assert licences.state(episode, D) == "valid"
+    release = _draft(s, world, [world["a"].id])
+    ReleaseService(s).add_version(release, world["version"].id, world["publisher"])  # type: ignore[arg-type]
+
+    # a later edit of the expiry moves the licence's last day, and keeps what the licence
+    # page narrowed (uses, territory)
+    licences.save(
+        producer,
+        LicenceForm(holder="中央新影", ends_on="2027-06-30", uses=("tv",), all_counties=False,
+                    county_ids=(world["a"].id,)),
+        episode=episode,
+    )  # fmt: skip
+    metadata.apply_metadata(
+        s, episode, metadata.clean_metadata(s, {"rights_expiry": "2026-12-15"}), producer
+    )
+    own = licences.own(episode)
+    assert own is not None and own.ends_on == date(2026, 12, 15)
+    assert own.uses == ["tv"] and own.county_ids == {world["a"].id}
+    assert licences.state(episode, D) == "expiring"
+
+    # and the licence page's holder and last day show on the metadata form
+    licences.save(
+        producer, LicenceForm(holder="省电教馆", ends_on="2028-01-31", uses=("tv",)),
+        episode=episode,
+    )  # fmt: skip
+    shown = metadata.metadata_dict(s, episode)
+    assert (shown["rights_holder"], shown["rights_expiry"]) == ("省电教馆", "2028-01-31")
+    saved = s.scalars(
+        select(AuditEvent).where(AuditEvent.action == "licence_saved")
+    ).all()
+    assert len(saved) == 4
