@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from mam import outbox
 from mam.config import Settings, cli_locale
 from mam.errors import MamError
-from mam.i18n import N_, translator
+from mam.i18n import N_, render, translator
 from mam.messages import render_stored
 from mam.runtime import Runtime, build_runtime
 
@@ -89,6 +89,25 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 def say(code: str | None, params: Mapping[str, object] | None, fallback: str | None) -> str:
     """Return a stored message (code + parameters) in the command line's language."""
     return render_stored(code, params, fallback, translator(cli_locale()))
+
+
+def _(text: str, **params: object) -> str:
+    """Return one of the command line's own lines (an English msgid, extracted into the
+    catalogue) in its language, with ``params`` filled in (%-style, by name)."""
+    return render(text, params or None, translator(cli_locale()))
+
+
+def state_name(object_type: str, value: str) -> str:
+    """Return the name of a stored state in the command line's language (the names the
+    pages show: mam.audit.STATE_LABELS)."""
+    from mam.audit import state_label  # noqa: PLC0415 - mam.audit loads every model
+
+    return _(state_label(object_type, value))
+
+
+def no_user(username: str) -> click.ClickException:
+    """The refusal of a command given an account that does not exist."""
+    return click.ClickException(_("no user %(name)r", name=username))
 
 
 ERROR = N_("error")

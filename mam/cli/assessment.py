@@ -6,7 +6,7 @@ import time
 
 import click
 
-from mam.cli import Context, cli, pass_ctx
+from mam.cli import Context, _, cli, pass_ctx
 from mam.services.assessment_rollup import rebuild
 
 
@@ -28,6 +28,7 @@ def rebuild_rollup(ctx: Context) -> None:
     with ctx.unit_of_work() as session:
         months, points = rebuild(session)
     click.echo(
-        f"rollup rebuilt: {months} township-month rows, {points} point-year rows "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+        _("rollup rebuilt: %(months)s township-month rows, %(points)s point-year rows "
+          "in %(seconds)s s", months=months, points=points,
+          seconds=f"{time.perf_counter() - started:.1f}")
+    )  # fmt: skip

@@ -11,8 +11,10 @@ from pathlib import Path
 import click
 
 from mam import search as search_mod
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, _, cli, domain_errors, no_user, pass_ctx
+from mam.config import cli_locale
 from mam.errors import InvalidInput
+from mam.i18n import N_, render, translator
 from mam.models import User
 from mam.services.importer import Importer, Outcome, Plan, stable_files
 from mam.services.subtitles import reindex_subtitles
@@ -25,29 +27,46 @@ def _uploader(ctx: Context, session: object, as_user: str | None) -> User | None
         return None
     user = UserService(session).by_username(as_user)  # type: ignore[arg-type]
     if user is None:
-        raise click.ClickException(f"no user {as_user!r}")
+        raise no_user(as_user)
     return user
 
 
+ALREADY_VERSION = N_("already version id %(id)s")
+# What became of a manifest line (Outcome.status).
+STATUSES = {
+    "imported": N_("imported"), "skipped": N_("skipped"), "failed": N_("failed"),
+    "would import": N_("would import"), "would skip": N_("would skip"),
+}  # fmt: skip
+
+
 def _table(outcomes: list[Outcome]) -> None:
+    translate = translator(cli_locale())
     width = max([len(o.file) for o in outcomes] + [4])
-    click.echo(f"{'line':>5}  {'file':<{width}}  {'result':<13} detail")
+    click.echo(f"{_('line'):>5}  {_('file'):<{width}}  {_('result'):<13} {_('detail')}")
     for o in outcomes:
         colour = {"failed": "red", "imported": "green"}.get(o.status)
-        status = click.style(f"{o.status:<13}", fg=colour)
-        click.echo(f"{o.line:>5}  {o.file:<{width}}  {status} {o.detail}")
+        status = click.style(f"{_(STATUSES.get(o.status, o.status)):<13}", fg=colour)
+        detail = render(o.said[0], o.said[1], translate) if o.said else o.detail
+        click.echo(f"{o.line:>5}  {o.file:<{width}}  {status} {detail}")
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
-    click.echo("summary: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    click.echo(
+        _("summary: %(counts)s", counts=", ".join(
+            f"{n} {_(STATUSES.get(s, s))}" for s, n in sorted(counts.items())
+        ))
+    )  # fmt: skip
 
 
 def _plan(importer: Importer, directory: Path, manifest: Path, uploader: User | None) -> Plan:
-    with click.progressbar(length=0, label="checking files", file=sys.stderr) as bar:
+    with click.progressbar(length=0, label=_("checking files"), file=sys.stderr) as bar:
         plan = importer.plan(
             directory, manifest, on_file=lambda _row: bar.update(1), uploader=uploader
         )
-    click.echo(f"manifest {manifest.name}: {len(plan.rows)} rows, encoding {plan.encoding}")
+    click.echo(
+        _("manifest %(name)s: %(n)s rows, encoding %(encoding)s", name=manifest.name,
+          n=len(plan.rows), encoding=plan.encoding)
+    )  # fmt: skip
     return plan
 
 
@@ -100,7 +119,7 @@ def import_(
         _watch(ctx, directory, manifest, programme, create_programmes, as_user, interval, cycles)
         return
     if manifest is None:
-        raise click.UsageError("--manifest is required (or use --watch)")
+        raise click.UsageError(_("--manifest is required (or use --watch)"))
     rt = ctx.runtime
     with domain_errors(), ctx.unit_of_work() as session:
         importer = Importer(
@@ -112,9 +131,10 @@ def import_(
         plan = _plan(importer, directory, manifest, uploader)
         if plan.problems:
             click.secho(
-                f"{len(plan.problems)} problem(s); nothing was imported:", fg="red", err=True
-            )
-            for problem in plan.problems:
+                _("%(n)s problem(s); nothing was imported:", n=len(plan.problems)), fg="red",
+                err=True,
+            )  # fmt: skip
+            for problem in plan.shown(translator(cli_locale())):
                 click.echo(f"  {problem}", err=True)
             sys.exit(InvalidInput.exit_code)
         if dry_run:
@@ -125,12 +145,13 @@ def import_(
                         r.values["file"],
                         "would skip" if r.existing else "would import",
                         f"already version id {r.existing.id}" if r.existing else "",
+                        said=(ALREADY_VERSION, {"id": r.existing.id}) if r.existing else None,
                     )
                     for r in plan.rows
                 ]
             )
             return
-        with click.progressbar(length=len(plan.rows), label="importing", file=sys.stderr) as bar:
+        with click.progressbar(length=len(plan.rows), label=_("importing"), file=sys.stderr) as bar:
             outcomes = importer.run(plan, uploader, on_row=lambda _o: bar.update(1))
         _table(outcomes)
         if any(o.status == "failed" for o in outcomes):
@@ -148,11 +169,11 @@ def _watch(
     cycles: int,
 ) -> None:
     if manifest is None and not programme:
-        raise click.UsageError("--watch needs --manifest or --programme")
+        raise click.UsageError(_("--watch needs --manifest or --programme"))
     rt = ctx.runtime
     seen: dict[Path, tuple[int, float]] = {}
     done: set[Path] = set()
-    click.echo(f"watching {directory} (Ctrl-C to stop)")
+    click.echo(_("watching %(dir)s (Ctrl-C to stop)", dir=directory))
     n = 0
     while True:
         ready = {p.resolve() for p in stable_files(directory, seen)} - done
@@ -162,7 +183,7 @@ def _watch(
                 target = manifest or _auto_manifest(directory, ready, programme or "")
                 uploader = _uploader(ctx, session, as_user)
                 plan = importer.plan(directory, target, only=ready, uploader=uploader)
-                for problem in plan.problems:
+                for problem in plan.shown(translator(cli_locale())):
                     click.secho(f"  {problem}", fg="red", err=True)
                 outcomes = importer.run(plan.without_bad_rows(), uploader)
                 if outcomes:
@@ -195,9 +216,9 @@ def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) 
     """Search episodes by Chinese title, synopsis, keywords or programme."""
     with domain_errors(), ctx.unit_of_work() as session:
         if reindex:
-            click.echo(f"indexed {search_mod.reindex_all(session)} episodes")
+            click.echo(_("indexed %(n)s episodes", n=search_mod.reindex_all(session)))
             files = reindex_subtitles(session, ctx.runtime.storage)
-            click.echo(f"indexed the cues of {files} subtitle files")
+            click.echo(_("indexed the cues of %(n)s subtitle files", n=files))
             session.flush()
         result = search_mod.search(
             session, search_mod.SearchQuery(text=" ".join(words), per_page=limit)
@@ -205,8 +226,11 @@ def search_cmd(ctx: Context, words: tuple[str, ...], reindex: bool, limit: int) 
         out = csv.writer(sys.stdout, delimiter="\t")
         for ep in result.episodes:
             out.writerow([ep.id, ep.programme.name, ep.title])
-        more = "" if result.total_exact else "more than "
-        click.echo(f"{more}{result.total} found", err=True)
+        found = (
+            _("%(n)s found", n=result.total) if result.total_exact
+            else _("more than %(n)s found", n=result.total)
+        )  # fmt: skip
+        click.echo(found, err=True)
 
 
 @cli.command("uploads-cleanup")
@@ -219,4 +243,4 @@ def uploads_cleanup(ctx: Context) -> None:
         count = UploadService(
             session, rt.storage, staging, max_size=rt.settings.max_upload_size
         ).expire()
-    click.echo(f"expired {count} upload(s)")
+    click.echo(_("expired %(n)s upload(s)", n=count))

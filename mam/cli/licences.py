@@ -6,10 +6,17 @@ from datetime import date
 
 import click
 
-from mam.cli import Context, cli, pass_ctx
+from mam.cli import Context, _, cli, pass_ctx
+from mam.i18n import N_
 from mam.services.licence_sweep import LicenceSweep
 from mam.services.licences import EXPIRING_DAYS, LicenceService, licence_state, today
 from mam.services.notify import make_notifier
+
+# The licence states as the catalogue's facet names them.
+STATE_NAMES = {
+    "valid": N_("valid"), "expiring": N_("expiring"), "expired": N_("expired"),
+    "pending": N_("not started"), "none": N_("no licence"),
+}  # fmt: skip
 
 
 @cli.group()
@@ -21,7 +28,9 @@ def _day(value: str | None) -> date:
     try:
         return date.fromisoformat(value) if value else today()
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-12-01") from None
+        raise click.BadParameter(
+            _("%(value)r is not a date like 2026-12-01", value=value)
+        ) from None
 
 
 @licences.command("expiring")
@@ -36,11 +45,14 @@ def expiring(ctx: Context, days: int, on: str | None) -> None:
         found = LicenceService(session).ending(day, days)
         for lic in found:
             what = (
-                f"programme 《{lic.programme.name}》" if lic.programme is not None
-                else f"episode {lic.episode_id} 《{lic.episode.title if lic.episode else ''}》"
+                _("programme 《%(name)s》", name=lic.programme.name)
+                if lic.programme is not None
+                else _("episode %(id)s 《%(title)s》", id=lic.episode_id,
+                       title=lic.episode.title if lic.episode else "")
             )  # fmt: skip
-            click.echo(f"{licence_state(lic, day):<9} {lic.ends_on}  {lic.holder}  {what}")
-        click.echo(f"{len(found)} licence(s)", err=True)
+            state = _(STATE_NAMES[licence_state(lic, day)])
+            click.echo(f"{state:<9} {lic.ends_on}  {lic.holder}  {what}")
+        click.echo(_("%(n)s licence(s)", n=len(found)), err=True)
 
 
 @licences.command("sweep")
@@ -53,6 +65,6 @@ def sweep(ctx: Context, on: str | None) -> None:
         notifier = make_notifier(settings.smtp_url, settings.mail_from)
         result = LicenceSweep(session, notifier).run(_day(on))
     for licence_id, kind in result.notices:
-        click.echo(f"notice {kind} for licence {licence_id}")
+        click.echo(_("notice %(kind)s for licence %(id)s", kind=kind, id=licence_id))
     for name in result.withdrawn:
-        click.echo(f"withdrawn: {name}")
+        click.echo(_("withdrawn: %(name)s", name=name))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from mam.backup import backup as run_backup
 from mam.backup import restore as run_restore
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, _, cli, domain_errors, pass_ctx
 from mam.models.fixity import FixityCheck, FixityObject
 from mam.services.fixity import FixityAudit
 from mam.services.notify import make_notifier
@@ -34,11 +34,14 @@ def fixity(click_ctx: click.Context) -> None:
             )
         ) or 0  # fmt: skip
         last = session.scalar(select(func.max(FixityCheck.checked_at)))
-        click.echo(f"{total} objects under audit, {never} never checked; last check: {last or '-'}")
+        click.echo(
+            _("%(total)s objects under audit, %(never)s never checked; last check: %(last)s",
+              total=total, never=never, last=last or "-")
+        )  # fmt: skip
         for result, n in session.execute(
             select(FixityObject.last_result, func.count()).group_by(FixityObject.last_result)
         ).all():
-            click.echo(f"  {result.value if result else 'unchecked':<10} {n}")
+            click.echo(f"  {result.value if result else _('unchecked'):<10} {n}")
         damaged = audit.damaged()
         for obj in damaged:
             click.secho(
@@ -64,7 +67,9 @@ def fixity_run(ctx: Context, budget: int | None, everything: bool) -> None:
         for check in run.checked:
             colour = None if check.result.value == "ok" else "red"
             click.secho(f"{check.result.value:<9} {check.kind:<8} {check.storage_key}", fg=colour)
-        click.echo(f"{len(run.checked)} objects, {run.bytes:,} bytes checked")
+        click.echo(
+            _("%(n)s objects, %(bytes)s bytes checked", n=len(run.checked), bytes=f"{run.bytes:,}")
+        )
     sys.exit(1 if run.problems else 0)
 
 
@@ -80,7 +85,7 @@ def backup(ctx: Context, dest: Path, with_objects: bool | None) -> None:
     """Back up the database and a storage manifest (with checksums) into the folder DEST."""
     with domain_errors():
         run_backup(ctx.runtime, dest, with_objects=with_objects, echo=click.echo)
-    click.echo(f"backup written to {dest}")
+    click.echo(_("backup written to %(dest)s", dest=dest))
 
 
 @cli.command()

@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from mam.cli import Context, cli, domain_errors, pass_ctx, say
+from mam.audit import ObjectType
+from mam.cli import Context, _, cli, domain_errors, no_user, pass_ctx, say, state_name
 from mam.config import cli_locale
-from mam.i18n import translator
+from mam.i18n import N_, translator
 from mam.models import JobState, SourceType, VersionState
 from mam.services.catalogue import CatalogueService, version_dict
 from mam.services.ingest import IngestService
@@ -20,6 +21,7 @@ from mam.services.processing import ProcessingService
 from mam.services.users import UserService
 
 FINAL = {VersionState.READY, VersionState.FAILED}
+JOB_KINDS = {"process": N_("process"), "ladder": N_("ladder")}
 
 
 @cli.command()
@@ -56,15 +58,19 @@ def ingest(
     with domain_errors(), ctx.unit_of_work() as session:
         uploader = UserService(session).by_username(as_user) if as_user else None
         if as_user and uploader is None:
-            raise click.ClickException(f"no user {as_user!r}")
+            raise no_user(as_user)
         result = IngestService(session, rt.storage).ingest_file(
             file, programme=programme, title=title, source=source, uploader=uploader
         )
         version = result.version
         click.echo(
-            f"ingested {file.name} as 《{programme}》 {title}, version {version.number} "
-            f"(version id {version.id}, sha256 {version.sha256[:12]}…); processing queued"
-        )
+            _(
+                "ingested %(file)s as 《%(programme)s》 %(title)s, version %(number)s "
+                "(version id %(id)s, sha256 %(sha)s…); processing queued",
+                file=file.name, programme=programme, title=title, number=version.number,
+                id=version.id, sha=version.sha256[:12],
+            )
+        )  # fmt: skip
         version_id = version.id
     if wait:
         sys.exit(_wait_for(ctx, version_id, timeout))
@@ -80,24 +86,29 @@ def _wait_for(ctx: Context, version_id: int, timeout: float | None) -> int:
             version = CatalogueService(session).version(version_id)
             job = version.jobs[-1] if version.jobs else None
             state = version.state
-            line = f"  {state.value}"
+            line = f"  {state_name(ObjectType.VERSION, state.value)}"
             if job is not None:
                 line += f" {job.progress:5.1f}%"
                 if job.eta_seconds:
-                    line += f" eta {job.eta_seconds:.0f}s"
+                    line += " " + _("eta %(seconds)ss", seconds=f"{job.eta_seconds:.0f}")
                 if job.state == JobState.QUEUED and time.monotonic() - started > 10:
-                    line += " (waiting for a worker: is `mam worker` running?)"
+                    line += " " + _("(waiting for a worker: is `mam worker` running?)")
             if line != last:
                 click.echo(line)
                 last = line
             if state in FINAL:
                 click.echo(
-                    f"version {version_id}: {state.value}"
+                    _("version %(id)s: %(state)s", id=version_id,
+                      state=state_name(ObjectType.VERSION, state.value))
                     + (f" — {version.failure_reason}" if version.failure_reason else "")
-                )
+                )  # fmt: skip
                 return 0 if state == VersionState.READY else 1
         if deadline is not None and time.monotonic() > deadline:
-            click.echo(f"version {version_id}: still {state.value} after {timeout:.0f}s", err=True)
+            click.echo(
+                _("version %(id)s: still %(state)s after %(seconds)ss", id=version_id,
+                  state=state_name(ObjectType.VERSION, state.value), seconds=f"{timeout:.0f}"),
+                err=True,
+            )  # fmt: skip
             return 8
         time.sleep(0.5)
 
@@ -116,36 +127,55 @@ def show(ctx: Context, version_id: int, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     ep = data["episode"]
-    click.echo(f"《{ep['programme']}》 {ep['title']} — version {data['number']} (id {data['id']})")
     click.echo(
-        f"state:    {data['state']}"
+        _("《%(programme)s》 %(title)s — version %(number)s (id %(id)s)",
+          programme=ep["programme"], title=ep["title"], number=data["number"], id=data["id"])
+    )  # fmt: skip
+    click.echo(
+        _("state:    %(state)s", state=state_name(ObjectType.VERSION, data["state"]))
         + (f" — {_failure(data)}" if data["failure_reason"] else "")
     )
     orig = data["original"]
-    click.echo(f"original: {orig['filename']} ({orig['size']:,} bytes) sha256 {orig['sha256']}")
+    click.echo(
+        _("original: %(file)s (%(size)s bytes) sha256 %(sha)s", file=orig["filename"],
+          size=f"{orig['size']:,}", sha=orig["sha256"])
+    )  # fmt: skip
     mi = data["media_info"]
-    click.echo(f"media:    {mi.get('container')} {mi.get('duration', 0):.2f}s")
+    click.echo(
+        _("media:    %(container)s %(seconds)ss", container=mi.get("container"),
+          seconds=f"{mi.get('duration', 0):.2f}")
+    )  # fmt: skip
     for v in mi.get("video", []):
         click.echo(
-            f"  video:  {v['codec']} {v['width']}x{v['height']} SAR {v['sar']} "
-            f"DAR {v['dar']} {v['frame_rate']} fps {v['field_order']} "
-            f"rotation {v['rotation']}"
-        )
+            _("  video:  %(codec)s %(width)sx%(height)s SAR %(sar)s DAR %(dar)s %(rate)s fps "
+              "%(order)s rotation %(rotation)s", codec=v["codec"], width=v["width"],
+              height=v["height"], sar=v["sar"], dar=v["dar"], rate=v["frame_rate"],
+              order=v["field_order"], rotation=v["rotation"])
+        )  # fmt: skip
     for a in mi.get("audio", []):
-        click.echo(f"  audio:  {a['codec']} {a['channels']} ch {a['sample_rate']} Hz")
-    click.echo("renditions:" if data["renditions"] else "renditions: none yet")
+        click.echo(
+            _("  audio:  %(codec)s %(channels)s ch %(rate)s Hz", codec=a["codec"],
+              channels=a["channels"], rate=a["sample_rate"])
+        )  # fmt: skip
+    click.echo(_("renditions:") if data["renditions"] else _("renditions: none yet"))
     for r in data["renditions"]:
         dims = f"{r['width']}x{r['height']}" if r["width"] else ""
         click.echo(
             f"  {r['profile']:<10} {r['mime_type']:<12} {dims:<10} {r['size']:>12,} B  "
             f"{r['storage_key']}"
         )
-    click.echo("jobs:")
+    click.echo(_("jobs:"))
     for j in data["jobs"]:
         click.echo(
-            f"  #{j['id']} {j['kind']} {j['state']} {j['progress']:.0f}% "
-            f"attempts {j['attempts']}" + (f" — {j['error']['message']}" if j["error"] else "")
+            f"  #{j['id']} {job_kind_name(j['kind'])} {state_name(ObjectType.JOB, j['state'])} "
+            f"{j['progress']:.0f}% " + _("attempts %(n)s", n=j["attempts"])
+            + (f" — {j['error']['message']}" if j["error"] else "")
         )
+
+
+def job_kind_name(kind: str) -> str:
+    """Return what a job makes, in the command line's language."""
+    return _(JOB_KINDS.get(kind, kind))
 
 
 def _failure(data: dict[str, Any]) -> str:
@@ -164,19 +194,20 @@ def jobs(click_ctx: click.Context, state: str | None) -> None:
     with ctx.unit_of_work() as session:
         rows = CatalogueService(session).jobs(state=state)
         if not rows:
-            click.echo("no jobs")
+            click.echo(_("no jobs"))
         for job in rows:
             eta = (
-                f" eta {job.eta_seconds:.0f}s"
+                " " + _("eta %(seconds)ss", seconds=f"{job.eta_seconds:.0f}")
                 if job.eta_seconds and job.state == JobState.RUNNING
                 else ""
             )
             error = say(job.error_code, job.error_params, job.last_error)
             err = f" — {error}" if error else ""
             click.echo(
-                f"#{job.id:<5} version {job.version_id:<5} {job.kind.value:<8} "
-                f"{job.state.value:<9} {job.progress:5.1f}%{eta} "
-                f"attempts {job.attempts}{err}"
+                f"#{job.id:<5} " + _("version %(id)s", id=f"{job.version_id:<5}")
+                + f" {job_kind_name(job.kind.value):<8} "
+                f"{state_name(ObjectType.JOB, job.state.value):<9} {job.progress:5.1f}%{eta} "
+                + _("attempts %(n)s", n=job.attempts) + err
             )
 
 
@@ -190,6 +221,6 @@ def jobs_retry(ctx: Context, job_id: int, as_user: str) -> None:
     with domain_errors(), ctx.unit_of_work() as session:
         actor = UserService(session).by_username(as_user)
         if actor is None:
-            raise click.ClickException(f"no user {as_user!r}")
+            raise no_user(as_user)
         ProcessingService(session, rt.storage).retry(job_id, actor)
-        click.echo(f"job {job_id} queued again")
+        click.echo(_("job %(id)s queued again", id=job_id))

@@ -8,11 +8,18 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, _, cli, domain_errors, pass_ctx
+from mam.config import cli_locale
 from mam.errors import InvalidInput
-from mam.i18n import render
+from mam.i18n import N_, render, translator
 from mam.models import County, Role, User
 from mam.services.network_import import Check, NetworkImport
+
+# What a row of the sheet does (check.counts() keys).
+ACTIONS = {
+    "create": N_("create"), "update": N_("update"), "unchanged": N_("unchanged"),
+    "organisation": N_("organisation"), "error": N_("error"),
+}  # fmt: skip
 
 
 @cli.group()
@@ -21,13 +28,19 @@ def network() -> None:
 
 
 def _table(check: Check) -> None:
-    click.echo(f"{'line':>5}  {'township':<16} {'name':<28} result")
+    click.echo(f"{_('line'):>5}  {_('township'):<16} {_('name'):<28} {_('result')}")
+    translate = translator(cli_locale())
     for r in check.reports:
-        result = render(r.problem.template, r.problem.params, str) if r.problem else r.action
+        result = (
+            render(r.problem.template, r.problem.params, translate) if r.problem
+            else _(ACTIONS.get(r.action, r.action))
+        )  # fmt: skip
         colour = "red" if r.problem else {"create": "green", "update": "yellow"}.get(r.action)
         click.echo(f"{r.line:>5}  {r.township:<16} {r.name:<28} " + click.style(result, fg=colour))
-    counts = ", ".join(f"{n} {a}" for a, n in sorted(check.counts().items()))
-    click.echo(f"summary: {counts}")
+    counts = ", ".join(
+        f"{n} {_(ACTIONS.get(a, a))}" for a, n in sorted(check.counts().items())
+    )
+    click.echo(_("summary: %(counts)s", counts=counts))
 
 
 @network.command("import")
@@ -53,21 +66,25 @@ def import_network(
         county = session.scalar(select(County).where(County.code == county_code))
         actor = session.scalar(select(User).where(User.username == as_user))
         if county is None:
-            raise click.ClickException(f"no county {county_code!r}")
+            raise click.ClickException(_("no county %(code)r", code=county_code))
         if actor is None or not actor.has_role(Role.COUNTY, Role.ADMIN):
-            raise click.ClickException(f"{as_user!r} is not a county or admin user")
+            raise click.ClickException(_("%(name)r is not a county or admin user", name=as_user))
         importer = NetworkImport(session, actor, county.id)
         check = importer.check(sheet.read_bytes(), sheet.name)
-        click.echo(f"{sheet.name}: {len(check.reports)} rows, {check.encoding}")
+        click.echo(
+            _("%(sheet)s: %(n)s rows, %(encoding)s", sheet=sheet.name, n=len(check.reports),
+              encoding=check.encoding)
+        )  # fmt: skip
         _table(check)
         if check.errors:
             click.secho(
-                f"{len(check.errors)} problem(s); nothing was imported.", fg="red", err=True
-            )
+                _("%(n)s problem(s); nothing was imported.", n=len(check.errors)), fg="red",
+                err=True,
+            )  # fmt: skip
             sys.exit(InvalidInput.exit_code)
         if dry_run:
             session.rollback()
-            click.echo("dry run: nothing was written")
+            click.echo(_("dry run: nothing was written"))
             return
         importer.apply(check)
-        click.secho("imported", fg="green")
+        click.secho(_("imported"), fg="green")

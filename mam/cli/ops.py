@@ -8,7 +8,7 @@ import sys
 import click
 
 from mam import migrate
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, _, cli, domain_errors, no_user, pass_ctx
 from mam.services.users import UserService, parse_roles
 
 
@@ -23,7 +23,10 @@ def db() -> None:
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Apply the migrations up to REVISION."""
     migrate.upgrade(ctx.settings.database_url, revision)
-    click.echo(f"database at revision {migrate.current(ctx.settings.database_url)}")
+    click.echo(
+        _("database at revision %(revision)s",
+          revision=migrate.current(ctx.settings.database_url))
+    )  # fmt: skip
 
 
 @cli.group()
@@ -62,9 +65,9 @@ def users_add(
             county_code=county_code,
         )
         click.echo(
-            f"user {user.username} created with roles "
-            f"{', '.join(sorted(r.value for r in user.roles))}"
-        )
+            _("user %(name)s created with roles %(roles)s", name=user.username,
+              roles=", ".join(sorted(r.value for r in user.roles)))
+        )  # fmt: skip
 
 
 @users.command("roles")
@@ -77,7 +80,7 @@ def users_roles(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
         service = UserService(session)
         user = service.by_username(username)
         if user is None:
-            raise click.ClickException(f"no user {username!r}")
+            raise no_user(username)
         service.set_roles(user, parse_roles(roles))
         click.echo(f"{username}: {', '.join(sorted(r.value for r in user.roles))}")
 
@@ -96,19 +99,23 @@ def users_passwd(ctx: Context, username: str, generate: bool) -> None:
         service = UserService(session)
         user = service.by_username(username)
         if user is None:
-            raise click.ClickException(f"no user {username!r}")
+            raise no_user(username)
         chosen = None
         if not generate:
             chosen = click.prompt(
-                f"new password for {username}", hide_input=True, confirmation_prompt=True
-            )
+                _("new password for %(name)s", name=username), hide_input=True,
+                confirmation_prompt=True,
+            )  # fmt: skip
         password = service.reset_password(user, actor=None, password=chosen)
         if generate:
-            click.echo(f"temporary password for {username}: {password}")
-            click.echo("it must be changed at the next sign-in; it is not shown again")
+            click.echo(
+                _("temporary password for %(name)s: %(password)s", name=username,
+                  password=password)
+            )  # fmt: skip
+            click.echo(_("it must be changed at the next sign-in; it is not shown again"))
         else:
-            click.echo(f"password of {username} changed")
-        click.echo("every session of this account has been signed out")
+            click.echo(_("password of %(name)s changed", name=username))
+        click.echo(_("every session of this account has been signed out"))
 
 
 def worker_argv(

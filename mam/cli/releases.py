@@ -7,7 +7,8 @@ import time
 import click
 from sqlalchemy import select
 
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.audit import ObjectType
+from mam.cli import Context, _, cli, domain_errors, no_user, pass_ctx, state_name
 from mam.models.release import PackageState, ReleaseSet
 from mam.services.releases import ReleaseService
 from mam.services.users import UserService
@@ -23,12 +24,15 @@ def releases(click_ctx: click.Context) -> None:
     with ctx.unit_of_work() as session:
         rows = session.scalars(select(ReleaseSet).order_by(ReleaseSet.id.desc())).all()
         if not rows:
-            click.echo("no release sets")
+            click.echo(_("no release sets"))
         for r in rows:
-            packages = " ".join(f"{p.kind.value}:{p.state.value}" for p in r.packages)
-            click.echo(
-                f"#{r.id:<4} {r.state.value:<9} {len(r.items):>3} episodes  {r.name}  {packages}"
+            packages = " ".join(
+                f"{p.kind.value}:{state_name(ObjectType.PACKAGE, p.state.value)}"
+                for p in r.packages
             )
+            state = state_name(ObjectType.RELEASE_SET, r.state.value)
+            episodes = _("%(n)s episodes", n=f"{len(r.items):>3}")
+            click.echo(f"#{r.id:<4} {state:<9} {episodes}  {r.name}  {packages}")
 
 
 def _print_packages(release: ReleaseSet) -> bool:
@@ -37,7 +41,8 @@ def _print_packages(release: ReleaseSet) -> bool:
     for p in release.packages:
         size = f"{p.size:,} B sha256 {p.sha256}" if p.size else ""
         err = f" — {p.last_error}" if p.last_error else ""
-        click.echo(f"  {p.kind.value:<9} {p.state.value:<9} {p.progress:5.1f}% {size}{err}")
+        state = state_name(ObjectType.PACKAGE, p.state.value)
+        click.echo(f"  {p.kind.value:<9} {state:<9} {p.progress:5.1f}% {size}{err}")
         busy |= p.state in (PackageState.QUEUED, PackageState.BUILDING)
     return busy
 
@@ -51,7 +56,9 @@ def show(ctx: Context, release_id: int, follow: bool) -> None:
     while True:
         with domain_errors(), ctx.unit_of_work() as session:
             release = ReleaseService(session).get(release_id)
-            click.echo(f"{release.name} ({release.state.value})")
+            click.echo(
+                f"{release.name} ({state_name(ObjectType.RELEASE_SET, release.state.value)})"
+            )
             for item in release.items:
                 click.echo(
                     f"  《{item.episode.programme.name}》 {item.episode.title} "
@@ -72,6 +79,6 @@ def rebuild(ctx: Context, package_id: int, as_user: str) -> None:
     with domain_errors(), ctx.unit_of_work() as session:
         actor = UserService(session).by_username(as_user)
         if actor is None:
-            raise click.ClickException(f"no user {as_user!r}")
+            raise no_user(as_user)
         ReleaseService(session).rebuild_package(package_id, actor)
-        click.echo(f"package {package_id} queued again")
+        click.echo(_("package %(id)s queued again", id=package_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, cli, domain_errors, no_user, pass_ctx
 from mam.cli.ops import users
 from mam.services.review import ReviewService
 from mam.services.users import UserService
@@ -19,7 +19,7 @@ def users_stages(ctx: Context, username: str, stages: tuple[str, ...]) -> None:
     with domain_errors(), ctx.unit_of_work() as session:
         user = UserService(session).by_username(username)
         if user is None:
-            raise click.ClickException(f"no user {username!r}")
+            raise no_user(username)
         review = ReviewService(session)
         if stages:
             review.set_grants(user, list(stages))

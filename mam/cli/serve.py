@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from mam import migrate
-from mam.cli import Context, cli, domain_errors, pass_ctx
+from mam.cli import Context, _, cli, domain_errors, pass_ctx
 from mam.cli.ops import worker_argv
 
 APP = "web:create_app()"
@@ -171,13 +171,16 @@ def _wait_until_up(url: str, children: list[_Child], stop: threading.Event) -> s
 def _banner(url: str, accounts: list[str], log_dir: Path) -> None:
     rule = "=" * 72
     click.echo(rule)
-    click.secho(f"  教育影片资源库 is running:  {url}", fg="green", bold=True)
+    click.secho("  " + _("教育影片资源库 is running:  %(url)s", url=url), fg="green", bold=True)
     click.echo("")
     for line in accounts:
         click.echo(f"  {line}")
     click.echo("")
-    click.echo(f"  logs: {log_dir / 'web.log'}, {log_dir / 'worker.log'}")
-    click.echo("  Ctrl-C stops web and worker")
+    click.echo(
+        "  " + _("logs: %(web)s, %(worker)s", web=log_dir / "web.log",
+                 worker=log_dir / "worker.log")
+    )  # fmt: skip
+    click.echo("  " + _("Ctrl-C stops web and worker"))
     click.echo(rule)
 
 
@@ -240,10 +243,10 @@ def run(ctx: Context, concurrency: int, threads: int) -> None:
                 status = 1
                 break
     finally:
-        click.echo("stopping web and worker ...")
+        click.echo(_("stopping web and worker ..."))
         for child in reversed(children):
             child.stop()
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
-        click.echo("stopped web and worker")
+        click.echo(_("stopped web and worker"))
     sys.exit(status)

@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mam import i18n
 from mam.errors import InvalidInput, MamError, NotAllowed
+from mam.i18n import N_
 from mam.messages import Message
 from mam.messages import catalogue as msg
 from mam.messages import media as media_msg
@@ -30,6 +32,7 @@ from mam.services.subtitles import decode_text, parse_subtitles
 from mam.services.uploads import not_media_kind
 
 REQUIRED = ("file", "programme", "title")
+LINE = N_("line %(line)s: %(text)s")
 KNOWN = {*REQUIRED, *metadata.FIELDS, "subtitle"}
 
 
@@ -60,9 +63,14 @@ class Problem:
         return cls(line, exc.said, {**exc.params, **({"detail": exc.detail} if exc.detail else {})})
 
     def __str__(self) -> str:
-        text = self.said.render({k: v for k, v in self.params.items() if k != "detail"}, str)
+        return self.render(str)
+
+    def render(self, translate: Callable[[str], str]) -> str:
+        """Return the problem as shown to a person, in the language of ``translate``."""
+        text = self.said.render({k: v for k, v in self.params.items() if k != "detail"}, translate)
         detail = self.params.get("detail")
-        return f"line {self.line}: {text}" + (f" ({detail})" if detail else "")
+        line = i18n.render(LINE, {"line": self.line, "text": text}, translate)
+        return line + (f" ({detail})" if detail else "")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.errors import InvalidInput, MamError
+from mam.i18n import N_, render
 from mam.messages import catalogue
 from mam.models import Programme, User
 from mam.services import metadata
@@ -59,14 +60,20 @@ ALIASES = {
     "字幕": "subtitle",
 }
 
+ALREADY = N_("already in the library as version id %(id)s")
+IMPORTED_AS = N_("version %(number)s")
+NO_ROWS = N_("%(name)s: no rows")
+
 
 @dataclass
 class Outcome:
     line: int
     file: str
     status: str  # imported, skipped, failed, would import, would skip
-    detail: str = ""
+    detail: str = ""  # in English (logs, JSON)
     version_id: int | None = None
+    # The detail as a message (template + parameters), translated where it is shown.
+    said: tuple[str, Mapping[str, object]] | None = None
 
 
 @dataclass
@@ -75,6 +82,13 @@ class Plan:
     problems: list[str]  # in English, "line N: …" (the dry-run report)
     encoding: str
     findings: list[Problem] = field(default_factory=list)  # the same, as codes and params
+    manifest: str = ""
+
+    def shown(self, translate: Callable[[str], str]) -> list[str]:
+        """Return the problems as shown to a person, in the language of ``translate``."""
+        if self.problems and not self.findings:  # the manifest has no rows
+            return [render(NO_ROWS, {"name": self.manifest}, translate)]
+        return [p.render(translate) for p in self.findings]
 
     def bad_lines(self) -> set[int]:
         """Return the line numbers that have a problem."""
@@ -186,8 +200,8 @@ class Importer:
                 findings.extend(rule(checks, row))
         problems = [str(p) for p in findings]
         if not entries and only is None:
-            problems.insert(0, f"{manifest.name}: no rows")
-        return Plan(rows, problems, encoding, findings)
+            problems.insert(0, render(NO_ROWS, {"name": manifest.name}, str))
+        return Plan(rows, problems, encoding, findings, manifest.name)
 
     def run(
         self, plan: Plan, uploader: User | None, *, on_row: Callable[[Outcome], None] | None = None
@@ -208,8 +222,9 @@ class Importer:
         name = row.values["file"]
         if row.existing is not None or row.path is None:
             v = row.existing
-            detail = f"already in the library as version id {v.id}" if v else ""
-            return Outcome(row.line, name, "skipped", detail, v.id if v else None)
+            said = (ALREADY, {"id": v.id}) if v else None
+            detail = render(*said, str) if said else ""
+            return Outcome(row.line, name, "skipped", detail, v.id if v else None, said)
         try:
             result = ingest.ingest_file(
                 row.path,
@@ -234,10 +249,9 @@ class Importer:
             checkpoint(self.session, "each manifest line is imported on its own")
         except MamError as exc:
             self.session.rollback()
-            return Outcome(row.line, name, "failed", exc.message)
-        return Outcome(
-            row.line, name, "imported", f"version {result.version.number}", result.version.id
-        )
+            return Outcome(row.line, name, "failed", exc.message, said=(exc.template, exc.params))
+        said = (IMPORTED_AS, {"number": result.version.number})
+        return Outcome(row.line, name, "imported", render(*said, str), result.version.id, said)
 
 
 def stable_files(directory: Path, seen: dict[Path, tuple[int, float]]) -> Iterator[Path]:

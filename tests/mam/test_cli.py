@@ -47,13 +47,29 @@ def test_duplicate_is_refused_naming_the_version(run, fresh_clip: Path, tmp_path
 def test_show_prints_metadata_text_and_json(run, fresh_clip: Path) -> None:  # type: ignore[no-untyped-def]
     run("ingest", str(fresh_clip), "--programme", "P", "--title", "T", "--source", "general")
     text = run("show", "1").output
-    assert "state:    uploaded" in text and "320x240" in text and "aac 2 ch 48000 Hz" in text
+    assert "state:    Uploaded" in text and "320x240" in text and "aac 2 ch 48000 Hz" in text
     data = json.loads(run("show", "1", "--json").output)
     assert data["episode"]["source_type"] == "general"
     assert data["media_info"]["video"][0]["field_order"] == "progressive"
     assert data["jobs"][0]["state"] == "queued"
     missing = run("show", "42")
     assert missing.exit_code == 3 and "Version 42 does not exist." in missing.output
+
+
+def test_show_and_jobs_speak_chinese_under_a_chinese_locale(
+    run, fresh_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MAM_LOCALE", "zh_CN.UTF-8")
+    ingested = run("ingest", str(fresh_clip), "--programme", "P", "--title", "T").output
+    assert ingested.startswith("已入库 ") and "第 1 版（版本 id 1" in ingested
+    text = run("show", "1").output
+    assert "《P》T — 第 1 版（id 1）" in text
+    assert "状态：    已上传" in text and "音频：  aac 2 声道 48000 Hz" in text
+    assert "成品文件：尚无" in text and "任务：" in text and "尝试 0 次" in text
+    jobs = run("jobs").output
+    assert "#1     版本 1     处理" in jobs and "排队中" in jobs
+    missing = run("users", "roles", "nobody", "producer")
+    assert missing.exit_code == 1 and "没有用户 'nobody'" in missing.output
 
 
 def test_users_add_and_roles(run) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +116,7 @@ def test_ingest_wait_reports_ready_and_failed(
             "120",
         )
         assert good.exit_code == 0, good.output
-        assert "version 1: ready" in good.output
+        assert "version 1: Ready" in good.output
         bad = run(
             "ingest",
             str(cut_midstream(clip, tmp_path / "坏.mp4")),
@@ -113,8 +129,8 @@ def test_ingest_wait_reports_ready_and_failed(
             "120",
         )
         assert bad.exit_code == 1, bad.output
-        assert "version 2: failed — " in bad.output
+        assert "version 2: Failed — " in bad.output
         jobs = run("jobs").output
-        assert "succeeded 100.0%" in jobs and "failed" in jobs
+        assert "Succeeded 100.0%" in jobs and "Failed" in jobs
         retry = run("jobs", "retry", "2", "--as-user", "nobody")
         assert retry.exit_code != 0 and "no user 'nobody'" in retry.output

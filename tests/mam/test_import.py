@@ -158,3 +158,29 @@ def test_watch_imports_files_once_they_stop_growing(run, library: Runtime, batch
     with library.db.session() as s:
         titles = set(s.scalars(select(Episode.title)))
     assert titles == {"党建 第1集", "果树"}
+
+
+def test_the_dry_run_report_speaks_the_command_lines_language(
+    run, library: Runtime, batch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Under a Chinese locale the report's own words are Chinese too, not only the refusals."""
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.delenv("MAM_LOCALE", raising=False)
+    manifest = batch / "清单.csv"
+    rows = ["缺失.mp4,时代风采,缺失的片子,,,,,,", "党建 第1集.mp4,时代风采,党建 第1集,,,,,,"]
+    manifest.write_bytes((HEADER + "\n".join(rows) + "\n").encode("gbk"))
+    refused = run("import", str(batch), "--manifest", str(manifest), "--dry-run")
+    assert refused.exit_code == 2
+    assert "清单 清单.csv：2 行，编码 GBK" in refused.output
+    assert "1 个问题；没有导入任何内容：" in refused.output
+    assert "第 2 行：" in refused.output and "line 2" not in refused.output
+    manifest.write_bytes((HEADER + rows[1] + "\n").encode("gbk"))
+    dry = run("import", str(batch), "--manifest", str(manifest), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "汇总：1 将导入" in dry.output
+    done = run("import", str(batch), "--manifest", str(manifest))
+    assert "汇总：1 已导入" in done.output and "第 1 版" in done.output
+    again = run("import", str(batch), "--manifest", str(manifest))
+    assert "汇总：1 已跳过" in again.output and "库中已有，版本 id" in again.output
