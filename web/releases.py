@@ -12,8 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from mam import inputs
-from mam.errors import InvalidInput, NotAllowed
-from mam.messages.licence import REFUSED
+from mam.errors import Conflict, InvalidInput, NotAllowed
 from mam.models import County, Role, Version, VersionState
 from mam.models.licence import USES
 from mam.models.release import ReleaseSet
@@ -26,7 +25,6 @@ from web.exports import export
 from web.extensions import db_session
 
 bp = Blueprint("releases", __name__, url_prefix="/releases")
-LICENCE_REFUSED = REFUSED.code
 PUBLISHERS = (Role.PUBLISHER, Role.ADMIN)
 MAX_COUNT = 1_000_000  # villages or playback points of one county
 
@@ -147,13 +145,12 @@ def detail(release_id: int) -> ResponseReturnValue:
     )
 
 
-def _licensed(release_id: int, act: Callable[[], object]) -> ResponseReturnValue | None:
-    """Run ``act``; a licence refusal is shown on the set's page (nothing was changed)."""
+def _on_page(release_id: int, act: Callable[[], object]) -> ResponseReturnValue | None:
+    """Run ``act``; a refusal the publisher can put right on the set's page (a licence, an
+    empty set, no counties, a missing reason) is shown there, and nothing was changed."""
     try:
         act()
-    except NotAllowed as exc:
-        if exc.code != LICENCE_REFUSED:
-            raise
+    except (InvalidInput, NotAllowed, Conflict) as exc:
         db_session().rollback()
         flash(exc.translated(_), "error")
         return redirect(url_for(".detail", release_id=release_id))
@@ -166,7 +163,7 @@ def add_item(release_id: int) -> ResponseReturnValue:
     """Pin an approved version into the set."""
     version_id = inputs.parse_id(request.form.get("version_id"), "version_id")
     release = _release(release_id)
-    refused = _licensed(
+    refused = _on_page(
         release_id, lambda: _service().add_version(release, version_id, current_user)
     )
     return refused or redirect(url_for(".detail", release_id=release_id))
@@ -178,7 +175,7 @@ def uses(release_id: int) -> ResponseReturnValue:
     """Choose what the set is for (TV, village playback, online learning)."""
     release = _release(release_id)
     chosen = request.form.getlist("uses")
-    refused = _licensed(release_id, lambda: _service().set_uses(release, chosen, current_user))
+    refused = _on_page(release_id, lambda: _service().set_uses(release, chosen, current_user))
     if refused:
         return refused
     flash(_("Uses saved."), "info")
@@ -189,8 +186,9 @@ def uses(release_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def remove_item(release_id: int, item_id: int) -> ResponseReturnValue:
     """Take an episode out of a draft set."""
-    _service().remove_item(_release(release_id), item_id, current_user)
-    return redirect(url_for(".detail", release_id=release_id))
+    release = _release(release_id)
+    refused = _on_page(release_id, lambda: _service().remove_item(release, item_id, current_user))
+    return refused or redirect(url_for(".detail", release_id=release_id))
 
 
 @bp.route("/<int:release_id>/targets", methods=["POST"])
@@ -203,7 +201,7 @@ def targets(release_id: int) -> ResponseReturnValue:
         else inputs.ids(request.form.getlist("county"))
     )
     release = _release(release_id)
-    refused = _licensed(release_id, lambda: _service().set_targets(release, ids, current_user))
+    refused = _on_page(release_id, lambda: _service().set_targets(release, ids, current_user))
     if refused:
         return refused
     flash(_("Target counties saved."), "info")
@@ -215,7 +213,7 @@ def targets(release_id: int) -> ResponseReturnValue:
 def publish(release_id: int) -> ResponseReturnValue:
     """Publish the set and queue its package builds (sent after the commit)."""
     release = _release(release_id)
-    refused = _licensed(release_id, lambda: _service().publish(release, current_user))
+    refused = _on_page(release_id, lambda: _service().publish(release, current_user))
     if refused:
         return refused
     flash(_("Published. The packages are being built."), "info")
@@ -226,7 +224,11 @@ def publish(release_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def withdraw(release_id: int) -> ResponseReturnValue:
     """Withdraw a published set, with a reason counties will see."""
-    _service().withdraw(_release(release_id), request.form.get("reason", ""), current_user)
+    release = _release(release_id)
+    reason = request.form.get("reason", "")
+    refused = _on_page(release_id, lambda: _service().withdraw(release, reason, current_user))
+    if refused:
+        return refused
     flash(_("The release set was withdrawn."), "info")
     return redirect(url_for(".detail", release_id=release_id))
 
@@ -235,8 +237,8 @@ def withdraw(release_id: int) -> ResponseReturnValue:
 @allow(*PUBLISHERS)
 def rebuild(release_id: int, package_id: int) -> ResponseReturnValue:
     """Queue a failed package build again."""
-    _service().rebuild_package(package_id, current_user)
-    return redirect(url_for(".detail", release_id=release_id))
+    refused = _on_page(release_id, lambda: _service().rebuild_package(package_id, current_user))
+    return refused or redirect(url_for(".detail", release_id=release_id))
 
 
 @bp.route("/<int:release_id>/progress")

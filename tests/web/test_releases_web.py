@@ -122,7 +122,10 @@ def test_withdrawn_release_blocks_downloads(
 ) -> None:  # type: ignore[type-arg]
     publisher = login("publisher")
     page = f"/releases/{published['release']}"
-    assert post(publisher, f"{page}/withdraw", {"reason": ""}, page).status_code == 400
+    refused = post(publisher, f"{page}/withdraw", {"reason": ""}, page)
+    assert refused.status_code == 302 and refused.location.endswith(page)  # type: ignore[attr-defined]
+    shown = publisher.get(page).get_data(as_text=True)
+    assert "撤回供片批次需要填写原因" in shown and "已发布" in shown
     assert post(publisher, f"{page}/withdraw", {"reason": "数据有误"}, page).status_code == 302
     publisher.post(
         "/logout", data={"csrf_token": csrf_from(publisher.get("/").get_data(as_text=True))}
@@ -190,3 +193,20 @@ def test_dashboard_chart_history_and_profile(
     assert ">10<" in history  # 30 villages / 3 per set
     text = client.get("/releases/utilisation.csv").get_data(as_text=True)
     assert "2026年第12期" in text and ",c1,甲县,否," in text and ",1,120,10" in text
+
+
+def test_a_refusal_on_the_release_page_is_shown_there_and_changes_nothing(
+    login: Callable[[str], FlaskClient], runtime: Runtime
+) -> None:
+    """Publishing a set with no episode, or with no county, says why on the set's own page
+    (a first-day publisher is not sent to an error page that leads back to the catalogue)."""
+    client = login("publisher")
+    created = post(client, "/releases/", {"name": "2027年第1期"}, page="/releases/")
+    page = created.location  # type: ignore[attr-defined]
+    refused = post(client, f"{page}/publish", {}, page)
+    assert refused.status_code == 302 and refused.location.endswith(page)  # type: ignore[attr-defined]
+    shown = client.get(page).get_data(as_text=True)
+    assert "供片批次至少要有一集节目" in shown and 'class="flash error"' in shown
+    with runtime.db.session() as s:
+        release = s.scalar(select(ReleaseSet).where(ReleaseSet.name == "2027年第1期"))
+        assert release is not None and release.state.value == "draft"
