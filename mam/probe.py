@@ -71,6 +71,9 @@ class VideoStream:
     frames: int | None
     duration: float | None = None  # of this stream (None when the container does not say)
     start_time: float | None = None  # presentation time of its first frame, if known
+    # The transfer function as ffprobe names it: smpte2084 (PQ) and arib-std-b67 (HLG)
+    # are high dynamic range (a phone's HDR video); None when the file does not say.
+    color_transfer: str | None = None
 
     @property
     def _square_size(self) -> tuple[int, int]:
@@ -256,6 +259,7 @@ def _video_stream(stream: dict[str, Any]) -> VideoStream:
         frames=_opt_int(stream.get("nb_frames")),
         duration=_opt_float(stream.get("duration")),
         start_time=_opt_float(stream.get("start_time")),
+        color_transfer=stream.get("color_transfer") or None,
     )
 
 

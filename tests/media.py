@@ -122,23 +122,60 @@ def make_rotated_phone(path: str | os.PathLike[str], rotation: int = 90) -> Path
     ffmpeg releases (``-display_rotation`` in 6.0+, a legacy ``rotate`` tag whose
     sign flipped in 5.x), so each way is tried and the result is checked.
     """
-    out = Path(path)
     with tempfile.TemporaryDirectory() as tmp:
         plain = Path(tmp) / "plain.mp4"
         make_clip(plain, seconds=1, size="320x180", rate=30)
-        attempts = [
-            ["-display_rotation:v:0", str(-rotation), "-i", str(plain)],
-            ["-i", str(plain), "-metadata:s:v:0", f"rotate={(360 - rotation) % 360}"],
-            ["-i", str(plain), "-metadata:s:v:0", f"rotate={rotation}"],
-        ]
-        for args in attempts:
-            try:
-                _ffmpeg(*args, "-c", "copy", str(out))
-            except RuntimeError:
-                continue  # option unknown to this ffmpeg
-            if _display_rotation_cw(out) == rotation % 360:
-                return out
+        return _rotated(plain, Path(path), rotation)
+
+
+def _rotated(plain: Path, out: Path, rotation: int) -> Path:
+    """Copy ``plain`` into ``out`` with a display matrix turning it ``rotation`` degrees
+    clockwise (each way this ffmpeg may know is tried, and the result checked)."""
+    attempts = [
+        ["-display_rotation:v:0", str(-rotation), "-i", str(plain)],
+        ["-i", str(plain), "-metadata:s:v:0", f"rotate={(360 - rotation) % 360}"],
+        ["-i", str(plain), "-metadata:s:v:0", f"rotate={rotation}"],
+    ]
+    for args in attempts:
+        try:
+            _ffmpeg(*args, "-c", "copy", str(out))
+        except RuntimeError:
+            continue  # option unknown to this ffmpeg
+        if _display_rotation_cw(out) == rotation % 360:
+            return out
     raise RuntimeError(f"this ffmpeg cannot write a {rotation} degree display matrix")
+
+
+def make_hdr_phone(
+    path: str | os.PathLike[str], transfer: str = "arib-std-b67", rotation: int = 90
+) -> Path:
+    """Write what a current phone records by default: 1 s of 10-bit HEVC in BT.2020 with
+    an HDR transfer (HLG; ``smpte2084`` for PQ), AAC sound, held upright (rotated)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "plain.mp4"
+        _ffmpeg(
+            *_video_src("320x180", 30, 1), *_audio_src(1),
+            "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
+            "-x265-params", f"log-level=error:colorprim=bt2020:transfer={transfer}:"
+            "colormatrix=bt2020nc",
+            "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc",
+            "-tag:v", "hvc1", "-c:a", "aac", "-b:a", "64k", "-shortest", str(plain),
+        )  # fmt: skip
+        return _rotated(plain, Path(path), rotation)
+
+
+def make_dual_mono_master(path: str | os.PathLike[str]) -> Path:
+    """Write a broadcast-style master: 2 s of video with two mono PCM tracks, CH1 a tone
+    (the left side of the programme's stereo), CH2 silence (its right side)."""
+    out = Path(path)
+    _ffmpeg(
+        *_video_src("320x240", 25, 2),
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+        "-f", "lavfi", "-i", "anullsrc=channel_layout=mono:sample_rate=48000",
+        "-map", "0:v", "-map", "1:a", "-map", "2:a", "-t", "2", *_h264(),
+        "-c:a", "pcm_s24le", str(out),
+    )  # fmt: skip
+    return out
 
 
 def make_surround(path: str | os.PathLike[str]) -> Path:

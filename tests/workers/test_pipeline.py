@@ -47,6 +47,9 @@ def sample(media_dir: Path) -> Callable[[str], Path]:
         "truncated.ts": media.make_truncated_ts,
         "huge.avi": media.make_huge_frame_header,
         "audio.m4a": media.make_audio_only,
+        "hlg-phone.mp4": media.make_hdr_phone,
+        "pq-phone.mp4": lambda out: media.make_hdr_phone(out, "smpte2084"),
+        "dual-mono.mov": media.make_dual_mono_master,
     }
     made: dict[str, Path] = {}
 
@@ -271,6 +274,60 @@ def test_odd_sources_become_proper_deliverables(
     else:
         assert qc.verdict.value == "warn"
         assert [f["check"] for f in qc.findings] == ["streams"]  # silent track added
+
+
+def channel_levels(path: Path) -> list[float]:
+    """Return the RMS level (dBFS) of each channel of a file's sound (ffmpeg's astats)."""
+    result = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-vn", "-af",
+         "astats=measure_overall=none:measure_perchannel=RMS_level", "-f", "null", "-"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    levels = [line.rsplit(":", 1)[1].strip() for line in result.stderr.splitlines()
+              if "RMS level dB" in line]  # fmt: skip
+    return [float("-inf") if v == "-inf" else float(v) for v in levels]
+
+
+@pytest.mark.parametrize("name", ["hlg-phone.mp4", "pq-phone.mp4"])
+def test_a_phones_hdr_video_becomes_sdr_bt709(
+    runtime: Runtime, session: Session, sample: Callable[[str], Path], tmp_path: Path, name: str
+) -> None:
+    """10-bit HEVC in BT.2020 with HLG or PQ (what phones record by default) comes out as
+    8-bit H.264 in SDR BT.709, upright: not HDR pictures truncated to 8 bits and still
+    tagged HDR, which SDR televisions and browsers show washed out."""
+    vid = ingest(runtime, session, sample(name))
+    run(runtime, session, vid)
+    session.expire_all()
+    v = session.get_one(Version, vid)
+    assert v.state == VersionState.READY and {r.profile for r in v.renditions} == PROFILES
+    for profile in ("broadcast", "playback", "proxy"):
+        out = fetch(runtime, v.rendition(profile).storage_key, tmp_path / f"{profile}.mp4")  # type: ignore[union-attr]
+        video = probe(out).primary_video
+        assert video is not None
+        assert (video.width, video.height, video.rotation) == (180, 320, 0)
+        assert (video.pix_fmt, video.color_transfer) == ("yuv420p", "bt709"), profile
+    [hls] = check_hls(runtime, v, tmp_path / "web")
+    assert hls.primary_video is not None and hls.primary_video.color_transfer == "bt709"
+    assert v.qc_report.verdict.value == "pass", v.qc_report.findings  # type: ignore[attr-defined]
+
+
+def test_a_masters_two_mono_tracks_are_its_left_and_right(
+    runtime: Runtime, session: Session, sample: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """A broadcast master with CH1 and CH2 as two mono streams keeps them apart: CH1 (a
+    tone) on the left, CH2 (silence) on the right, not CH1 copied to both sides."""
+    source = sample("dual-mono.mov")
+    assert [a.channels for a in probe(source).audio] == [1, 1]
+    vid = ingest(runtime, session, source)
+    run(runtime, session, vid)
+    session.expire_all()
+    v = session.get_one(Version, vid)
+    assert v.state == VersionState.READY
+    for profile in ("broadcast", "proxy"):
+        out = fetch(runtime, v.rendition(profile).storage_key, tmp_path / f"{profile}.mp4")  # type: ignore[union-attr]
+        left, right = channel_levels(out)
+        assert left > -40 and right < -80, (profile, left, right)
+    assert loudness(tmp_path / "broadcast.mp4") == pytest.approx(-23.0, abs=1.0)
 
 
 def test_poster_is_not_black(

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from mam.probe import MediaInfo
 from workers.ffmpeg.logs import LogLine
-from workers.ffmpeg.normalise import STEREO
+from workers.ffmpeg.normalise import JOIN_PAIR, STEREO, stereo_pair
 from workers.ffmpeg.specs import Loudness, QcSpec
 
 ANALYSIS_ARGS = ("-hide_banner", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y")
@@ -114,22 +114,14 @@ def build_audio_analysis_command(source: str, info: MediaInfo, qc: QcSpec) -> li
             f"{MEASURE}={measure}",
         ]
     )
-    return [
-        "ffmpeg",
-        *ANALYSIS_ARGS,
-        "-i",
-        source,
-        "-map",
-        f"0:{audio.index}",
-        "-vn",
-        "-sn",
-        "-dn",
-        "-af",
-        chain,
-        "-f",
-        "null",
-        "-",
-    ]
+    pair = stereo_pair(info)
+    if pair is None:
+        streams = ["-map", f"0:{audio.index}", "-vn", "-sn", "-dn", "-af", chain]
+    else:  # measure what the outputs will carry: CH1 left, CH2 right
+        join = ":".join(f"{k}={v}" for k, v in JOIN_PAIR.items())
+        graph = f"[0:{pair[0].index}][0:{pair[1].index}]join={join},{chain}[sound]"
+        streams = ["-filter_complex", graph, "-map", "[sound]"]
+    return ["ffmpeg", *ANALYSIS_ARGS, "-i", source, *streams, "-f", "null", "-"]
 
 
 def _float(value: str) -> float:

@@ -38,6 +38,7 @@ from mam.probe import MediaInfo
 from workers.ffmpeg.analysis import LoudnessMeasurement, loudnorm_linear_options
 from workers.ffmpeg.branding import Branding, BrandingInputs, brand_picture, resolve, with_cards
 from workers.ffmpeg.normalise import (
+    JOIN_PAIR,
     SILENCE,
     STEREO,
     align_sound_filters,
@@ -46,6 +47,8 @@ from workers.ffmpeg.normalise import (
     gop_frames,
     picture_seconds,
     rate_text,
+    stereo_pair,
+    tone_map_filters,
 )
 from workers.ffmpeg.plan import CANDIDATES, CELLS, THUMB_FRAMES, EncodePlan, PlannedHls
 from workers.ffmpeg.specs import (
@@ -173,6 +176,8 @@ def _pictures(source_input: Any, info: MediaInfo, plan: EncodePlan) -> dict[str,
     forced_rate = constant_frame_rate(video)
     if forced_rate is not None:
         picture = picture.filter("fps", fps=rate_text(forced_rate))
+    for name, options in tone_map_filters(video):  # HDR (HLG, PQ) to SDR BT.709
+        picture = picture.filter(name, **options)
     users = _picture_users(plan)
     legs: dict[str, Any] = {}
     sizes = sorted(users, key=lambda s: (s[1], s[0]), reverse=True)
@@ -190,7 +195,13 @@ def _sounds(
 ) -> dict[str, Any]:
     """Return the stereo, loudness-normalised sound for every MP4 and HLS rung."""
     audio = info.primary_audio
-    if audio is not None:
+    pair = stereo_pair(info)
+    if pair is not None:  # CH1/CH2 of a broadcast master: left and right
+        left, right = (source_input[str(a.index)] for a in pair)
+        sound = ffmpeg.filter([left, right], "join", **JOIN_PAIR).filter("aformat", **STEREO)
+        for name, options in align_sound_filters(info):
+            sound = sound.filter(name, **options)
+    elif audio is not None:
         sound = source_input[str(audio.index)].filter("aformat", **STEREO)
         for name, options in align_sound_filters(info):
             sound = sound.filter(name, **options)

@@ -10,9 +10,14 @@
 * never upscaled; both dimensions even;
 * VFR or unusual rates (such as 78125/417): constant rate through ``fps=`` snapped to
   a standard rate;
+* high dynamic range (HLG or PQ, as phones record by default): tone-mapped to SDR
+  BT.709 (``zscale`` + ``tonemap``), because the 8-bit H.264 deliverables would
+  otherwise carry HDR pictures that SDR televisions and browsers show washed out;
 * audio: the first audio stream, down- or up-mixed to stereo 48 kHz (5.1 keeps its
   centre and surrounds at -3 dB, the LFE is dropped); sources without audio get a
-  silent stereo track so every deliverable has sound;
+  silent stereo track so every deliverable has sound.  A broadcast master whose first
+  two audio streams are both mono (an MXF or MOV with CH1/CH2) is the stereo pair:
+  CH1 left, CH2 right, instead of CH1 alone on both sides;
 * start offsets: the picture sets the timeline.  Its first frame is the outputs' first
   frame, at 0 (never duplicated to fill a gap before it); the sound is placed relative
   to it as the source has it (``sound_lead``): sound before the first frame is left
@@ -26,7 +31,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from mam.probe import MediaInfo, VideoStream, parse_rate
+from mam.probe import AudioStream, MediaInfo, VideoStream, parse_rate
 
 STANDARD_RATES: tuple[Fraction, ...] = (
     Fraction(24000, 1001),
@@ -103,6 +108,44 @@ def deinterlace_filter(video: VideoStream) -> dict[str, str] | None:
     if video.field_order == "unknown":
         return {"mode": "send_frame", "parity": "auto", "deint": "interlaced"}
     return None
+
+
+# Transfer functions (ffprobe's names) of high-dynamic-range video.
+HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
+# HDR to SDR BT.709: linear light, BT.709 primaries, Hable's curve, back to limited-range
+# 8-bit BT.709 (the widely used zimg chain; ``npl`` is the SDR reference white in nits).
+TONE_MAP: tuple[tuple[str, dict[str, object]], ...] = (
+    ("zscale", {"t": "linear", "npl": 100}),
+    ("format", {"pix_fmts": "gbrpf32le"}),
+    ("zscale", {"p": "bt709"}),
+    ("tonemap", {"tonemap": "hable", "desat": 0}),
+    ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
+    ("format", {"pix_fmts": "yuv420p"}),
+)
+
+
+def tone_map_filters(video: VideoStream) -> tuple[tuple[str, dict[str, object]], ...]:
+    """Return the filters that bring an HDR picture to SDR BT.709 (none for SDR)."""
+    return TONE_MAP if video.color_transfer in HDR_TRANSFERS else ()
+
+
+def stereo_pair(info: MediaInfo) -> tuple[AudioStream, AudioStream] | None:
+    """Return the first two audio streams when they are a broadcast CH1/CH2 pair: both
+    mono, at one sample rate, of about the same length (else None: the first stream is
+    the sound)."""
+    if len(info.audio) < 2:
+        return None
+    left, right = info.audio[0], info.audio[1]
+    if (left.channels, right.channels) != (1, 1) or left.sample_rate != right.sample_rate:
+        return None
+    if left.duration and right.duration and abs(left.duration - right.duration) > 1.0:
+        return None
+    return left, right
+
+
+# Two mono streams as one stereo sound: the first input's only channel left, the second's
+# right (ffmpeg's join filter).
+JOIN_PAIR = {"inputs": 2, "channel_layout": "stereo", "map": "0.0-FL|1.0-FR"}
 
 
 def rate_text(rate: Fraction) -> str:
