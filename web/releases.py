@@ -145,16 +145,21 @@ def detail(release_id: int) -> ResponseReturnValue:
     )
 
 
-def _on_page(release_id: int, act: Callable[[], object]) -> ResponseReturnValue | None:
-    """Run ``act``; a refusal the publisher can put right on the set's page (a licence, an
-    empty set, no counties, a missing reason) is shown there, and nothing was changed."""
+def _on_page(
+    release_id: int, act: Callable[[], object], done: str | None = None
+) -> ResponseReturnValue:
+    """Run ``act`` and go back to the set's page, saying ``done``; a refusal the publisher
+    can put right there (a licence, an empty set, no counties, a missing reason) is shown
+    there instead, and nothing was changed."""
     try:
         act()
     except (InvalidInput, NotAllowed, Conflict) as exc:
         db_session().rollback()
         flash(exc.translated(_), "error")
-        return redirect(url_for(".detail", release_id=release_id))
-    return None
+    else:
+        if done:
+            flash(done, "info")
+    return redirect(url_for(".detail", release_id=release_id))
 
 
 @bp.route("/<int:release_id>/items", methods=["POST"])
@@ -163,10 +168,7 @@ def add_item(release_id: int) -> ResponseReturnValue:
     """Pin an approved version into the set."""
     version_id = inputs.parse_id(request.form.get("version_id"), "version_id")
     release = _release(release_id)
-    refused = _on_page(
-        release_id, lambda: _service().add_version(release, version_id, current_user)
-    )
-    return refused or redirect(url_for(".detail", release_id=release_id))
+    return _on_page(release_id, lambda: _service().add_version(release, version_id, current_user))
 
 
 @bp.route("/<int:release_id>/uses", methods=["POST"])
@@ -175,11 +177,9 @@ def uses(release_id: int) -> ResponseReturnValue:
     """Choose what the set is for (TV, village playback, online learning)."""
     release = _release(release_id)
     chosen = request.form.getlist("uses")
-    refused = _on_page(release_id, lambda: _service().set_uses(release, chosen, current_user))
-    if refused:
-        return refused
-    flash(_("Uses saved."), "info")
-    return redirect(url_for(".detail", release_id=release_id))
+    return _on_page(
+        release_id, lambda: _service().set_uses(release, chosen, current_user), _("Uses saved.")
+    )
 
 
 @bp.route("/<int:release_id>/items/<int:item_id>/delete", methods=["POST"])
@@ -187,8 +187,7 @@ def uses(release_id: int) -> ResponseReturnValue:
 def remove_item(release_id: int, item_id: int) -> ResponseReturnValue:
     """Take an episode out of a draft set."""
     release = _release(release_id)
-    refused = _on_page(release_id, lambda: _service().remove_item(release, item_id, current_user))
-    return refused or redirect(url_for(".detail", release_id=release_id))
+    return _on_page(release_id, lambda: _service().remove_item(release, item_id, current_user))
 
 
 @bp.route("/<int:release_id>/targets", methods=["POST"])
@@ -201,11 +200,11 @@ def targets(release_id: int) -> ResponseReturnValue:
         else inputs.ids(request.form.getlist("county"))
     )
     release = _release(release_id)
-    refused = _on_page(release_id, lambda: _service().set_targets(release, ids, current_user))
-    if refused:
-        return refused
-    flash(_("Target counties saved."), "info")
-    return redirect(url_for(".detail", release_id=release_id))
+    return _on_page(
+        release_id,
+        lambda: _service().set_targets(release, ids, current_user),
+        _("Target counties saved."),
+    )
 
 
 @bp.route("/<int:release_id>/publish", methods=["POST"])
@@ -213,11 +212,11 @@ def targets(release_id: int) -> ResponseReturnValue:
 def publish(release_id: int) -> ResponseReturnValue:
     """Publish the set and queue its package builds (sent after the commit)."""
     release = _release(release_id)
-    refused = _on_page(release_id, lambda: _service().publish(release, current_user))
-    if refused:
-        return refused
-    flash(_("Published. The packages are being built."), "info")
-    return redirect(url_for(".detail", release_id=release_id))
+    return _on_page(
+        release_id,
+        lambda: _service().publish(release, current_user),
+        _("Published. The packages are being built."),
+    )
 
 
 @bp.route("/<int:release_id>/withdraw", methods=["POST"])
@@ -226,19 +225,18 @@ def withdraw(release_id: int) -> ResponseReturnValue:
     """Withdraw a published set, with a reason counties will see."""
     release = _release(release_id)
     reason = request.form.get("reason", "")
-    refused = _on_page(release_id, lambda: _service().withdraw(release, reason, current_user))
-    if refused:
-        return refused
-    flash(_("The release set was withdrawn."), "info")
-    return redirect(url_for(".detail", release_id=release_id))
+    return _on_page(
+        release_id,
+        lambda: _service().withdraw(release, reason, current_user),
+        _("The release set was withdrawn."),
+    )
 
 
 @bp.route("/<int:release_id>/packages/<int:package_id>/rebuild", methods=["POST"])
 @allow(*PUBLISHERS)
 def rebuild(release_id: int, package_id: int) -> ResponseReturnValue:
     """Queue a failed package build again."""
-    refused = _on_page(release_id, lambda: _service().rebuild_package(package_id, current_user))
-    return refused or redirect(url_for(".detail", release_id=release_id))
+    return _on_page(release_id, lambda: _service().rebuild_package(package_id, current_user))
 
 
 @bp.route("/<int:release_id>/progress")
