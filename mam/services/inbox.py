@@ -22,6 +22,8 @@ class Inbox:
     to_submit: list[Version] = field(default_factory=list)
     # Admins: stored objects the fixity audit found changed or missing.
     damaged: list[FixityObject] = field(default_factory=list)
+    # A reviewer no administrator has granted a stage: nothing can ever wait for them.
+    no_stages: bool = False
 
     @property
     def count(self) -> int:
@@ -39,6 +41,7 @@ def inbox_for(session: Session, user: User) -> Inbox:
     box = Inbox()
     review = ReviewService(session)
     if user.has_role(Role.REVIEWER):
+        box.no_stages = not review.grants(user)
         for version in session.scalars(
             select(Version)
             .where(Version.state == VersionState.IN_REVIEW)

@@ -240,3 +240,21 @@ def test_a_producer_who_may_not_submit_is_told_why_and_who_may(world: ReviewWorl
     world.as_user("producer")  # the responsible producer sees the button, not the note
     html = page(world)
     assert 'data-testid="submit-review"' in html and 'data-testid="submit-blocked"' not in html
+
+
+def test_a_reviewer_without_a_stage_is_told_why_nothing_waits(world: ReviewWorld) -> None:
+    """A first-day reviewer whom no administrator has granted a stage sees why their inbox
+    stays empty (in Chinese), not only 'nothing awaits you'; the page title is plain text."""
+    with world.runtime.db.session() as s:
+        UserService(s).create("reviewer3", PASSWORD, [Role.REVIEWER], display_name="新审片")
+        s.commit()
+    submit(world)
+    world.as_user("reviewer3")
+    world.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    html = world.client.get("/inbox").get_data(as_text=True)
+    assert 'data-testid="no-stages"' in html
+    assert "您还没有可签署的审片环节" in html
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert "<" not in title[len("<title>") :]
+    world.as_user("reviewer1")
+    assert 'data-testid="no-stages"' not in world.client.get("/inbox").get_data(as_text=True)
