@@ -6,6 +6,8 @@ The image build runs it (docker/Dockerfile), so an image that would stop at star
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 
@@ -52,6 +54,65 @@ def _migrations(settings: Settings, database: bool) -> str:
     return text
 
 
+# What the workers ask of ffmpeg: encoders, filters (the one-decode graph, HDR tone mapping,
+# CH1/CH2 pairs, stills, QC, logo and burned-in captions) and muxers.
+FFMPEG_NEEDS = {
+    "encoders": ("libx264", "aac", "mjpeg"),
+    "filters": (
+        "aformat", "aresample", "asplit", "blackdetect", "bwdif", "colorchannelmixer",
+        "concat", "drawtext", "fps", "freezedetect", "idet", "join", "loudnorm", "overlay",
+        "scale", "select", "setpts", "setsar", "silencedetect", "split", "subtitles",
+        "thumbnail", "tile", "tonemap", "zscale",
+    ),
+    "muxers": ("mp4", "hls", "image2", "null"),
+}  # fmt: skip
+
+
+def _listed(kind: str) -> set[str]:
+    """Return the names ``ffmpeg -<kind>`` lists (the second word of each entry line)."""
+    out = subprocess.run(
+        ["ffmpeg", "-hide_banner", f"-{kind}"], capture_output=True, text=True, check=True,
+        timeout=30,
+    ).stdout  # fmt: skip
+    names = set()
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) >= 2 and not line.startswith(" ---") and "=" not in words[0]:
+            names.add(words[1])
+    return names
+
+
+def _media() -> str:
+    """ffmpeg and ffprobe on the PATH with every encoder, filter and muxer the workers use,
+    and a Chinese font for burned-in captions (an image without them fails only on the
+    first film that needs them)."""
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool) is None:
+            raise RuntimeError(f"{tool} not found on the PATH (apt-get install ffmpeg)")
+    missing = [
+        f"{kind[:-1]} {name}"
+        for kind, names in FFMPEG_NEEDS.items()
+        for name in names
+        if name not in _listed(kind)
+    ]
+    if missing:
+        raise RuntimeError(f"this ffmpeg lacks {', '.join(missing)}")
+    fonts = subprocess.run(
+        ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False,
+        timeout=30,
+    ).stdout.strip() if shutil.which("fc-list") else ""  # fmt: skip
+    if not fonts:
+        raise RuntimeError(
+            "no Chinese font for burned-in captions (apt-get install fonts-noto-cjk)"
+        )
+    version = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-version"], capture_output=True, text=True, check=True,
+        timeout=30,
+    ).stdout.split()[2]  # fmt: skip
+    counts = ", ".join(f"{len(v)} {k}" for k, v in FFMPEG_NEEDS.items())
+    return f"ffmpeg {version}: {counts}; Chinese font {fonts.splitlines()[0].split(',')[0]}"
+
+
 def _templates(ctx: Context) -> str:
     from web import create_app  # noqa: PLC0415 - mam needs flask only for this check
 
@@ -90,9 +151,16 @@ def _translations() -> str:
     show_default=True,
     help="Also check that the database answers and is at the latest migration.",
 )
+@click.option(
+    "--media/--no-media",
+    default=False,
+    show_default=True,
+    help="Also check ffmpeg (encoders, filters, muxers the workers use) and a Chinese font.",
+)
 @pass_ctx
-def check(ctx: Context, database: bool) -> None:
-    """Load settings, profiles, migrations, templates and translations; exit 1 if one fails."""
+def check(ctx: Context, database: bool, media: bool) -> None:
+    """Load settings, profiles, migrations, templates and translations (``--media``: and
+    check ffmpeg and the fonts a worker needs); exit 1 if one fails."""
     try:
         settings = ctx.settings
     except click.ClickException as exc:
@@ -108,6 +176,8 @@ def check(ctx: Context, database: bool) -> None:
         ("templates", lambda: _templates(ctx)),
         ("translations", _translations),
     ]  # fmt: skip
+    if media:
+        checks.append(("media", _media))
     failed = 0
     for name, run in checks:
         try:

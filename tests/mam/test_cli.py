@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,26 @@ def test_ingest_wait_reports_ready_and_failed(
         assert "Succeeded 100.0%" in jobs and "Failed" in jobs
         retry = run("jobs", "retry", "2", "--as-user", "nobody")
         assert retry.exit_code != 0 and "no user 'nobody'" in retry.output
+
+
+def test_check_media_names_what_this_ffmpeg_lacks(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """An image whose ffmpeg was built without zimg would fail only on the first HDR film:
+    ``mam check --media`` (run by the image build) names the missing filter instead."""
+    ok = run("check", "--media")
+    assert ok.exit_code == 0, ok.output
+    assert "ok   media: ffmpeg " in ok.output and "25 filters" in ok.output
+    real = shutil.which("ffmpeg")
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$2" = "-filters" ]; then {real} "$@" | grep -v " zscale "; '
+        f'else exec {real} "$@"; fi\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    refused = run("check", "--media")
+    assert refused.exit_code == 1
+    assert "FAIL media: this ffmpeg lacks filter zscale" in refused.output
