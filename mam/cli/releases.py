@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from mam.cli import Context, cli, domain_errors, pass_ctx
-from mam.models.release import PackageState, ReleaseSet
+from mam.models.release import PackageState, ReleasePackage, ReleaseSet
 from mam.services.releases import ReleaseService
 from mam.services.users import UserService
 
@@ -25,10 +25,15 @@ def releases(click_ctx: click.Context) -> None:
         if not rows:
             click.echo("no release sets")
         for r in rows:
-            packages = " ".join(f"{p.kind.value}:{p.state.value}" for p in r.packages)
+            packages = " ".join(f"{_kind(p)}:{p.state.value}" for p in r.packages)
             click.echo(
                 f"#{r.id:<4} {r.state.value:<9} {len(r.items):>3} episodes  {r.name}  {packages}"
             )
+
+
+def _kind(package: ReleasePackage) -> str:
+    """Return ``tv`` for a shared package, ``tv/a`` for county a's own."""
+    return package.kind.value + (f"/{package.county.code}" if package.county else "")
 
 
 def _print_packages(release: ReleaseSet) -> bool:
@@ -37,7 +42,7 @@ def _print_packages(release: ReleaseSet) -> bool:
     for p in release.packages:
         size = f"{p.size:,} B sha256 {p.sha256}" if p.size else ""
         err = f" — {p.last_error}" if p.last_error else ""
-        click.echo(f"  {p.kind.value:<9} {p.state.value:<9} {p.progress:5.1f}% {size}{err}")
+        click.echo(f"  {_kind(p):<9} {p.state.value:<9} {p.progress:5.1f}% {size}{err}")
         busy |= p.state in (PackageState.QUEUED, PackageState.BUILDING)
     return busy
 
