@@ -10,6 +10,9 @@ Revises: 0024_merge_session5
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,8 +24,23 @@ depends_on = None
 SHARED = sa.text("county_id IS NULL")
 
 
+@contextmanager
+def _downloads_set_aside() -> Iterator[None]:
+    """On SQLite, keep the downloads aside while release_package is rebuilt (batch mode):
+    dropping the old table would break their foreign keys (PRAGMA foreign_keys cannot be
+    turned off inside the migration's transaction); they come back unchanged."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("CREATE TEMP TABLE download_aside AS SELECT * FROM download")
+        op.execute("DELETE FROM download")
+    yield
+    if sqlite:
+        op.execute("INSERT INTO download SELECT * FROM download_aside")
+        op.execute("DROP TABLE download_aside")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("release_package") as batch:
+    with _downloads_set_aside(), op.batch_alter_table("release_package") as batch:
         batch.add_column(sa.Column("county_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
             op.f("fk_release_package_county_id_county"), "county", ["county_id"], ["id"]
@@ -50,7 +68,7 @@ def downgrade() -> None:
     bind.execute(sa.text(f"DELETE FROM download WHERE package_id IN ({ids})"))
     bind.execute(sa.text("DELETE FROM release_package WHERE county_id IS NOT NULL"))
     op.drop_index("uq_release_package_shared", table_name="release_package")
-    with op.batch_alter_table("release_package") as batch:
+    with _downloads_set_aside(), op.batch_alter_table("release_package") as batch:
         batch.drop_constraint("uq_release_package_release_kind_county", type_="unique")
         batch.create_unique_constraint(op.f("uq_release_package_release_id"), ["release_id", "kind"])
         batch.drop_index(op.f("ix_release_package_county_id"))
