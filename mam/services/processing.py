@@ -19,7 +19,7 @@ from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.machines import JOB, JobEvent
 from mam.messages import catalogue, processing
 from mam.models import Job, JobKind, JobState, User, Version, VersionState, utcnow
-from mam.models.catalogue import Subtitle
+from mam.services.subtitles import current_subtitles
 from mam.probe import MediaInfo
 from mam.services.processing_records import RecordsMixin
 from mam.services.processing_types import (
@@ -148,7 +148,7 @@ class ProcessingService(RecordsMixin):
             source_key=version.asset.storage_key,
             source_name=version.asset.original_filename,
             media_info=MediaInfo.from_dict(version.asset.media_info),
-            subtitle_keys=self._subtitle_keys(version.episode_id),
+            subtitle_keys=self._subtitle_keys(version),
             slate_lines=_slate_lines(version),
         )
         # Everything the run needs is read: commit, so the session holds no transaction
@@ -157,12 +157,15 @@ class ProcessingService(RecordsMixin):
         self.lease = Lease(self._bind(), Job, job.id, job.attempts, self.lease_ttl)
         return plan
 
-    def _subtitle_keys(self, episode_id: int) -> dict[str, str]:
-        """Return the newest stored WebVTT of each language of the episode."""
-        rows = self.session.scalars(
-            select(Subtitle).where(Subtitle.episode_id == episode_id).order_by(Subtitle.id)
-        )
-        return {row.language: row.storage_key for row in rows if row.storage_key}
+    def _subtitle_keys(self, version: Version) -> dict[str, str]:
+        """Return the stored WebVTT the version plays in each language: the current revision
+        as ``mam.services.subtitles.current_subtitles`` defines it (the version's own row
+        over the episode's), never a newer row of another version or an older revision."""
+        return {
+            row.language: row.storage_key
+            for row in current_subtitles(self.session, version)
+            if row.storage_key
+        }
 
     def _start_version(self, version: Version, job: Job, worker: str) -> None:
         transition(
