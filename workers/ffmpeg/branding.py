@@ -232,6 +232,16 @@ def cards_of(branding: Branding, slate_lines: Sequence[str]) -> tuple[CardSpec |
     return slate, closing
 
 
+def card_seconds(branding: Branding | None, inputs: BrandingInputs | None) -> float:
+    """Return the seconds the opening slate and closing card add to an output of a profile
+    with ``branding`` (0: none; a slate needs this film's slate lines)."""
+    resolved = resolve(branding, inputs)
+    if resolved is None:
+        return 0.0
+    slate, closing = cards_of(resolved, (inputs or BrandingInputs()).slate_lines)
+    return sum(card.seconds for card in (slate, closing) if card is not None)
+
+
 def brand_picture(
     leg: Any,
     branding: Branding,
