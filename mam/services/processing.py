@@ -149,7 +149,7 @@ class ProcessingService(RecordsMixin):
             source_name=version.asset.original_filename,
             media_info=MediaInfo.from_dict(version.asset.media_info),
             subtitle_keys=self._subtitle_keys(version),
-            slate_lines=_slate_lines(version),
+            slate_lines=slate_lines(version),
         )
         # Everything the run needs is read: commit, so the session holds no transaction
         # (on SQLite: no write lock) while the run renews its lease from other sessions.
@@ -158,14 +158,7 @@ class ProcessingService(RecordsMixin):
         return plan
 
     def _subtitle_keys(self, version: Version) -> dict[str, str]:
-        """Return the stored WebVTT the version plays in each language: the current revision
-        as ``mam.services.subtitles.current_subtitles`` defines it (the version's own row
-        over the episode's), never a newer row of another version or an older revision."""
-        return {
-            row.language: row.storage_key
-            for row in current_subtitles(self.session, version)
-            if row.storage_key
-        }
+        return subtitle_keys(self.session, version)
 
     def _start_version(self, version: Version, job: Job, worker: str) -> None:
         transition(
@@ -392,7 +385,18 @@ def record_error(job: Job, error: MamError) -> None:
     job.error_params = {**error.params, **({"detail": error.detail} if error.detail else {})}
 
 
-def _slate_lines(version: Version) -> tuple[str, ...]:
+def subtitle_keys(session: Session, version: Version) -> dict[str, str]:
+    """Return the stored WebVTT the version plays in each language: the current revision
+    as ``mam.services.subtitles.current_subtitles`` defines it (the version's own row over
+    the episode's), never a newer row of another version or an older revision."""
+    return {
+        row.language: row.storage_key
+        for row in current_subtitles(session, version)
+        if row.storage_key
+    }
+
+
+def slate_lines(version: Version) -> tuple[str, ...]:
     """Return the opening slate's lines: programme, episode, date (burned into the picture,
     in the broadcast's language, Chinese)."""
     episode = version.episode
