@@ -136,7 +136,8 @@ def release(release_id: int) -> ResponseReturnValue:
 def packages(release_id: int) -> ResponseReturnValue:
     """List a release set's packages: kind, state, size, SHA-256 and download URL."""
     release = _visible(release_id)
-    return jsonify(packages=[package_dict(p) for p in _service().packages_for(release, current_user)])
+    shown = _service().packages_for(release, current_user)
+    return jsonify(packages=[package_dict(p) for p in shown])
 
 
 @bp.route("/packages/<int:package_id>")

@@ -2,10 +2,10 @@
 
 The renditions made at ingest carry the site's branding (the profiles file). A TV package
 of a release set with its own logo, or made for a county that has one (``mam.services.
-branding.package_logo``, ``tv_audiences``), needs the profiles whose branding asks for a logo (``broadcast`` by
-default) encoded again with that logo: from the source, one decode, the same filter graph
-as ingest (``workers.ffmpeg.commands``) with only those renditions, loudness measured and
-normalised as at ingest. Everything else in the package is the ingest's files.
+branding.package_logo``, ``tv_audiences``), needs the profiles whose branding asks for a
+logo (``broadcast`` by default) encoded again with that logo: from the source, one decode,
+the same filter graph as ingest (``workers.ffmpeg.commands``) with only those renditions,
+loudness measured and normalised as at ingest. Everything else in the package is the ingest's files.
 
 The encode is stored under ``branded/<version>/<profile>-<logo hash>.mp4``: a rebuilt
 package, or another set with the same logo and version, reuses it.

@@ -86,7 +86,9 @@ class ReleaseSet(Base):
         back_populates="release", cascade="all, delete-orphan"
     )
     packages: Mapped[list[ReleasePackage]] = relationship(
-        back_populates="release", cascade="all, delete-orphan", order_by="[ReleasePackage.kind, ReleasePackage.id]"
+        back_populates="release",
+        cascade="all, delete-orphan",
+        order_by="[ReleasePackage.kind, ReleasePackage.id]",
     )
     created_by: Mapped[User | None] = relationship()
 

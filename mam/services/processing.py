@@ -19,7 +19,6 @@ from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.machines import JOB, JobEvent
 from mam.messages import catalogue, processing
 from mam.models import Job, JobKind, JobState, User, Version, VersionState, utcnow
-from mam.services.subtitles import current_subtitles
 from mam.probe import MediaInfo
 from mam.services.processing_records import RecordsMixin
 from mam.services.processing_types import (
@@ -31,6 +30,7 @@ from mam.services.processing_types import (
     rendition_key,
     version_prefixes,
 )
+from mam.services.subtitles import current_subtitles
 from mam.uow import checkpoint, short_transaction
 from mam.workflow import Event, transition
 from storage import Storage

@@ -139,8 +139,10 @@ def test_the_plan_burns_the_current_subtitle_revision(runtime: Runtime, session:
     session.flush()
 
     def save(text: str, target: Version | None, language: str = "zh") -> str:
-        row = store_subtitles(session, runtime.storage, episode, [Cue(0.0, 1.0, text)],
-                              language=language, filename="a.vtt", actor=None, version=target)  # fmt: skip
+        row = store_subtitles(
+            session, runtime.storage, episode, [Cue(0.0, 1.0, text)],
+            language=language, filename="a.vtt", actor=None, version=target,
+        )  # fmt: skip
         return row.storage_key
 
     save("第一稿", version)

@@ -23,7 +23,7 @@ from tests import factories
 from tests.web.conftest import process_now
 from workers.tasks.chunks import run_ladder
 
-VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\xe8\xaf\xb7\xe8\xae\xa4\xe7\x9c\x9f\xe5\xad\xa6\xe4\xb9\xa0\n"
+VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n请认真学习\n".encode()
 W, H = 320, 180
 
 

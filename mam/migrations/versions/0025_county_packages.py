@@ -64,8 +64,12 @@ def downgrade() -> None:
     # The packages of single counties cannot be told apart from the shared one without the
     # column: they go (their downloads with them); the shared packages stay.
     bind = op.get_bind()
-    ids = "SELECT id FROM release_package WHERE county_id IS NOT NULL"
-    bind.execute(sa.text(f"DELETE FROM download WHERE package_id IN ({ids})"))
+    bind.execute(
+        sa.text(
+            "DELETE FROM download WHERE package_id IN"
+            " (SELECT id FROM release_package WHERE county_id IS NOT NULL)"
+        )
+    )
     bind.execute(sa.text("DELETE FROM release_package WHERE county_id IS NOT NULL"))
     op.drop_index("uq_release_package_shared", table_name="release_package")
     with _downloads_set_aside(), op.batch_alter_table("release_package") as batch:
