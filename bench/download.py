@@ -98,7 +98,7 @@ def setup(home: Path, size: int) -> tuple[int, str, Path]:
         svc.add_version(release, version.id, publisher)
         svc.set_targets(release, None, publisher)
         tv = next(p for p in svc.publish(release, publisher) if p.kind == PackageKind.TV)
-        key = package_key(release.id, PackageKind.TV)
+        key = package_key(release.id, PackageKind.TV, tv.county_id)
         path = rt.storage.local_path(key)
         assert path is not None
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,7 @@ class AuditAction(enum.StrEnum):
     TITLE_CHANGED = "title_changed"
     ATTACH_SUBTITLE = "attach_subtitle"
     EDIT_SUBTITLE = "edit_subtitle"
+    SUBTITLES_REBURN = "subtitles_reburn"
     TOPIC_CREATED = "topic_created"
     TOPIC_RENAMED = "topic_renamed"
     TOPIC_RETIRED = "topic_retired"
@@ -280,6 +281,10 @@ ACTIONS: dict[AuditAction, tuple[str, str]] = {
     A.TITLE_CHANGED: (N_("Title changed"), N_("%(actor)s renamed %(object)s")),
     A.ATTACH_SUBTITLE: (N_("Subtitles attached"), N_("%(actor)s attached subtitles to %(object)s")),
     A.EDIT_SUBTITLE: (N_("Subtitles edited"), N_("%(actor)s edited the subtitles of %(object)s")),
+    A.SUBTITLES_REBURN: (
+        N_("Burned-in subtitles made again"),
+        N_("%(actor)s saved subtitles %(object)s burns in: its renditions are made again"),
+    ),
     A.TOPIC_CREATED: (N_("Topic added"), N_("%(actor)s added %(object)s")),
     A.TOPIC_RENAMED: (N_("Topic renamed"), N_("%(actor)s renamed %(object)s")),
     A.TOPIC_RETIRED: (N_("Topic retired"), N_("%(actor)s retired %(object)s")),

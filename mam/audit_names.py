@@ -98,6 +98,11 @@ def _named(
 def _packages(session: Session, ids: Sequence[int]) -> dict[int, Phrase]:
     return {
         p.id: Phrase(
+            N_("the %(kind)s package of release set %(name)s for %(county)s"),
+            {"kind": Label(KIND_NAMES[p.kind]), "name": p.release.name, "county": p.county.name},
+        )
+        if p.county is not None
+        else Phrase(
             N_("the %(kind)s package of release set %(name)s"),
             {"kind": Label(KIND_NAMES[p.kind]), "name": p.release.name},
         )

@@ -68,6 +68,23 @@ def site_labels(path: Path | None = None) -> dict[str, dict[str, str]]:
     return found
 
 
+@functools.cache
+def caption_profiles(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Return {language: profiles that burn its subtitles in} (``[profiles.X.branding]
+    captions``) from the profiles file; empty if it cannot be read."""
+    try:
+        data = tomllib.loads(Path(path or SHIPPED).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    found: dict[str, list[str]] = {}
+    for name, table in dict(data.get("profiles") or {}).items():
+        branding = table.get("branding") if isinstance(table, Mapping) else None
+        language = branding.get("captions") if isinstance(branding, Mapping) else None
+        if isinstance(language, str) and language:
+            found.setdefault(language, []).append(str(name))
+    return {language: tuple(names) for language, names in found.items()}
+
+
 def profile_label(
     name: str, locale: str | None, translate: Callable[[str], str], path: Path | None = None
 ) -> str:

@@ -69,7 +69,7 @@ def release_summary(r: ReleaseSet, receipted: set[int]) -> dict[str, Any]:
         "published_at": r.published_at.isoformat() if r.published_at else None,
         "withdrawn_reason": r.withdrawn_reason,
         "episodes": len(r.items),
-        "packages": [package_dict(p) for p in r.packages],
+        "packages": [package_dict(p) for p in _service().packages_for(r, current_user)],
         "url": url_for("api_releases.release", release_id=r.id, _external=True),
     }
     if current_user.county_id is not None:
@@ -135,7 +135,9 @@ def release(release_id: int) -> ResponseReturnValue:
 @accepts_token(*SCOPES)
 def packages(release_id: int) -> ResponseReturnValue:
     """List a release set's packages: kind, state, size, SHA-256 and download URL."""
-    return jsonify(packages=[package_dict(p) for p in _visible(release_id).packages])
+    release = _visible(release_id)
+    shown = _service().packages_for(release, current_user)
+    return jsonify(packages=[package_dict(p) for p in shown])
 
 
 @bp.route("/packages/<int:package_id>")
@@ -144,7 +146,7 @@ def packages(release_id: int) -> ResponseReturnValue:
 def package(package_id: int) -> ResponseReturnValue:
     """Return one package."""
     row = db_session().get(ReleasePackage, package_id)
-    if row is None or not _service().visible_to(row.release, current_user):
+    if row is None or row not in _service().packages_for(row.release, current_user):
         raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
     return jsonify(package_dict(row) | {"release_id": row.release_id})
 

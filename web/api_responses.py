@@ -114,6 +114,13 @@ class Upload(Answer):
 class Package(Answer):
     id = Integer()
     kind = Choice(PackageKind)
+    county = Str(
+        allow_none=True,
+        metadata={
+            "description": "Code of the county this package was made for (its TV package "
+            "with its own logo); null: shared by the counties without a package of their own"
+        },
+    )
     state = Choice(PackageState)
     size = Integer(allow_none=True, metadata={"description": "Bytes"})
     sha256 = Str(allow_none=True)

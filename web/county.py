@@ -71,7 +71,8 @@ def episode_duration(item_version: object) -> float | None:
 def index() -> ResponseReturnValue:
     """List the releases aimed at the signed-in county, their episodes and screenings."""
     county_id = _county_id()
-    releases = _service().for_county(county_id)
+    service = _service()
+    releases = service.for_county(county_id)
     screenings: dict[int, list[Screening]] = {}
     for row in db_session().scalars(
         select(Screening)
@@ -82,6 +83,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "county/index.html",
         releases=releases,
+        packages={r.id: service.packages_for(r, current_user) for r in releases},
         today=date.today(),
         receipts={r.release_id for r in _receipts()},
         screenings=screenings,
@@ -154,7 +156,8 @@ def download(package_id: int) -> ResponseReturnValue:
 
 
 def _filename(package: ReleasePackage) -> str:
-    return f"{package.release.name}-{package.kind.value}.zip"
+    county = f"-{package.county.code}" if package.county is not None else ""
+    return f"{package.release.name}-{package.kind.value}{county}.zip"
 
 
 @bp.route("/releases/<int:release_id>/receipt", methods=["POST"])
@@ -198,6 +201,8 @@ def package_dict(p: ReleasePackage) -> dict[str, object]:
     return {
         "id": p.id,
         "kind": p.kind.value,
+        # The county a package was made for (its own logo), None: shared by the others.
+        "county": p.county.code if p.county is not None else None,
         "state": p.state.value,
         "size": p.size,
         "sha256": p.sha256,
@@ -219,7 +224,7 @@ def releases_json() -> ResponseReturnValue:
                 "state": r.state.value,
                 "published_at": r.published_at.isoformat() if r.published_at else None,
                 "withdrawn_reason": r.withdrawn_reason,
-                "packages": [package_dict(p) for p in r.packages],
+                "packages": [package_dict(p) for p in _service().packages_for(r, current_user)],
             }
         )
     return {"releases": items}
@@ -246,7 +251,7 @@ def feed() -> ResponseReturnValue:
         ET.SubElement(entry, "updated").text = when.isoformat() if when else ""
         summary = r.withdrawn_reason if r.state.value == "withdrawn" else r.notes
         ET.SubElement(entry, "summary").text = summary or ""
-        for p in r.packages:
+        for p in _service().packages_for(r, current_user):
             if p.state.value == "ready":
                 ET.SubElement(
                     entry,

@@ -18,7 +18,8 @@ from mam.services.edit_rights import may_edit_programme
 from mam.services.subtitles import SubtitleService
 from mam.services.topics import TopicService
 from web.auth import STAFF, allow
-from web.extensions import db_session, storage
+from web.extensions import db_session, runtime, storage
+from web.subtitles import added_message
 
 bp = Blueprint("metadata", __name__)
 EDITORS = (Role.PRODUCER, Role.ADMIN)
@@ -85,15 +86,16 @@ def add_subtitle(episode_id: int) -> ResponseReturnValue:
     if upload is None or not upload.filename:
         flash(_("Choose a subtitle file (.srt or .vtt)."), "error")
     else:
+        service = SubtitleService(s, storage(), runtime().settings.profiles)
         try:
-            SubtitleService(s, storage()).attach(
+            service.attach(
                 episode,
                 upload.read(),
                 upload.filename,
                 request.form.get("language", "zh"),
                 current_user,
             )
-            flash(_("Subtitles added."), "info")
+            flash(added_message(bool(service.reburned)), "info")
         except MamError as exc:
             s.rollback()
             if isinstance(exc, NotAllowed):

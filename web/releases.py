@@ -251,6 +251,7 @@ def progress(release_id: int) -> ResponseReturnValue:
             {
                 "id": p.id,
                 "kind": p.kind.value,
+                "county": p.county.code if p.county is not None else None,
                 "state": p.state.value,
                 "progress": p.progress,
                 "size": p.size,

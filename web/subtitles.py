@@ -30,11 +30,18 @@ from mam.services.subtitles import (
     read_vtt,
 )
 from web.auth import STAFF, allow
-from web.extensions import db_session, storage
+from web.extensions import db_session, runtime, storage
 from web.messages import error_body
 
 bp = Blueprint("subtitles", __name__, url_prefix="/review/versions/<int:version_id>/subtitles")
 EDITORS = (Role.PRODUCER, Role.ADMIN)
+
+
+def added_message(reburned: bool) -> str:
+    """Return what a producer is told when subtitles were added (and made stale copies)."""
+    if reburned:
+        return str(_("Subtitles added; the copies with burned-in subtitles are being made again."))
+    return str(_("Subtitles added."))
 EDITOR_LANGUAGES = ("zh", "en")
 
 
@@ -164,15 +171,21 @@ def save(version_id: int, language: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error=_("Send a JSON object."), status=400), 400
+    editor = SubtitleEditor(db_session(), storage(), runtime().settings.profiles)
     try:
-        row = SubtitleEditor(db_session(), storage()).save(
-            version, code, data.get("cues"), current_user
-        )
+        row = editor.save(version, code, data.get("cues"), current_user)
     except MamError as exc:
         return _refused(exc)
     saved = parse_subtitles(read_vtt(storage(), row), row.original_filename)
+    message = (
+        _("Subtitles saved (revision %(n)d); the copies with burned-in subtitles are being "
+          "made again.", n=row.revision)
+        if editor.reburned
+        else _("Subtitles saved (revision %(n)d).", n=row.revision)
+    )  # fmt: skip
     return jsonify(
-        message=_("Subtitles saved (revision %(n)d).", n=row.revision),
+        message=message,
+        reburn_jobs=[job.id for job in editor.reburned],
         revision=row.revision,
         src=url_for("subtitles.track", version_id=version.id, language=code, r=row.id),
         cues=_cue_list(saved),
@@ -188,8 +201,9 @@ def upload(version_id: int) -> ResponseReturnValue:
     if file is None or not file.filename:
         flash(_("Choose a subtitle file (.srt or .vtt)."), "error")
     else:
+        service = SubtitleService(db_session(), storage(), runtime().settings.profiles)
         try:
-            SubtitleService(db_session(), storage()).attach(
+            service.attach(
                 version.episode,
                 file.read(),
                 file.filename,
@@ -197,7 +211,7 @@ def upload(version_id: int) -> ResponseReturnValue:
                 current_user,
                 version=version,
             )
-            flash(_("Subtitles added."), "info")
+            flash(added_message(bool(service.reburned)), "info")
         except MamError as exc:
             db_session().rollback()
             flash(_("Subtitles refused: %(reason)s", reason=exc.translated(_)), "error")

@@ -98,6 +98,8 @@ def package_label(package: ReleasePackage) -> str:
     """Return a package's name with what its files really hold (``电视台播出版（1280×720 H.264
     8.0 Mb/s）``), read from the renditions of the set's episodes."""
     label = str(PACKAGE_KIND_LABELS.get(package.kind, package.kind.value))
+    if package.county is not None:  # made for one county (its own logo)
+        label = gettext("%(label)s for %(county)s", label=label, county=package.county.name)
     held = [describe(r) for r in package_contents(package.release, package.kind).values()]
     held = [h for h in held if h]
     if not held:

@@ -1,11 +1,11 @@
 """Renditions re-encoded for one release set's TV package with its own logo.
 
-The renditions made at ingest carry the site's branding (the profiles file). A release
-set with its own logo, or aimed at one county that has one (``mam.services.branding.
-package_logo``), needs the profiles whose branding asks for a logo (``broadcast`` by
-default) encoded again with that logo: from the source, one decode, the same filter graph
-as ingest (``workers.ffmpeg.commands``) with only those renditions, loudness measured and
-normalised as at ingest. Everything else in the package is the ingest's files.
+The renditions made at ingest carry the site's branding (the profiles file). A TV package
+of a release set with its own logo, or made for a county that has one (``mam.services.
+branding.package_logo``, ``tv_audiences``), needs the profiles whose branding asks for a
+logo (``broadcast`` by default) encoded again with that logo: from the source, one decode,
+the same filter graph as ingest (``workers.ffmpeg.commands``) with only those renditions,
+loudness measured and normalised as at ingest. Everything else in the package is the ingest's files.
 
 The encode is stored under ``branded/<version>/<profile>-<logo hash>.mp4``: a rebuilt
 package, or another set with the same logo and version, reuses it.
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from mam.config import Settings
-from mam.models.release import PackageKind, ReleaseSet
+from mam.models.release import PackageKind, ReleasePackage
 from mam.probe import MediaInfo, probe
 from mam.services.branding import package_logo
 from mam.services.packaging import KIND_PROFILES, BrandedFile
@@ -61,12 +61,12 @@ def branded_files(
     storage: Storage,
     settings: Settings,
     profiles: ProfileSet,
-    release: ReleaseSet,
-    kind: PackageKind,
+    package: ReleasePackage,
 ) -> dict[tuple[int, str], BrandedFile]:
     """Return the package's renditions that carry the set's (or its county's) own logo,
     encoding those not made yet."""
-    logo_key = package_logo(release) if kind == PackageKind.TV else None
+    release, kind = package.release, package.kind
+    logo_key = package_logo(release, package.county) if kind == PackageKind.TV else None
     if logo_key is None:
         return {}
     wanted = [

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 from mam.probe import MediaInfo
 from workers.ffmpeg import chunks
 from workers.ffmpeg.analysis import LoudnessMeasurement
+from workers.ffmpeg.branding import BrandingInputs, shift_vtt
 from workers.ffmpeg.plan import EncodePlan
 from workers.ffmpeg.runner import Progress, run_ffmpeg
 
@@ -44,10 +46,15 @@ def encode_chunk(
     threads: int = 0,
     timeout: float | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    branding: BrandingInputs | None = None,
 ) -> list[Path]:
-    """Encode one chunk's video ladder into ``outdir``; return the files written."""
+    """Encode one chunk's video ladder into ``outdir``; return the files written.
+
+    ``branding``'s subtitle files are the whole film's: each is re-timed for this chunk
+    (``shift_vtt``) before it is burned in."""
     outdir.mkdir(parents=True, exist_ok=True)
-    argv = chunks.chunk_command(source, info, plan, chunk, str(outdir), threads)
+    branding = chunk_branding(branding, chunk, plan.rate, outdir)
+    argv = chunks.chunk_command(source, info, plan, chunk, str(outdir), threads, branding)
     run_ffmpeg(
         argv,
         duration=chunk.seconds(plan.rate),
@@ -56,6 +63,23 @@ def encode_chunk(
         stall_timeout=STALL_SECONDS,
     )
     return [outdir / chunks.video_file(name) for name in chunks.video_outputs(plan)]
+
+
+def chunk_branding(
+    branding: BrandingInputs | None, chunk: chunks.Chunk, rate: Fraction, outdir: Path
+) -> BrandingInputs | None:
+    """Return ``branding`` with its subtitle files re-timed for ``chunk`` (written beside
+    the chunk's outputs, not uploaded: only the video files are)."""
+    if branding is None or not branding.subtitles:
+        return branding
+    offset = float(chunk.first_frame / rate)
+    files = {}
+    for n, (language, path) in enumerate(sorted(branding.subtitles.items())):
+        text = Path(path).read_text(encoding="utf-8")
+        mine = outdir / f"captions-{n}-chunk{chunk.index}.vtt"
+        mine.write_text(shift_vtt(text, offset, chunk.seconds(rate)), encoding="utf-8")
+        files[language] = str(mine)
+    return replace(branding, subtitles=files)
 
 
 def encode_audio(

@@ -36,10 +36,12 @@ from mam.services.processing import ProcessingPlan, ProcessingResult
 from storage import Storage
 from workers import chunked
 from workers.ffmpeg import analysis, chunks
+from workers.ffmpeg.branding import BrandingInputs, card_seconds
 from workers.ffmpeg.commands import build_process_command
 from workers.ffmpeg.plan import EncodePlan, plan_encode
 from workers.ffmpeg.runner import Progress, run_ffmpeg
 from workers.outputs import collect_outputs, picture_duration
+from workers.pipeline import branding_inputs
 from workers.profiles import cached_profiles
 from workers.qc import blocking_errors, build_report, failure_parts
 
@@ -87,19 +89,31 @@ def measure(
     return analysis.parse_loudnorm(result.log, analysis.MEASURE)
 
 
-def should_chunk(info: MediaInfo, settings: Settings) -> bool:
+def has_cards(plan: ProcessingPlan, settings: Settings) -> bool:
+    """Say whether a profile of the ladder adds a slate or closing card to this film."""
+    encode = ladder_plan_for(plan.media_info, settings)
+    inputs = BrandingInputs(slate_lines=plan.slate_lines)
+    specs = [m.spec for m in encode.mp4] + [h.spec for h in encode.hls]
+    return any(card_seconds(spec.branding, inputs) for spec in specs)
+
+
+def should_chunk(info: MediaInfo, settings: Settings, *, cards: bool = False) -> bool:
+    """Say whether the ladder runs in chunks: a long film at a constant standard rate whose
+    profiles add no slate or closing card (those are made by the one-piece run)."""
     return (
         settings.chunk_min_seconds > 0
         and info.duration >= settings.chunk_min_seconds
         and chunks.chunkable(info)
+        and not cards
     )
 
 
 def check_outputs(out: Path, plan: EncodePlan, info: MediaInfo, version_id: int,
-                  settings: Settings) -> ProcessingResult:  # fmt: skip
+                  settings: Settings, branding: BrandingInputs | None = None,
+                  ) -> ProcessingResult:  # fmt: skip
     """Probe the ladder's outputs, refuse unfit ones (QC durations, streams), return them."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        collected = collect_outputs(version_id, out, plan, pool)
+        collected = collect_outputs(version_id, out, plan, pool, branding)
     report = build_report(
         duration=picture_duration(info),
         frame_seconds=1 / float(plan.rate),
@@ -118,9 +132,14 @@ def check_outputs(out: Path, plan: EncodePlan, info: MediaInfo, version_id: int,
 
 
 def encode_whole(
-    plan: ProcessingPlan, source: str, settings: Settings, on_progress: Callable[[Progress], None]
-) -> tuple[Path, EncodePlan, tempfile.TemporaryDirectory[str]]:
-    """Encode the ladder in one ffmpeg run (the one-decode command, renditions only)."""
+    plan: ProcessingPlan,
+    source: str,
+    settings: Settings,
+    on_progress: Callable[[Progress], None],
+    storage: Storage,
+) -> tuple[Path, EncodePlan, tempfile.TemporaryDirectory[str], BrandingInputs]:
+    """Encode the ladder in one ffmpeg run (the one-decode command, renditions only), with
+    the profiles' branding: logo, burned-in captions, slate and closing card."""
     encode = ladder_plan_for(plan.media_info, settings)
     measured = measure(source, plan.media_info, settings)
     base = Path(settings.work_dir or tempfile.gettempdir())
@@ -129,13 +148,14 @@ def encode_whole(
     out = Path(tmp.name)
     for sub in encode.directories():
         (out / sub).mkdir(parents=True, exist_ok=True)
+    branding = branding_inputs(plan, storage, encode, out)
     argv = build_process_command(
         source, plan.media_info, str(out), encode, measured=measured,
-        threads=settings.ffmpeg_threads,
+        threads=settings.ffmpeg_threads, branding=branding,
     )  # fmt: skip
     run_ffmpeg(argv, duration=plan.media_info.duration, on_progress=on_progress,
                stall_timeout=STALL_SECONDS)  # fmt: skip
-    return out, encode, tmp
+    return out, encode, tmp, branding
 
 
 def prepare_chunks(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from mam.services.processing import (
     rendition_key,
 )
 from workers.ffmpeg import analysis, hls, stills
+from workers.ffmpeg.branding import BrandingInputs, card_seconds
 from workers.ffmpeg.logs import LogLine
 from workers.ffmpeg.plan import THUMB_FRAMES, EncodePlan, PlannedHls
 from workers.qc import LoudnessResult, OutputCheck
@@ -97,19 +98,23 @@ class Collected:
     mp4: dict[str, MediaInfo]
     hls: list[HlsCheck]
     plan: EncodePlan
+    # Seconds of slate and closing card per profile (``branding.card_seconds``).
+    cards: dict[str, float] = field(default_factory=dict)
 
     @property
     def checks(self) -> list[OutputCheck]:
         """Return one OutputCheck per MP4 and per HLS rung (picture durations)."""
         found = []
-        rows = [(name, picture_duration(info), info) for name, info in self.mp4.items()]
+        rows = [(name, name, picture_duration(info), info) for name, info in self.mp4.items()]
         for ladder in self.hls:
             name = ladder.planned.spec.name
-            rows += [(f"{name}/{rung}", duration, info) for rung, duration, info in ladder.rungs]
-        for name, duration, info in rows:
+            rows += [(f"{name}/{rung}", name, duration, info)
+                     for rung, duration, info in ladder.rungs]  # fmt: skip
+        for name, profile, duration, info in rows:
             v = info.primary_video
             width, height = (v.display_width, v.display_height) if v else (None, None)
-            found.append(OutputCheck(name, duration, info.has_video, info.has_audio, width, height))
+            found.append(OutputCheck(name, duration, info.has_video, info.has_audio, width, height,
+                                     cards=self.cards.get(profile, 0.0)))  # fmt: skip
         return found
 
     def loudness_results(
@@ -245,10 +250,20 @@ def _thumbnails(
     )
 
 
-def collect_outputs(version_id: int, out: Path, plan: EncodePlan, pool: Executor) -> Collected:
-    """Probe every MP4 and HLS rung (in parallel on ``pool``)."""
+def collect_outputs(
+    version_id: int,
+    out: Path,
+    plan: EncodePlan,
+    pool: Executor,
+    branding: BrandingInputs | None = None,
+) -> Collected:
+    """Probe every MP4 and HLS rung (in parallel on ``pool``); ``branding`` is what the
+    encode was given (QC expects each profile's slate and closing card on top of the film)."""
     mp4 = {m.spec.name: pool.submit(probe_output, out / m.file) for m in plan.mp4}
     ladders = [pool.submit(_check_hls, out, h) for h in plan.hls]
+    specs = [m.spec for m in plan.mp4] + [h.spec for h in plan.hls]
+    cards = {s.name: card_seconds(s.branding, branding) for s in specs}
     return Collected(
-        version_id, {k: f.result() for k, f in mp4.items()}, [f.result() for f in ladders], plan
-    )
+        version_id, {k: f.result() for k, f in mp4.items()}, [f.result() for f in ladders], plan,
+        cards={name: seconds for name, seconds in cards.items() if seconds},
+    )  # fmt: skip

@@ -258,9 +258,10 @@ def process_source(
             ) from exc
         for sub in encode.directories():
             (out / sub).mkdir(parents=True, exist_ok=True)
+        branding = branding_inputs(plan, storage, encode, out)
         argv = build_process_command(
             source, info, str(out), encode, measured=measured, threads=settings.ffmpeg_threads,
-            branding=branding_inputs(plan, storage, encode, out),
+            branding=branding,
         )  # fmt: skip
         result: RunResult = run_ffmpeg(
             argv,
@@ -271,7 +272,7 @@ def process_source(
         )
         with ThreadPoolExecutor(max_workers=4) as pool:
             layout_future = pool.submit(_stills, info, out, encode, budget)
-            collected = collect_outputs(plan.version_id, out, encode, pool)
+            collected = collect_outputs(plan.version_id, out, encode, pool, branding)
             layout = layout_future.result()
         progress.at(STAGES["stills"][1])
         errors = analysis.decode_errors(result.log)

@@ -31,7 +31,7 @@ from workers.qc_timing import (
     OutputCheck,
     SourceSpan,
     blocking_errors,
-    duration_reference,
+    expected_duration,
     failure_parts,
     failure_reason,
     output_findings,
@@ -239,7 +239,8 @@ def build_report(
                 "audio": o.has_audio,
                 "width": o.width,
                 "height": o.height,
-                "duration_ok": abs(o.duration - duration_reference(o.duration, duration, span))
+                "cards": round(o.cards, 3),
+                "duration_ok": abs(o.duration - expected_duration(o, duration, span))
                 <= frame_seconds + AUDIO_FRAME,
             }
             for o in outputs

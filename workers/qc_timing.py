@@ -69,6 +69,8 @@ class OutputCheck:
     has_audio: bool
     width: int | None = None
     height: int | None = None
+    # Seconds of opening slate and closing card the output carries besides the film.
+    cards: float = 0.0
 
 
 def duration_reference(actual: float, duration: float, span: SourceSpan | None) -> float:
@@ -77,6 +79,12 @@ def duration_reference(actual: float, duration: float, span: SourceSpan | None) 
     if span is None:
         return duration
     return min((duration, span.presentation), key=lambda ref: abs(actual - ref))
+
+
+def expected_duration(out: OutputCheck, duration: float, span: SourceSpan | None) -> float:
+    """Return the length ``out`` should have: the film's (``duration_reference``) plus its
+    slate and closing card."""
+    return duration_reference(out.duration - out.cards, duration, span) + out.cards
 
 
 def output_findings(
@@ -90,7 +98,7 @@ def output_findings(
             items.append(
                 finding("streams", "error", template, {"output": out.profile}, output=out.profile)
             )
-        expected = duration_reference(out.duration, duration, span)
+        expected = expected_duration(out, duration, span)
         delta = out.duration - expected
         if abs(delta) <= tolerance:
             continue

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mam.audit import ObjectType
 from mam.cli import Context, _, cli, domain_errors, no_user, pass_ctx, state_name
-from mam.models.release import PackageState, ReleaseSet
+from mam.models.release import PackageState, ReleasePackage, ReleaseSet
 from mam.services.releases import ReleaseService
 from mam.services.users import UserService
 
@@ -27,12 +27,17 @@ def releases(click_ctx: click.Context) -> None:
             click.echo(_("no release sets"))
         for r in rows:
             packages = " ".join(
-                f"{p.kind.value}:{state_name(ObjectType.PACKAGE, p.state.value)}"
+                f"{_kind(p)}:{state_name(ObjectType.PACKAGE, p.state.value)}"
                 for p in r.packages
             )
             state = state_name(ObjectType.RELEASE_SET, r.state.value)
             episodes = _("%(n)s episodes", n=f"{len(r.items):>3}")
             click.echo(f"#{r.id:<4} {state:<9} {episodes}  {r.name}  {packages}")
+
+
+def _kind(package: ReleasePackage) -> str:
+    """Return ``tv`` for a shared package, ``tv/a`` for county a's own."""
+    return package.kind.value + (f"/{package.county.code}" if package.county else "")
 
 
 def _print_packages(release: ReleaseSet) -> bool:
@@ -42,7 +47,7 @@ def _print_packages(release: ReleaseSet) -> bool:
         size = f"{p.size:,} B sha256 {p.sha256}" if p.size else ""
         err = f" — {p.last_error}" if p.last_error else ""
         state = state_name(ObjectType.PACKAGE, p.state.value)
-        click.echo(f"  {p.kind.value:<9} {state:<9} {p.progress:5.1f}% {size}{err}")
+        click.echo(f"  {_kind(p):<9} {state:<9} {p.progress:5.1f}% {size}{err}")
         busy |= p.state in (PackageState.QUEUED, PackageState.BUILDING)
     return busy
 

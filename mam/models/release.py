@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,7 +86,9 @@ class ReleaseSet(Base):
         back_populates="release", cascade="all, delete-orphan"
     )
     packages: Mapped[list[ReleasePackage]] = relationship(
-        back_populates="release", cascade="all, delete-orphan", order_by="ReleasePackage.kind"
+        back_populates="release",
+        cascade="all, delete-orphan",
+        order_by="[ReleasePackage.kind, ReleasePackage.id]",
     )
     created_by: Mapped[User | None] = relationship()
 
@@ -132,16 +135,36 @@ class ReleaseTarget(Base):
     county: Mapped[County] = relationship()
 
 
+SHARED_PACKAGE = text("county_id IS NULL")
+
+
 class ReleasePackage(Base):
     """One BagIt ZIP of a release set for one kind of deliverable; its state moves only
-    through ``mam.machines.PACKAGE``."""
+    through ``mam.machines.PACKAGE``.
+
+    ``county_id`` empty: the package every target county without a package of its own
+    downloads (one per set and kind). Set: the package meant for that county alone, e.g.
+    the TV package rendered with the county's own logo (0025_county_packages)."""
 
     __tablename__ = "release_package"
-    __table_args__ = (UniqueConstraint("release_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "release_id", "kind", "county_id", name="uq_release_package_release_kind_county"
+        ),
+        Index(
+            "uq_release_package_shared",
+            "release_id",
+            "kind",
+            unique=True,
+            sqlite_where=SHARED_PACKAGE,
+            postgresql_where=SHARED_PACKAGE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("release_set.id", ondelete="CASCADE"))
     kind: Mapped[PackageKind] = mapped_column(_enum(PackageKind))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
     state: Mapped[PackageState] = mapped_column(_enum(PackageState), default=PackageState.QUEUED)
     progress: Mapped[float] = mapped_column(default=0.0)
     storage_key: Mapped[str | None] = mapped_column(String(300))
@@ -158,6 +181,7 @@ class ReleasePackage(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     release: Mapped[ReleaseSet] = relationship(back_populates="packages")
+    county: Mapped[County | None] = relationship()
 
     __mapper_args__ = {"version_id_col": lock_version}
 

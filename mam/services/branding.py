@@ -5,9 +5,13 @@ name), at most ``MAX_BYTES`` and ``MAX_SIDE`` pixels a side. It is stored under 
 content hash (``branding/logos/<sha256>.png``), so replacing a logo never changes a file
 a package build may be reading. The callers commit.
 
-Which logo a release set's TV package carries (``package_logo``): the set's own, else the
-county's when the set is aimed at exactly one county, else none (the profiles file's site
-logo, if any, is on the broadcast rendition made at ingest already).
+Which TV packages a published set gets (``tv_audiences``) and which logo each carries
+(``package_logo``): a set with its own logo gets one TV package, with that logo, for every
+county. Otherwise every target county with its own logo gets a TV package of its own,
+rendered with its logo, and the counties without one share a package with the site's
+branding (the profiles file's site logo, if any, is on the broadcast rendition made at
+ingest already). The audiences are fixed when the set is published: a county that sets
+its logo later downloads the shared package of sets published before.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import io
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mam.audit import AuditAction, ObjectType, record
@@ -97,11 +102,24 @@ class BrandingService:
             raise NotAllowed(messages.LOGO_RELEASE_FROZEN, params={"name": release.name})
 
 
-def package_logo(release: ReleaseSet) -> str | None:
-    """Return the storage key of the logo the set's TV package carries (None: no override)."""
+def package_logo(release: ReleaseSet, county: County | None = None) -> str | None:
+    """Return the storage key of the logo the TV package of ``county`` (None: the shared
+    package) carries; None: no override (the site's branding)."""
     if release.logo_key:
         return release.logo_key
-    counties = [] if release.all_counties else [t.county for t in release.targets]
-    if len(counties) == 1 and counties[0].logo_key:
-        return counties[0].logo_key
-    return None
+    return county.logo_key if county is not None else None
+
+
+def tv_audiences(session: Session, release: ReleaseSet) -> list[County | None]:
+    """Return who gets a TV package of their own: None is the shared package (the counties
+    without a logo of their own, and every county if the set has its own logo), a county
+    its own package with its logo."""
+    if release.logo_key:
+        return [None]
+    if release.all_counties:
+        counties = list(session.scalars(select(County).order_by(County.code)))
+    else:
+        counties = sorted((t.county for t in release.targets), key=lambda c: c.code)
+    own: list[County | None] = [c for c in counties if c.logo_key]
+    shared: list[County | None] = [None] if release.all_counties or len(own) < len(counties) else []
+    return shared + own

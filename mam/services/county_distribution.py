@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
@@ -28,6 +29,19 @@ from mam.services import assessment_rollup
 from mam.services.downloads import DownloadLog
 from mam.services.release_base import ReleaseBase
 from mam.uow import checkpoint
+
+
+def meant_for(packages: Iterable[ReleasePackage], county_id: int | None) -> list[ReleasePackage]:
+    """Return the packages a county downloads: per kind, the one made for it (its TV
+    package with its own logo), else the shared one."""
+    packages = list(packages)
+    own = {p.kind for p in packages if county_id is not None and p.county_id == county_id}
+    return [
+        p
+        for p in packages
+        if (p.county_id is not None and p.county_id == county_id)
+        or (p.county_id is None and p.kind not in own)
+    ]
 
 
 class CountyDistribution(ReleaseBase):
@@ -57,10 +71,20 @@ class CountyDistribution(ReleaseBase):
             release.all_counties or any(t.county_id == user.county_id for t in release.targets)
         )
 
+    def packages_for(self, release: ReleaseSet, user: User) -> list[ReleasePackage]:
+        """Return the packages of ``release`` ``user`` may see: publishers every one, a
+        county user those meant for the county (its own, else the shared one, per kind)."""
+        if user.has_role(Role.PUBLISHER, Role.ADMIN):
+            return list(release.packages)
+        if not self.visible_to(release, user):
+            return []
+        return meant_for(release.packages, user.county_id)
+
     def package_for_download(self, package_id: int, user: User) -> ReleasePackage:
-        """Return a ready package ``user`` may download; log and refuse anything else."""
+        """Return a ready package ``user`` may download; log and refuse anything else
+        (another county's package is as missing as one that does not exist)."""
         package = self.session.get(ReleasePackage, package_id)
-        if package is None or not self.visible_to(package.release, user):
+        if package is None or package not in self.packages_for(package.release, user):
             self._audit(user, None, AuditAction.DOWNLOAD_REFUSED, package_id=package_id)
             checkpoint(self.session, "the refusal is audited although the request fails")
             raise NotFound(release_messages.PACKAGE_MISSING, params={"id": package_id})
@@ -107,7 +131,10 @@ class CountyDistribution(ReleaseBase):
             with self.session.begin_nested():  # a savepoint: only this insert is undone
                 receipt = Receipt(release_id=release.id, county_id=user.county_id, user_id=user.id)
                 self.session.add(receipt)
-                self._audit(user, release, AuditAction.RECEIPT_CONFIRMED, county_id=user.county_id)
+                self._audit(
+                    user, release, AuditAction.RECEIPT_CONFIRMED, county_id=user.county_id,
+                    packages=[p.id for p in self.packages_for(release, user)],
+                )  # fmt: skip
         except IntegrityError:  # a double click from two tabs
             return self.confirm_receipt(release, user)
         return receipt

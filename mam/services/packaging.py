@@ -23,7 +23,7 @@ from mam.i18n import translator
 from mam.leases import Lease, claim_values
 from mam.machines import PACKAGE, PackageEvent
 from mam.messages import release as release_messages
-from mam.models import Rendition, Version, utcnow
+from mam.models import County, Rendition, Version, utcnow
 from mam.models.catalogue import EpisodeDetail
 from mam.models.licence import Licence
 from mam.models.release import PackageKind, PackageState, ReleasePackage, ReleaseSet, ReleaseState
@@ -66,8 +66,10 @@ def _rights_summary(licence: Licence | None, detail: EpisodeDetail | None) -> st
     return "版权归电教中心所有，仅限县级电教中心教学播放使用"
 
 
-def package_key(release_id: int, kind: PackageKind) -> str:
-    """Return the storage key of a published package."""
+def package_key(release_id: int, kind: PackageKind, county_id: int | None = None) -> str:
+    """Return the storage key of a published package (``county_id``: made for that county)."""
+    if county_id is not None:
+        return f"packages/{release_id}/{kind.value}-county-{county_id}.zip"
     return f"packages/{release_id}/{kind.value}.zip"
 
 
@@ -106,8 +108,7 @@ class PackageBuilder:
         *,
         worker: str = "worker",
         lease_ttl: timedelta = timedelta(minutes=5),
-        brand: Callable[[ReleaseSet, PackageKind], Mapping[tuple[int, str], BrandedFile]]
-        | None = None,
+        brand: Callable[[ReleasePackage], Mapping[tuple[int, str], BrandedFile]] | None = None,
     ) -> None:
         # ``brand`` (workers.branded) returns the renditions re-encoded for this package
         # with its own logo, by (version id, profile); the build fails if it does.
@@ -164,27 +165,25 @@ class PackageBuilder:
             if on_progress:
                 on_progress(percent)
 
-        final = package_key(release.id, package.kind)
+        final = package_key(release.id, package.kind, package.county_id)
         staging_key = f"tmp/packages/{package.id}-{utcnow().timestamp():.0f}.zip"
         self.work_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self._encode_branded(release, package.kind)
+            self._encode_branded(package)
             files = self._plan(release, package.kind)
             with tempfile.TemporaryDirectory(prefix=f"pkg{package.id}-", dir=self.work_dir) as tmp:
                 root = Path(tmp) / "bag"
                 root.mkdir()
                 self._fetch(files, root, progress)
-                self._describe(release, package.kind, files, root)
+                self._describe(package, files, root)
                 checkpoint(self.session, "no transaction held while bagging and zipping")
-                bag = bagit.make_bag(
-                    str(root), self._bag_info(release, package.kind), checksums=["sha256"]
-                )
+                bag = bagit.make_bag(str(root), self._bag_info(package), checksums=["sha256"])
                 # README.txt beside bag-info.txt: a tag file, listed in the tag manifest.
                 (root / "README.txt").write_text(self._readme_text, encoding="utf-8")
                 bag.save()
                 bag.validate(completeness_only=False)  # every checksum, before publishing
                 archive = Path(tmp) / "package.zip"
-                count = _zip(root, archive, f"{safe_name(release.name)}-{package.kind.value}")
+                count = _zip(root, archive, _top_folder(package))
                 digest = _sha256(archive)
                 size = self.storage.put_file(staging_key, archive, content_type="application/zip")
             lease.check()  # fencing: a superseded attempt publishes nothing
@@ -219,10 +218,10 @@ class PackageBuilder:
         self.session.flush()
         return package
 
-    def _encode_branded(self, release: ReleaseSet, kind: PackageKind) -> None:
+    def _encode_branded(self, package: ReleasePackage) -> None:
         if self.brand is not None:
             checkpoint(self.session, "no transaction held while a branded copy is encoded")
-            self.branded = dict(self.brand(release, kind))
+            self.branded = dict(self.brand(package))
 
     def _plan(self, release: ReleaseSet, kind: PackageKind) -> list[_File]:
         files: list[_File] = []
@@ -293,9 +292,8 @@ class PackageBuilder:
             if on_progress:
                 on_progress(90.0 * done / total)  # the rest: bagging, validating, zipping
 
-    def _describe(
-        self, release: ReleaseSet, kind: PackageKind, files: list[_File], root: Path
-    ) -> None:
+    def _describe(self, package: ReleasePackage, files: list[_File], root: Path) -> None:
+        release, kind, county = package.release, package.kind, package.county
         episodes = []
         for n, item in enumerate(release.items, start=1):
             version: Version = item.version
@@ -341,18 +339,24 @@ class PackageBuilder:
                 "notes": release.notes,
             },
             "package": kind.value,
+            # The county the package was made for (its own logo); null: shared.
+            "county": {"code": county.code, "name": county.name} if county else None,
             "episodes": episodes,
         }
         (root / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
         )
-        self._readme_text = _readme(release, kind, episodes, package_contents(release, kind))
+        self._readme_text = _readme(
+            release, kind, episodes, package_contents(release, kind), county
+        )
 
-    def _bag_info(self, release: ReleaseSet, kind: PackageKind) -> dict[str, str]:
+    def _bag_info(self, package: ReleasePackage) -> dict[str, str]:
+        release, kind, county = package.release, package.kind, package.county
+        for_county = f" {county.code} {county.name}" if county else ""
         info = {
             "Source-Organization": ORGANIZATION,
             "External-Identifier": f"release-{release.id}",
-            "External-Description": f"{release.name} {kind.value}",
+            "External-Description": f"{release.name} {kind.value}{for_county}",
             "Bag-Group-Identifier": release.name,
         }
         return {label: tag_value(value) for label, value in info.items()}
@@ -374,6 +378,7 @@ def _readme(
     kind: PackageKind,
     episodes: list[dict],
     contents: dict[str, list[Rendition]],
+    county: County | None = None,
 ) -> str:
     zh = translator("zh_CN")
     held = "；".join(
@@ -382,6 +387,7 @@ def _readme(
     )
     lines = [
         f"{release.name} 供片包 —— {KIND_LABELS[kind]}",
+        *([f"本包专供{county.name}（{county.code}），带本县台标。"] if county else []),
         *([f"影片格式（按实际文件）：{held}"] if held else []),
         "",
         "本包是 BagIt 1.0 格式的数据包（https://www.rfc-editor.org/rfc/rfc8493）。",
@@ -408,6 +414,12 @@ def _readme(
     if release.notes:
         lines += ["", "发布说明：", f"  {release.notes}"]
     return "\r\n".join(lines) + "\r\n"  # CRLF: opened on Windows PCs at county centres
+
+
+def _top_folder(package: ReleasePackage) -> str:
+    """Return the folder a package's ZIP unpacks into (``2026年第12期-tv`` or ``…-tv-a``)."""
+    name = f"{safe_name(package.release.name)}-{package.kind.value}"
+    return f"{name}-{safe_name(package.county.code, 20)}" if package.county else name
 
 
 def _zip(root: Path, archive: Path, top: str) -> int:

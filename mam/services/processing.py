@@ -19,7 +19,6 @@ from mam.leases import SUPERSEDED, Lease, claim_values
 from mam.machines import JOB, JobEvent
 from mam.messages import catalogue, processing
 from mam.models import Job, JobKind, JobState, User, Version, VersionState, utcnow
-from mam.models.catalogue import Subtitle
 from mam.probe import MediaInfo
 from mam.services.processing_records import RecordsMixin
 from mam.services.processing_types import (
@@ -31,6 +30,7 @@ from mam.services.processing_types import (
     rendition_key,
     version_prefixes,
 )
+from mam.services.subtitles import current_subtitles
 from mam.uow import checkpoint, short_transaction
 from mam.workflow import Event, transition
 from storage import Storage
@@ -148,8 +148,8 @@ class ProcessingService(RecordsMixin):
             source_key=version.asset.storage_key,
             source_name=version.asset.original_filename,
             media_info=MediaInfo.from_dict(version.asset.media_info),
-            subtitle_keys=self._subtitle_keys(version.episode_id),
-            slate_lines=_slate_lines(version),
+            subtitle_keys=self._subtitle_keys(version),
+            slate_lines=slate_lines(version),
         )
         # Everything the run needs is read: commit, so the session holds no transaction
         # (on SQLite: no write lock) while the run renews its lease from other sessions.
@@ -157,12 +157,8 @@ class ProcessingService(RecordsMixin):
         self.lease = Lease(self._bind(), Job, job.id, job.attempts, self.lease_ttl)
         return plan
 
-    def _subtitle_keys(self, episode_id: int) -> dict[str, str]:
-        """Return the newest stored WebVTT of each language of the episode."""
-        rows = self.session.scalars(
-            select(Subtitle).where(Subtitle.episode_id == episode_id).order_by(Subtitle.id)
-        )
-        return {row.language: row.storage_key for row in rows if row.storage_key}
+    def _subtitle_keys(self, version: Version) -> dict[str, str]:
+        return subtitle_keys(self.session, version)
 
     def _start_version(self, version: Version, job: Job, worker: str) -> None:
         transition(
@@ -389,7 +385,18 @@ def record_error(job: Job, error: MamError) -> None:
     job.error_params = {**error.params, **({"detail": error.detail} if error.detail else {})}
 
 
-def _slate_lines(version: Version) -> tuple[str, ...]:
+def subtitle_keys(session: Session, version: Version) -> dict[str, str]:
+    """Return the stored WebVTT the version plays in each language: the current revision
+    as ``mam.services.subtitles.current_subtitles`` defines it (the version's own row over
+    the episode's), never a newer row of another version or an older revision."""
+    return {
+        row.language: row.storage_key
+        for row in current_subtitles(session, version)
+        if row.storage_key
+    }
+
+
+def slate_lines(version: Version) -> tuple[str, ...]:
     """Return the opening slate's lines: programme, episode, date (burned into the picture,
     in the broadcast's language, Chinese)."""
     episode = version.episode

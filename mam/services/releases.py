@@ -30,6 +30,7 @@ from mam.models.release import (
     ReleaseState,
     ReleaseTarget,
 )
+from mam.services.branding import tv_audiences
 from mam.services.coverage import (
     OVERDUE_AFTER,
     VILLAGES_PER_SET,
@@ -192,12 +193,16 @@ class ReleaseService(ReleaseBase):
             )
         RELEASE.fire(self.session, release, ReleaseEvent.PUBLISH, actor)
         release.published_at = utcnow()
-        existing = {p.kind for p in release.packages}
-        release.packages.extend(
-            ReleasePackage(kind=k)
-            for k in PackageKind
-            if k not in existing and k.value in release.uses
-        )
+        existing = {(p.kind, p.county_id) for p in release.packages}
+        for kind in PackageKind:
+            if kind.value not in release.uses:
+                continue
+            audiences = tv_audiences(self.session, release) if kind == PackageKind.TV else [None]
+            release.packages.extend(
+                ReleasePackage(kind=kind, county=county)
+                for county in audiences
+                if (kind, county.id if county else None) not in existing
+            )
         self.session.flush()
         for package in release.packages:
             if package.state == PackageState.QUEUED:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,10 +28,11 @@ from sqlalchemy.orm import Session
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
 from mam.messages import catalogue
-from mam.models import User, Version
+from mam.models import Job, User, Version
 from mam.models.catalogue import Subtitle
 from mam.services.comments import version_fps
 from mam.services.edit_rights import require_episode_change
+from mam.services.subtitle_burn import reburn_subtitles
 from mam.services.subtitles import Cue, normalise_language, store_subtitles
 from storage import Storage
 
@@ -173,9 +175,11 @@ def validate(cues: Sequence[Cue], fps: float) -> list[Cue]:
 class SubtitleEditor:
     """Save the editor's cue list as a new revision of a version's subtitles."""
 
-    def __init__(self, session: Session, storage: Storage) -> None:
+    def __init__(self, session: Session, storage: Storage, profiles: Path | None = None) -> None:
         self.session = session
         self.storage = storage
+        self.profiles = profiles  # the profiles file: which languages are burned in
+        self.reburned: list[Job] = []  # the ladder jobs the last save queued
 
     def save(self, version: Version, language: str, raw: Any, actor: User | None) -> Subtitle:
         """Validate ``raw`` (the page's cue list) and store it; audited. Nothing is committed."""
@@ -193,5 +197,6 @@ class SubtitleEditor:
             self.session, AuditAction.EDIT_SUBTITLE, actor, ObjectType.VERSION, version.id,
             details={"language": code, "cues": len(cues), "revision": row.revision},
         )  # fmt: skip
+        self.reburned = reburn_subtitles(self.session, row, actor, self.profiles)
         self.session.flush()
         return row

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from mam.audit import AuditAction, ObjectType, record
 from mam.errors import InvalidInput
 from mam.messages import catalogue
-from mam.models import Episode, User, Version
+from mam.models import Episode, Job, User, Version
 from mam.models.catalogue import Subtitle, SubtitleCue
 from mam.search_subtitles import index_cues
 from mam.services.edit_rights import require_episode_change
@@ -236,11 +237,17 @@ def reindex_subtitles(session: Session, storage: Storage) -> int:
 
 
 class SubtitleService:
-    """Validate and attach subtitle files to episodes (or to one version of an episode)."""
+    """Validate and attach subtitle files to episodes (or to one version of an episode).
 
-    def __init__(self, session: Session, storage: Storage) -> None:
+    ``profiles`` is the profiles file (None: the shipped one): a language one of its
+    profiles burns in gets the processed versions' renditions made again
+    (``mam.services.subtitle_burn``)."""
+
+    def __init__(self, session: Session, storage: Storage, profiles: Path | None = None) -> None:
         self.session = session
         self.storage = storage
+        self.profiles = profiles
+        self.reburned: list[Job] = []  # the ladder jobs the last attach queued
 
     def attach(
         self,
@@ -271,5 +278,9 @@ class SubtitleService:
             details={"filename": row.original_filename, "cues": len(cues), "language": language,
                      "version": version.number if version else None},
         )  # fmt: skip
+        # Imported here: the ladder service reads this module (current_subtitles).
+        from mam.services.subtitle_burn import reburn_subtitles  # noqa: PLC0415
+
+        self.reburned = reburn_subtitles(self.session, row, actor, self.profiles)
         self.session.flush()
         return row

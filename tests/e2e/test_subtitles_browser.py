@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from mam.models import Role, Version, VersionState
+from mam.models import Job, JobKind, JobState, Role, Version, VersionState
 from mam.runtime import Runtime
 from mam.services.learners import LearnerService
 from mam.services.releases import ReleaseService
@@ -22,6 +23,7 @@ from tests.e2e.conftest import shot
 from tests.web.conftest import PASSWORD, process_now
 from tests.web.tus_helpers import serving
 from web import create_app
+from workers.tasks.chunks import run_ladder
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SECONDS = 8.0
@@ -45,6 +47,12 @@ def sign_in(page, url: str, username: str, password: str = PASSWORD) -> None:  #
 
 
 def publish(runtime: Runtime, version_id: int) -> None:
+    with runtime.db.session() as s:  # the playback copy burns the subtitles added since
+        queued = s.scalars(select(Job.id).where(
+            Job.version_id == version_id, Job.kind == JobKind.LADDER, Job.state == JobState.QUEUED
+        )).all()  # fmt: skip
+    for job_id in queued:
+        assert run_ladder(runtime, version_id, job_id, "test")[0] == "ready"
     with runtime.db.session() as s:
         users = UserService(s)
         county = users.ensure_county("c1", "甲县")

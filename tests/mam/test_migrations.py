@@ -7,7 +7,7 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
-HEAD = "0024_merge_session5"
+HEAD = "0025_county_packages"
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -77,3 +77,52 @@ def test_county_screenings_survive_the_network_revision(home) -> None:  # type: 
         ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM screening ORDER BY id")]
     engine.dispose()
     assert ids == [7]
+
+
+def test_packages_made_before_county_packages_stay_the_shared_ones(home) -> None:  # type: ignore[no-untyped-def]
+    """0025_county_packages: an existing package is the shared one of its set and kind; a
+    second shared one is refused, a county's own one is allowed."""
+    import pytest
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{home / 'p.db'}"
+    migrate.upgrade(url, "0024_merge_session5")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO county (id, code, name, villages, playback_points)"
+            " VALUES (1, 'a', '甲县', 0, 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO release_set"
+            " (id, name, notes, state, all_counties, created_at, lock_version)"
+            " VALUES (1, '2026年第1期', '', 'published', 1, '2026-01-01 00:00:00', 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO release_package (id, release_id, kind, state, progress, storage_key,"
+            " attempts, lock_version) VALUES (5, 1, 'tv', 'ready', 100, 'packages/1/tv.zip', 1, 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO download (id, package_id, county_id, range_start, bytes_sent,"
+            " completed, started_at) VALUES (1, 5, 1, 0, 10, 1, '2026-01-02 00:00:00')"
+        )
+    migrate.upgrade(url)
+    insert = (
+        "INSERT INTO release_package (release_id, kind, county_id, state, progress, attempts,"
+        " lock_version) VALUES (1, 'tv', {}, 'queued', 0, 0, 1)"
+    )
+    with engine.begin() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT county_id, storage_key FROM release_package WHERE id = 5"
+        ).one()
+        assert tuple(row) == (None, "packages/1/tv.zip")
+        conn.exec_driver_sql(insert.format(1))  # county a's own TV package
+    for county in ("NULL", "1"):  # a second shared one, a second one of county a
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.exec_driver_sql(insert.format(county))
+    migrate.downgrade(url, "0024_merge_session5")
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM release_package")]
+        downloads = conn.exec_driver_sql("SELECT count(*) FROM download").scalar()
+    engine.dispose()
+    assert ids == [5] and downloads == 1

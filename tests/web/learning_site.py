@@ -19,6 +19,7 @@ from mam.services.subtitles import SubtitleService
 from mam.services.users import UserService
 from tests.conftest import make_settings
 from tests.web.conftest import PASSWORD, process_now
+from workers.tasks.chunks import run_ladder
 
 LEARNER1 = ("13800000001", "long password one")  # county c1
 LEARNER2 = ("13800000002", "long password two")  # county c2
@@ -87,6 +88,11 @@ def publish_film(
             service.attach(version.episode, vtt.encode(), "字幕.vtt", "zh", admin)
         version.state = VersionState.APPROVED  # the review chain is not what is tested here
         s.commit()
+        # Subtitles added after processing: the playback copy that burns them in is made
+        # again by the ladder job they queued (mam.services.subtitle_burn), run here.
+        for job in service.reburned if vtt is not None else []:
+            assert run_ladder(runtime, vid, job.id, "test")[0] == "ready"
+        s.expire_all()
         publisher = UserService(s).by_username("publisher")
         assert publisher is not None
         releases = ReleaseService(s)

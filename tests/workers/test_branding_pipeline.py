@@ -113,3 +113,61 @@ def test_subtitles_burn_into_playback_and_the_logo_onto_broadcast(
     assert b > 200 and r < 40 and g < 40
     r, g, b = pic[(26 * W + 100) * 3 :][:3]
     assert abs(r - 64) < 8 and abs(b - 64) < 8  # beside the logo: the picture
+
+
+CARDS = """
+[branding]
+slate_seconds = 1.0
+closing_seconds = 1.0
+closing_text = "版权所有 © 2026 某某县电教中心"
+
+[profiles.broadcast]
+kind = "mp4"
+max_height = 180
+video_bitrate = "1500k"
+audio_bitrate = "96k"
+branding = { slate = true, closing = true }
+
+[profiles.proxy]
+kind = "mp4"
+max_height = 180
+video_bitrate = "500k"
+audio_bitrate = "96k"
+"""
+
+
+def test_a_profile_with_slate_and_closing_card_passes_qc(
+    runtime: Runtime, session: Session, tmp_path: Path
+) -> None:
+    """QC holds the broadcast copy to film + slate + closing card (2 + 1 + 1 s): it is
+    published, with the slate before the film and the card after it."""
+    film = tmp_path / "film.mp4"
+    _ffmpeg("-f", "lavfi", "-i", f"color=c=0x404040:s={W}x{H}:r=25:d=2",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", str(film))  # fmt: skip
+    (tmp_path / "profiles.toml").write_text(CARDS, encoding="utf-8")
+    profiles = load_profiles(tmp_path / "profiles.toml")
+    result = IngestService(session, runtime.storage).ingest_file(
+        film, programme="时代风采", title="第2集"
+    )
+    session.commit()
+    service = ProcessingService(session, runtime.storage)
+    plan = service.begin(result.version.id, worker="test")
+    assert plan is not None and plan.slate_lines
+    process_source(plan, runtime.storage, runtime.settings, on_progress=lambda p: None,
+                   publish=lambda r: service.publish(plan, r), profiles=profiles)  # fmt: skip
+    session.commit()
+
+    version = session.get_one(Version, result.version.id)
+    broadcast, proxy = version.rendition("broadcast"), version.rendition("proxy")
+    assert broadcast is not None and proxy is not None
+    assert abs(broadcast.media_info["duration"] - 4.0) < 0.1
+    assert abs(proxy.media_info["duration"] - 2.0) < 0.1  # no cards on the review copy
+    path = tmp_path / "broadcast.mp4"
+    runtime.storage.download_to(broadcast.storage_key, path)
+    centre = (H // 2 * W + 10) * 3  # left of the centred text
+    card_blue = (0x10, 0x24, 0x3E)
+    for seconds, want in [(0.5, card_blue), (2.0, (64, 64, 64)), (3.5, card_blue)]:
+        got = tuple(frame(path, seconds)[centre:][:3])
+        assert all(abs(a - b) <= 8 for a, b in zip(got, want, strict=True)), (seconds, got)

@@ -118,3 +118,39 @@ def test_a_job_for_a_version_that_needs_no_processing_is_skipped(
     assert audit.details == {"version_id": job.version_id, "version_state": "ready"}
     # A skipped job is done: a second delivery does nothing.
     assert service.begin(job.version_id, worker="w", job_id=job.id) is None
+
+
+def test_the_plan_burns_the_current_subtitle_revision(runtime: Runtime, session: Session) -> None:
+    """The plan's subtitles are the ones the version plays (``current_subtitles``): the
+    version's own current revision, not a newer row of another version of the episode, nor
+    a newer episode-wide row, nor an older revision it replaced."""
+    from mam.models import Asset, Version
+    from mam.services.subtitles import Cue, store_subtitles
+
+    job = _job(session, JobState.QUEUED, attempts=0)
+    version = session.get_one(Version, job.version_id)
+    episode = version.episode
+    other = Version(
+        episode=episode, number=2, state=VersionState.UPLOADED,
+        asset=Asset(sha256="b" * 64, storage_key="originals/b", size=1, original_filename="b.mp4",
+                    media_info={}),
+    )  # fmt: skip
+    session.add(other)
+    session.flush()
+
+    def save(text: str, target: Version | None, language: str = "zh") -> str:
+        row = store_subtitles(
+            session, runtime.storage, episode, [Cue(0.0, 1.0, text)],
+            language=language, filename="a.vtt", actor=None, version=target,
+        )  # fmt: skip
+        return row.storage_key
+
+    save("第一稿", version)
+    mine = save("本版定稿", version)  # the version's current revision (the first is replaced)
+    save("另一版", other)  # newer, of the other version
+    save("全集通用", None)  # newer still, for every version without its own
+    english = save("for every version", None, "en")
+    session.commit()
+    plan = ProcessingService(session, runtime.storage).begin(version.id, worker="w")
+    assert plan is not None
+    assert plan.subtitle_keys == {"zh": mine, "en": english}

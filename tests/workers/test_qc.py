@@ -188,3 +188,27 @@ def test_loudness_off_target_and_silent_sources() -> None:
 def test_timecode() -> None:
     assert timecode(3725.5) == "1:02:05.500"
     assert timecode(-1) == "0:00:00.000"
+
+
+def test_an_output_with_slate_and_closing_card_is_held_to_film_plus_cards() -> None:
+    """A profile with an opening slate (4 s) and a closing card (3 s): QC expects 607 s of
+    a 600 s film; the same file without the cards declared, or cards missing, blocks."""
+    carded = _report(outputs=[OutputCheck("broadcast", 607.0, True, True, cards=7.0)])
+    assert [c for c, _ in _checks(carded)] == ["loudness", "loudness"]
+    assert carded["outputs"][0]["duration_ok"] and carded["outputs"][0]["cards"] == 7.0
+    undeclared = _report(outputs=[OutputCheck("broadcast", 607.0, True, True)])
+    assert [f["check"] for f in blocking_errors(undeclared)] == ["duration"]
+    missing = _report(outputs=[OutputCheck("broadcast", 600.0, True, True, cards=7.0)])
+    assert [f["expected"] for f in blocking_errors(missing)] == [607.0]
+
+
+def test_card_seconds_count_only_the_cards_a_film_gets() -> None:
+    from workers.ffmpeg.branding import Branding, BrandingInputs, card_seconds
+
+    both = Branding(slate=True, closing=True, closing_text="版权所有", slate_seconds=4.0,
+                    closing_seconds=3.0)  # fmt: skip
+    assert card_seconds(both, BrandingInputs(slate_lines=("时代风采", "第1集"))) == 7.0
+    assert card_seconds(both, BrandingInputs()) == 3.0  # no slate lines: no slate
+    assert card_seconds(Branding(slate=True), BrandingInputs(slate_lines=("x",))) == 4.0
+    assert card_seconds(Branding(captions="zh"), BrandingInputs(slate_lines=("x",))) == 0.0
+    assert card_seconds(None, BrandingInputs(slate_lines=("x",))) == 0.0

@@ -21,6 +21,7 @@ Every rung has the source's aspect, so one pre-wrapping of the cues (``wrap_vtt`
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -232,6 +233,16 @@ def cards_of(branding: Branding, slate_lines: Sequence[str]) -> tuple[CardSpec |
     return slate, closing
 
 
+def card_seconds(branding: Branding | None, inputs: BrandingInputs | None) -> float:
+    """Return the seconds the opening slate and closing card add to an output of a profile
+    with ``branding`` (0: none; a slate needs this film's slate lines)."""
+    resolved = resolve(branding, inputs)
+    if resolved is None:
+        return 0.0
+    slate, closing = cards_of(resolved, (inputs or BrandingInputs()).slate_lines)
+    return sum(card.seconds for card in (slate, closing) if card is not None)
+
+
 def brand_picture(
     leg: Any,
     branding: Branding,
@@ -264,6 +275,42 @@ def with_cards(
             parts += [card(spec, size[0], size[1], rate), silence(spec.seconds)]
     joined = ffmpeg.concat(*parts, v=1, a=1).node
     return joined[0], joined[1]
+
+
+_VTT_TIME = r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})"
+_VTT_TIMING = re.compile(rf"^\s*{_VTT_TIME}\s*-->\s*{_VTT_TIME}(.*)$")
+
+
+def _vtt_seconds(h: str | None, m: str, s: str, ms: str) -> float:
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def _vtt_stamp(value: float) -> str:
+    ms = max(0, round(value * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def shift_vtt(text: str, offset: float, length: float) -> str:
+    """Return the cues of WebVTT ``text`` seen in ``[offset, offset + length)`` of the film,
+    timed from ``offset`` (a chunk of the segment-parallel ladder starts its clock at 0);
+    a cue across a cut is cut with it, so each side shows its part."""
+    out = ["WEBVTT", ""]
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        lines = block.strip("\n").split("\n")
+        at = next((i for i, line in enumerate(lines) if _VTT_TIMING.match(line)), None)
+        if at is None:
+            continue
+        g = _VTT_TIMING.match(lines[at]).groups()  # type: ignore[union-attr]
+        start = _vtt_seconds(*g[0:4]) - offset
+        end = _vtt_seconds(*g[4:8]) - offset
+        if end <= 0 or start >= length:
+            continue
+        timing = f"{_vtt_stamp(max(0.0, start))} --> {_vtt_stamp(min(end, length))}{g[8]}"
+        out += [timing, *lines[at + 1 :], ""]
+    return "\n".join(out)
 
 
 def wrap_vtt(text: str, frame_width: int, frame_height: int, caption_size: float) -> str:

@@ -41,7 +41,15 @@ import ffmpeg
 
 from mam.probe import MediaInfo
 from workers.ffmpeg.analysis import LoudnessMeasurement
-from workers.ffmpeg.commands import GLOBAL_ARGS, _hls_options, _mp4_options, _pictures, _sounds
+from workers.ffmpeg.branding import BrandingInputs
+from workers.ffmpeg.commands import (
+    GLOBAL_ARGS,
+    _branded,
+    _hls_options,
+    _mp4_options,
+    _pictures,
+    _sounds,
+)
 from workers.ffmpeg.normalise import constant_frame_rate, gop_frames
 from workers.ffmpeg.plan import EncodePlan, PlannedHls
 from workers.ffmpeg.specs import HlsRendition, Mp4Rendition
@@ -175,9 +183,20 @@ def _rung_options(h: PlannedHls, i: int, gop: int, threads: int) -> dict[str, An
 
 
 def chunk_command(
-    source: str, info: MediaInfo, plan: EncodePlan, chunk: Chunk, outdir: str, threads: int = 0
+    source: str,
+    info: MediaInfo,
+    plan: EncodePlan,
+    chunk: Chunk,
+    outdir: str,
+    threads: int = 0,
+    branding: BrandingInputs | None = None,
 ) -> list[str]:
-    """Return the argv encoding ``chunk``'s video ladder into ``outdir`` (video-only MP4s)."""
+    """Return the argv encoding ``chunk``'s video ladder into ``outdir`` (video-only MP4s).
+
+    ``branding``: the logo and burned-in captions of the branded profiles, as the one-decode
+    command lays them; its subtitle files must be timed from the chunk's first frame
+    (``branding.shift_vtt``). Slate and closing card are not made in chunks (a ladder whose
+    profiles ask for them runs in one piece, ``workers.ladder.should_chunk``)."""
     ladder = ladder_plan(plan)
     video = info.primary_video
     assert video is not None  # noqa: S101 - chunkable() said so
@@ -188,6 +207,7 @@ def chunk_command(
         ffmpeg.input(source, ss=f"{seek:.6f}") if chunk.first_frame else ffmpeg.input(source)
     )
     legs = _pictures(source_input, info, ladder)
+    _branded(ladder, legs, None, branding)
     out = Path(outdir)
     outputs = []
     for m in ladder.mp4:

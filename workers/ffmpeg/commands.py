@@ -236,10 +236,11 @@ def _jpegs(stream: Any, directory: Path, digits: int, quality: int, **extra: Any
 def _branded(
     plan: EncodePlan,
     legs: dict[str, Any],
-    sounds: dict[str, Any],
+    sounds: dict[str, Any] | None,
     inputs: BrandingInputs | None,
 ) -> None:
-    """Lay each branded profile's logo, captions and cards on its legs (in place)."""
+    """Lay each branded profile's logo, captions and cards on its legs (in place);
+    ``sounds`` None: the pictures only, without cards (a chunk of the segment ladder)."""
     jobs: list[tuple[str, str, Branding, tuple[int, int]]] = []
     for m in plan.mp4:
         if b := resolve(m.spec.branding, inputs):
@@ -260,6 +261,9 @@ def _branded(
     for leg, sound, b, size in jobs:
         logo = logos[b.logo.path].pop() if b.logo else None
         picture = brand_picture(legs[leg], b, given, size, logo)
+        if sounds is None:
+            legs[leg] = picture
+            continue
         legs[leg], sounds[sound] = with_cards(
             picture, sounds[sound], b, given, size, rate_text(plan.rate)
         )

@@ -16,10 +16,11 @@ from mam.messages import processing
 from mam.models import Job
 from mam.runtime import Runtime
 from mam.services.ladder import LadderService
-from mam.services.processing import ProcessingPlan, ProcessingService
+from mam.services.processing import ProcessingPlan, ProcessingService, slate_lines, subtitle_keys
 from workers import chunked, ladder
 from workers.celery_app import CHUNK_TASK, JOIN_TASK, SOUND_TASK
 from workers.ffmpeg import analysis, chunks
+from workers.pipeline import branding_inputs
 from workers.runtime import runtime
 from workers.tasks.processing import run_attempt
 
@@ -35,12 +36,15 @@ def run_ladder(
     def work(plan: ProcessingPlan, service: ProcessingService) -> str:
         settings = rt.settings
         with ladder.source_for(rt.storage, plan.source_key) as source:
-            if not ladder.should_chunk(plan.media_info, settings):
+            cards = ladder.has_cards(plan, settings)
+            if not ladder.should_chunk(plan.media_info, settings, cards=cards):
                 progress = lambda p: service.record_progress(plan.job_id, p.percent, p.eta)  # noqa: E731
-                out, encode, tmp = ladder.encode_whole(plan, source, settings, progress)
+                out, encode, tmp, branding = ladder.encode_whole(
+                    plan, source, settings, progress, rt.storage
+                )
                 with tmp:
                     result = ladder.check_outputs(
-                        out, encode, plan.media_info, plan.version_id, settings
+                        out, encode, plan.media_info, plan.version_id, settings, branding
                     )
                     service.publish(plan, result)
                 return "ready"
@@ -67,6 +71,7 @@ def _plan(rt: Runtime, job_id: int, attempt: int) -> ProcessingPlan | None:
         return ProcessingPlan(
             job_id, version.id, attempt, version.asset.storage_key,
             version.asset.original_filename, MediaInfo.from_dict(version.asset.media_info),
+            subtitle_keys=subtitle_keys(session, version), slate_lines=slate_lines(version),
         )  # fmt: skip
 
 
@@ -139,9 +144,12 @@ def encode_chunk(self: Task, job_id: int, attempt: int, chunk: dict[str, int]) -
     piece = chunks.Chunk.from_dict(chunk)
 
     def make(source: str, plan: ProcessingPlan, encode: Any, out: Path, lease: Any) -> list[Path]:
+        rt = runtime()  # the film's captions (written beside the piece), re-timed per chunk
+        branding = branding_inputs(plan, rt.storage, encode, out.parent)
         return chunked.encode_chunk(
             source, plan.media_info, encode, piece, out,
-            threads=runtime().settings.ffmpeg_threads, on_progress=lambda _p: lease.renew(),
+            threads=rt.settings.ffmpeg_threads, on_progress=lambda _p: lease.renew(),
+            branding=branding,
         )  # fmt: skip
 
     return _piece(self, job_id, attempt, f"chunk{piece.index}", make)
