@@ -16,8 +16,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from mam.models.assessment import NO_TOWNSHIP, CountyMonthRollup, MonthRollup, PointYear
-from mam.models.network import PlaybackPoint
-from mam.services.assessment_sql import Grain, Period
+from mam.models.network import PlaybackPoint, Township
+from mam.services.assessment_sql import Grain, Period, township_scope
 
 if TYPE_CHECKING:
     from mam.services.assessment_indicators import Context
@@ -50,42 +50,51 @@ def month_where(ctx: Context) -> list[ColumnElement[bool]]:
 
 
 def monthly(ctx: Context) -> Any:
-    """Return (group, month, planned, done, held and moved, attendance) rows."""
+    """Return (group, month, planned, done, held and moved, attendance) rows.
+
+    The rollup row of the grain is already one per group and month (a county's row of
+    ``assessment_county_month``, a township's of ``assessment_month``; with a township
+    scope the county grain reads that township's rows): no grouping is needed."""
     key, r = month_key(ctx), table(ctx)
-    return (
-        select(
-            key,
-            r.month,
-            func.sum(r.planned),
-            func.sum(r.done),
-            func.sum(r.held + r.moved),
-            func.sum(r.attendance),
-        )
-        .where(*month_where(ctx))
-        .group_by(key, r.month)
+    return select(key, r.month, r.planned, r.done, r.held + r.moved, r.attendance).where(
+        *month_where(ctx)
     )
+
+
+def month_sums(ctx: Context) -> dict[int, tuple[int, int, int, int]]:
+    """Return ``{group: (reports against the plan held or moved, plan entries, attendance,
+    held and moved reports)}`` over the period: one grouped read for two indicators."""
+
+    def compute() -> dict[int, tuple[int, int, int, int]]:
+        key, r = month_key(ctx), table(ctx)
+        stmt = (
+            select(
+                key,
+                func.sum(r.done),
+                func.sum(r.planned),
+                func.sum(r.attendance),
+                func.sum(r.held + r.moved),
+            )
+            .where(*month_where(ctx))
+            .group_by(key)
+        )
+        return {
+            int(k): (int(d or 0), int(p or 0), int(a or 0), int(n or 0))
+            for k, d, p, a, n in ctx.session.execute(stmt)
+        }
+
+    result: dict[int, tuple[int, int, int, int]] = ctx.once("month_sums", compute)
+    return result
 
 
 def plan_fulfilment(ctx: Context) -> dict[int, tuple[int, int]]:
     """Reports against the plan, held or moved ÷ plan entries, each by its own month."""
-    key, r = month_key(ctx), table(ctx)
-    stmt = select(key, func.sum(r.done), func.sum(r.planned)).where(*month_where(ctx)).group_by(key)
-    return {int(k): (int(n or 0), int(d or 0)) for k, n, d in ctx.session.execute(stmt)}
+    return {k: (done, planned) for k, (done, planned, _a, _n) in month_sums(ctx).items()}
 
 
 def attendance(ctx: Context) -> dict[int, tuple[int, int]]:
     """Return ``{group: (attendance, held and moved reports)}``."""
-    key, r = month_key(ctx), table(ctx)
-    stmt = (
-        select(key, func.sum(r.attendance), func.sum(r.held + r.moved))
-        .where(*month_where(ctx))
-        .group_by(key)
-    )
-    return {
-        int(k): (int(a or 0), int(n or 0))
-        for k, a, n in ctx.session.execute(stmt)
-        if int(n or 0) or int(a or 0)
-    }
+    return {k: (a, n) for k, (_d, _p, a, n) in month_sums(ctx).items() if n or a}
 
 
 def year_masks(period: Period) -> dict[int, int]:
@@ -97,34 +106,29 @@ def year_masks(period: Period) -> dict[int, int]:
     return masks
 
 
-def screened_points(ctx: Context) -> dict[int, int]:
-    """Return ``{group: active points with a held (or moved) screening in the period}``.
-
-    Every point with a month of the period in its masks is counted from the rollup alone,
-    then the inactive ones (few; found through the point table) are taken off again.
-    """
+def coverage(ctx: Context) -> dict[int, tuple[int, int]]:
+    """Return ``{group: (active points with a held (or moved) screening in the period,
+    active points)}`` in one query: the active points of the scope, each joined to whether
+    its rows of ``assessment_point_year`` have a bit among the period's months."""
     masks = year_masks(ctx.period)
     p = PointYear
-    key = p.county_id if ctx.grain == Grain.COUNTY else p.township_id
     mask = case(*((p.year == y, m) for y, m in masks.items()), else_=0)
     where = [p.year >= min(masks), p.year <= max(masks), p.months.op("&")(mask) != 0]
     if ctx.scope.county_id is not None:
         where.append(p.county_id == ctx.scope.county_id)
     if ctx.scope.township_id is not None:
         where.append(p.township_id == ctx.scope.township_id)
-    if len(masks) == 1:  # one row per point and year: no duplicates to remove
-        every = select(key, func.count()).where(*where).group_by(key)
-    else:
-        points = select(key.label("key"), p.point_id).where(*where).group_by(key, p.point_id)
-        inner = points.subquery()
-        every = select(inner.c.key, func.count()).group_by(inner.c.key)
-    inactive = (
-        select(key, func.count(func.distinct(p.point_id)))
-        .join(PlaybackPoint, PlaybackPoint.id == p.point_id)
-        .where(~PlaybackPoint.active, *where)
+    hit = select(p.point_id).where(*where)
+    if len(masks) > 1:  # a point has one row per year: count it once
+        hit = hit.distinct()
+    screened = hit.subquery("screened")
+    key = Township.county_id if ctx.grain == Grain.COUNTY else PlaybackPoint.township_id
+    stmt = (
+        select(key, func.count(screened.c.point_id), func.count(PlaybackPoint.id))
+        .select_from(PlaybackPoint)
+        .join(Township, Township.id == PlaybackPoint.township_id)
+        .outerjoin(screened, screened.c.point_id == PlaybackPoint.id)
+        .where(PlaybackPoint.active, *township_scope(ctx.scope))
         .group_by(key)
     )
-    counts = {int(k): int(n) for k, n in ctx.session.execute(every)}
-    for k, n in ctx.session.execute(inactive):
-        counts[int(k)] -= int(n)
-    return counts
+    return {int(k): (int(n), int(d)) for k, n, d in ctx.session.execute(stmt)}
