@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from mam.models.assessment import NO_TOWNSHIP, CountyMonthRollup, MonthRollup, PointYear
 from mam.models.network import PlaybackPoint, Township
+from mam.services.assessment_rollup import month_number
 from mam.services.assessment_sql import Grain, Period, township_scope
 
 if TYPE_CHECKING:
@@ -108,20 +109,40 @@ def year_masks(period: Period) -> dict[int, int]:
 
 def coverage(ctx: Context) -> dict[int, tuple[int, int]]:
     """Return ``{group: (active points with a held (or moved) screening in the period,
-    active points)}`` in one query: the active points of the scope, each joined to whether
-    its rows of ``assessment_point_year`` have a bit among the period's months."""
+    active points)}`` in one query.
+
+    A point was screened in the period if its row of the period's first year has a bit in
+    the period or links (``after``) to a screening before the period's end, or if its first
+    row (no ``before``) is of a later year of the period with a bit in it. At most one row
+    per point matches, whatever the period's length: the rows of one year (and the first
+    rows of the next), not the rows of every year, are read."""
     masks = year_masks(ctx.period)
+    first, last = min(masks), max(masks)
     p = PointYear
-    mask = case(*((p.year == y, m) for y, m in masks.items()), else_=0)
-    where = [p.year >= min(masks), p.year <= max(masks), p.months.op("&")(mask) != 0]
+    scope: list[ColumnElement[bool]] = []
     if ctx.scope.county_id is not None:
-        where.append(p.county_id == ctx.scope.county_id)
+        scope.append(p.county_id == ctx.scope.county_id)
     if ctx.scope.township_id is not None:
-        where.append(p.township_id == ctx.scope.township_id)
-    hit = select(p.point_id).where(*where)
-    if len(masks) > 1:  # a point has one row per year: count it once
-        hit = hit.distinct()
-    screened = hit.subquery("screened")
+        scope.append(p.township_id == ctx.scope.township_id)
+    end = month_number(ctx.period.end.year, ctx.period.end.month)
+    in_first_year = select(p.point_id).where(
+        p.year == first,
+        or_(p.months.op("&")(masks[first]) != 0, p.after < end),
+        *scope,
+    )
+    hits = [in_first_year]
+    if last > first:
+        mask = case(*((p.year == y, m) for y, m in masks.items()), else_=0)
+        hits.append(
+            select(p.point_id).where(
+                p.year > first,
+                p.year <= last,
+                p.before.is_(None),
+                p.months.op("&")(mask) != 0,
+                *scope,
+            )
+        )
+    screened = (union_all(*hits) if len(hits) > 1 else hits[0]).subquery("screened")
     key = Township.county_id if ctx.grain == Grain.COUNTY else PlaybackPoint.township_id
     stmt = (
         select(key, func.count(screened.c.point_id), func.count(PlaybackPoint.id))

@@ -27,7 +27,8 @@ from mam.models.network import PlanEntry
 from mam.models.release import Screening, ScreeningOutcome
 from mam.services import assessment_rollup
 from mam.services.assessment import AssessmentService
-from mam.services.assessment_sql import Grain, Period, Scope
+from mam.services.assessment_indicators import Context, coverage
+from mam.services.assessment_sql import Grain, Period, Scope, add_months
 from mam.services.county_distribution import CountyDistribution
 from mam.services.plans import EntryData, PlanService
 from mam.services.screening_reports import Attendance, ReportData, ScreeningReports
@@ -132,6 +133,7 @@ def _rollup_release_months(db: Session) -> dict[tuple[int, int, str], int]:
 def _assert_in_step(db: Session) -> None:
     assert _rollup_months(db) == _raw_months(db)
     assert _rollup_points(db) == _raw_points(db)
+    assert _rollup_chains(db) == _raw_chains(db)
     assert _rollup_films(db) == _raw_films(db)
     assert _rollup_release_months(db) == _release_months(_raw_films(db))
 
@@ -327,3 +329,117 @@ def test_two_reports_of_one_film_racing_on_postgresql(pg_url: str, tmp_path: Pat
         first.close()
         second.close()
         engine.dispose()
+
+
+def _raw_chains(db: Session) -> dict[tuple[int, int], tuple[int | None, int | None]]:
+    """Every point's years from its first to its last screened year, each with the last
+    screened month before it and the first after it (``year × 12 + month − 1``), from the
+    raw reports."""
+    months: dict[int, list[int]] = {}
+    for point, year, month in sorted(_raw_points(db)):
+        months.setdefault(point, []).append(year * 12 + month - 1)
+    out = {}
+    for point, seen in months.items():
+        for year in range(seen[0] // 12, seen[-1] // 12 + 1):
+            before = [m for m in seen if m < year * 12]
+            after = [m for m in seen if m >= (year + 1) * 12]
+            out[(point, year)] = (before[-1] if before else None, after[0] if after else None)
+    return out
+
+
+def _rollup_chains(db: Session) -> dict[tuple[int, int], tuple[int | None, int | None]]:
+    rows = db.execute(text('SELECT point_id, year, "before", "after" FROM assessment_point_year'))
+    return {(int(p), int(y)): (b, a) for p, y, b, a in rows}
+
+
+def _covered(db: Session, period: Period, grain: Grain, scope: Scope) -> dict[int, tuple[int, int]]:
+    """Active points with a held (or moved) report in the period, and active points, per
+    group: plain SQL over the reports and points (not the service's queries)."""
+    key = "t.county_id" if grain == Grain.COUNTY else "t.id"
+    where, params = "", {"start": period.start, "end": period.end}
+    if scope.county_id is not None:
+        where, params["c"] = " AND t.county_id = :c", scope.county_id
+    if scope.township_id is not None:
+        where, params["t"] = " AND t.id = :t", scope.township_id
+    rows = db.execute(
+        text(
+            f"SELECT {key}, SUM(CASE WHEN EXISTS (SELECT 1 FROM screening s WHERE "
+            "s.point_id = p.id AND s.outcome <> 'not_held' AND s.screened_on >= :start AND "
+            "s.screened_on < :end) THEN 1 ELSE 0 END), COUNT(*) FROM playback_point p "
+            f"JOIN township t ON t.id = p.township_id WHERE p.active{where} GROUP BY {key}"
+        ),
+        params,
+    )
+    return {int(k): (int(n), int(d)) for k, n, d in rows}
+
+
+def test_coverage_over_years_follows_reports_moved_across_years(
+    db: Session, tmp_path: Path
+) -> None:
+    """Reports years apart (with empty years between), then moved and withdrawn: the point
+    rows' links stay equal to the raw reports, and coverage read from the rollup equals the
+    plain count for periods of one month to five years starting in every month."""
+    world = build(db)
+    store = create_storage("local", root=tmp_path / "store")
+    plans = PlanService(db, world.county_a)
+    reports = ScreeningReports(db, world.county_a, store)
+    film = (world.received.id, world.e1)
+    first = TODAY.replace(day=1) - timedelta(days=4 * 365)
+    late = (TODAY.year - 1, 7)  # the report moved out of its year later on
+
+    def held(town, point, year: int, month: int, day: int = 10):  # type: ignore[no-untyped-def]
+        on = date(year, month, day)
+        plan = plans.open(town, on)
+        entry = plans.add_entry(plan, EntryData(*film, point.id, on))
+        reports.report_entry(entry, ReportData(ScreeningOutcome.HELD, on, point.id, Attendance(9)))
+        return entry
+
+    held(world.t1, world.p1, first.year, 3)
+    moved = held(world.t1, world.p1, *late)
+    held(world.t1, world.p2, first.year + 1, 12, 28)
+    held(world.t2, world.p3, TODAY.year, 1)
+    db.commit()
+
+    def check() -> None:
+        assert _rollup_chains(db) == _raw_chains(db)
+        start = date(first.year, 1, 1)
+        while start <= TODAY:
+            for length in (1, 2, 7, 13, 30, 60):
+                end = add_months(start, length - 1)
+                period = Period.months(start.strftime("%Y-%m"), end.strftime("%Y-%m"))
+                for grain, scope in [
+                    (Grain.COUNTY, Scope()),
+                    (Grain.TOWNSHIP, Scope(county_id=world.a.id)),
+                    (Grain.TOWNSHIP, Scope(township_id=world.t1.id)),
+                ]:
+                    ctx = Context(db, grain, period, scope, 7)
+                    got = {k: v for k, v in coverage(ctx).items() if v != (0, 0)}
+                    assert got == _covered(db, period, grain, scope), (period, grain, scope)
+            start = add_months(start, 1)
+
+    check()
+    # moved within the township to another year: p1's empty years change
+    reports.report_entry(
+        moved,
+        ReportData(
+            ScreeningOutcome.MOVED,
+            date(first.year + 1, 2, 2),
+            world.p1.id,
+            Attendance(5),
+            reason="下雨",
+        ),
+    )
+    db.commit()
+    check()
+    # not held after all: p1 keeps its first year only
+    reports.report_entry(
+        moved,
+        ReportData(
+            ScreeningOutcome.NOT_HELD, date(first.year + 1, 2, 2), world.p1.id, None, reason="停电"
+        ),
+    )
+    db.commit()
+    check()
+    assessment_rollup.rebuild(db)
+    db.commit()
+    check()
