@@ -11,9 +11,10 @@ In one run it:
    release set a month for 5 years (half to every county, half to 200 of them) with
    receipts, a monthly plan per township and ``--screenings`` screening reports, 90 % of
    them against a plan entry (held 80 %, moved 10 %, not held 10 %);
-   then builds the rollup (revision 0023_rollup) from those rows, as ``mam assessment
-   rebuild-rollup`` does after a bulk load;
-2. times every dashboard view's queries (the service calls the page makes) ``--runs`` times
+   then builds the rollup (revisions 0023_rollup and 0025_rollup_fast) from those rows, as
+   ``mam assessment rebuild-rollup`` does after a bulk load;
+2. times every dashboard view's queries (the service calls the page makes, its release sets
+   included) ``--runs`` times
    on random counties and townships, for a year and for five years, and prints p50/p95 per
    view (target p95 < 200 ms);
 3. times the same views in the same run grouping the raw rows (``AssessmentService(...,
@@ -217,14 +218,16 @@ def views(service: AssessmentService, counties: int, rng: random.Random,
         return (service.scores(Grain.COUNTY, period, inside),
                 service.scores(Grain.TOWNSHIP, period, inside),
                 service.monthly(Grain.TOWNSHIP, period, inside),
-                service.monthly(Grain.COUNTY, period, inside))
+                service.monthly(Grain.COUNTY, period, inside),
+                service.releases(Grain.COUNTY, period, inside))
 
     def township() -> object:
         inside = Scope(township_id=rng.randrange(1, counties * TOWNSHIPS + 1))
         return (service.scores(Grain.TOWNSHIP, period, inside),
                 service.scores(Grain.POINT, period, inside),
                 service.monthly(Grain.POINT, period, inside),
-                service.monthly(Grain.TOWNSHIP, period, inside))
+                service.monthly(Grain.TOWNSHIP, period, inside),
+                service.releases(Grain.TOWNSHIP, period, inside))
 
     def drill() -> object:
         month = rng.choice(period.month_keys())

@@ -132,6 +132,26 @@ class PointYear(Base):
     after: Mapped[int | None] = mapped_column(Integer)  # first screened month after the year
 
 
+class TownshipNetwork(Base):
+    """A township's network now: active points, active organisations, and those of them an
+    active point serves (build-out's 建点率 and coverage's denominator, per township, so the
+    all-county page sums 3,000 rows instead of joining every point and organisation). Kept by
+    ``NetworkService`` in the transaction of the change (revision 0025_rollup_fast)."""
+
+    __tablename__ = "assessment_township_network"
+    __table_args__ = (
+        UniqueConstraint("township_id", name="uq_assessment_township_network"),
+        Index("ix_assessment_township_network_county", "county_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    township_id: Mapped[int] = mapped_column(Integer)  # no key: a township deleted goes first
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    organisations: Mapped[int] = mapped_column(Integer, default=0)
+    served: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class FilmFirst(Base):
     """The first day a county held (or moved) a screening of a film of a release set.
 

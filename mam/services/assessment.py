@@ -250,8 +250,8 @@ class AssessmentService:
             # loop stays small, and the rows are read through the connection (no ORM)
             keys: dict[object, str] = {}
             cells = out.cells
-            rows = self.session.connection().execute(rollup_read.monthly(ctx)).all()
             with _collector_paused():
+                rows = self.session.connection().execute(rollup_read.monthly(ctx)).all()
                 for gid, m, planned, done, held, people in rows:
                     if planned or held or people:  # as the raw queries: no cell without figures
                         key = keys.get(m)

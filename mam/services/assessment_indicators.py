@@ -169,6 +169,8 @@ def buildout(ctx: Context) -> Fractions | None:
     and compile it with JIT on every call)."""
     if ctx.grain == Grain.POINT:
         return None
+    if ctx.from_rollup:
+        return rollup_read.buildout(ctx)
     key = Township.county_id if ctx.grain == Grain.COUNTY else Organisation.township_id
     with_point = (
         select(PlaybackPoint.organisation_id.label("organisation_id"))

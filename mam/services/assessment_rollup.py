@@ -38,8 +38,9 @@ from mam.models.assessment import (
     MonthRollup,
     PointYear,
     ReleaseMonth,
+    TownshipNetwork,
 )
-from mam.models.network import Plan, PlanEntry, PlaybackPoint, Township
+from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import Screening, ScreeningOutcome
 from mam.services.assessment_sql import date_part, month_start
 
@@ -346,6 +347,71 @@ def point_chain(session: Session, point_id: int) -> None:
             )
 
 
+def _network_counts(township_ids: Any) -> Any:
+    """Return (county, township, active points, active organisations, served) per township."""
+    served = (
+        select(PlaybackPoint.organisation_id.label("organisation_id"))
+        .where(PlaybackPoint.active, PlaybackPoint.organisation_id.is_not(None))
+        .distinct()
+        .subquery("served")
+    )
+    points = (
+        select(PlaybackPoint.township_id.label("township_id"), func.count().label("n"))
+        .where(PlaybackPoint.active, PlaybackPoint.township_id.in_(township_ids))
+        .group_by(PlaybackPoint.township_id)
+        .subquery("points")
+    )
+    organisations = (
+        select(
+            Organisation.township_id.label("township_id"),
+            func.count().label("n"),
+            func.count(served.c.organisation_id).label("served"),
+        )
+        .outerjoin(served, served.c.organisation_id == Organisation.id)
+        .where(Organisation.active, Organisation.township_id.in_(township_ids))
+        .group_by(Organisation.township_id)
+        .subquery("organisations")
+    )
+    return (
+        select(
+            Township.county_id,
+            Township.id,
+            func.coalesce(points.c.n, 0),
+            func.coalesce(organisations.c.n, 0),
+            func.coalesce(organisations.c.served, 0),
+        )
+        .outerjoin(points, points.c.township_id == Township.id)
+        .outerjoin(organisations, organisations.c.township_id == Township.id)
+        .where(Township.id.in_(township_ids))
+        .where((points.c.n.is_not(None)) | (organisations.c.n.is_not(None)))
+    )
+
+
+NETWORK_COLUMNS = ["county_id", "township_id", "points", "organisations", "served"]
+
+
+def township_network(session: Session, *township_ids: int) -> None:
+    """Count the townships' network again (after a point or organisation changed; few rows)."""
+    session.flush()
+    ids = sorted(set(township_ids))
+    # the townships' rows first, so two changes in one township take turns (and the second
+    # one counts what the first committed)
+    session.execute(
+        select(Township.id).where(Township.id.in_(ids)).order_by(Township.id)
+        .with_for_update(key_share=True)
+    )  # fmt: skip
+    session.execute(delete(TownshipNetwork).where(TownshipNetwork.township_id.in_(ids)))
+    session.execute(insert(TownshipNetwork).from_select(NETWORK_COLUMNS, _network_counts(ids)))
+
+
+def rebuild_township_network(session: Session) -> None:
+    """Recompute ``assessment_township_network`` for every township."""
+    session.execute(delete(TownshipNetwork))
+    session.execute(
+        insert(TownshipNetwork).from_select(NETWORK_COLUMNS, _network_counts(select(Township.id)))
+    )
+
+
 def rebuild(session: Session, *, chain_points: bool = True) -> tuple[int, int]:
     """Recompute the rollup tables from the raw rows; return their row counts.
 
@@ -431,6 +497,8 @@ def rebuild(session: Session, *, chain_points: bool = True) -> tuple[int, int]:
         )
     )
     rebuild_point_years(session, chain_points=chain_points)
+    if chain_points:  # the tables of 0025_rollup_fast
+        rebuild_township_network(session)
     session.flush()
     counts = (
         session.scalar(select(func.count()).select_from(MonthRollup)) or 0,
@@ -496,9 +564,7 @@ def _rebuild_chains(session: Session, bits: Any) -> None:
 
     current: int | None = None
     years: dict[int, tuple[int, int, int]] = {}
-    for point_id, year, county_id, township_id, months in session.execute(
-        bits
-    ):
+    for point_id, year, county_id, township_id, months in session.execute(bits):
         if point_id != current:
             if current is not None:
                 flush_point(current, years)

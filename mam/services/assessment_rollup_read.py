@@ -15,10 +15,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from mam.models.assessment import NO_TOWNSHIP, CountyMonthRollup, MonthRollup, PointYear
-from mam.models.network import PlaybackPoint, Township
+from mam.models.assessment import (
+    NO_TOWNSHIP,
+    CountyMonthRollup,
+    MonthRollup,
+    PointYear,
+    TownshipNetwork,
+)
+from mam.models.network import PlaybackPoint
 from mam.services.assessment_rollup import month_number
-from mam.services.assessment_sql import Grain, Period, township_scope
+from mam.services.assessment_sql import Grain, Period
 
 if TYPE_CHECKING:
     from mam.services.assessment_indicators import Context
@@ -109,7 +115,8 @@ def year_masks(period: Period) -> dict[int, int]:
 
 def coverage(ctx: Context) -> dict[int, tuple[int, int]]:
     """Return ``{group: (active points with a held (or moved) screening in the period,
-    active points)}`` in one query.
+    active points)}``: the first from the point-year rows, the second from
+    ``assessment_township_network``.
 
     A point was screened in the period if its row of the period's first year has a bit in
     the period or links (``after``) to a screening before the period's end, or if its first
@@ -125,7 +132,8 @@ def coverage(ctx: Context) -> dict[int, tuple[int, int]]:
     if ctx.scope.township_id is not None:
         scope.append(p.township_id == ctx.scope.township_id)
     end = month_number(ctx.period.end.year, ctx.period.end.month)
-    in_first_year = select(p.point_id).where(
+    key = p.county_id if ctx.grain == Grain.COUNTY else p.township_id
+    in_first_year = select(p.point_id, key.label("key")).where(
         p.year == first,
         or_(p.months.op("&")(masks[first]) != 0, p.after < end),
         *scope,
@@ -134,7 +142,7 @@ def coverage(ctx: Context) -> dict[int, tuple[int, int]]:
     if last > first:
         mask = case(*((p.year == y, m) for y, m in masks.items()), else_=0)
         hits.append(
-            select(p.point_id).where(
+            select(p.point_id, key.label("key")).where(
                 p.year > first,
                 p.year <= last,
                 p.before.is_(None),
@@ -143,13 +151,44 @@ def coverage(ctx: Context) -> dict[int, tuple[int, int]]:
             )
         )
     screened = (union_all(*hits) if len(hits) > 1 else hits[0]).subquery("screened")
-    key = Township.county_id if ctx.grain == Grain.COUNTY else PlaybackPoint.township_id
     stmt = (
-        select(key, func.count(screened.c.point_id), func.count(PlaybackPoint.id))
-        .select_from(PlaybackPoint)
-        .join(Township, Township.id == PlaybackPoint.township_id)
-        .outerjoin(screened, screened.c.point_id == PlaybackPoint.id)
-        .where(PlaybackPoint.active, *township_scope(ctx.scope))
-        .group_by(key)
+        select(screened.c.key, func.count())
+        .join(PlaybackPoint, PlaybackPoint.id == screened.c.point_id)
+        .where(PlaybackPoint.active)
+        .group_by(screened.c.key)
     )
-    return {int(k): (int(n), int(d)) for k, n, d in ctx.session.execute(stmt)}
+    numerators = {int(k): int(n) for k, n in ctx.session.execute(stmt)}
+    denominators = {k: points for k, (points, _o, _s) in network(ctx).items() if points}
+    keys = numerators.keys() | denominators.keys()
+    return {k: (numerators.get(k, 0), denominators.get(k, 0)) for k in keys}
+
+
+def network(ctx: Context) -> dict[int, tuple[int, int, int]]:
+    """Return ``{group: (active points, active organisations, those an active point serves)}``
+    from ``assessment_township_network`` (one row per township)."""
+
+    def compute() -> dict[int, tuple[int, int, int]]:
+        n = TownshipNetwork
+        key = n.county_id if ctx.grain == Grain.COUNTY else n.township_id
+        where = []
+        if ctx.scope.county_id is not None:
+            where.append(n.county_id == ctx.scope.county_id)
+        if ctx.scope.township_id is not None:
+            where.append(n.township_id == ctx.scope.township_id)
+        stmt = (
+            select(key, func.sum(n.points), func.sum(n.organisations), func.sum(n.served))
+            .where(*where)
+            .group_by(key)
+        )
+        return {
+            int(k): (int(p or 0), int(o or 0), int(s or 0))
+            for k, p, o, s in ctx.session.execute(stmt)
+        }
+
+    result: dict[int, tuple[int, int, int]] = ctx.once("network", compute)
+    return result
+
+
+def buildout(ctx: Context) -> dict[int, tuple[int, int]]:
+    """Return ``{group: (active organisations an active point serves, active organisations)}``."""
+    return {k: (served, orgs) for k, (_p, orgs, served) in network(ctx).items() if orgs}
