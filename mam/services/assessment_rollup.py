@@ -7,7 +7,11 @@ Two tables (``mam.models.assessment``) hold the dashboard counts already grouped
   before the network count under township 0. ``assessment_county_month`` holds the same
   counters summed per (county, month) for the all-county views.
 * ``assessment_point_year`` per (point, year): a bit per month in which the point had a held
-  (or moved) screening, so "points with a screening in the period" is one AND per year.
+  (or moved) screening, and links to the point's last screened month before the year and
+  first after it (:func:`chain`), so "points with a screening in the period" reads one row
+  per point whatever the period's length.
+* ``assessment_township_network`` per township: active points, active organisations and
+  those an active point serves (:func:`township_network`, called by ``NetworkService``).
 * ``assessment_film`` per (county, release set, episode): the first day the county held a
   screening of the film, and ``assessment_release_month`` per (county, release set, month):
   how many of the set's films were first screened that month (utilisation: films screened
