@@ -135,13 +135,18 @@ class Monthly:
     cells: dict[tuple[int, str], MonthFigures] = field(default_factory=dict)
 
     def total(self, month: str) -> MonthFigures:
-        rows = [v for (_, m), v in self.cells.items() if m == month]
-        return MonthFigures(
-            planned=sum(r.planned for r in rows),
-            done=sum(r.done for r in rows),
-            held=sum(r.held for r in rows),
-            attendance=sum(r.attendance for r in rows),
-        )
+        return self.totals().get(month, MonthFigures())
+
+    def totals(self) -> dict[str, MonthFigures]:
+        """Return every month's sum over the groups (one pass over the cells)."""
+        sums = {m: [0, 0, 0, 0] for m in self.months}
+        for (_, m), v in self.cells.items():
+            row = sums.setdefault(m, [0, 0, 0, 0])
+            row[0] += v.planned
+            row[1] += v.done
+            row[2] += v.held
+            row[3] += v.attendance
+        return {m: MonthFigures(*row) for m, row in sums.items()}
 
 
 @dataclass(frozen=True)
