@@ -101,6 +101,10 @@ class GroupScore:
     held: int
     rank: int = 0
 
+    def figure(self, indicator: str) -> Figure | None:
+        """Return the figure of the indicator named ``indicator`` (None: not at this grain)."""
+        return next((f for f in self.figures if f.indicator.name == indicator), None)
+
     @property
     def weight_used(self) -> float:
         return sum(f.weight for f in self.figures if f.value is not None)
