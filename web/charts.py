@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
 # Sequential green scale (ColorBrewer "Greens", 5 classes) and the cell for "no data".
 SCALE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
 EMPTY = "#f0f0f0"
+DARK = frozenset(SCALE[3:])  # white text on these
 SERIES = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1")
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One heatmap cell (a named tuple: five years of 300 counties make 18,000)."""
+
     x: int
     y: int
     fill: str
@@ -94,18 +97,8 @@ def heatmap(
         for c, month in enumerate(months):
             value, text, title, link = cell(row_id, month)
             fill = colour(value)
-            dark = fill in SCALE[3:]
-            cells.append(
-                Cell(
-                    label_w + c * cell_w,
-                    y,
-                    fill,
-                    "#ffffff" if dark else "#1a202c",
-                    text,
-                    title,
-                    link,
-                )
-            )
+            ink = "#ffffff" if fill in DARK else "#1a202c"
+            cells.append(Cell(label_w + c * cell_w, y, fill, ink, text, title, link))
     columns = [
         Label(label_w + c * cell_w + cell_w // 2, top - 8, m[2:] if len(months) > 12 else m[5:])
         for c, m in enumerate(months)
