@@ -10,6 +10,7 @@ queries). Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections import Counter
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from mam.cli import cli
@@ -518,3 +519,47 @@ def test_network_changes_keep_build_out_and_coverage_in_step(db: Session, tmp_pa
     network.delete_point(spare)
     check()
     assert _rollup_network(db)[world.t2.id][2:] == (0, 0)  # its one organisation is inactive
+
+
+def test_the_all_county_page_reads_the_rollup_not_the_rows(db: Session, tmp_path: Path) -> None:
+    """The all-county scores and heatmap (issue #13's slow page) read rollup tables and small
+    reference tables only, one statement per figure family: no screening, plan entry or
+    organisation row is read, whatever the period's length."""
+    world = build(db)
+    _steps(db, world, tmp_path, random.Random(5), 20)  # noqa: S311 - a repeatable sequence
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for first in ((TODAY - timedelta(days=60)).strftime("%Y-%m"), "2022-01"):
+            seen.clear()
+            period = Period.months(first, TODAY.strftime("%Y-%m"))
+            service = AssessmentService(db)
+            service.scores(Grain.COUNTY, period, Scope())
+            service.monthly(Grain.COUNTY, period, Scope())
+            tables = {
+                t.lower()
+                for s in seen
+                for t in re.findall(r'(?:FROM|JOIN)\s+"?([a-z_]+)', s, flags=re.IGNORECASE)
+            }
+            assert tables <= {
+                "assessment_county_month",
+                "assessment_point_year",
+                "assessment_release_month",
+                "assessment_township_network",
+                "county",
+                "learner",
+                "playback_point",  # which points are active
+                "receipt",
+                "release_item",
+                "release_set",
+                "release_target",
+                "study_day",
+            }, tables
+            assert len(seen) <= 8, seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
