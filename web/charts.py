@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import NamedTuple
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 # Sequential green scale (ColorBrewer "Greens", 5 classes) and the cell for "no data".
 SCALE = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")

@@ -51,7 +51,7 @@ def test_heatmap_cells_are_drawn_escaped() -> None:
     assert svg.split("\n") == [
         '<a href="/x?county=1&amp;month=2026-03" data-testid="heat-cell">'
         '<rect x="120" y="28" width="42" height="22" rx="3" fill="#006d2c">'
-        "<title>&#34;2026-03&#34; &amp; &lt;b&gt;</title></rect>"
+        "<title>&quot;2026-03&quot; &amp; &lt;b&gt;</title></rect>"
         '<text x="141" y="43" text-anchor="middle" fill="#ffffff" class="cell-text">'
         "&lt;3&gt;</text></a>",
         '<rect x="120" y="52" width="42" height="22" rx="3" fill="#f0f0f0"><title>无</title>'
