@@ -11,23 +11,29 @@ In one run it:
    release set a month for 5 years (half to every county, half to 200 of them) with
    receipts, a monthly plan per township and ``--screenings`` screening reports, 90 % of
    them against a plan entry (held 80 %, moved 10 %, not held 10 %);
-   then builds the rollup (revision 0023_rollup) from those rows, as ``mam assessment
-   rebuild-rollup`` does after a bulk load;
-2. times every dashboard view's queries (the service calls the page makes) ``--runs`` times
+   then builds the rollup (revisions 0023_rollup and 0025_rollup_fast) from those rows, as
+   ``mam assessment rebuild-rollup`` does after a bulk load;
+2. times every dashboard view's queries (the service calls the page makes, its release sets
+   included) ``--runs`` times
    on random counties and townships, for a year and for five years, and prints p50/p95 per
    view (target p95 < 200 ms);
 3. times the same views in the same run grouping the raw rows (``AssessmentService(...,
    rollup=False)``, the approach before the rollup) and prints the ratio per view;
    ``--index-compare`` also times them without the indexes of revision 0021_assessment;
-4. drops the schema (unless ``--keep``).
+4. times the rendered pages too (the Flask app on the same schema, signed in as an admin:
+   the all-county page, a county's, a township's, a drill-down), p50/p95 for a year and five
+   years; ``--no-pages`` leaves them out;
+5. drops the schema (unless ``--keep``).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -41,9 +47,15 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mam import migrate
+from mam.config import Settings
+from mam.models import Role
+from mam.models.core import User
+from mam.runtime import build_runtime
 from mam.services.assessment import AssessmentService, ScreeningFilter
 from mam.services.assessment_rollup import rebuild
 from mam.services.assessment_sql import Grain, Period, Scope, add_months
+from mam.services.users import UserService
+from web import create_app
 
 ROLLUP = ("assessment_month", "assessment_county_month", "assessment_point_year",
           "assessment_film")
@@ -217,14 +229,16 @@ def views(service: AssessmentService, counties: int, rng: random.Random,
         return (service.scores(Grain.COUNTY, period, inside),
                 service.scores(Grain.TOWNSHIP, period, inside),
                 service.monthly(Grain.TOWNSHIP, period, inside),
-                service.monthly(Grain.COUNTY, period, inside))
+                service.monthly(Grain.COUNTY, period, inside),
+                service.releases(Grain.COUNTY, period, inside))
 
     def township() -> object:
         inside = Scope(township_id=rng.randrange(1, counties * TOWNSHIPS + 1))
         return (service.scores(Grain.TOWNSHIP, period, inside),
                 service.scores(Grain.POINT, period, inside),
                 service.monthly(Grain.POINT, period, inside),
-                service.monthly(Grain.TOWNSHIP, period, inside))
+                service.monthly(Grain.TOWNSHIP, period, inside),
+                service.releases(Grain.TOWNSHIP, period, inside))
 
     def drill() -> object:
         month = rng.choice(period.month_keys())
@@ -269,6 +283,54 @@ def measure(url: str, counties: int, runs: int, period: Period, seed: int,
     return results
 
 
+def pages(url: str, counties: int, runs: int, periods: list[Period], seed: int) -> dict[str, float]:
+    """Time the rendered dashboard pages through the Flask app (test client, admin)."""
+    rng = random.Random(seed)
+    password = "bench assessment pages"  # a throw-away account of the bench schema
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home), database_url=url, secret_key="b" * 40).resolved()
+        runtime = build_runtime(settings)
+        app = create_app({"TESTING": True}, runtime=runtime)
+        with runtime.db.session() as s:
+            if s.scalar(sa.select(User.id).where(User.username == "bench-admin")) is None:
+                UserService(s).create("bench-admin", password, [Role.ADMIN], display_name="bench")
+                s.commit()
+        client = app.test_client()
+        form = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form)
+        assert token is not None
+        signed = client.post("/login", data={"username": "bench-admin", "password": password,
+                                             "csrf_token": token.group(1)})
+        assert signed.status_code == 302, signed.status_code
+        for period in periods:
+            keys = period.month_keys()
+            print(f"rendered pages, period {period.label}:")
+            for name in ("all counties", "county", "township", "drill-down county × month"):
+
+                def get(name: str = name, keys: list[str] = keys) -> object:
+                    where = {"start": keys[0], "end": keys[-1]}
+                    path = "/assessment/"
+                    if name == "county":
+                        path += f"county/{rng.randrange(1, counties + 1)}"
+                    elif name == "township":
+                        path += f"township/{rng.randrange(1, counties * TOWNSHIPS + 1)}"
+                    elif name != "all counties":
+                        path += "screenings"
+                        where |= {"county": str(rng.randrange(1, counties + 1)),
+                                  "month": rng.choice(keys)}
+                    response = client.get(path, query_string=where)
+                    assert response.status_code == 200, (path, response.status_code)
+                    return response
+
+                ms = timed(get, runs)
+                results[f"page {name} ({len(keys)} months)"] = p95(ms)
+                print(f"  {name:45s} p50 {statistics.median(ms):7.1f} ms   p95 {p95(ms):7.1f} ms",
+                      flush=True)
+        runtime.close()
+    return results
+
+
 def index_compare(url: str, counties: int, runs: int, year: Period,
                   fast: dict[str, float]) -> None:
     """Time the views (on the rollup) without the 0021_assessment indexes."""
@@ -294,6 +356,8 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", action="store_true", help="keep the schema (name printed)")
     parser.add_argument("--schema", help="reuse a kept schema instead of generating")
+    parser.add_argument("--no-pages", action="store_true",
+                        help="leave out the rendered pages (Flask app) timing")
     parser.add_argument("--index-compare", action="store_true",
                         help="also time the views without the 0021_assessment indexes")
     args = parser.parse_args()
@@ -327,6 +391,12 @@ def main() -> None:
         print("\np95 ratio raw rows / rollup (same run):")
         for name, value in fast.items():
             print(f"  {name:55s} {raw[name]:8.1f} ms / {value:7.1f} ms = {raw[name] / value:5.1f}×")
+        if not args.no_pages:
+            print()
+            shown = pages(scoped, args.counties, args.runs, [year, five], seed=3)
+            worst = max(shown.values())
+            print(f"worst p95 of a rendered page: {worst:.1f} ms (target < 200 ms): "
+                  f"{'met' if worst < 200 else 'NOT met'}")
         if args.index_compare:
             index_compare(scoped, args.counties, args.runs, year, fast)
     finally:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mam.models import County, Role, User, VersionState, utcnow
 from mam.models.network import Organisation, PlaybackPoint, PointKind, Township
 from mam.models.release import Receipt, ReleaseItem, ReleaseSet, ReleaseState, ReleaseTarget
+from mam.services import assessment_rollup
 from tests import factories
 
 
@@ -118,5 +119,7 @@ def build(session: Session) -> World:
         e3=announced.items[0].episode_id,
         e4=withdrawn.items[0].episode_id,
     )
+    # the points and organisations were made directly, as a bulk load: count them
+    assessment_rollup.rebuild_township_network(session)
     session.commit()
     return world

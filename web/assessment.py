@@ -81,8 +81,13 @@ def _scope() -> Scope:
 
 
 def _period_args(period: Period) -> dict[str, Any]:
-    keys = period.month_keys()
-    return {"start": keys[0], "end": keys[-1]}
+    return {
+        "start": period.start.strftime("%Y-%m"),
+        "end": add_months(period.end, -1).strftime("%Y-%m"),
+    }
+
+
+_GID, _MONTH = "__gid__", "__month__"  # placeholders of a heatmap cell's link
 
 
 def _drill(period: Period, **where: Any) -> str:
@@ -93,27 +98,34 @@ def _drill(period: Period, **where: Any) -> str:
 def _heatmap(
     rows: Sequence[tuple[int, str, str | None]], monthly: Monthly, period: Period, field: str
 ) -> charts.Heatmap:
+    # one link and one translation for every cell (five years of 300 counties: 18,000 cells),
+    # filled in per cell
+    link = _drill(period, **{field: _GID, "month": _MONTH})
+    empty = _("%(month)s: no plan, no screening")
+    told = _(
+        "%(month)s: %(done)s of %(planned)s planned held; %(held)s screenings, %(people)s attending"
+    )
+
     def cell(gid: int, month: str) -> tuple[float | None, str, str, str | None]:
         figures = monthly.cells.get((gid, month))
         if figures is None:
-            return None, "", _("%(month)s: no plan, no screening", month=month), None
-        title = _(
-            "%(month)s: %(done)s of %(planned)s planned held; %(held)s screenings, "
-            "%(people)s attending",
-            month=month,
-            done=figures.done,
-            planned=figures.planned,
-            held=figures.held,
-            people=figures.attendance,
-        )
-        link = _drill(period, **{field: gid, "month": month})
-        return figures.fulfilment, str(figures.held), title, link
+            return None, "", empty % {"month": month}, None
+        title = told % {
+            "month": month,
+            "done": figures.done,
+            "planned": figures.planned,
+            "held": figures.held,
+            "people": figures.attendance,
+        }
+        href = link.replace(_GID, str(gid)).replace(_MONTH, month)
+        return figures.fulfilment, str(figures.held), title, href
 
     return charts.heatmap(rows, monthly.months, cell)
 
 
 def _trends(monthly: Monthly) -> tuple[charts.LineChart, charts.LineChart]:
-    totals = [monthly.total(m) for m in monthly.months]
+    by_month = monthly.totals()
+    totals = [by_month[m] for m in monthly.months]
     counts = charts.line_chart(
         monthly.months,
         [

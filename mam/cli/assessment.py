@@ -18,7 +18,8 @@ def assessment() -> None:
 @assessment.command("rebuild-rollup")
 @pass_ctx
 def rebuild_rollup(ctx: Context) -> None:
-    """Recompute the rollup tables from every plan entry and screening, in one transaction.
+    """Recompute the rollup tables from every plan entry, screening, point and organisation,
+    in one transaction.
 
     The plan and screening services keep the rollup in step as they change rows; this is for
     rows written around them (a bulk load, a repair by hand) and to check nothing drifted.

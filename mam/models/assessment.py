@@ -97,8 +97,14 @@ class CountyMonthRollup(_MonthCounts, Base):
 class PointYear(Base):
     """The months of one year in which a playback point had a held (or moved) screening.
 
-    Bit ``m - 1`` of ``months`` is set for month ``m``; whether a point was covered in a
-    period is one AND per year of the period.
+    Bit ``m - 1`` of ``months`` is set for month ``m``. A point has a row for every year from
+    its first to its last screened year (years between with ``months`` 0), and each row links
+    to the point's screenings around it as month numbers (``year × 12 + month − 1``):
+    ``before``, the last screened month before the year (None in the point's first row), and
+    ``after``, the first screened month after it (None in the last). So whether a point was
+    covered in a period of any length is read from one row: its row of the period's first
+    year (a bit in the period, or ``after`` before the period's end), or, for a point first
+    screened later, its first row (revision 0025_rollup_fast).
     """
 
     __tablename__ = "assessment_point_year"
@@ -113,6 +119,7 @@ class PointYear(Base):
             "months",
         ),
         Index("ix_assessment_point_year_township", "township_id", "year"),
+        Index("ix_assessment_point_year_chain", "year", "before"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +128,28 @@ class PointYear(Base):
     county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
     township_id: Mapped[int] = mapped_column(ForeignKey("township.id"))
     months: Mapped[int] = mapped_column(Integer, default=0)
+    before: Mapped[int | None] = mapped_column(Integer)  # last screened month before the year
+    after: Mapped[int | None] = mapped_column(Integer)  # first screened month after the year
+
+
+class TownshipNetwork(Base):
+    """A township's network now: active points, active organisations, and those of them an
+    active point serves (build-out's 建点率 and coverage's denominator, per township, so the
+    all-county page sums 3,000 rows instead of joining every point and organisation). Kept by
+    ``NetworkService`` in the transaction of the change (revision 0025_rollup_fast)."""
+
+    __tablename__ = "assessment_township_network"
+    __table_args__ = (
+        UniqueConstraint("township_id", name="uq_assessment_township_network"),
+        Index("ix_assessment_township_network_county", "county_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("county.id"))
+    township_id: Mapped[int] = mapped_column(Integer)  # no key: a township deleted goes first
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    organisations: Mapped[int] = mapped_column(Integer, default=0)
+    served: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class FilmFirst(Base):

@@ -9,7 +9,7 @@ default weight and the query that returns ``{group id: (numerator, denominator)}
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func, literal, select, true, union_all
@@ -58,10 +58,18 @@ class Context:
     scope: Scope
     receipt_days: int
     rollup: bool = True  # read the county and township grains from the rollup
+    # figures one query gives to several indicators (rollup reads), kept for this call
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def from_rollup(self) -> bool:
         return self.rollup and self.grain != Grain.POINT
+
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, computed once per context (several indicators share it)."""
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,8 @@ def plan_fulfilment(ctx: Context) -> Fractions:
 
 def coverage(ctx: Context) -> Fractions:
     """Active points with at least one held screening in the period ÷ active points."""
+    if ctx.from_rollup:
+        return rollup_read.coverage(ctx)
     key = point_key(ctx.grain)
     skey = screening_key(ctx.grain)
     screened = (
@@ -142,42 +152,58 @@ def coverage(ctx: Context) -> Fractions:
         .where(PlaybackPoint.active, *held_in(ctx))
         .group_by(skey)
     )
-    numerators = rollup_read.screened_points(ctx) if ctx.from_rollup else _counts(ctx, screened)
     points = (
         select(key, func.count(PlaybackPoint.id))
         .join(Township, Township.id == PlaybackPoint.township_id)
         .where(PlaybackPoint.active, *township_scope(ctx.scope))
         .group_by(key)
     )
-    return _merge(numerators, _counts(ctx, points))
+    return _merge(_counts(ctx, screened), _counts(ctx, points))
 
 
 def buildout(ctx: Context) -> Fractions | None:
-    """Active organisations with an active point ÷ active organisations (建点率, now)."""
+    """Active organisations with an active point ÷ active organisations (建点率, now).
+
+    The organisations are joined to the set of organisations named by an active point (a
+    hash join; a correlated EXISTS per organisation made PostgreSQL plan a costly subplan
+    and compile it with JIT on every call)."""
     if ctx.grain == Grain.POINT:
         return None
+    if ctx.from_rollup:
+        return rollup_read.buildout(ctx)
     key = Township.county_id if ctx.grain == Grain.COUNTY else Organisation.township_id
-    has_point = (
-        select(PlaybackPoint.id)
-        .where(PlaybackPoint.organisation_id == Organisation.id, PlaybackPoint.active)
-        .exists()
+    with_point = (
+        select(PlaybackPoint.organisation_id.label("organisation_id"))
+        .where(PlaybackPoint.active, PlaybackPoint.organisation_id.is_not(None))
+        .distinct()
+        .subquery("with_point")
     )
     stmt = (
-        select(key, func.count(Organisation.id).filter(has_point), func.count(Organisation.id))
+        select(key, func.count(with_point.c.organisation_id), func.count(Organisation.id))
         .join(Township, Township.id == Organisation.township_id)
+        .outerjoin(with_point, with_point.c.organisation_id == Organisation.id)
         .where(Organisation.active, *township_scope(ctx.scope))
         .group_by(key)
     )
     return _fractions(ctx, stmt)
 
 
-def deliveries(period: Period, scope: Scope) -> Any:
-    """Return (county_id, release_id, published_at) of every set a county got in the period."""
-    published = (
+def _published_in(period: Period) -> tuple[ColumnElement[bool], ...]:
+    return (
         ReleaseSet.state != ReleaseState.DRAFT,
         ReleaseSet.published_at >= period.start_at,
         ReleaseSet.published_at < period.end_at,
     )
+
+
+def published(period: Period) -> Any:
+    """Return the ids of the release sets published in the period."""
+    return select(ReleaseSet.id).where(*_published_in(period))
+
+
+def deliveries(period: Period, scope: Scope) -> Any:
+    """Return (county_id, release_id, published_at) of every set a county got in the period."""
+    published = _published_in(period)
     own = [] if scope.county_id is None else [County.id == scope.county_id]
     targeted = (
         select(
@@ -199,7 +225,11 @@ def deliveries(period: Period, scope: Scope) -> Any:
 
 def utilisation(ctx: Context) -> Fractions | None:
     """Films supplied in the period that were screened by its end ÷ films supplied (利用率)."""
-    return None if ctx.grain == Grain.POINT else films(ctx, by_release=False)
+    if ctx.grain == Grain.POINT:
+        return None
+    if ctx.from_rollup and ctx.grain == Grain.COUNTY:
+        return {k: (s, n) for k, (s, n, _t, _c) in _county_supply(ctx).items() if n or s}
+    return films(ctx, by_release=False)
 
 
 def films(ctx: Context, *, by_release: bool) -> Fractions:
@@ -236,9 +266,67 @@ def films(ctx: Context, *, by_release: bool) -> Fractions:
     return _fractions(ctx, stmt)
 
 
+def _county_supply(ctx: Context) -> dict[int, tuple[int, int, int, int]]:
+    """Return ``{county: (films screened by the period's end, films supplied, sets confirmed
+    in time, sets sent)}`` for the sets published in the period, in one query: each county's
+    deliveries joined to the set's item count, the films first screened per county and set
+    (``assessment_release_month``; a report names a film of its set) and the receipt."""
+
+    def compute() -> dict[int, tuple[int, int, int, int]]:
+        got = deliveries(ctx.period, ctx.scope)
+        items = (
+            select(ReleaseItem.release_id, func.count().label("n"))
+            .group_by(ReleaseItem.release_id)
+            .subquery("items")
+        )
+        first = ReleaseMonth
+        own = [] if ctx.scope.county_id is None else [first.county_id == ctx.scope.county_id]
+        screened = (
+            select(
+                first.county_id.label("county_id"),
+                first.release_id.label("release_id"),
+                func.sum(first.films).label("films"),
+            )
+            .where(first.month < ctx.period.end, first.release_id.in_(published(ctx.period)), *own)
+            .group_by(first.county_id, first.release_id)
+            .subquery("screened")
+        )
+        timely = days_between(got.c.published_at, Receipt.confirmed_at) <= ctx.receipt_days
+        stmt = (
+            select(
+                got.c.county_id,
+                func.sum(screened.c.films),
+                func.sum(items.c.n),
+                func.count(Receipt.id).filter(timely),
+                func.count(),
+            )
+            .select_from(got)
+            .outerjoin(items, items.c.release_id == got.c.release_id)
+            .outerjoin(
+                screened,
+                and_(
+                    screened.c.county_id == got.c.county_id,
+                    screened.c.release_id == got.c.release_id,
+                ),
+            )
+            .outerjoin(
+                Receipt,
+                and_(Receipt.release_id == got.c.release_id, Receipt.county_id == got.c.county_id),
+            )
+            .group_by(got.c.county_id)
+        )
+        return {
+            int(k): (int(s or 0), int(n or 0), int(t or 0), int(c or 0))
+            for k, s, n, t, c in ctx.session.execute(stmt)
+        }
+
+    result: dict[int, tuple[int, int, int, int]] = ctx.once("county_supply", compute)
+    return result
+
+
 def _films_from_rollup(ctx: Context, got: Any, group: Any) -> Fractions:
-    """Films supplied ÷ screened per county or set, from the films first screened per county,
-    set and month (``assessment_release_month``; a report names a film of its set)."""
+    """Films supplied ÷ screened per set, from the films first screened per county, set and
+    month (``assessment_release_month``; a report names a film of its set)."""
     items = (
         select(ReleaseItem.release_id, func.count().label("n"))
         .group_by(ReleaseItem.release_id)
@@ -265,6 +353,8 @@ def receipt_timeliness(ctx: Context) -> Fractions | None:
     """Sets published in the period whose receipt came within N days ÷ sets sent (county)."""
     if ctx.grain != Grain.COUNTY:
         return None
+    if ctx.from_rollup:
+        return {k: (t, c) for k, (_s, _n, t, c) in _county_supply(ctx).items()}
     got = deliveries(ctx.period, ctx.scope)
     timely = days_between(got.c.published_at, Receipt.confirmed_at) <= ctx.receipt_days
     stmt = (

@@ -7,7 +7,11 @@ Two tables (``mam.models.assessment``) hold the dashboard counts already grouped
   before the network count under township 0. ``assessment_county_month`` holds the same
   counters summed per (county, month) for the all-county views.
 * ``assessment_point_year`` per (point, year): a bit per month in which the point had a held
-  (or moved) screening, so "points with a screening in the period" is one AND per year.
+  (or moved) screening, and links to the point's last screened month before the year and
+  first after it (:func:`chain`), so "points with a screening in the period" reads one row
+  per point whatever the period's length.
+* ``assessment_township_network`` per township: active points, active organisations and
+  those an active point serves (:func:`township_network`, called by ``NetworkService``).
 * ``assessment_film`` per (county, release set, episode): the first day the county held a
   screening of the film, and ``assessment_release_month`` per (county, release set, month):
   how many of the set's films were first screened that month (utilisation: films screened
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, select, union_all
+from sqlalchemy import case, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,8 +42,9 @@ from mam.models.assessment import (
     MonthRollup,
     PointYear,
     ReleaseMonth,
+    TownshipNetwork,
 )
-from mam.models.network import Plan, PlanEntry, Township
+from mam.models.network import Organisation, Plan, PlanEntry, PlaybackPoint, Township
 from mam.models.release import Screening, ScreeningOutcome
 from mam.services.assessment_sql import date_part, month_start
 
@@ -135,12 +140,17 @@ def screening_after(session: Session, row: Screening, before: Counted | None) ->
     for county_id, release_id, episode_id in films:
         if episode_id is not None:
             _film(session, county_id, release_id, episode_id)
-    for counted in {
-        (c.point_id, c.county_id, c.township_id, c.day.replace(day=1))
-        for c in (before, after)
-        if c is not None and c.point_id is not None
-    }:
+    changed = sorted(  # a fixed order: two reports moving between the same points lock alike
+        {
+            (c.point_id, c.county_id, c.township_id, c.day.replace(day=1))
+            for c in (before, after)
+            if c is not None and c.point_id is not None
+        }
+    )
+    for counted in changed:
         _point_month(session, *counted)
+    for point_id in sorted({c[0] for c in changed}):
+        point_chain(session, point_id)
 
 
 def _lock(
@@ -216,6 +226,12 @@ def _point_month(
     session: Session, point_id: int, county_id: int, township_id: int, month: date
 ) -> None:
     """Set or clear the point's bit of ``month`` from the raw rows (the point's day index)."""
+    # the point's row first (FOR NO KEY UPDATE: reports naming the point still insert), so
+    # two transactions changing the point's years take turns and the second one's chain
+    # (:func:`point_chain`) is computed from what the first committed
+    session.execute(
+        select(PlaybackPoint.id).where(PlaybackPoint.id == point_id).with_for_update(key_share=True)
+    )
     _lock(session, PointYear.__table__,
           {"point_id": point_id, "year": month.year, "county_id": county_id,
            "township_id": township_id}, "months", 0, conflict=["point_id", "year"])  # fmt: skip
@@ -250,12 +266,165 @@ def _point_month(
     session.execute(stmt)
 
 
-def rebuild(session: Session) -> tuple[int, int]:
-    """Recompute both rollup tables from the raw rows; return their row counts."""
+def month_number(year: int, month: int) -> int:
+    """Return the month's number in :class:`PointYear`'s links (``year × 12 + month − 1``)."""
+    return year * 12 + month - 1
+
+
+def _last(year: int, months: int) -> int:
+    return month_number(year, months.bit_length())
+
+
+def _first(year: int, months: int) -> int:
+    return month_number(year, (months & -months).bit_length())
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """One point's year as :func:`chain` lays it out."""
+
+    year: int
+    county_id: int
+    township_id: int
+    months: int
+    before: int | None
+    after: int | None
+
+
+def chain(years: dict[int, tuple[int, int, int]]) -> list[YearRow]:
+    """Return a point's rows from ``{year: (county, township, months)}``: every year from
+    its first to its last screened year, each linked to the last screened month before it
+    and the first after it (empty when no month is screened)."""
+    screened = sorted(y for y, (_c, _t, m) in years.items() if m)
+    if not screened:
+        return []
+    rows: list[YearRow] = []
+    county, township = years[screened[-1]][:2]
+    before: int | None = None
+    for year in range(screened[0], screened[-1] + 1):
+        county, township, months = years.get(year, (county, township, 0))
+        rows.append(YearRow(year, county, township, months, before, None))
+        if months:
+            before = _last(year, months)
+    after: int | None = None
+    for n in range(len(rows) - 1, -1, -1):
+        row = rows[n]
+        rows[n] = YearRow(row.year, row.county_id, row.township_id, row.months, row.before, after)
+        if row.months:
+            after = _first(row.year, row.months)
+    return rows
+
+
+def point_chain(session: Session, point_id: int) -> None:
+    """Lay out the point's rows again after a bit changed (few rows: one per year): add the
+    empty years between screened ones, drop empty ones outside, set the links."""
+    p = PointYear
+    have = {
+        int(y): (int(i), int(c), int(t), int(m), b, a)
+        for i, y, c, t, m, b, a in session.execute(
+            select(p.id, p.year, p.county_id, p.township_id, p.months, p.before, p.after).where(
+                p.point_id == point_id
+            )
+        )
+    }
+    rows = {r.year: r for r in chain({y: v[1:4] for y, v in have.items()})}
+    gone = [v[0] for y, v in have.items() if y not in rows]
+    if gone:
+        session.execute(delete(p).where(p.id.in_(gone)))
+    for year, row in rows.items():
+        old = have.get(year)
+        if old is None:
+            session.execute(
+                insert(p).values(
+                    point_id=point_id,
+                    year=year,
+                    county_id=row.county_id,
+                    township_id=row.township_id,
+                    months=0,
+                    before=row.before,
+                    after=row.after,
+                )
+            )
+        elif old[4:] != (row.before, row.after):
+            session.execute(
+                update(p).where(p.id == old[0]).values(before=row.before, after=row.after)
+            )
+
+
+def _network_counts(township_ids: Any) -> Any:
+    """Return (county, township, active points, active organisations, served) per township."""
+    served = (
+        select(PlaybackPoint.organisation_id.label("organisation_id"))
+        .where(PlaybackPoint.active, PlaybackPoint.organisation_id.is_not(None))
+        .distinct()
+        .subquery("served")
+    )
+    points = (
+        select(PlaybackPoint.township_id.label("township_id"), func.count().label("n"))
+        .where(PlaybackPoint.active, PlaybackPoint.township_id.in_(township_ids))
+        .group_by(PlaybackPoint.township_id)
+        .subquery("points")
+    )
+    organisations = (
+        select(
+            Organisation.township_id.label("township_id"),
+            func.count().label("n"),
+            func.count(served.c.organisation_id).label("served"),
+        )
+        .outerjoin(served, served.c.organisation_id == Organisation.id)
+        .where(Organisation.active, Organisation.township_id.in_(township_ids))
+        .group_by(Organisation.township_id)
+        .subquery("organisations")
+    )
+    return (
+        select(
+            Township.county_id,
+            Township.id,
+            func.coalesce(points.c.n, 0),
+            func.coalesce(organisations.c.n, 0),
+            func.coalesce(organisations.c.served, 0),
+        )
+        .outerjoin(points, points.c.township_id == Township.id)
+        .outerjoin(organisations, organisations.c.township_id == Township.id)
+        .where(Township.id.in_(township_ids))
+        .where((points.c.n.is_not(None)) | (organisations.c.n.is_not(None)))
+    )
+
+
+NETWORK_COLUMNS = ["county_id", "township_id", "points", "organisations", "served"]
+
+
+def township_network(session: Session, *township_ids: int) -> None:
+    """Count the townships' network again (after a point or organisation changed; few rows)."""
+    session.flush()
+    ids = sorted(set(township_ids))
+    # the townships' rows first, so two changes in one township take turns (and the second
+    # one counts what the first committed)
+    session.execute(
+        select(Township.id).where(Township.id.in_(ids)).order_by(Township.id)
+        .with_for_update(key_share=True)
+    )  # fmt: skip
+    session.execute(delete(TownshipNetwork).where(TownshipNetwork.township_id.in_(ids)))
+    session.execute(insert(TownshipNetwork).from_select(NETWORK_COLUMNS, _network_counts(ids)))
+
+
+def rebuild_township_network(session: Session) -> None:
+    """Recompute ``assessment_township_network`` for every township."""
+    session.execute(delete(TownshipNetwork))
+    session.execute(
+        insert(TownshipNetwork).from_select(NETWORK_COLUMNS, _network_counts(select(Township.id)))
+    )
+
+
+def rebuild(session: Session, *, chain_points: bool = True) -> tuple[int, int]:
+    """Recompute the rollup tables from the raw rows; return their row counts.
+
+    ``chain_points=False`` leaves out the point-year links (and the empty years between
+    screened ones) of revision 0025_rollup_fast: the back-fill of revision 0023_rollup, which
+    runs before those columns exist, uses it."""
     session.flush()
     session.execute(delete(MonthRollup))
     session.execute(delete(CountyMonthRollup))
-    session.execute(delete(PointYear))
     session.execute(delete(FilmFirst))
     session.execute(delete(ReleaseMonth))
     session.execute(
@@ -331,6 +500,21 @@ def rebuild(session: Session) -> tuple[int, int]:
             ),
         )
     )
+    rebuild_point_years(session, chain_points=chain_points)
+    if chain_points:  # the tables of 0025_rollup_fast
+        rebuild_township_network(session)
+    session.flush()
+    counts = (
+        session.scalar(select(func.count()).select_from(MonthRollup)) or 0,
+        session.scalar(select(func.count()).select_from(PointYear)) or 0,
+    )
+    return int(counts[0]), int(counts[1])
+
+
+def rebuild_point_years(session: Session, *, chain_points: bool = True) -> None:
+    """Recompute ``assessment_point_year`` from the raw rows (laid out by :func:`chain`)."""
+    held = Screening.outcome.in_(HELD)
+    session.execute(delete(PointYear))
     year, mon = date_part("year", Screening.screened_on), date_part("month", Screening.screened_on)
     months = (
         select(
@@ -351,14 +535,46 @@ def rebuild(session: Session) -> tuple[int, int]:
         func.min(months.c.township_id),
         func.sum(literal(1).op("<<")(months.c.month - 1)),
     ).group_by(months.c.point_id, months.c.year)
-    session.execute(
-        insert(PointYear).from_select(
-            ["point_id", "year", "county_id", "township_id", "months"], bits
+    if chain_points:
+        _rebuild_chains(session, bits.order_by(months.c.point_id, months.c.year))
+    else:
+        session.execute(
+            insert(PointYear).from_select(
+                ["point_id", "year", "county_id", "township_id", "months"], bits
+            )
         )
-    )
-    session.flush()
-    counts = (
-        session.scalar(select(func.count()).select_from(MonthRollup)) or 0,
-        session.scalar(select(func.count()).select_from(PointYear)) or 0,
-    )
-    return int(counts[0]), int(counts[1])
+
+
+def _rebuild_chains(session: Session, bits: Any) -> None:
+    """Insert every point's rows as :func:`chain` lays them out, from the grouped bits."""
+    batch: list[dict[str, Any]] = []
+
+    def flush_point(point_id: int | None, years: dict[int, tuple[int, int, int]]) -> None:
+        for row in chain(years):
+            batch.append(
+                {
+                    "point_id": point_id,
+                    "year": row.year,
+                    "county_id": row.county_id,
+                    "township_id": row.township_id,
+                    "months": row.months,
+                    "before": row.before,
+                    "after": row.after,
+                }
+            )
+        if len(batch) >= 5000:
+            session.execute(insert(PointYear), batch)
+            batch.clear()
+
+    current: int | None = None
+    years: dict[int, tuple[int, int, int]] = {}
+    for point_id, year, county_id, township_id, months in session.execute(bits):
+        if point_id != current:
+            if current is not None:
+                flush_point(current, years)
+            current, years = int(point_id), {}
+        years[int(year)] = (int(county_id), int(township_id), int(months))
+    if current is not None:
+        flush_point(current, years)
+    if batch:
+        session.execute(insert(PointYear), batch)

@@ -31,6 +31,7 @@ from mam.models.network import (
     Township,
 )
 from mam.models.release import Screening
+from mam.services import assessment_rollup
 from mam.services.network_scope import NetworkScope, audit
 from mam.services.users import USERNAME, check_strength, hash_password
 
@@ -173,6 +174,7 @@ class NetworkService:
         )
         self.session.add(row)
         self.session.flush()
+        assessment_rollup.township_network(self.session, township.id)
         audit(self.session, self.actor, "organisation_created", "organisation", row.id, name=name)
         return row
 
@@ -180,6 +182,7 @@ class NetworkService:
         """Take an organisation out of the build-out count (dissolved, merged) or back in."""
         self.scope.township(organisation.township_id, manage=True)
         organisation.active = active
+        assessment_rollup.township_network(self.session, organisation.township_id)
         action = "organisation_activated" if active else "organisation_deactivated"
         audit(self.session, self.actor, action, "organisation", organisation.id)
 
@@ -205,6 +208,7 @@ class NetworkService:
         self._fill_point(row, data)
         self.session.add(row)
         self.session.flush()
+        assessment_rollup.township_network(self.session, township.id)
         audit(self.session, self.actor, "point_created", "playback_point", row.id, name=row.name)
         return row
 
@@ -219,12 +223,14 @@ class NetworkService:
             )
         point.name = data.name
         self._fill_point(point, data)
+        assessment_rollup.township_network(self.session, point.township_id)  # its organisation
         audit(self.session, self.actor, "point_updated", "playback_point", point.id)
 
     def set_point_active(self, point: PlaybackPoint, active: bool) -> None:
         """Deactivate (or reactivate) a point; its plans and screenings stay."""
         self.scope.point(point.id, manage=True)
         point.active = active
+        assessment_rollup.township_network(self.session, point.township_id)
         action = "point_activated" if active else "point_deactivated"
         audit(self.session, self.actor, action, "playback_point", point.id)
 
@@ -244,7 +250,9 @@ class NetworkService:
                 N_("This playback point is in use; deactivate it instead of deleting it.")
             )
         audit(self.session, self.actor, "point_deleted", "playback_point", pid, name=point.name)
+        township_id = point.township_id
         self.session.delete(point)
+        assessment_rollup.township_network(self.session, township_id)
 
     def _fill_point(self, row: PlaybackPoint, data: PointData) -> None:
         if data.organisation_id is not None:

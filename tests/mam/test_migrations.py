@@ -7,7 +7,7 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
-HEAD = "0025_county_packages"
+HEAD = "0026_merge_session6"
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -38,3 +38,23 @@ def test_line_chart_scales_to_a_round_top() -> None:
         chart.series[0].points == "48,172 328,108 608,44"
     )  # bottom 172, top 12: 8 of 10 is 128 up
     assert [label.text for label in chart.y_labels] == ["0", "5", "10"]
+
+
+def test_heatmap_cells_are_drawn_escaped() -> None:
+    def cell(gid: int, month: str) -> tuple[float | None, str, str, str | None]:
+        if gid == 1:
+            return 1.0, "<3>", f'"{month}" & <b>', f"/x?county={gid}&month={month}"
+        return None, "", "无", None
+
+    grid = charts.heatmap([(1, "甲县", "/a"), (2, "乙县", None)], ["2026-03"], cell)
+    svg = str(grid.cells_markup())
+    assert svg.split("\n") == [
+        '<a href="/x?county=1&amp;month=2026-03" data-testid="heat-cell">'
+        '<rect x="120" y="28" width="42" height="22" rx="3" fill="#006d2c">'
+        "<title>&quot;2026-03&quot; &amp; &lt;b&gt;</title></rect>"
+        '<text x="141" y="43" text-anchor="middle" fill="#ffffff" class="cell-text">'
+        "&lt;3&gt;</text></a>",
+        '<rect x="120" y="52" width="42" height="22" rx="3" fill="#f0f0f0"><title>无</title>'
+        '</rect><text x="141" y="67" text-anchor="middle" fill="#1a202c" class="cell-text">'
+        "</text>",
+    ]

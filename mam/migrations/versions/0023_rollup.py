@@ -133,7 +133,7 @@ def upgrade() -> None:
     from mam.services.assessment_rollup import rebuild  # noqa: PLC0415 - the back-fill
 
     with Session(bind=op.get_bind()) as session:
-        rebuild(session)
+        rebuild(session, chain_points=False)  # the point-year links come in 0025_rollup_fast
         session.flush()
 
 
