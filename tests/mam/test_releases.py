@@ -360,9 +360,9 @@ def test_cli_shows_package_progress(session: Session, runtime: Runtime, world: d
         monkeypatch.setenv(key, value)
     result = CliRunner().invoke(cli, ["releases", "show", str(release.id)])
     assert result.exit_code == 0, result.output
-    assert "乡村振兴 第1集" in result.output and "tv        queued      0.0%" in result.output
+    assert "乡村振兴 第1集" in result.output and "tv        Queued      0.0%" in result.output
     listing = CliRunner().invoke(cli, ["releases"])
-    assert release.name in listing.output and "tv:queued" in listing.output
+    assert release.name in listing.output and "tv:Queued" in listing.output
 
 
 def test_a_superseded_package_build_publishes_nothing(

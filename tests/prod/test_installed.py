@@ -171,8 +171,8 @@ def test_installed_wheel_runs_the_whole_chain_on_production_services(
         assert submit(publisher, detail, "/targets", {"all": "1"}).status_code == 302
         assert submit(publisher, detail, "/publish").status_code == 302
         follow = inst.mam("releases", "show", str(release_id), "--follow", timeout=600).stdout
-        assert "2026年第12期 (published)" in follow and "failed" not in follow, follow
-        assert re.search(r"tv\s+ready", follow), follow
+        assert "2026年第12期 (Published)" in follow and "Failed" not in follow, follow
+        assert re.search(r"tv\s+Ready to download", follow), follow
 
         # The county downloads the TV package with a resumed range, then confirms receipt.
         county = login(base, "county", PASSWORD)
@@ -186,7 +186,7 @@ def test_installed_wheel_runs_the_whole_chain_on_production_services(
         receipt = submit(county, f"{base}/county/", f"/county/releases/{release_id}/receipt")
         assert receipt.status_code == 302
         assert 'data-testid="receipt-done"' in county.get(f"{base}/county/", timeout=30).text
-        assert re.search(rf"#{release_id}\s+published", inst.mam("releases").stdout)
+        assert re.search(rf"#{release_id}\s+Published", inst.mam("releases").stdout)
 
         metrics = requests.get(f"{base}/metrics", timeout=30,
                                headers={"Authorization": "Bearer metrics-token"}).text  # fmt: skip
