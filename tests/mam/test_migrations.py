@@ -7,7 +7,7 @@ from mam import migrate
 from mam.db import make_engine
 from mam.models import Base
 
-HEAD = "0024_merge_session5"
+HEAD = "0025_scaleout"
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
