@@ -241,7 +241,9 @@ class LosingQueue(ChordsTaken):
 def test_a_chord_the_broker_lost_is_sent_again_and_the_film_comes_out_whole(
     home: Path, tmp_path: Path, settings: Settings
 ) -> None:
-    settings = make_settings(home, **CHUNKED)
+    """The job's lease (3 s) runs out while its chord is lost: the reconciler holds it and
+    sends the chord again instead of starting the film over."""
+    settings = make_settings(home, lease_seconds=3, **CHUNKED)
     rt = build_runtime(settings)
     try:
         rt.db.queue = LosingQueue()
@@ -260,10 +262,12 @@ def test_a_chord_the_broker_lost_is_sent_again_and_the_film_comes_out_whole(
         )
         log = tmp_path / "worker.log"
         with celery_worker(settings, log, concurrency=2):
-            time.sleep(2 * GRACE.total_seconds())
-            rt.db.queue = CeleryQueue(make_celery(settings))
+            time.sleep(4)  # the lease has run out, the chord has been quiet for long
+            app = make_celery(settings)
+            rt.db.queue = CeleryQueue(app)
             reconcile(rt, GRACE, outbox_after=timedelta(0))  # sends the chord again
             job = wait_for_ladder(rt, vid)
+            app.close()
         assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1), job.last_error
         assert _runs(rt, ladder_id) == dict.fromkeys(
             ["sound", "chunk0", "chunk1", "chunk2", "join"], 1
