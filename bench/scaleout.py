@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -56,6 +57,7 @@ from sqlalchemy import create_engine, select  # noqa: E402
 from mam import migrate  # noqa: E402
 from mam.config import Settings  # noqa: E402
 from mam.models import Job, JobKind, JobState, Version  # noqa: E402
+from mam.models.processing import LadderPiece  # noqa: E402
 from mam.probe import probe  # noqa: E402
 from mam.runtime import build_runtime  # noqa: E402
 from mam.services.ingest import IngestService  # noqa: E402
@@ -247,10 +249,17 @@ def celery_run(settings: Settings, source: Path, workers: Sequence[tuple[int, Se
             done = time.monotonic()
             if ladder_state() is not JobState.SUCCEEDED:
                 raise RuntimeError(f"the ladder failed; see {log.parent}")
+        with rt.db.session() as s:  # which worker made which piece (chunks, sound, join)
+            made = s.scalars(
+                select(LadderPiece.worker)
+                .join(Job, Job.id == LadderPiece.job_id)
+                .where(Job.version_id == vid)
+            ).all()
         return {
             "reviewable": reviewable,
             "distributable": done - start,
             "ladder": done - ladder_started,
+            "spread": sorted(Counter(w.split("@")[0][-4:] for w in made if w).values()),
         }
     finally:
         rt.close()
@@ -364,7 +373,8 @@ def main() -> None:
                     drop_schema(settings)
                 base_ladder = base_ladder or r["ladder"]
                 print(f"  {w:2d}  {r['reviewable']:9.1f}s  {r['distributable']:12.1f}s  "
-                      f"{r['ladder']:6.1f}s  {base_ladder / r['ladder']:7.2f}x | {computed}")  # fmt: skip
+                      f"{r['ladder']:6.1f}s  {base_ladder / r['ladder']:7.2f}x | {computed}"
+                      f"  pieces per worker {r['spread']}")  # fmt: skip
                 shutil.rmtree(home, ignore_errors=True)
     print("\nmeasured: wall times on this machine in this run; computed: from the one-core "
           "times of (b), no queue, storage or Celery overheads")  # fmt: skip
