@@ -54,7 +54,7 @@ def enqueue_package(session: Session, package_id: int) -> OutboxMessage:
 
 
 def enqueue_chord(session: Session, payload: dict[str, Any]) -> OutboxMessage:
-    """Enqueue the chord of a chunked ladder run (``mam.services.ladder.dispatch_chunks``)."""
+    """Enqueue the chord of a chunked ladder run (``mam.pieces.dispatch_chunks``)."""
     return _add(session, OutboxTask.CHORD, payload)
 
 

@@ -37,7 +37,7 @@ class CeleryQueue:
 
     def enqueue_chord(self, payload: dict[str, Any]) -> str | None:
         """Enqueue a chunked ladder's pieces (the sound, the chunks) as a chord whose body
-        is the join (an outbox message, ``mam.services.ladder.dispatch_chunks``)."""
+        is the join (an outbox message, ``mam.pieces.dispatch_chunks``)."""
         run = {"job_id": payload["job_id"], "attempt": payload["attempt"]}
         header = [
             self.app.signature(SOUND_TASK, kwargs={**run, "measured": p.get("measured")})

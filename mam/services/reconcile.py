@@ -43,7 +43,7 @@ class Reconciler:
         rows = self.session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.sent_at.is_(None), OutboxMessage.task == task
-            )  # fmt: skip
+            )
         )
         return {int(m.payload[key]) for m in rows}
 
