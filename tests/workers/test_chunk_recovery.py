@@ -56,8 +56,9 @@ class ChordsTaken:
 
 
 @pytest.fixture
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = build_runtime(settings)
+def rt(home: Path, database_url: str) -> Iterator[Runtime]:
+    """A runtime on SQLite and on PostgreSQL (the reconciler reads the chord's JSON)."""
+    runtime = build_runtime(make_settings(home, database_url=database_url))
     runtime.db.queue = ChordsTaken()
     yield runtime
     runtime.close()
@@ -125,29 +126,25 @@ def test_the_chord_is_sent_only_after_its_pieces_are_committed(
 
 
 def test_a_chord_the_broker_would_not_take_waits_in_the_outbox(
-    settings: Settings, fresh_clip: Path
+    rt: Runtime, fresh_clip: Path
 ) -> None:
-    rt = build_runtime(settings)
-    try:
-        job_id = _running_job(rt, fresh_clip)
+    job_id = _running_job(rt, fresh_clip)
 
-        class Down(ChordsTaken):
-            def enqueue_chord(self, payload: dict[str, Any]) -> str:
-                raise ConnectionError("broker down")
+    class Down(ChordsTaken):
+        def enqueue_chord(self, payload: dict[str, Any]) -> str:
+            raise ConnectionError("broker down")
 
-        rt.db.queue = Down()
-        _dispatch(rt, job_id)
-        [message] = _chords(rt)
-        assert message.sent_at is None and message.attempts == 1
-        up = ChordsTaken()
-        rt.db.queue = up
-        reconcile(rt, GRACE, outbox_after=timedelta(0))
-        assert [c["job_id"] for c in up.chords] == [job_id]
-        with rt.db.session() as s:  # its lease was held, not taken over
-            job = s.get_one(Job, job_id)
-            assert (job.state, job.attempts) == (JobState.RUNNING, 1)
-    finally:
-        rt.close()
+    rt.db.queue = Down()
+    _dispatch(rt, job_id)
+    [message] = _chords(rt)
+    assert message.sent_at is None and message.attempts == 1
+    up = ChordsTaken()
+    rt.db.queue = up
+    reconcile(rt, GRACE, outbox_after=timedelta(0))
+    assert [c["job_id"] for c in up.chords] == [job_id]
+    with rt.db.session() as s:  # its lease was held, not taken over
+        job = s.get_one(Job, job_id)
+        assert (job.state, job.attempts) == (JobState.RUNNING, 1)
 
 
 def test_a_piece_is_made_once_and_a_lost_run_is_claimed_again(
