@@ -23,7 +23,8 @@ Then, all measured in this one run:
     Redis, S3 on moto over HTTP).  By default each of the W workers stands for a one-core
     machine: W Celery workers of one process each, worker i pinned to core i (``taskset``),
     ffmpeg and x264 on one thread.  W up to the number of cores is measured; for every W
-    the makespan is also *computed* from the one-core times of (b): the first pass (loudness
+    the makespan is also *computed* from the one-core times of (b) (each ffmpeg's CPU time:
+    one thread, so its time on a free core, whatever the load): the first pass (loudness
     and cut points), the sound and chunk tasks list-scheduled in dispatch order on W
     workers, then the join; next to it the critical path (first pass + longest piece +
     join).  A W above the cores is only computed, and printed as such.  Speed-up =
@@ -143,7 +144,7 @@ def cpu_comparison(source: Path, chunk_seconds: float, threads: int, core: int |
     info = probe(source, display_name=source.name)
     plan = ladder.ladder_plan_for(info, settings)
     qc = cached_profiles(None).qc
-    figures: dict[str, Any] = {"chunk_walls": []}
+    figures: dict[str, Any] = {"chunk_walls": [], "chunk_cpus": []}
     with tempfile.TemporaryDirectory(prefix="scaleout-bench-") as tmp, pinned(core):
         work = Path(tmp)
         with measured(figures, "loudness"):
@@ -163,12 +164,13 @@ def cpu_comparison(source: Path, chunk_seconds: float, threads: int, core: int |
             found = chunked.find_chunks(str(source), info, plan, chunk_seconds)
         pieces = []
         for chunk in found:
-            before = time.monotonic()
+            before, cpu = time.monotonic(), cpu_of_children()
             with measured(figures, "chunks"):
                 chunked.encode_chunk(
                     str(source), info, plan, chunk, work / f"chunk{chunk.index}", threads=threads
                 )
             figures["chunk_walls"].append(time.monotonic() - before)
+            figures["chunk_cpus"].append(cpu_of_children() - cpu)
             pieces.append((work / f"chunk{chunk.index}", chunk))
         with measured(figures, "sound"):
             chunked.encode_audio(str(source), info, plan, work / "sound", measured=loud)
@@ -192,11 +194,13 @@ def list_schedule(durations: Sequence[float], workers: int) -> float:
 
 def predicted(b: dict[str, Any], workers: int) -> tuple[float, float]:
     """Computed from (b)'s one-core times: the makespan on ``workers`` one-core workers
-    and the critical path (first pass + longest piece + join)."""
-    first = b["loudness_wall"] + b["cuts_wall"]
-    header = [b["sound_wall"], *b["chunk_walls"]]  # the chord's dispatch order
-    makespan = first + list_schedule(header, workers) + b["join_wall"]
-    return makespan, first + max(header) + b["join_wall"]
+    and the critical path (first pass + longest piece + join).  A piece's one-core time is
+    the CPU time of its ffmpeg (one thread: what it takes on a core of its own), so the
+    computed figures do not depend on the load of the machine they were measured on."""
+    first = b["loudness_cpu"] + b["cuts_cpu"]
+    header = [b["sound_cpu"], *b["chunk_cpus"]]  # the chord's dispatch order
+    makespan = first + list_schedule(header, workers) + b["join_cpu"]
+    return makespan, first + max(header) + b["join_cpu"]
 
 
 def wait(check: Callable[[], bool], timeout: float) -> float:
@@ -330,7 +334,6 @@ def main() -> None:
     b = cpu_comparison(source, args.chunk_seconds, args.threads,
                        None if args.unpinned else 0)  # fmt: skip
     chunked_cpu = b["cuts_cpu"] + b["chunks_cpu"] + b["sound_cpu"] + b["join_cpu"]
-    first = b["loudness_wall"] + b["cuts_wall"]
     print(f"\n(b) CPU time of the ladder (s, user+system of every ffmpeg)"
           f"{'' if args.unpinned else ', run here on core 0'}")  # fmt: skip
     print(f"  one process        {b['single_cpu']:8.1f}   (wall {b['single_wall']:.1f})")
@@ -338,10 +341,11 @@ def main() -> None:
           f"{int(b['chunk_count'])} chunks {b['chunks_cpu']:.1f} + sound {b['sound_cpu']:.1f} + "
           f"joins {b['join_cpu']:.1f}")  # fmt: skip
     print(f"  ratio chunked / one process = {chunked_cpu / b['single_cpu']:.3f}  (target <= 1.05)")
-    walls = " ".join(f"{w:.1f}" for w in b["chunk_walls"])
-    print(f"  wall: first pass (loudness {b['loudness_wall']:.1f} + cut points "
-          f"{b['cuts_wall']:.1f}) = {first:.1f} s; sound {b['sound_wall']:.1f} s; "
-          f"chunks [{walls}] s; join {b['join_wall']:.1f} s")  # fmt: skip
+    for kind in ("cpu", "wall"):
+        each = " ".join(f"{w:.1f}" for w in b[f"chunk_{kind}s"])
+        print(f"  {kind:4s}: first pass (loudness {b[f'loudness_{kind}']:.1f} + cut points "
+              f"{b[f'cuts_{kind}']:.1f}); sound {b[f'sound_{kind}']:.1f}; chunks [{each}]; "
+              f"join {b[f'join_{kind}']:.1f} s")  # fmt: skip
 
     base: dict[str, Any] = {
         "proxy_first": True, "chunk_min_seconds": 1, "chunk_seconds": args.chunk_seconds,
@@ -376,8 +380,9 @@ def main() -> None:
                       f"{r['ladder']:6.1f}s  {base_ladder / r['ladder']:7.2f}x | {computed}"
                       f"  pieces per worker {r['spread']}")  # fmt: skip
                 shutil.rmtree(home, ignore_errors=True)
-    print("\nmeasured: wall times on this machine in this run; computed: from the one-core "
-          "times of (b), no queue, storage or Celery overheads")  # fmt: skip
+    print("\nmeasured: wall times on this machine in this run; computed: from the CPU time "
+          "of each ffmpeg in (b) (one thread: its time on a free core), no queue, storage or "
+          "Celery overheads")  # fmt: skip
 
 
 @contextmanager
