@@ -97,7 +97,7 @@ def _chords(rt: Runtime) -> list[OutboxMessage]:
 
 
 def _age(rt: Runtime, seconds: float) -> None:
-    """Make every chord message and piece lease ``seconds`` older."""
+    """Set every message's send time and every piece's lease end to ``seconds`` ago."""
     with rt.db.session() as s:
         past = utcnow() - timedelta(seconds=seconds)
         s.execute(update(OutboxMessage).values(sent_at=past))

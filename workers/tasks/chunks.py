@@ -171,7 +171,7 @@ def encode_chunk(self: Task, job_id: int, attempt: int, chunk: dict[str, int]) -
             threads=runtime().settings.ffmpeg_threads, on_progress=lambda _p: lease.renew(),
         )  # fmt: skip
 
-    return _piece(self, job_id, attempt, f"chunk{piece.index}", make)
+    return _piece(self, job_id, attempt, pieces_.chunk_name(piece.index), make)
 
 
 @shared_task(bind=True, name=SOUND_TASK, acks_late=True, ignore_result=False, max_retries=None)
@@ -185,7 +185,7 @@ def encode_sound(
             source, plan.media_info, encode, out, measured=_measured(measured)
         )
 
-    return _piece(self, job_id, attempt, "sound", make)
+    return _piece(self, job_id, attempt, pieces_.SOUND, make)
 
 
 @shared_task(bind=True, name=JOIN_TASK, acks_late=True, max_retries=None)
