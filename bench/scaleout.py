@@ -370,6 +370,7 @@ def main() -> None:
                     continue
                 home = Path(tempfile.mkdtemp(prefix="scaleout-home-"))
                 settings = stack_settings(stack, home, base, moto)
+                load_before = os.getloadavg()[0]
                 try:
                     r = celery_run(settings, source, worker_layout(w, args.unpinned, cores),
                                    home / "worker.log")  # fmt: skip
@@ -378,7 +379,8 @@ def main() -> None:
                 base_ladder = base_ladder or r["ladder"]
                 print(f"  {w:2d}  {r['reviewable']:9.1f}s  {r['distributable']:12.1f}s  "
                       f"{r['ladder']:6.1f}s  {base_ladder / r['ladder']:7.2f}x | {computed}"
-                      f"  pieces per worker {r['spread']}")  # fmt: skip
+                      f"  pieces per worker {r['spread']}; load {load_before:.1f} -> "
+                      f"{os.getloadavg()[0]:.1f}")  # fmt: skip
                 shutil.rmtree(home, ignore_errors=True)
     print("\nmeasured: wall times on this machine in this run; computed: from the CPU time "
           "of each ffmpeg in (b) (one thread: its time on a free core), no queue, storage or "
