@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from mam.i18n import N_
 from mam.models import Job, utcnow
 from mam.models.outbox import OutboxMessage, OutboxTask
-from mam.queue import TaskQueue
+from mam.queue import ChordQueue, TaskQueue
 from mam.uow import QUEUE_KEY, REPORTS_KEY, after_commit, transaction_state
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,11 @@ def enqueue_processing(session: Session, job: Job) -> OutboxMessage:
 def enqueue_package(session: Session, package_id: int) -> OutboxMessage:
     """Enqueue the build of a release package once the transaction commits."""
     return _add(session, OutboxTask.PACKAGE, {"package_id": package_id})
+
+
+def enqueue_chord(session: Session, payload: dict[str, Any]) -> OutboxMessage:
+    """Enqueue the chord of a chunked ladder run (``mam.pieces.dispatch_chunks``)."""
+    return _add(session, OutboxTask.CHORD, payload)
 
 
 def _add(session: Session, task: OutboxTask, payload: dict[str, Any]) -> OutboxMessage:
@@ -139,6 +144,10 @@ def _send(queue: TaskQueue, message: OutboxMessage) -> str | None:
     payload = message.payload
     if message.task is OutboxTask.PROCESS:
         return queue.enqueue_processing(int(payload["version_id"]), int(payload["job_id"]))
+    if message.task is OutboxTask.CHORD:
+        if not isinstance(queue, ChordQueue):
+            raise TypeError(f"{type(queue).__name__} cannot send a chord")
+        return queue.enqueue_chord(dict(payload))
     return queue.enqueue_package(int(payload["package_id"]))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class TaskQueue(Protocol):
@@ -14,6 +14,15 @@ class TaskQueue(Protocol):
 
     def enqueue_package(self, package_id: int) -> str | None:
         """Enqueue the build of a release package."""
+        ...
+
+
+@runtime_checkable
+class ChordQueue(Protocol):
+    """A queue that can also send the chord of a chunked ladder (``workers.dispatch``)."""
+
+    def enqueue_chord(self, payload: dict[str, Any]) -> str | None:
+        """Enqueue the pieces of ``payload`` and, once they are all made, their join."""
         ...
 
 

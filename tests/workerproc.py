@@ -8,7 +8,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,12 +27,14 @@ def celery_worker(
     concurrency: int = 1,
     startup_timeout: float = 60,
     graceful: bool = False,
+    prefix: Sequence[str] = (),
 ) -> Iterator[subprocess.Popen[str]]:
     """Run ``celery -A workers.main worker`` with ``settings`` until the block exits.
 
     At the end the worker's process group (pool children and their ffmpeg too) is killed:
     a warm shutdown costs 6-7 s of Celery's polling per test and tests nothing the test has
-    not already checked. ``graceful=True`` asks for the warm shutdown instead. Brokers are
+    not already checked. ``graceful=True`` asks for the warm shutdown instead. ``prefix`` runs
+    the worker under another command (``taskset -c 0``: pinned to a core). Brokers are
     per test (the embedded one lives in the test's home; Redis databases are flushed), so a
     message left unacknowledged by the kill reaches no other test.
     """
@@ -42,6 +44,7 @@ def celery_worker(
     env["PYTHONUNBUFFERED"] = "1"
     # The same command line `mam worker` runs, with a name the tests can recognise.
     argv = [
+        *prefix,
         *worker_argv(concurrency, beat=False),
         "-n",
         f"test-{os.getpid()}-{time.monotonic_ns()}@%h",

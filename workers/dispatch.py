@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
 
-from workers.celery_app import DEFAULT, PACKAGE_TASK, PROCESS_TASK, TRANSCODE
+from celery import Celery, chord
+
+from workers.celery_app import (
+    CHUNK_TASK,
+    DEFAULT,
+    JOIN_TASK,
+    PACKAGE_TASK,
+    PROCESS_TASK,
+    SOUND_TASK,
+    TRANSCODE,
+)
 
 
 class CeleryQueue:
@@ -23,4 +33,18 @@ class CeleryQueue:
     def enqueue_package(self, package_id: int) -> str | None:
         """Enqueue the build of one release package on the default queue."""
         result = self.app.send_task(PACKAGE_TASK, args=[package_id], queue=DEFAULT)
+        return str(result.id)
+
+    def enqueue_chord(self, payload: dict[str, Any]) -> str | None:
+        """Enqueue a chunked ladder's pieces (the sound, the chunks) as a chord whose body
+        is the join (an outbox message, ``mam.pieces.dispatch_chunks``)."""
+        run = {"job_id": payload["job_id"], "attempt": payload["attempt"]}
+        header = [
+            self.app.signature(SOUND_TASK, kwargs={**run, "measured": p.get("measured")})
+            if p["name"] == "sound"
+            else self.app.signature(CHUNK_TASK, kwargs={**run, "chunk": p["chunk"]})
+            for p in payload["pieces"]
+        ]
+        join = self.app.signature(JOIN_TASK, kwargs={**run, "cuts": payload["cuts"]})
+        result = chord(header, app=self.app)(join)
         return str(result.id)

@@ -15,6 +15,7 @@ from mam.models.core import Base, _enum, utcnow
 class OutboxTask(enum.StrEnum):
     PROCESS = "process"  # payload: version_id, job_id
     PACKAGE = "package"  # payload: package_id
+    CHORD = "chord"  # a chunked ladder's pieces and join: job_id, attempt, pieces, cuts, resends
 
 
 class OutboxMessage(Base):

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from mam.models.core import Base, Version, _enum, utcnow
@@ -88,3 +88,29 @@ class ThumbnailSet(Base):
     version: Mapped[Version] = relationship(
         backref=backref("thumbnail_set", uselist=False, cascade="all, delete-orphan")
     )
+
+
+class LadderPiece(Base):
+    """One piece of a chunked ladder run (a chunk, the sound, the join) of job ``job_id``'s
+    attempt ``attempt`` (workers/tasks/chunks.py).
+
+    Lease bookkeeping like the job's own (mam/leases.py), not a state of its own: ``runs``
+    counts the claims, a claim holds the piece until ``lease_expires_at``, ``done_at`` and
+    ``keys`` (the staged files in storage) say it is made. A duplicate delivery of a made
+    piece runs nothing; a piece whose worker was lost (lease expired) is claimed and run
+    again alone; while pieces are pending the reconciler holds the job's lease.
+    """
+
+    __tablename__ = "ladder_piece"
+    __table_args__ = (UniqueConstraint("job_id", "attempt", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(32))  # "sound", "chunk<i>", "join"
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
+    keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()

@@ -1,16 +1,22 @@
-"""The ladder job: one ffmpeg run, or a chord of chunk tasks and a join (workers.ladder)."""
+"""The ladder job: one ffmpeg run, or a chord of chunk tasks and a join (workers.ladder).
+
+The chord is an outbox message written with the run's pieces (mam/pieces.py); every
+delivery of a piece claims it first, so a duplicate runs nothing and a lost one runs alone.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from celery import Task, chord, shared_task
+from celery import Task, shared_task
 
 from mam import outbox
+from mam import pieces as pieces_
 from mam.errors import ProcessingError, Superseded
 from mam.messages import processing
 from mam.models import Job
@@ -49,11 +55,15 @@ def run_ladder(
                     service.publish(plan, result)
                 return "ready"
             found, measured = ladder.prepare_chunks(plan, source, settings)
-        args = {"job_id": plan.job_id, "attempt": plan.attempt}
-        header = [encode_sound.s(measured=measured, **args)]
-        header += [encode_chunk.s(chunk=c.to_dict(), **args) for c in found]
-        chord(header)(join_ladder.s(cuts=[c.to_dict() for c in found], **args))
-        log.info("job %s: ladder in %d chunks dispatched", plan.job_id, len(found))
+        assert service.lease is not None  # noqa: S101 - run_attempt holds it
+        service.lease.check()  # still this attempt's (fencing); a full lease for the queue
+        service.lease.release()  # the pieces renew it from now on (or the reconciler holds it)
+        pieces = [{"name": pieces_.SOUND, "measured": measured}]
+        pieces += [{"name": pieces_.chunk_name(c.index), "chunk": c.to_dict()} for c in found]
+        cuts = [c.to_dict() for c in found]
+        pieces_.dispatch_chunks(service.session, plan.job_id, plan.attempt, pieces, cuts)
+        log.info("job %s: ladder in %d chunks recorded, sent after the commit", plan.job_id,
+                 len(found))  # fmt: skip
         return "dispatched"
 
     return run_attempt(rt, version_id, job_id, worker, work, service_class=LadderService)
@@ -78,6 +88,7 @@ def _plan(rt: Runtime, job_id: int, attempt: int) -> ProcessingPlan | None:
 def _measured(data: dict[str, Any] | None) -> analysis.LoudnessMeasurement | None:
     if data is None:
         return None
+
     def number(key: str) -> float:
         value = data.get(key) if data else None
         return -math.inf if value is None else float(value)
@@ -88,15 +99,29 @@ def _measured(data: dict[str, Any] | None) -> analysis.LoudnessMeasurement | Non
 
 
 def _piece(task: Task, job_id: int, attempt: int, label: str, make: Any) -> dict[str, Any]:
-    """Run one piece under the job's lease; upload what it made; retry it alone."""
+    """Claim the piece, run it under its lease and the job's, stage what it made; retry it
+    alone. A made piece is not made again; one another worker holds is waited for."""
     rt = runtime()
     plan = _plan(rt, job_id, attempt)
     if plan is None:
         return {"superseded": True}
-    lease = ladder.piece_lease(rt.db.engine, job_id, attempt, rt.settings)
+    engine, settings = rt.db.engine, rt.settings
+    ttl = timedelta(seconds=settings.lease_seconds)
+    run = 0
     try:
-        lease.check()
-        encode = ladder.ladder_plan_for(plan.media_info, rt.settings)
+        ladder.piece_lease(engine, job_id, attempt, settings).check()
+        claim = pieces_.claim_piece(engine, job_id, attempt, label,
+                                    task.request.hostname or "?", ttl)  # fmt: skip
+        if claim.outcome == "gone":
+            return {"superseded": True}
+        if claim.outcome == "done":
+            log.info("job %s: %s was made already", job_id, label)
+            return {"keys": list(claim.keys)}
+        if claim.outcome == "busy":  # another worker runs it: look again when its lease ends
+            raise task.retry(countdown=max(5.0, min(claim.wait + 1, ttl.total_seconds() / 3)))
+        run = claim.run
+        lease = pieces_.PieceLease(engine, job_id, attempt, label, run, ttl)
+        encode = ladder.ladder_plan_for(plan.media_info, settings)
         with (
             ladder.source_for(rt.storage, plan.source_key) as source,
             tempfile.TemporaryDirectory(prefix=f"ladder{job_id}-{label}-") as tmp,
@@ -105,11 +130,13 @@ def _piece(task: Task, job_id: int, attempt: int, label: str, make: Any) -> dict
             keys = ladder.upload_piece(
                 rt.storage, ladder.staging_prefix(job_id, attempt), files, lease
             )
+        pieces_.finish_piece(engine, job_id, attempt, label, run, keys)
         return {"keys": keys}
     except Superseded:
         return {"superseded": True}
     except ProcessingError as exc:
-        if not exc.permanent and task.request.retries < PIECE_RETRIES:
+        if not exc.permanent and run <= PIECE_RETRIES:
+            pieces_.let_go(engine, job_id, attempt, label, run)
             raise task.retry(countdown=30) from exc
         _fail(rt, plan, exc)
         raise
@@ -152,7 +179,7 @@ def encode_chunk(self: Task, job_id: int, attempt: int, chunk: dict[str, int]) -
             branding=branding,
         )  # fmt: skip
 
-    return _piece(self, job_id, attempt, f"chunk{piece.index}", make)
+    return _piece(self, job_id, attempt, pieces_.chunk_name(piece.index), make)
 
 
 @shared_task(bind=True, name=SOUND_TASK, acks_late=True, ignore_result=False, max_retries=None)
@@ -166,27 +193,40 @@ def encode_sound(
             source, plan.media_info, encode, out, measured=_measured(measured)
         )
 
-    return _piece(self, job_id, attempt, "sound", make)
+    return _piece(self, job_id, attempt, pieces_.SOUND, make)
 
 
 @shared_task(bind=True, name=JOIN_TASK, acks_late=True, max_retries=None)
 def join_ladder(
     self: Task, results: list[dict[str, Any]], job_id: int, attempt: int, cuts: list[dict[str, int]]
 ) -> str:
-    """Join the pieces without re-encoding, check and publish the ladder."""
+    """Join the pieces without re-encoding, check and publish the ladder (once: the join
+    is a piece of its own; a join whose pieces are not all made leaves the run to the
+    reconciler, which sends the chord again)."""
     rt = runtime()
     plan = _plan(rt, job_id, attempt)
     if plan is None or any(r.get("superseded") for r in results):
         return "superseded"
+    engine = rt.db.engine
+    keys = pieces_.staged_keys(engine, job_id, attempt)
+    if keys is None:
+        log.warning("job %s: a piece of attempt %s is not made; no join yet", job_id, attempt)
+        return "waiting"
+    ttl = timedelta(seconds=rt.settings.lease_seconds)
+    claim = pieces_.claim_piece(engine, job_id, attempt, pieces_.JOIN,
+                                self.request.hostname or "?", ttl)  # fmt: skip
+    if claim.outcome != "run":
+        return "joined elsewhere"
     prefix = ladder.staging_prefix(job_id, attempt)
+    outcome = "ready"
     with rt.db.session() as session:
         service = LadderService(session, rt.storage, max_attempts=rt.settings.max_attempts)
-        service.lease = ladder.piece_lease(rt.db.engine, job_id, attempt, rt.settings)
+        service.lease = pieces_.PieceLease(engine, job_id, attempt, pieces_.JOIN, claim.run, ttl)
         try:
             encode = ladder.ladder_plan_for(plan.media_info, rt.settings)
             with tempfile.TemporaryDirectory(prefix=f"ladder{job_id}-join-") as tmp:
                 work, out = Path(tmp) / "pieces", Path(tmp) / "out"
-                ladder.download_pieces(rt.storage, [k for r in results for k in r["keys"]], work)
+                ladder.download_pieces(rt.storage, keys, work)
                 found = [chunks.Chunk.from_dict(c) for c in cuts]
                 ladder.join_pieces(work, encode, found, out)
                 result = ladder.check_outputs(out, encode, plan.media_info, plan.version_id,
@@ -196,13 +236,12 @@ def join_ladder(
             session.rollback()
             return "superseded"
         except ProcessingError as exc:
-            return _failed(session, service, plan, exc)
+            outcome = _failed(session, service, plan, exc)
         except Exception as exc:
             log.exception("joining the ladder of job %s failed", job_id)
             error = ProcessingError(
                 processing.UNEXPECTED, detail=f"{type(exc).__name__}: {exc}", permanent=False
             )
-            return _failed(session, service, plan, error)
-        finally:
-            rt.storage.delete_prefix(prefix)
-    return "ready"
+            outcome = _failed(session, service, plan, error)
+    rt.storage.delete_prefix(prefix)  # published, or failed (a retry is a new attempt)
+    return outcome

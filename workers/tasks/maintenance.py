@@ -50,6 +50,10 @@ def reconcile(rt: Runtime, grace: timedelta, outbox_after: timedelta = OUTBOX_AF
         outbox.drain(rt.db.engine, rt.db.queue, older_than=outbox_after)
     with rt.db.session() as session:
         reconciler = Reconciler(session, grace)
+        for job, action in reconciler.keep_chunked_runs():
+            if action == "resent":
+                log.warning("job %s: no piece of its chunked ladder (attempt %s) shows a sign "
+                            "of life; its chord is sent again", job.id, job.attempts)  # fmt: skip
         jobs = reconciler.stale_jobs()
         for job in jobs:
             log.warning(
