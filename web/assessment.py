@@ -27,6 +27,7 @@ from mam.services.assessment import (
     GroupScore,
     Monthly,
     ScreeningFilter,
+    collector_paused,
     parse_weights,
 )
 from mam.services.assessment_indicators import INDICATORS
@@ -106,8 +107,11 @@ def _heatmap(
         "%(month)s: %(done)s of %(planned)s planned held; %(held)s screenings, %(people)s attending"
     )
 
+    by_month = {m: link.replace(_MONTH, m) for m in monthly.months}
+    found = monthly.cells
+
     def cell(gid: int, month: str) -> tuple[float | None, str, str, str | None]:
-        figures = monthly.cells.get((gid, month))
+        figures = found.get((gid, month))
         if figures is None:
             return None, "", empty % {"month": month}, None
         title = told % {
@@ -117,7 +121,7 @@ def _heatmap(
             "held": figures.held,
             "people": figures.attendance,
         }
-        href = link.replace(_GID, str(gid)).replace(_MONTH, month)
+        href = by_month[month].replace(_GID, str(gid))
         return figures.fulfilment, str(figures.held), title, href
 
     return charts.heatmap(rows, monthly.months, cell)
@@ -149,8 +153,12 @@ def _page(template: str, *, head: GroupScore | None, rows: list[GroupScore], **c
     )
 
 
+# The dashboards build tens of thousands of small objects that all stay alive until the
+# page is sent (a five-year all-county heatmap: 18,000 cells, 7 MB of SVG); the collector's
+# passes over the growing heap made the slow tail (bench/assessment.py, rendered pages).
 @bp.route("/")
 @allow(*READERS)
+@collector_paused()
 def index() -> ResponseReturnValue:
     """Show the counties' heatmap, trends and ranking (county and township users: their own)."""
     scope = _scope()
@@ -184,6 +192,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/county/<int:county_id>")
 @allow(*READERS)
+@collector_paused()
 def county(county_id: int) -> ResponseReturnValue:
     """Show one county's score, how it was made, and its townships."""
     scope = _scope()
@@ -250,6 +259,7 @@ def _township_in_scope(township_id: int, scope: Scope) -> Township:
 
 @bp.route("/township/<int:township_id>")
 @allow(*READERS)
+@collector_paused()
 def township(township_id: int) -> ResponseReturnValue:
     """Show one township's figures and its playback points."""
     place = _township_in_scope(township_id, _scope())

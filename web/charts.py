@@ -56,19 +56,16 @@ class Heatmap:
         all-county heatmap has 18,000 cells, and the loop's per-attribute escaping took most
         of the page's time. Titles, texts and links are escaped; the rest are numbers and
         colours of the scale."""
-        w, h = self.cell_w - 2, self.cell_h - 2
+        size = f'" width="{self.cell_w - 2}" height="{self.cell_h - 2}" rx="3" fill="'
         dx, dy = (self.cell_w - 2) // 2, self.cell_h // 2 + 3
-        parts = []
-        for c in self.cells:
-            body = (
-                f'<rect x="{c.x}" y="{c.y}" width="{w}" height="{h}" rx="3" fill="{c.fill}">'
-                f"<title>{escape(c.title)}</title></rect>"
-                f'<text x="{c.x + dx}" y="{c.y + dy}" text-anchor="middle" fill="{c.ink}" '
-                f'class="cell-text">{escape(c.text)}</text>'
-            )
-            if c.href:
-                body = f'<a href="{escape(c.href)}" data-testid="heat-cell">{body}</a>'
-            parts.append(body)
+        parts = [
+            (f'<a href="{escape(c.href)}" data-testid="heat-cell">' if c.href else "")
+            + f'<rect x="{c.x}" y="{c.y}{size}{c.fill}"><title>{escape(c.title)}</title></rect>'
+            f'<text x="{c.x + dx}" y="{c.y + dy}" text-anchor="middle" fill="{c.ink}" '
+            f'class="cell-text">{escape(c.text)}</text>'
+            + ("</a>" if c.href else "")
+            for c in self.cells
+        ]
         return Markup("\n".join(parts))  # noqa: S704 - every text and link escaped above
 
 
@@ -92,14 +89,15 @@ def heatmap(
     """Lay out a rows × months grid; ``cell`` gives (fraction, text, tooltip, link)."""
     top = 28
     cells, labels = [], []
+    xs = [label_w + c * cell_w for c in range(len(months))]
+    ink = {fill: "#ffffff" if fill in DARK else "#1a202c" for fill in (*SCALE, EMPTY)}
     for r, (row_id, name, href) in enumerate(rows):
         y = top + r * cell_h
         labels.append(Label(label_w - 6, y + cell_h // 2 + 4, name, href))
-        for c, month in enumerate(months):
+        for x, month in zip(xs, months, strict=True):
             value, text, title, link = cell(row_id, month)
             fill = colour(value)
-            ink = "#ffffff" if fill in DARK else "#1a202c"
-            cells.append(Cell(label_w + c * cell_w, y, fill, ink, text, title, link))
+            cells.append(Cell(x, y, fill, ink[fill], text, title, link))
     columns = [
         Label(label_w + c * cell_w + cell_w // 2, top - 8, m[2:] if len(months) > 12 else m[5:])
         for c, m in enumerate(months)

@@ -181,7 +181,7 @@ class ScreeningFilter:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a loop makes many small objects that all
     stay alive (the 18 000 cells of a five-year all-county heatmap): each batch of new
     objects would otherwise trigger collections that walk the whole heap (measured: the
@@ -259,7 +259,7 @@ class AssessmentService:
             # loop stays small, and the rows are read through the connection (no ORM)
             keys: dict[object, str] = {}
             cells = out.cells
-            with _collector_paused():
+            with collector_paused():
                 rows = self.session.connection().execute(rollup_read.monthly(ctx)).all()
                 for gid, m, planned, done, held, people in rows:
                     if planned or held or people:  # as the raw queries: no cell without figures
