@@ -12,6 +12,7 @@ import click
 from sqlalchemy.orm import Session
 
 from mam import outbox
+from mam.audit import state_label
 from mam.config import Settings, cli_locale
 from mam.errors import MamError
 from mam.i18n import N_, render, translator
@@ -100,8 +101,6 @@ def _(text: str, **params: object) -> str:
 def state_name(object_type: str, value: str) -> str:
     """Return the name of a stored state in the command line's language (the names the
     pages show: mam.audit.STATE_LABELS)."""
-    from mam.audit import state_label  # noqa: PLC0415 - mam.audit loads every model
-
     return _(state_label(object_type, value))
 
 

@@ -196,17 +196,17 @@ def _sounds(
     """Return the stereo, loudness-normalised sound for every MP4 and HLS rung."""
     audio = info.primary_audio
     pair = stereo_pair(info)
-    if pair is not None:  # CH1/CH2 of a broadcast master: left and right
-        left, right = (source_input[str(a.index)] for a in pair)
-        sound = ffmpeg.filter([left, right], "join", **JOIN_PAIR).filter("aformat", **STEREO)
-        for name, options in align_sound_filters(info):
-            sound = sound.filter(name, **options)
-    elif audio is not None:
-        sound = source_input[str(audio.index)].filter("aformat", **STEREO)
-        for name, options in align_sound_filters(info):
-            sound = sound.filter(name, **options)
-    else:
+    if audio is None:
         sound = ffmpeg.input(SILENCE, format="lavfi", t=f"{picture_seconds(info):.6f}")["a"]
+    else:
+        if pair is not None:  # CH1/CH2 of a broadcast master: left and right
+            left, right = (source_input[str(a.index)] for a in pair)
+            sound = ffmpeg.filter([left, right], "join", **JOIN_PAIR)
+        else:
+            sound = source_input[str(audio.index)]
+        sound = sound.filter("aformat", **STEREO)
+        for name, options in align_sound_filters(info):
+            sound = sound.filter(name, **options)
     targets = plan.loudness_targets
     takers = {t: [m.spec.name for m in plan.mp4 if m.spec.loudness == t] for t in targets}
     for h in plan.hls:
